@@ -1,0 +1,81 @@
+"""python-tripwire: strict mocking for code that talks to Redis.
+
+Every call must be mocked, every mock used, every interaction asserted::
+
+    import tripwire
+
+    def test_cache_lookup():
+        tripwire.redis.mock_command("GET", returns=b"cached")
+        with tripwire:
+            value = redis.Redis().get("key")
+        tripwire.redis.assert_command("GET", args=("key",), kwargs=IsInstance(dict))
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, cast
+
+from tripwire._context import PluginProxy, TripwireModule, current_verifier, use_verifier
+from tripwire._errors import (
+    AssertionInsideSandboxError,
+    ConfigurationError,
+    InteractionMismatchError,
+    InvalidArgumentError,
+    NoActiveVerifierError,
+    TripwireError,
+    UnassertedInteractionsError,
+    UnmockedInteractionError,
+    UnsandboxedInteractionError,
+    UnusedMocksAndUnassertedInteractionsError,
+    UnusedMocksError,
+    VerificationError,
+)
+from tripwire._plugin import BasePlugin, register_plugin
+from tripwire._timeline import Interaction
+from tripwire._verifier import Sandbox, StrictVerifier
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from tripwire.plugins.redis_plugin import RedisPlugin
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AssertionInsideSandboxError",
+    "BasePlugin",
+    "ConfigurationError",
+    "Interaction",
+    "InteractionMismatchError",
+    "InvalidArgumentError",
+    "NoActiveVerifierError",
+    "PluginProxy",
+    "Sandbox",
+    "StrictVerifier",
+    "TripwireError",
+    "UnassertedInteractionsError",
+    "UnmockedInteractionError",
+    "UnsandboxedInteractionError",
+    "UnusedMocksAndUnassertedInteractionsError",
+    "UnusedMocksError",
+    "VerificationError",
+    "__version__",
+    "current_verifier",
+    "in_any_order",
+    "redis",
+    "register_plugin",
+    "use_verifier",
+]
+
+#: The current test's `RedisPlugin`, created on first use.
+redis = cast("RedisPlugin", PluginProxy("redis"))
+
+
+def in_any_order() -> AbstractContextManager[None]:
+    """Inside this block, assertions may match unasserted interactions in any order."""
+    return current_verifier().in_any_order()
+
+
+# `with tripwire:` and `async with tripwire:` open the current test's sandbox.
+sys.modules[__name__].__class__ = TripwireModule

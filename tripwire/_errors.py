@@ -1,0 +1,254 @@
+"""Every exception tripwire raises, and the one formatter per kind that writes its message.
+
+This module imports nothing from the rest of the package: the objects the messages describe are
+reached through the small `Described` protocol, so an error can be built from any plugin's records.
+Messages are built here, when an error is raised, and never on the hot path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+__all__ = [
+    "AssertionInsideSandboxError",
+    "ConfigurationError",
+    "InteractionMismatchError",
+    "InvalidArgumentError",
+    "NoActiveVerifierError",
+    "TripwireError",
+    "UnassertedInteractionsError",
+    "UnmockedInteractionError",
+    "UnsandboxedInteractionError",
+    "UnusedMocksAndUnassertedInteractionsError",
+    "UnusedMocksError",
+    "VerificationError",
+]
+
+#: How many records an error message lists before it summarises the rest.
+MAX_LISTED = 20
+
+
+class Described(Protocol):
+    """What an error needs from a recorded mock or interaction to describe it."""
+
+    def registration_hint(self) -> str:
+        """The line that registers this mock, as the user could paste it."""
+
+    def assertion_hint(self) -> str:
+        """The line that asserts this interaction, as the user could paste it."""
+
+    def location(self) -> str:
+        """Where the mock was registered, as ``file:line``."""
+
+
+def _where(filename: str, lineno: int) -> str:
+    """``file:line`` with the path relative to the working directory when it lies below it."""
+    try:
+        relative = os.path.relpath(filename)
+    except ValueError:  # another drive on Windows
+        relative = filename
+    if relative.startswith(os.pardir):
+        relative = filename
+    return f"{relative}:{lineno}"
+
+
+def _bullets(lines: Sequence[str]) -> str:
+    shown = [f"    {line}" for line in lines[:MAX_LISTED]]
+    if len(lines) > MAX_LISTED:
+        shown.append(f"    ... and {len(lines) - MAX_LISTED} more")
+    return "\n".join(shown)
+
+
+def _safe_repr(value: object) -> str:
+    """``repr(value)``, or a placeholder when the object's own ``__repr__`` fails."""
+    try:
+        return repr(value)
+    except Exception as exc:  # a user's object must not hide the real error
+        return f"<{type(value).__name__} object; repr() raised {type(exc).__name__}>"
+
+
+class TripwireError(Exception):
+    """The root of every exception tripwire raises."""
+
+
+class InvalidArgumentError(TripwireError, TypeError, ValueError):
+    """A tripwire function was called with an argument of the wrong type or value."""
+
+
+class ConfigurationError(TripwireError, ValueError):
+    """tripwire was configured in a way it cannot honour (a second plugin, a bad setting)."""
+
+
+class NoActiveVerifierError(TripwireError, RuntimeError):
+    """``tripwire.redis`` or ``with tripwire:`` was used with no verifier for the current test."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(
+            f"{what} needs the verifier of the current test, but none is active.\n"
+            "Inside pytest the tripwire plugin creates one for every test: check that the plugin "
+            "is not disabled (-p no:tripwire) and that the call happens during a test, not at "
+            "import or collection time.\n"
+            "Outside pytest, construct one yourself:\n"
+            "    from tripwire import StrictVerifier\n"
+            "    from tripwire.plugins.redis_plugin import RedisPlugin\n"
+            "    verifier = StrictVerifier()\n"
+            "    redis_mock = RedisPlugin(verifier)\n"
+            "    with verifier.sandbox():\n"
+            "        ...\n"
+            "    verifier.verify_all()"
+        )
+
+
+class AssertionInsideSandboxError(TripwireError, RuntimeError):
+    """An interaction was asserted while the sandbox that records interactions was still open."""
+
+    def __init__(self, helper: str) -> None:
+        self.helper = helper
+        super().__init__(
+            f"{helper} was called while the sandbox is still open.\n"
+            "Interactions are asserted after the code under test has finished: move the assertion "
+            "below the `with tripwire:` block."
+        )
+
+
+class UnmockedInteractionError(TripwireError, AssertionError):
+    """Code under test made a call that no registered mock authorises."""
+
+    def __init__(self, headline: str, hint: str, called_with: str, note: str = "") -> None:
+        self.headline = headline
+        self.hint = hint
+        self.called_with = called_with
+        message = f"{headline}\nRegister a mock with:\n    {hint}\nCalled with: {called_with}"
+        if note:
+            message = f"{message}\n{note}"
+        super().__init__(message)
+
+
+class UnsandboxedInteractionError(TripwireError, AssertionError):
+    """A real call was attempted during a test, outside any sandbox, without permission."""
+
+    def __init__(self, call: str, site: str, plugin: str) -> None:
+        self.call = call
+        self.site = site
+        self.plugin = plugin
+        super().__init__(
+            f"{call} was called outside the tripwire sandbox, at {site}.\n"
+            "During a test tripwire refuses real calls that no sandbox intercepts. Either:\n"
+            f"    mock it: register tripwire.{plugin}.mock_command(...) and make the call inside "
+            "`with tripwire:`\n"
+            f'    or allow the real {plugin} for this test: @pytest.mark.allow("{plugin}")\n'
+            f'    or for the whole project: [tool.tripwire] allow = ["{plugin}"] in pyproject.toml'
+        )
+
+
+class InteractionMismatchError(TripwireError, AssertionError):
+    """An assertion did not match the next unasserted interaction."""
+
+    def __init__(
+        self,
+        expected: str,
+        actual: Described | None,
+        fields: Sequence[tuple[str, object, object, bool]],
+        remaining: Sequence[Described],
+        any_order: bool = False,
+    ) -> None:
+        self.expected = expected
+        self.actual = actual
+        self.fields = list(fields)
+        self.remaining = list(remaining)
+        parts: list[str]
+        if any_order:
+            parts = [f"No unasserted interaction matches:\n    {expected}"]
+        elif actual is None:
+            parts = [
+                f"Expected the next interaction to be:\n    {expected}\n"
+                "but every recorded interaction has already been asserted."
+            ]
+        else:
+            parts = [
+                f"Expected the next interaction to be:\n    {expected}\n"
+                f"but it was:\n    {actual.assertion_hint()}"
+            ]
+            if fields:
+                width = max(len(name) for name, *_ in fields)
+                rows = [
+                    f"    {name.ljust(width)}  {_safe_repr(want)} {'==' if ok else '!='} "
+                    f"{_safe_repr(got)}"
+                    for name, want, got, ok in fields
+                ]
+                parts.append("Field by field (expected, then actual):\n" + "\n".join(rows))
+        if remaining:
+            parts.append(
+                f"Unasserted interactions, in the order they happened ({len(remaining)}):\n"
+                + _bullets([item.assertion_hint() for item in remaining])
+            )
+        else:
+            parts.append("No unasserted interactions remain.")
+        super().__init__("\n".join(parts))
+
+
+class VerificationError(TripwireError, AssertionError):
+    """The end-of-test check found mocks or interactions that were not accounted for."""
+
+    def __init__(self, unused: Sequence[Described], unasserted: Sequence[Described]) -> None:
+        self.unused = list(unused)
+        self.unasserted = list(unasserted)
+        parts = []
+        if unused:
+            noun = "mock was" if len(unused) == 1 else "mocks were"
+            parts.append(
+                f"{len(unused)} required {noun} never used:\n"
+                + _bullets(
+                    [f"{m.registration_hint()}  # registered at {m.location()}" for m in unused]
+                )
+                + "\nRemove each mock the code no longer needs, or pass required=False "
+                "if it is optional."
+            )
+        if unasserted:
+            noun = "interaction was" if len(unasserted) == 1 else "interactions were"
+            parts.append(
+                f"{len(unasserted)} {noun} recorded but never asserted:\n"
+                + _bullets([i.assertion_hint() for i in unasserted])
+                + "\nAssert each one after the sandbox closes, in the order shown "
+                "(the lines above can be pasted)."
+            )
+        super().__init__("\n".join(parts))
+
+
+class UnusedMocksError(VerificationError):
+    """Required mocks were registered but never consumed by the code under test."""
+
+    def __init__(self, unused: Sequence[Described]) -> None:
+        super().__init__(unused, ())
+
+
+class UnassertedInteractionsError(VerificationError):
+    """Interactions were recorded but never checked with an assertion."""
+
+    def __init__(self, unasserted: Sequence[Described]) -> None:
+        super().__init__((), unasserted)
+
+
+class UnusedMocksAndUnassertedInteractionsError(UnusedMocksError, UnassertedInteractionsError):
+    """Both unused required mocks and unasserted interactions were found."""
+
+    def __init__(self, unused: Sequence[Described], unasserted: Sequence[Described]) -> None:
+        VerificationError.__init__(self, unused, unasserted)
+
+
+def where(filename: str, lineno: int) -> str:
+    """Public form of the ``file:line`` helper, for plugins."""
+    return _where(filename, lineno)
+
+
+def safe_repr(value: object) -> str:
+    """Public form of the failure-proof ``repr``, for plugins."""
+    return _safe_repr(value)
+
+
+def describe_call(args: Sequence[Any], kwargs: dict[str, Any]) -> str:
+    """``args=(...), kwargs={...}`` as an error message shows a call."""
+    return f"args={_safe_repr(tuple(args))}, kwargs={_safe_repr(kwargs)}"

@@ -1,0 +1,174 @@
+"""`BasePlugin`, what every plugin extends, and the registry of known plugins.
+
+A plugin owns the mocks for one library. Its lifecycle is driven by the verifier: every time a
+sandbox of that verifier opens, `activate` is called, and every time one closes, `deactivate`; the
+plugin installs its patches on the first activation and restores them on the last, so nested and
+concurrent sandboxes share one installation.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from tripwire._errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from tripwire._timeline import Interaction
+    from tripwire._verifier import StrictVerifier
+
+__all__ = ["BasePlugin", "PluginSpec", "plugin_class", "register_plugin", "registered_plugins"]
+
+
+class BasePlugin:
+    """The base of every tripwire plugin.
+
+    A subclass sets `name` (the attribute under ``tripwire.``, such as ``"redis"``) and implements
+    `install_patches`, `restore_patches` and `unused_mocks`, plus `format_assertion` and
+    `format_registration` for the hints in error messages.
+    """
+
+    #: The plugin's name: ``tripwire.<name>`` is its proxy, ``@pytest.mark.allow("<name>")`` its marker.
+    name: ClassVar[str] = ""
+
+    def __init__(self, verifier: StrictVerifier) -> None:
+        self.verifier = verifier
+        self._activations = 0
+        self._lifecycle_lock = threading.Lock()
+        self._saved: list[tuple[type, str, object]] = []
+        verifier._register_plugin(self)
+
+    # -- patching helpers ----------------------------------------------------------------------
+
+    def patch_attribute(self, owner: type, attribute: str, replacement: object) -> None:
+        """Set ``owner.attribute`` to ``replacement``, remembering what to put back."""
+        self._saved.append((owner, attribute, owner.__dict__.get(attribute, _ABSENT)))
+        setattr(owner, attribute, replacement)
+
+    def restore_attributes(self) -> None:
+        """Undo every `patch_attribute`, newest first."""
+        while self._saved:
+            owner, attribute, original = self._saved.pop()
+            if original is _ABSENT:
+                delattr(owner, attribute)
+            else:
+                setattr(owner, attribute, original)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def activate(self) -> None:
+        """Count one more open sandbox; install the patches if this is the first."""
+        with self._lifecycle_lock:
+            self._activations += 1
+            if self._activations == 1:
+                try:
+                    self.install_patches()
+                except BaseException:
+                    self._activations = 0
+                    raise
+
+    def deactivate(self) -> None:
+        """Count one sandbox fewer; restore the patches when none is left."""
+        with self._lifecycle_lock:
+            if self._activations == 0:
+                return
+            self._activations -= 1
+            if self._activations == 0:
+                self.restore_patches()
+
+    @property
+    def active(self) -> bool:
+        """Whether this plugin's patches are installed."""
+        return self._activations > 0
+
+    # -- what a plugin implements --------------------------------------------------------------
+
+    def install_patches(self) -> None:
+        """Replace the library's entry points with this plugin's interceptors."""
+        raise NotImplementedError
+
+    def restore_patches(self) -> None:
+        """Put back exactly what `install_patches` replaced."""
+        raise NotImplementedError
+
+    def unused_mocks(self) -> list[Interaction]:
+        """The required mocks never consumed, in registration order."""
+        raise NotImplementedError
+
+    def format_assertion(self, interaction: Interaction) -> str:
+        """The line that asserts ``interaction``, as a user could paste it."""
+        raise NotImplementedError
+
+    def format_registration(self, interaction: Interaction) -> str:
+        """The line that registers the mock ``interaction``, as a user could paste it."""
+        raise NotImplementedError
+
+    def format_expected(self, expected: Mapping[str, Any]) -> str:
+        """The assertion the user made, as the line they wrote."""
+        raise NotImplementedError
+
+
+_ABSENT = object()
+
+
+@dataclass(frozen=True)
+class PluginSpec:
+    """Where a plugin class lives, imported only when first needed."""
+
+    name: str
+    module: str
+    qualname: str
+    #: The library the plugin intercepts: the plugin is available only when it is installed.
+    requires: str
+
+    def available(self) -> bool:
+        """Whether the library the plugin intercepts can be imported."""
+        return _importable(self.requires)
+
+    def load(self) -> type[BasePlugin]:
+        try:
+            module = importlib.import_module(self.module)
+        except ImportError as exc:
+            raise ConfigurationError(
+                f"tripwire.{self.name} needs the {self.requires!r} package, which could not be "
+                f"imported ({exc}). Install it with: pip install 'python-tripwire[{self.name}]'"
+            ) from exc
+        cls: type[BasePlugin] = getattr(module, self.qualname)
+        return cls
+
+
+_IMPORTABLE: dict[str, bool] = {}
+
+
+def _importable(module: str) -> bool:
+    known = _IMPORTABLE.get(module)
+    if known is None:
+        known = _IMPORTABLE[module] = importlib.util.find_spec(module) is not None
+    return known
+
+
+_REGISTRY: dict[str, PluginSpec] = {}
+
+
+def register_plugin(name: str, target: str, *, requires: str) -> PluginSpec:
+    """Make ``tripwire.<name>`` resolve to the plugin class at ``"package.module:Class"``."""
+    module, _, qualname = target.partition(":")
+    spec = PluginSpec(name=name, module=module, qualname=qualname, requires=requires)
+    _REGISTRY[name] = spec
+    return spec
+
+
+def registered_plugins() -> Iterable[PluginSpec]:
+    return tuple(_REGISTRY.values())
+
+
+def plugin_class(name: str) -> type[BasePlugin]:
+    """The plugin class registered under ``name``."""
+    return _REGISTRY[name].load()
+
+
+register_plugin("redis", "tripwire.plugins.redis_plugin:RedisPlugin", requires="redis")

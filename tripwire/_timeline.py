@@ -1,0 +1,104 @@
+"""The timeline: every interaction a verifier recorded, in the order it happened.
+
+A mock registered by a plugin is an `Interaction` from the start; consuming it fills in the call's
+arguments and appends the same object here. Nothing is allocated per call, and the assertion cursor
+makes asserting in order O(1) amortised however long the test.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from tripwire._errors import where
+
+if TYPE_CHECKING:
+    from tripwire._plugin import BasePlugin
+
+__all__ = ["Interaction", "Timeline"]
+
+
+class Interaction:
+    """One mock, and once consumed, the call that consumed it.
+
+    Plugins subclass this with their own fields and describe themselves through `fields`,
+    `assertion_hint` and `registration_hint`.
+    """
+
+    __slots__ = ("asserted", "filename", "lineno", "plugin")
+
+    def __init__(self, plugin: BasePlugin, filename: str, lineno: int) -> None:
+        self.plugin = plugin
+        self.filename = filename
+        self.lineno = lineno
+        self.asserted = False
+
+    def fields(self) -> dict[str, Any]:
+        """The values an assertion compares, by field name."""
+        raise NotImplementedError
+
+    def assertion_hint(self) -> str:
+        """The line that asserts this interaction, as the user could paste it."""
+        return self.plugin.format_assertion(self)
+
+    def registration_hint(self) -> str:
+        """The line that registers this mock, as the user could paste it."""
+        return self.plugin.format_registration(self)
+
+    def location(self) -> str:
+        """Where the mock was registered, as ``file:line``."""
+        return where(self.filename, self.lineno)
+
+    def compare(self, expected: Mapping[str, Any]) -> list[tuple[str, object, object, bool]]:
+        """Each field as ``(name, expected, actual, equal)``; every field is always compared."""
+        rows = []
+        for name, actual in self.fields().items():
+            want = expected.get(name, _MISSING)
+            rows.append((name, want, actual, want is not _MISSING and bool(want == actual)))
+        return rows
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<not given>"
+
+
+_MISSING: Any = _Missing()
+
+
+class Timeline:
+    """The recorded interactions of one verifier, with a cursor for in-order assertions."""
+
+    __slots__ = ("_cursor", "entries", "lock")
+
+    def __init__(self) -> None:
+        #: Appended to by the plugins' intercepted calls while holding `lock`.
+        self.entries: list[Interaction] = []
+        self.lock = threading.Lock()
+        self._cursor = 0
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def next_unasserted(self) -> Interaction | None:
+        """The earliest interaction not yet asserted, moving the cursor past asserted ones."""
+        entries = self.entries
+        i = self._cursor
+        n = len(entries)
+        while i < n and entries[i].asserted:
+            i += 1
+        self._cursor = i
+        return entries[i] if i < n else None
+
+    def unasserted(self) -> Iterator[Interaction]:
+        """Every interaction not yet asserted, in recording order."""
+        entries = self.entries
+        for i in range(self._cursor, len(entries)):
+            if not entries[i].asserted:
+                yield entries[i]
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self._cursor = 0

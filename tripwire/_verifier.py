@@ -1,0 +1,261 @@
+"""`StrictVerifier`: owns the plugins, the sandbox, the timeline and the end-of-test check."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any, TypeVar
+
+from tripwire._errors import (
+    AssertionInsideSandboxError,
+    ConfigurationError,
+    InteractionMismatchError,
+    UnassertedInteractionsError,
+    UnmockedInteractionError,
+    UnusedMocksAndUnassertedInteractionsError,
+    UnusedMocksError,
+)
+from tripwire._plugin import BasePlugin, registered_plugins
+from tripwire._timeline import Interaction, Timeline
+
+__all__ = ["Sandbox", "StrictVerifier"]
+
+P = TypeVar("P", bound=BasePlugin)
+
+
+class StrictVerifier:
+    """Holds every mock and interaction of one test and checks that all were accounted for.
+
+    Inside pytest the tripwire plugin makes one per test (`tripwire.current_verifier()`).
+    By hand::
+
+        verifier = StrictVerifier()
+        redis_mock = RedisPlugin(verifier)
+        redis_mock.mock_command("GET", returns=b"1")
+        with verifier.sandbox():
+            ...
+        redis_mock.assert_command("GET", args=("k",), kwargs={})
+        verifier.verify_all()
+    """
+
+    def __init__(self) -> None:
+        self.timeline = Timeline()
+        self._plugins: dict[str, BasePlugin] = {}
+        self._depth = 0
+        self._any_order = 0
+        self._state_lock = threading.RLock()
+        #: Unmocked-call errors raised during the test, reported again at verification in case
+        #: the code under test swallowed them.
+        self._unmocked: list[UnmockedInteractionError] = []
+
+    def __repr__(self) -> str:
+        return (
+            f"<StrictVerifier plugins={sorted(self._plugins)} "
+            f"interactions={len(self.timeline)} sandbox_open={self._depth > 0}>"
+        )
+
+    # -- plugins -------------------------------------------------------------------------------
+
+    def _register_plugin(self, plugin: BasePlugin) -> None:
+        with self._state_lock:
+            name = plugin.name
+            if name in self._plugins:
+                raise ConfigurationError(
+                    f"This StrictVerifier already has a {type(plugin).__name__}; each verifier may "
+                    f"have at most one. Reuse it: verifier.get_plugin({type(plugin).__name__})."
+                )
+            self._plugins[name] = plugin
+            # A plugin created while a sandbox is open joins it at once.
+            for _ in range(self._depth):
+                plugin.activate()
+
+    def get_plugin(self, cls: type[P]) -> P:
+        """This verifier's instance of plugin class ``cls``, created on first use."""
+        plugin = self._plugins.get(cls.name)
+        if plugin is None:
+            with self._state_lock:
+                plugin = self._plugins.get(cls.name)
+                if plugin is None:
+                    plugin = cls(self)
+        if not isinstance(plugin, cls):
+            raise ConfigurationError(
+                f"The plugin named {cls.name!r} on this verifier is a {type(plugin).__name__}, "
+                f"not a {cls.__name__}."
+            )
+        return plugin
+
+    def plugin_named(self, name: str) -> BasePlugin:
+        """This verifier's plugin registered as ``name`` (``"redis"``), created on first use."""
+        plugin = self._plugins.get(name)
+        if plugin is not None:
+            return plugin
+        from tripwire._plugin import plugin_class
+
+        return self.get_plugin(plugin_class(name))
+
+    @property
+    def plugins(self) -> tuple[BasePlugin, ...]:
+        return tuple(self._plugins.values())
+
+    # -- the sandbox ---------------------------------------------------------------------------
+
+    def sandbox(self) -> Sandbox:
+        """A context manager (``with`` or ``async with``) inside which calls are intercepted."""
+        return Sandbox(self)
+
+    @property
+    def sandbox_open(self) -> bool:
+        return self._depth > 0
+
+    def _open(self) -> None:
+        with self._state_lock:
+            if self._depth == 0:
+                # Every library tripwire knows and that is installed is intercepted, mocked or
+                # not, so an unmocked call fails loudly instead of reaching the network.
+                for spec in registered_plugins():
+                    if spec.name not in self._plugins and spec.available():
+                        spec.load()(self)
+            activated: list[BasePlugin] = []
+            try:
+                for plugin in self._plugins.values():
+                    plugin.activate()
+                    activated.append(plugin)
+            except BaseException:
+                for plugin in reversed(activated):
+                    plugin.deactivate()
+                raise
+            self._depth += 1
+
+    def _close(self) -> None:
+        with self._state_lock:
+            if self._depth == 0:
+                return
+            self._depth -= 1
+            for plugin in reversed(self._plugins.values()):
+                plugin.deactivate()
+
+    def close_all(self) -> None:
+        """Close every sandbox still open, restoring all patches."""
+        with self._state_lock:
+            while self._depth:
+                self._close()
+
+    # -- assertions ----------------------------------------------------------------------------
+
+    @contextmanager
+    def in_any_order(self) -> Iterator[None]:
+        """Inside this block, an assertion matches any unasserted interaction, not only the next."""
+        self._any_order += 1
+        try:
+            yield
+        finally:
+            self._any_order -= 1
+
+    def assert_interaction(
+        self, plugin: BasePlugin, expected: Mapping[str, Any], *, helper: str = ""
+    ) -> Interaction:
+        """Mark as asserted the next unasserted interaction if it is ``plugin``'s and matches.
+
+        ``expected`` maps each of the interaction's fields to the expected value (or a matcher
+        such as ``dirty_equals.IsInstance(dict)``). Every field is compared. Plugins build their
+        typed helpers (``assert_command``) on this. Raises `InteractionMismatchError` otherwise;
+        the interaction then stays unasserted.
+        """
+        __tracebackhide__ = True
+        if self._depth:
+            raise AssertionInsideSandboxError(helper or "assert_interaction()")
+        timeline = self.timeline
+        if self._any_order:
+            return self._assert_any_order(plugin, expected)
+        entry = timeline.next_unasserted()
+        if entry is not None and entry.plugin is plugin:
+            rows = entry.compare(expected)
+            if all(row[3] for row in rows):
+                entry.asserted = True
+                return entry
+        else:
+            rows = entry.compare(expected) if entry is not None else []
+        raise InteractionMismatchError(
+            plugin.format_expected(expected),
+            entry,
+            rows if entry is not None and entry.plugin is plugin else [],
+            list(timeline.unasserted()),
+        )
+
+    def _assert_any_order(self, plugin: BasePlugin, expected: Mapping[str, Any]) -> Interaction:
+        __tracebackhide__ = True
+        remaining = list(self.timeline.unasserted())
+        for entry in remaining:
+            if entry.plugin is plugin and all(row[3] for row in entry.compare(expected)):
+                entry.asserted = True
+                return entry
+        raise InteractionMismatchError(
+            plugin.format_expected(expected), None, [], remaining, any_order=True
+        )
+
+    # -- verification --------------------------------------------------------------------------
+
+    def _record_unmocked(self, error: UnmockedInteractionError) -> None:
+        self._unmocked.append(error)
+
+    def verify_all(self) -> None:
+        """Fail if a required mock was never used or a recorded interaction never asserted.
+
+        Also re-raises an unmocked call that the code under test caught and swallowed.
+        """
+        __tracebackhide__ = True
+        if self._unmocked:
+            first = self._unmocked[0]
+            count = len(self._unmocked)
+            raise UnmockedInteractionError(
+                first.headline,
+                first.hint,
+                first.called_with,
+                note=(
+                    f"It was raised at the call ({count} unmocked call{'s' if count != 1 else ''} "
+                    "in all) and is reported again at the end of the test, because code that "
+                    "catches exceptions can hide it."
+                ),
+            )
+        unused = [mock for plugin in self._plugins.values() for mock in plugin.unused_mocks()]
+        unasserted = list(self.timeline.unasserted())
+        if unused and unasserted:
+            raise UnusedMocksAndUnassertedInteractionsError(unused, unasserted)
+        if unused:
+            raise UnusedMocksError(unused)
+        if unasserted:
+            raise UnassertedInteractionsError(unasserted)
+
+
+class Sandbox:
+    """``with verifier.sandbox():`` or ``async with verifier.sandbox():``."""
+
+    __slots__ = ("verifier",)
+
+    def __init__(self, verifier: StrictVerifier) -> None:
+        self.verifier = verifier
+
+    def __enter__(self) -> StrictVerifier:
+        self.verifier._open()
+        return self.verifier
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.verifier._close()
+
+    async def __aenter__(self) -> StrictVerifier:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)

@@ -1,0 +1,1 @@
+"""tripwire's plugins, one module per intercepted library."""

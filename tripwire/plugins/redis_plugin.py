@@ -1,0 +1,238 @@
+"""`RedisPlugin`: strict mocks for redis-py, one FIFO queue per command name.
+
+redis-py is intercepted at the class level (``Redis.execute_command``), so every client, including
+those created before the sandbox opened, is covered. Reply parsing happens inside
+``execute_command``: a mock's ``returns`` is the final Python value the caller receives.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, cast
+
+from tripwire._errors import UnmockedInteractionError, describe_call, safe_repr
+from tripwire._plugin import BasePlugin
+from tripwire._timeline import Interaction
+from tripwire._validate import check_bool, check_command, check_exception, invalid
+from tripwire._verifier import StrictVerifier
+
+__all__ = ["RedisCall", "RedisPlugin"]
+
+
+class RedisCall(Interaction):
+    """A mocked Redis command; once consumed, also the call that consumed it.
+
+    ``args`` holds the caller's own argument tuple, command name included, so consuming the mock
+    allocates nothing: `fields` slices the name off only when an assertion looks.
+    """
+
+    __slots__ = ("args", "command", "kwargs", "raises", "required", "returns")
+
+    def __init__(
+        self,
+        plugin: RedisPlugin,
+        command: str,
+        returns: Any,
+        raises: BaseException | type | None,
+        required: bool,
+        filename: str,
+        lineno: int,
+    ) -> None:
+        self.plugin = plugin
+        self.filename = filename
+        self.lineno = lineno
+        self.asserted = False
+        self.command = command
+        self.returns = returns
+        self.raises = raises
+        self.required = required
+        self.args: tuple[Any, ...] = ()
+        self.kwargs: dict[str, Any] = {}
+
+    @property
+    def consumed(self) -> bool:
+        """Whether a call has used this mock."""
+        return bool(self.args)
+
+    def fields(self) -> dict[str, Any]:
+        return {"command": self.command, "args": self.args[1:], "kwargs": self.kwargs}
+
+    def __repr__(self) -> str:
+        if self.consumed:
+            return f"<RedisCall {self.assertion_hint()}>"
+        return f"<RedisCall {self.registration_hint()}>"
+
+
+class RedisPlugin(BasePlugin):
+    """Mocks for redis-py, reached in tests as ``tripwire.redis``.
+
+    Register with `mock_command` before the sandbox opens, run the code inside ``with tripwire:``,
+    then check each call with `assert_command`.
+    """
+
+    name: ClassVar[str] = "redis"
+
+    def __init__(self, verifier: StrictVerifier) -> None:
+        #: Canonical (upper-case) command name -> its FIFO queue of unconsumed mocks.
+        self._queues: dict[str, deque[RedisCall]] = {}
+        #: Every spelling seen at a call ("GET", "get", b"GET") -> the same queue objects, so the
+        #: intercepted call finds its queue with one dict lookup and no string building.
+        self._lookup: dict[Any, deque[RedisCall]] = {}
+        super().__init__(verifier)
+
+    # -- registration --------------------------------------------------------------------------
+
+    def mock_command(
+        self,
+        command: str,
+        *,
+        returns: Any,
+        raises: BaseException | type[BaseException] | None = None,
+        required: bool = True,
+    ) -> RedisCall:
+        """Queue a mock for the next call of ``command``.
+
+        ``returns`` is given back to the caller unchanged (the same object); ``raises``, an
+        exception instance or class, is raised instead. An unconsumed ``required`` mock fails the
+        test at teardown. Returns the mock, which becomes the recorded interaction when consumed.
+        """
+        name = check_command("mock_command", command)
+        if raises is not None:
+            check_exception("mock_command", "raises", raises)
+        if required is not True:
+            check_bool("mock_command", "required", required)
+        caller = sys._getframe(1)
+        mock = RedisCall(
+            self, name, returns, raises, required, caller.f_code.co_filename, caller.f_lineno
+        )
+        queue = self._queues.get(name)
+        if queue is None:
+            queue = self._queues[name] = self._lookup[name] = deque()
+        queue.append(mock)
+        return mock
+
+    # -- assertion -----------------------------------------------------------------------------
+
+    def assert_command(
+        self, command: str, args: Any = (), kwargs: Any = None
+    ) -> RedisCall:
+        """Assert that the next unasserted interaction is ``command`` called with these arguments.
+
+        ``args`` are the positional arguments after the command name, ``kwargs`` the keyword
+        arguments (``None`` means ``{}``). Any value may be a matcher such as
+        ``dirty_equals.IsInstance(dict)``. Inside ``tripwire.in_any_order()`` any unasserted
+        interaction may match.
+        """
+        __tracebackhide__ = True
+        name = check_command("assert_command", command)
+        if type(args) is list:
+            args = tuple(args)
+        expected = {"command": name, "args": args, "kwargs": {} if kwargs is None else kwargs}
+        entry = self.verifier.assert_interaction(self, expected, helper="assert_command()")
+        return cast(RedisCall, entry)
+
+    # -- the intercepted call ------------------------------------------------------------------
+
+    def _interceptor(self) -> Callable[..., Any]:
+        """Build the replacement for ``Redis.execute_command`` bound to this plugin's state."""
+        lookup = self._lookup
+        timeline = self.verifier.timeline
+        record = timeline.entries.append
+        lock = timeline.lock
+        resolve = self._resolve
+
+        def execute_command(client: Any, *args: Any, **options: Any) -> Any:
+            __tracebackhide__ = True
+            try:
+                queue = lookup[args[0]]
+            except (KeyError, IndexError, TypeError):
+                queue = resolve(args, options)
+            with lock:
+                if queue:
+                    mock = queue.popleft()
+                    mock.args = args
+                    mock.kwargs = options
+                    record(mock)
+                else:
+                    mock = None
+            if mock is None:
+                raise self._unmocked(args, options)
+            if mock.raises is not None:
+                raise mock.raises
+            return mock.returns
+
+        return execute_command
+
+    def _resolve(self, args: tuple[Any, ...], options: dict[str, Any]) -> deque[RedisCall]:
+        """Slow path: the queue for a command spelled in a way not seen before."""
+        __tracebackhide__ = True
+        if not args:
+            raise invalid("execute_command", "args", "a command name followed by its arguments", args)
+        spelling = args[0]
+        name = spelling.decode("utf-8", "replace") if isinstance(spelling, bytes) else spelling
+        if not isinstance(name, str):
+            raise self._unmocked(args, options)
+        queue = self._queues.get(name.upper())
+        if queue is None:
+            raise self._unmocked(args, options)
+        self._lookup[spelling] = queue
+        return queue
+
+    def _unmocked(self, args: tuple[Any, ...], options: dict[str, Any]) -> UnmockedInteractionError:
+        spelling = args[0] if args else ""
+        if isinstance(spelling, bytes):
+            spelling = spelling.decode("utf-8", "replace")
+        name = str(spelling).upper()
+        queue = self._queues.get(name)
+        note = ""
+        if queue is not None:
+            note = "Every mock registered for this command was already consumed."
+        error = UnmockedInteractionError(
+            f"redis.{name}(...) was called but no mock was registered.",
+            f"tripwire.redis.mock_command({name!r}, returns=...)",
+            describe_call(args[1:], options),
+            note,
+        )
+        self.verifier._record_unmocked(error)
+        return error
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def install_patches(self) -> None:
+        import redis.client
+
+        self.patch_attribute(redis.client.Redis, "execute_command", self._interceptor())
+
+    def restore_patches(self) -> None:
+        self.restore_attributes()
+
+    def unused_mocks(self) -> list[Interaction]:
+        return [mock for queue in self._queues.values() for mock in queue if mock.required]
+
+    # -- formatting, for error messages only ---------------------------------------------------
+
+    def format_assertion(self, interaction: Interaction) -> str:
+        assert isinstance(interaction, RedisCall)
+        return self._assertion_line(
+            interaction.command, interaction.args[1:], interaction.kwargs
+        )
+
+    def format_expected(self, expected: Mapping[str, Any]) -> str:
+        return self._assertion_line(expected["command"], expected["args"], expected["kwargs"])
+
+    def _assertion_line(self, command: str, args: Any, kwargs: Any) -> str:
+        return (
+            f"tripwire.{self.name}.assert_command({command!r}, args={safe_repr(args)}, "
+            f"kwargs={safe_repr(kwargs)})"
+        )
+
+    def format_registration(self, interaction: Interaction) -> str:
+        assert isinstance(interaction, RedisCall)
+        options = [f"returns={safe_repr(interaction.returns)}"]
+        if interaction.raises is not None:
+            options.append(f"raises={safe_repr(interaction.raises)}")
+        if not interaction.required:
+            options.append("required=False")
+        return f"tripwire.{self.name}.mock_command({interaction.command!r}, {', '.join(options)})"
