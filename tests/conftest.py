@@ -8,6 +8,7 @@ import pytest
 
 from tripwire import StrictVerifier, use_verifier
 
+
 @pytest.fixture
 def verifier() -> Iterator[StrictVerifier]:
     """A verifier of the test's own, made current, for tests that inspect errors directly.

@@ -13,10 +13,11 @@ Every call must be mocked, every mock used, every interaction asserted::
 
 from __future__ import annotations
 
-import sys
-from typing import TYPE_CHECKING, cast
+import sys as _sys
+import typing as _typing
 
-from tripwire._context import PluginProxy, TripwireModule, current_verifier, use_verifier
+from tripwire._context import PluginProxy, current_verifier, use_verifier
+from tripwire._context import TripwireModule as _TripwireModule
 from tripwire._errors import (
     AssertionInsideSandboxError,
     ConfigurationError,
@@ -35,7 +36,7 @@ from tripwire._plugin import BasePlugin, register_plugin
 from tripwire._timeline import Interaction
 from tripwire._verifier import Sandbox, StrictVerifier
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
     from tripwire.plugins.redis_plugin import RedisPlugin
@@ -69,7 +70,7 @@ __all__ = [
 ]
 
 #: The current test's `RedisPlugin`, created on first use.
-redis = cast("RedisPlugin", PluginProxy("redis"))
+redis = _typing.cast("RedisPlugin", PluginProxy("redis"))
 
 
 def in_any_order() -> AbstractContextManager[None]:
@@ -78,4 +79,4 @@ def in_any_order() -> AbstractContextManager[None]:
 
 
 # `with tripwire:` and `async with tripwire:` open the current test's sandbox.
-sys.modules[__name__].__class__ = TripwireModule
+_sys.modules[__name__].__class__ = _TripwireModule

@@ -62,8 +62,23 @@ def _bullets(lines: Sequence[str]) -> str:
 
 
 def _safe_repr(value: object) -> str:
-    """``repr(value)``, or a placeholder when the object's own ``__repr__`` fails."""
+    """``repr(value)``, or a placeholder when the object's own ``__repr__`` fails.
+
+    A dirty-equals matcher that once compared equal reprs as the value it matched; an error
+    message must show the matcher the user wrote, so its unmatched form is used, in containers too.
+    """
     try:
+        if type(value) is tuple:
+            inner = ", ".join(_safe_repr(item) for item in value)
+            return f"({inner},)" if len(value) == 1 else f"({inner})"
+        if type(value) is list:
+            return "[" + ", ".join(_safe_repr(item) for item in value) + "]"
+        if type(value) is dict:
+            pairs = (f"{_safe_repr(k)}: {_safe_repr(v)}" for k, v in value.items())
+            return "{" + ", ".join(pairs) + "}"
+        unmatched = getattr(type(value), "_repr_ne", None)
+        if unmatched is not None and type(value).__module__.startswith("dirty_equals"):
+            return str(unmatched(value))
         return repr(value)
     except Exception as exc:  # a user's object must not hide the real error
         return f"<{type(value).__name__} object; repr() raised {type(exc).__name__}>"
@@ -252,3 +267,8 @@ def safe_repr(value: object) -> str:
 def describe_call(args: Sequence[Any], kwargs: dict[str, Any]) -> str:
     """``args=(...), kwargs={...}`` as an error message shows a call."""
     return f"args={_safe_repr(tuple(args))}, kwargs={_safe_repr(kwargs)}"
+
+
+# Tracebacks name the errors as users import them: tripwire.UnusedMocksError.
+for _name in __all__:
+    globals()[_name].__module__ = "tripwire"

@@ -32,7 +32,7 @@ class BasePlugin:
     `format_registration` for the hints in error messages.
     """
 
-    #: The plugin's name: ``tripwire.<name>`` is its proxy, ``@pytest.mark.allow("<name>")`` its marker.
+    #: ``tripwire.<name>`` is the plugin's proxy, ``@pytest.mark.allow("<name>")`` its marker.
     name: ClassVar[str] = ""
 
     def __init__(self, verifier: StrictVerifier) -> None:

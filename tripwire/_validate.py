@@ -1,6 +1,6 @@
 """Argument checks shared by every public function, so every message has the same shape.
 
-    mock_command() argument 'command' must be a non-empty str, got 42 (int)
+mock_command() argument 'command' must be a non-empty str, got 42 (int)
 """
 
 from __future__ import annotations

@@ -7,9 +7,11 @@ those created before the sandbox opened, is covered. Reply parsing happens insid
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections import deque
 from collections.abc import Callable, Mapping
+from operator import attrgetter
 from typing import Any, ClassVar, cast
 
 from tripwire._errors import UnmockedInteractionError, describe_call, safe_repr
@@ -28,7 +30,7 @@ class RedisCall(Interaction):
     allocates nothing: `fields` slices the name off only when an assertion looks.
     """
 
-    __slots__ = ("args", "command", "kwargs", "raises", "required", "returns")
+    __slots__ = ("args", "command", "kwargs", "order", "raises", "required", "returns")
 
     def __init__(
         self,
@@ -39,8 +41,10 @@ class RedisCall(Interaction):
         required: bool,
         filename: str,
         lineno: int,
+        order: int,
     ) -> None:
         self.plugin = plugin
+        self.order = order
         self.filename = filename
         self.lineno = lineno
         self.asserted = False
@@ -80,6 +84,8 @@ class RedisPlugin(BasePlugin):
         #: Every spelling seen at a call ("GET", "get", b"GET") -> the same queue objects, so the
         #: intercepted call finds its queue with one dict lookup and no string building.
         self._lookup: dict[Any, deque[RedisCall]] = {}
+        #: Registration order across commands, for reporting unused mocks as they were written.
+        self._next_order = itertools.count().__next__
         super().__init__(verifier)
 
     # -- registration --------------------------------------------------------------------------
@@ -105,7 +111,14 @@ class RedisPlugin(BasePlugin):
             check_bool("mock_command", "required", required)
         caller = sys._getframe(1)
         mock = RedisCall(
-            self, name, returns, raises, required, caller.f_code.co_filename, caller.f_lineno
+            self,
+            name,
+            returns,
+            raises,
+            required,
+            caller.f_code.co_filename,
+            caller.f_lineno,
+            self._next_order(),
         )
         queue = self._queues.get(name)
         if queue is None:
@@ -115,9 +128,7 @@ class RedisPlugin(BasePlugin):
 
     # -- assertion -----------------------------------------------------------------------------
 
-    def assert_command(
-        self, command: str, args: Any = (), kwargs: Any = None
-    ) -> RedisCall:
+    def assert_command(self, command: str, args: Any = (), kwargs: Any = None) -> RedisCall:
         """Assert that the next unasserted interaction is ``command`` called with these arguments.
 
         ``args`` are the positional arguments after the command name, ``kwargs`` the keyword
@@ -166,17 +177,22 @@ class RedisPlugin(BasePlugin):
         return execute_command
 
     def _resolve(self, args: tuple[Any, ...], options: dict[str, Any]) -> deque[RedisCall]:
-        """Slow path: the queue for a command spelled in a way not seen before."""
+        """Slow path: the queue for a command spelled in a way not seen before.
+
+        Called while the hot path handles its lookup failure, hence ``from None``.
+        """
         __tracebackhide__ = True
         if not args:
-            raise invalid("execute_command", "args", "a command name followed by its arguments", args)
+            raise invalid(
+                "execute_command", "args", "a command name followed by its arguments", args
+            ) from None
         spelling = args[0]
         name = spelling.decode("utf-8", "replace") if isinstance(spelling, bytes) else spelling
         if not isinstance(name, str):
-            raise self._unmocked(args, options)
+            raise self._unmocked(args, options) from None
         queue = self._queues.get(name.upper())
         if queue is None:
-            raise self._unmocked(args, options)
+            raise self._unmocked(args, options) from None
         self._lookup[spelling] = queue
         return queue
 
@@ -209,15 +225,20 @@ class RedisPlugin(BasePlugin):
         self.restore_attributes()
 
     def unused_mocks(self) -> list[Interaction]:
-        return [mock for queue in self._queues.values() for mock in queue if mock.required]
+        unused: list[Interaction] = []
+        unused.extend(
+            sorted(
+                (mock for queue in self._queues.values() for mock in queue if mock.required),
+                key=attrgetter("order"),
+            )
+        )
+        return unused
 
     # -- formatting, for error messages only ---------------------------------------------------
 
     def format_assertion(self, interaction: Interaction) -> str:
         assert isinstance(interaction, RedisCall)
-        return self._assertion_line(
-            interaction.command, interaction.args[1:], interaction.kwargs
-        )
+        return self._assertion_line(interaction.command, interaction.args[1:], interaction.kwargs)
 
     def format_expected(self, expected: Mapping[str, Any]) -> str:
         return self._assertion_line(expected["command"], expected["args"], expected["kwargs"])
