@@ -19,6 +19,7 @@ __all__ = [
     "NoActiveVerifierError",
     "TripwireError",
     "UnassertedInteractionsError",
+    "UnmockedConnectionError",
     "UnmockedInteractionError",
     "UnsandboxedInteractionError",
     "UnusedMocksAndUnassertedInteractionsError",
@@ -140,6 +141,36 @@ class UnmockedInteractionError(TripwireError, AssertionError):
         if note:
             message = f"{message}\n{note}"
         super().__init__(message)
+
+    def reported_again(self, count: int) -> UnmockedInteractionError:
+        """This error as the end-of-test check raises it, in case the code under test hid it."""
+        again = UnmockedInteractionError.__new__(UnmockedInteractionError)
+        AssertionError.__init__(
+            again,
+            f"{self}\nIt was raised at the call ({count} unmocked call{'s' if count != 1 else ''} "
+            "in all) and is reported again at the end of the test, because code that catches "
+            "exceptions can hide it.",
+        )
+        again.headline, again.hint, again.called_with = self.headline, self.hint, self.called_with
+        return again
+
+
+class UnmockedConnectionError(UnmockedInteractionError):
+    """Inside the sandbox, a client tried to open a real connection that tripwire does not mock."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        AssertionError.__init__(
+            self,
+            f"A connection to {address} was opened inside the sandbox, by a part of the client "
+            "that tripwire does not intercept (for redis-py: PubSub, cluster or sentinel "
+            "clients).\nNothing was sent. Test that code against a real server with "
+            '@pytest.mark.allow("redis") outside the sandbox, or move the call behind a '
+            "function you mock.",
+        )
+        self.headline = str(self).splitlines()[0]
+        self.hint = ""
+        self.called_with = ""
 
 
 class UnsandboxedInteractionError(TripwireError, AssertionError):

@@ -21,7 +21,14 @@ if TYPE_CHECKING:
     from tripwire._timeline import Interaction
     from tripwire._verifier import StrictVerifier
 
-__all__ = ["BasePlugin", "PluginSpec", "plugin_class", "register_plugin", "registered_plugins"]
+__all__ = [
+    "BasePlugin",
+    "Patches",
+    "PluginSpec",
+    "plugin_class",
+    "register_plugin",
+    "registered_plugins",
+]
 
 
 class BasePlugin:
@@ -39,24 +46,8 @@ class BasePlugin:
         self.verifier = verifier
         self._activations = 0
         self._lifecycle_lock = threading.Lock()
-        self._saved: list[tuple[type, str, object]] = []
+        self.patches = Patches()
         verifier._register_plugin(self)
-
-    # -- patching helpers ----------------------------------------------------------------------
-
-    def patch_attribute(self, owner: type, attribute: str, replacement: object) -> None:
-        """Set ``owner.attribute`` to ``replacement``, remembering what to put back."""
-        self._saved.append((owner, attribute, owner.__dict__.get(attribute, _ABSENT)))
-        setattr(owner, attribute, replacement)
-
-    def restore_attributes(self) -> None:
-        """Undo every `patch_attribute`, newest first."""
-        while self._saved:
-            owner, attribute, original = self._saved.pop()
-            if original is _ABSENT:
-                delattr(owner, attribute)
-            else:
-                setattr(owner, attribute, original)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -88,7 +79,11 @@ class BasePlugin:
     # -- what a plugin implements --------------------------------------------------------------
 
     def install_patches(self) -> None:
-        """Replace the library's entry points with this plugin's interceptors."""
+        """Replace the library's entry points with this plugin's interceptors.
+
+        Use ``self.patches.apply(owner, attribute, replacement)`` so `restore_patches` can put
+        everything back with ``self.patches.restore()``.
+        """
         raise NotImplementedError
 
     def restore_patches(self) -> None:
@@ -98,6 +93,15 @@ class BasePlugin:
     def unused_mocks(self) -> list[Interaction]:
         """The required mocks never consumed, in registration order."""
         raise NotImplementedError
+
+    @classmethod
+    def guard_patches(cls) -> list[tuple[type, str, object]]:
+        """Replacements that refuse real calls during a test, outside any sandbox.
+
+        The pytest plugin installs them for each test that does not allow this plugin's real
+        service (``@pytest.mark.allow("<name>")``). The default guards nothing.
+        """
+        return []
 
     def format_assertion(self, interaction: Interaction) -> str:
         """The line that asserts ``interaction``, as a user could paste it."""
@@ -113,6 +117,32 @@ class BasePlugin:
 
 
 _ABSENT = object()
+
+
+class Patches:
+    """Attributes replaced on classes, and how to put each one back."""
+
+    __slots__ = ("_saved",)
+
+    def __init__(self) -> None:
+        self._saved: list[tuple[type, str, object]] = []
+
+    def apply(self, owner: type, attribute: str, replacement: object) -> None:
+        """Set ``owner.attribute`` to ``replacement``, remembering what was there."""
+        self._saved.append((owner, attribute, owner.__dict__.get(attribute, _ABSENT)))
+        setattr(owner, attribute, replacement)
+
+    def restore(self) -> None:
+        """Undo every `apply`, newest first."""
+        while self._saved:
+            owner, attribute, original = self._saved.pop()
+            if original is _ABSENT:
+                delattr(owner, attribute)
+            else:
+                setattr(owner, attribute, original)
+
+    def __len__(self) -> int:
+        return len(self._saved)
 
 
 @dataclass(frozen=True)

@@ -207,18 +207,7 @@ class StrictVerifier:
         """
         __tracebackhide__ = True
         if self._unmocked:
-            first = self._unmocked[0]
-            count = len(self._unmocked)
-            raise UnmockedInteractionError(
-                first.headline,
-                first.hint,
-                first.called_with,
-                note=(
-                    f"It was raised at the call ({count} unmocked call{'s' if count != 1 else ''} "
-                    "in all) and is reported again at the end of the test, because code that "
-                    "catches exceptions can hide it."
-                ),
-            )
+            raise self._unmocked[0].reported_again(len(self._unmocked))
         unused = [mock for plugin in self._plugins.values() for mock in plugin.unused_mocks()]
         unasserted = list(self.timeline.unasserted())
         if unused and unasserted:

@@ -1,4 +1,4 @@
-"""The pytest entry point: a verifier per test, verified at teardown.
+"""The pytest entry point: a verifier per test, verified at teardown, and the guard.
 
 Fixtures, markers and hooks only; the machinery lives in the core modules.
 """
@@ -9,10 +9,15 @@ from collections.abc import Generator, Iterator
 
 import pytest
 
+from tripwire._config import Settings, allowed_by_marker, load_settings
 from tripwire._context import _swap, release
+from tripwire._errors import ConfigurationError
+from tripwire._per_example import hypothesis_examples
+from tripwire._plugin import Patches, registered_plugins
 from tripwire._verifier import StrictVerifier
 
 _CALL_PASSED = pytest.StashKey[bool]()
+_SETTINGS = pytest.StashKey[Settings]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -21,6 +26,12 @@ def pytest_configure(config: pytest.Config) -> None:
         "allow(*plugins): let this test reach the real services of the named tripwire plugins "
         '(for example "redis") outside the sandbox.',
     )
+    inipath = config.inipath
+    pyproject = inipath if inipath and inipath.name == "pyproject.toml" else None
+    try:
+        config.stash[_SETTINGS] = load_settings(pyproject or config.rootpath / "pyproject.toml")
+    except ConfigurationError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -33,14 +44,29 @@ def pytest_runtest_makereport(
     return report
 
 
+def _guard(request: pytest.FixtureRequest) -> Patches:
+    """Refuse, for this test, real calls of every plugin the test does not allow."""
+    allowed = request.config.stash[_SETTINGS].allow
+    allowed |= allowed_by_marker(request.node.iter_markers("allow"))
+    guard = Patches()
+    for spec in registered_plugins():
+        if spec.name not in allowed and spec.available():
+            for owner, attribute, replacement in spec.load().guard_patches():
+                guard.apply(owner, attribute, replacement)
+    return guard
+
+
 @pytest.fixture(autouse=True)
 def _tripwire_per_test(request: pytest.FixtureRequest) -> Iterator[StrictVerifier]:
+    __tracebackhide__ = True
+    guard = _guard(request)
     verifier = StrictVerifier()
     previous = _swap(verifier)
     try:
         yield verifier
     finally:
         release(verifier)
+        guard.restore()
         _swap(previous)
     # Verify only a body that passed: a failing test already has its error, and a second one
     # derived from it would only hide it.
@@ -52,3 +78,10 @@ def _tripwire_per_test(request: pytest.FixtureRequest) -> Iterator[StrictVerifie
 def tripwire_verifier(_tripwire_per_test: StrictVerifier) -> StrictVerifier:
     """The `StrictVerifier` of the current test, verified when the test ends."""
     return _tripwire_per_test
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    # Each example of a Hypothesis @given test gets a verifier of its own.
+    with hypothesis_examples(item):
+        return (yield)

@@ -22,7 +22,14 @@ from tripwire import (
 )
 from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
 
+#: What stands at ``Redis.execute_command`` outside the sandbox during a test (the guard).
 ORIGINAL = redis.client.Redis.execute_command
+
+
+@pytest.fixture(autouse=True)
+def _outside_the_sandbox() -> None:
+    global ORIGINAL
+    ORIGINAL = redis.client.Redis.execute_command
 
 
 def test_patches_are_installed_only_inside_the_sandbox(verifier: StrictVerifier) -> None:

@@ -19,6 +19,7 @@ from tripwire._plugin import BasePlugin
 from tripwire._timeline import Interaction
 from tripwire._validate import check_bool, check_command, check_exception, invalid
 from tripwire._verifier import StrictVerifier
+from tripwire.plugins._redis_intercept import guards, interceptors
 
 __all__ = ["RedisCall", "RedisPlugin"]
 
@@ -176,6 +177,31 @@ class RedisPlugin(BasePlugin):
 
         return execute_command
 
+    def _consume(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
+        """Take the next mock for this call and record the call; the hot path, as a function.
+
+        `_interceptor` inlines the same steps for ``Redis.execute_command``, the call that
+        matters most; pipelines and asyncio use this.
+        """
+        __tracebackhide__ = True
+        try:
+            queue = self._lookup[args[0]]
+        except (KeyError, IndexError, TypeError):
+            queue = self._resolve(args, options)
+        timeline = self.verifier.timeline
+        with timeline.lock:
+            if queue:
+                mock = queue.popleft()
+                mock.args = args
+                mock.kwargs = options
+                timeline.entries.append(mock)
+                return mock
+        raise self._unmocked(args, options)
+
+    def has_mock(self, command: str) -> bool:
+        """Whether an unconsumed mock is queued for ``command`` (upper-case)."""
+        return bool(self._queues.get(command))
+
     def _resolve(self, args: tuple[Any, ...], options: dict[str, Any]) -> deque[RedisCall]:
         """Slow path: the queue for a command spelled in a way not seen before.
 
@@ -217,12 +243,15 @@ class RedisPlugin(BasePlugin):
     # -- lifecycle -----------------------------------------------------------------------------
 
     def install_patches(self) -> None:
-        import redis.client
-
-        self.patch_attribute(redis.client.Redis, "execute_command", self._interceptor())
+        for owner, attribute, replacement in interceptors(self):
+            self.patches.apply(owner, attribute, replacement)
 
     def restore_patches(self) -> None:
-        self.restore_attributes()
+        self.patches.restore()
+
+    @classmethod
+    def guard_patches(cls) -> list[tuple[type, str, object]]:
+        return list(guards())
 
     def unused_mocks(self) -> list[Interaction]:
         unused: list[Interaction] = []

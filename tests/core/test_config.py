@@ -1,0 +1,66 @@
+"""[tool.tripwire] settings and the allow marker, read directly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tripwire import ConfigurationError
+from tripwire._config import Settings, allowed_by_marker, load_settings
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(text)
+    return path
+
+
+def test_no_file_or_no_table_gives_defaults(tmp_path: Path) -> None:
+    assert load_settings(None) == Settings()
+    assert load_settings(tmp_path / "missing.toml") == Settings()
+    assert load_settings(write(tmp_path, "[project]\nname = 'x'\n")) == Settings()
+
+
+def test_allow_is_read(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, '[tool.tripwire]\nallow = ["redis"]\n'))
+    assert settings.allow == frozenset({"redis"})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            "[tool.tripwire\n",
+            "{path} is not valid TOML: Expected ']' at the end of a table declaration "
+            "(at line 1, column 15)",
+            id="bad-toml",
+        ),
+        pytest.param(
+            "[tool]\ntripwire = 3\n",
+            "[tool.tripwire] in {path} must be a table",
+            id="not-a-table",
+        ),
+        pytest.param(
+            "[tool.tripwire]\nallow = [1]\n",
+            "[tool.tripwire] allow in {path} accepts the plugin names 'redis'; got 1",
+            id="allow-int",
+        ),
+    ],
+)
+def test_invalid_settings(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigurationError) as excinfo:
+        load_settings(path)
+    assert str(excinfo.value) == message.format(path=path)
+
+
+def test_allow_markers_are_collected_and_checked() -> None:
+    assert allowed_by_marker([pytest.mark.allow("redis").mark]) == frozenset({"redis"})
+    assert allowed_by_marker([]) == frozenset()
+    with pytest.raises(ConfigurationError) as excinfo:
+        allowed_by_marker([pytest.mark.allow("redis", strict=True).mark])
+    assert str(excinfo.value) == (
+        "@pytest.mark.allow() takes the names of the plugins to allow, such as "
+        "@pytest.mark.allow(\"redis\"); got args=('redis',), kwargs={'strict': True}"
+    )

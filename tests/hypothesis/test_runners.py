@@ -1,0 +1,173 @@
+"""Runners the pytest hook cannot see: find(), @given inside a test, state machines."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from hypothesis import Phase, find, given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import rule, run_state_machine_as_test
+
+import tripwire
+from tripwire import StrictVerifier
+from tripwire._per_example import per_example_verifier as core_per_example_verifier
+from tripwire_hypothesis import (
+    NoExampleVerifierError,
+    RedisSession,
+    Step,
+    VerifiedStateMachine,
+    per_example_verifier,
+)
+
+quick = settings(
+    database=None,
+    deadline=None,
+    max_examples=20,
+    phases=[Phase.explicit, Phase.generate, Phase.shrink],
+)
+
+NO_EXAMPLE_VERIFIER = (
+    "RedisSession.install() was called inside a Hypothesis example that has no verifier of its "
+    "own, so its mocks would leak into the next example.\n"
+    "The tripwire pytest plugin gives each example of a @given test its own verifier. find(), "
+    "@given applied inside a test, and other runners need the decorator, below @given:\n"
+    "    @given(...)\n"
+    "    @tripwire_hypothesis.per_example_verifier\n"
+    "    def check(session): ...\n"
+    "A RuleBasedStateMachine needs the base class tripwire_hypothesis.VerifiedStateMachine."
+)
+
+
+def one_get(value: object) -> RedisSession:
+    return RedisSession([Step("GET", returns=value)])
+
+
+# -- per_example_verifier ----------------------------------------------------------------------
+
+
+def test_the_decorator_is_the_core_s_and_idempotent() -> None:
+    def check() -> None: ...
+
+    wrapped = per_example_verifier(check)
+    assert per_example_verifier is core_per_example_verifier
+    assert per_example_verifier(wrapped) is wrapped
+    assert wrapped.__wrapped__ is check  # type: ignore[attr-defined]
+    assert wrapped.__name__ == "check"
+
+
+def test_given_inside_a_test_gets_a_verifier_per_example_from_the_decorator(
+    tripwire_verifier: StrictVerifier,
+) -> None:
+    seen: list[StrictVerifier] = []
+
+    @quick
+    @given(st.binary())
+    @per_example_verifier
+    def check(value: bytes) -> None:
+        seen.append(tripwire.current_verifier())
+        session = one_get(value)
+        session.install()
+        with tripwire:
+            assert redis.Redis().execute_command("GET", "k") == value
+        session.assert_consumed(args=("k",))
+
+    check()
+    assert len({id(verifier) for verifier in seen}) == len(seen) == 20
+    assert tripwire_verifier not in seen
+    assert tripwire.current_verifier() is tripwire_verifier
+
+
+def test_given_inside_a_test_without_the_decorator_refuses_to_install() -> None:
+    @quick
+    @given(st.binary())
+    def check(value: bytes) -> None:
+        one_get(value).install()
+
+    with pytest.raises(NoExampleVerifierError) as error:
+        check()
+    assert str(error.value) == NO_EXAMPLE_VERIFIER
+
+
+def test_find_with_the_decorator_verifies_each_candidate() -> None:
+    def condition(n: int) -> bool:
+        tripwire.redis.mock_command("INCRBY", returns=n)
+        with tripwire:
+            total = redis.Redis().incr("hits")
+        tripwire.redis.assert_command("INCRBY", args=("hits", 1), kwargs={})
+        return bool(total >= 10)
+
+    assert find(st.integers(0, 100), per_example_verifier(condition), settings=quick) == 10
+
+
+def test_find_without_the_decorator_refuses_to_install() -> None:
+    with pytest.raises(
+        NoExampleVerifierError, match=r"^RedisSession\.install\(\) was called inside"
+    ):
+        find(st.binary(), lambda value: one_get(value).install() is None, settings=quick)
+
+
+def test_async_functions_get_an_async_wrapper() -> None:
+    import asyncio
+
+    async def check() -> StrictVerifier:
+        await asyncio.sleep(0)
+        return tripwire.current_verifier()
+
+    wrapped = per_example_verifier(check)
+    assert asyncio.iscoroutinefunction(wrapped)
+    before = tripwire.current_verifier()
+    own = asyncio.run(wrapped())
+    assert own is not before
+    assert tripwire.current_verifier() is before
+
+
+# -- VerifiedStateMachine ------------------------------------------------------------------------
+
+
+class LocalCache(VerifiedStateMachine):
+    """A two-level cache: keys starting with "hot:" are answered locally, without Redis."""
+
+    runs: list[StrictVerifier] = []  # noqa: RUF012 - shared on purpose, across runs
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs.append(tripwire.current_verifier())
+        self.client = redis.Redis()
+
+    @rule(key=st.sampled_from(["user:1", "user:2", "hot:1"]))
+    def read(self, key: str) -> None:
+        tripwire.redis.mock_command("GET", returns=b"v")
+        with tripwire:
+            if not key.startswith("hot:"):
+                self.client.get(key)
+        if not key.startswith("hot:"):
+            tripwire.redis.assert_command("GET", args=(key,), kwargs={"keys": [key]})
+
+
+def test_each_state_machine_run_has_its_own_verifier_and_shrinks_to_a_minimal_program(
+    tripwire_verifier: StrictVerifier,
+) -> None:
+    LocalCache.runs.clear()
+    with pytest.raises(tripwire.UnusedMocksError) as failure:
+        run_state_machine_as_test(LocalCache, settings=settings(quick, stateful_step_count=5))
+    assert len({id(verifier) for verifier in LocalCache.runs}) == len(LocalCache.runs) > 1
+    assert tripwire_verifier not in LocalCache.runs
+    assert tripwire.current_verifier() is tripwire_verifier
+    assert failure.value.__notes__[1:] == [
+        "state = LocalCache()",
+        "state.read(key='hot:1')",
+        "state.teardown()",
+    ]
+
+
+class Passing(VerifiedStateMachine):
+    @rule()
+    def nothing(self) -> None:
+        tripwire.redis.mock_command("PING", returns=True, required=False)
+
+
+def test_a_passing_state_machine_restores_the_test_s_verifier(
+    tripwire_verifier: StrictVerifier,
+) -> None:
+    run_state_machine_as_test(Passing, settings=quick)
+    assert tripwire.current_verifier() is tripwire_verifier

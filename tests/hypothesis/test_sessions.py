@@ -1,0 +1,294 @@
+"""`RedisSession` and `Step`: installing, what was consumed, asserting, and the reprs."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from dirty_equals import IsInstance, IsStr
+from hypothesis.errors import InvalidArgument
+
+import tripwire
+from tripwire import InteractionMismatchError, StrictVerifier
+from tripwire_hypothesis import ConsumedStep, RedisSession, Step
+
+REFUSED = redis.exceptions.ConnectionError("Error 111 connecting to localhost:6379. Refused.")
+
+
+def run(session: RedisSession, *calls: tuple[str, ...]) -> list[object]:
+    """Install ``session`` and make ``calls`` in the sandbox; each result or raised error."""
+    session.install()
+    results: list[object] = []
+    with tripwire:
+        client = redis.Redis()
+        for call in calls:
+            try:
+                results.append(client.execute_command(*call))
+            except redis.RedisError as error:
+                results.append(error)
+    return results
+
+
+# -- installing and consuming --------------------------------------------------------------------
+
+
+def test_install_registers_each_step_as_a_mock_in_order() -> None:
+    session = RedisSession(
+        [Step("get", returns=b"1"), Step("SET", returns=True), Step("GET", raises=REFUSED)]
+    )
+    results = run(session, ("GET", "a"), ("GET", "b"), ("SET", "a", b"2"))
+    assert results == [b"1", REFUSED, True]
+    assert session.consumed == (
+        ConsumedStep(0, Step("GET", returns=b"1"), ("a",), {}),
+        ConsumedStep(2, session.steps[2], ("b",), {}),
+        ConsumedStep(1, Step("SET", returns=True), ("a", b"2"), {}),
+    )
+    assert [step.returns for step in session.consumed] == [b"1", None, True]
+    assert [step.raises for step in session.consumed] == [None, REFUSED, None]
+    session.assert_consumed({"GET": {"args": IsInstance(tuple)}, "SET": {"args": ("a", b"2")}})
+
+
+def test_a_step_never_called_is_not_consumed_and_fails_verification_if_required(
+    verifier: StrictVerifier,
+) -> None:
+    session = RedisSession([Step("GET", returns=None), Step("DEL", returns=1)])
+    run(session, ("GET", "k"))
+    assert [consumed.command for consumed in session.consumed] == ["GET"]
+    session.assert_consumed(args=("k",))
+    with pytest.raises(tripwire.UnusedMocksError) as error:
+        verifier.verify_all()
+    line = error.value.args[0].splitlines()[1]
+    assert line.startswith("    tripwire.redis.mock_command('DEL', returns=1)  # registered at ")
+    assert line.endswith("tests/hypothesis/test_sessions.py:19")
+
+
+def test_optional_sessions_may_stay_unconsumed(verifier: StrictVerifier) -> None:
+    RedisSession([Step("GET", returns=None)], required=False).install()
+    verifier.verify_all()
+
+
+def test_installing_twice_in_one_example_is_refused() -> None:
+    session = RedisSession([Step("PING", returns=True)], required=False)
+    session.install()
+    with pytest.raises(InvalidArgument) as error:
+        session.install()
+    assert str(error.value) == (
+        "RedisSession.install() was called twice in one example, which would register every "
+        "step twice. Install a session once per example."
+    )
+
+
+def test_a_session_reused_by_the_next_verifier_installs_again() -> None:
+    session = RedisSession([Step("PING", returns=True)], required=False)
+    session.install()
+    with tripwire.use_verifier(StrictVerifier()):
+        session.install()
+        run_without_install = session.consumed
+    assert run_without_install == ()
+
+
+@pytest.mark.parametrize("use", ["consumed", "assert_consumed"])
+def test_reading_what_was_consumed_needs_an_installed_session(use: str) -> None:
+    session = RedisSession()
+    with pytest.raises(InvalidArgument) as error:
+        if use == "consumed":
+            session.consumed  # noqa: B018
+        else:
+            session.assert_consumed(args=())
+    assert str(error.value) == (
+        f"RedisSession.{use} needs the session installed first: call session.install() before "
+        "`with tripwire:`."
+    )
+
+
+# -- assert_consumed -----------------------------------------------------------------------------
+
+
+def test_expectations_may_be_values_matchers_or_functions_of_the_step() -> None:
+    session = RedisSession([Step("GET", returns=b"a"), Step("GET", returns=b"b")])
+    run(session, ("GET", "user:0"), ("GET", "user:1"))
+    session.assert_consumed(
+        args=lambda step: (f"user:{step.index}",),
+        kwargs=IsInstance(dict),
+    )
+
+
+def test_a_matcher_class_is_a_matcher_not_a_function_of_the_step() -> None:
+    session = RedisSession([Step("GET", returns=b"a")])
+    run(session, ("GET", "user:0"))
+    session.assert_consumed(args=(IsStr,))
+
+
+def test_per_command_entries_fall_back_to_args_and_kwargs() -> None:
+    session = RedisSession([Step("GET", returns=b"a"), Step("EXPIRE", returns=True)])
+    run(session, ("GET", "k"), ("EXPIRE", "k", 60))
+    session.assert_consumed({"expire": {"args": ("k", 60)}}, args=("k",), kwargs={})
+
+
+def test_a_mismatch_is_the_core_s_error_naming_the_call() -> None:
+    session = RedisSession([Step("GET", returns=b"a")])
+    run(session, ("GET", "user:1"))
+    with pytest.raises(InteractionMismatchError) as error:
+        session.assert_consumed(args=("user:2",))
+    assert str(error.value).startswith(
+        "Expected the next interaction to be:\n"
+        "    tripwire.redis.assert_command('GET', args=('user:2',), kwargs={})\n"
+        "but it was:\n"
+        "    tripwire.redis.assert_command('GET', args=('user:1',), kwargs={})\n"
+    )
+    session.assert_consumed(args=("user:1",))
+
+
+def test_a_consumed_command_without_expected_args_is_an_error() -> None:
+    session = RedisSession([Step("GET", returns=b"a"), Step("SET", returns=True)], required=False)
+    run(session, ("SET", "k", "v"))
+    with pytest.raises(InvalidArgument) as error:
+        session.assert_consumed({"GET": {"args": ("k",)}})
+    assert str(error.value) == (
+        "RedisSession.assert_consumed() has no expected args for 'SET', which step 1 "
+        "consumed. Pass args=..., or an entry {'SET': {'args': ...}}."
+    )
+    session.assert_consumed({"GET": {"args": ("k",)}}, args=("k", "v"))
+
+
+@pytest.mark.parametrize(
+    ("per_command", "shown"),
+    [
+        pytest.param(["GET"], "['GET'] (list)", id="not-a-mapping"),
+        pytest.param({"DEL": {"args": ()}}, "'DEL' (str)", id="unknown-command"),
+        pytest.param({"GET": ("k",)}, "('k',) (tuple)", id="entry-not-a-mapping"),
+        pytest.param({"GET": {"arg": ()}}, "{'arg': ()} (dict)", id="unknown-field"),
+    ],
+)
+def test_per_command_entries_are_checked(per_command: object, shown: str) -> None:
+    session = RedisSession([Step("GET", returns=b"a"), Step("SET", returns=True)], required=False)
+    run(session)
+    with pytest.raises(InvalidArgument) as error:
+        session.assert_consumed(per_command)  # type: ignore[arg-type]
+    assert str(error.value) == (
+        "RedisSession.assert_consumed() argument 'per_command' must be a mapping from this "
+        "session's commands ('GET', 'SET') to {'args': ..., 'kwargs': ...}, got " + shown
+    )
+
+
+# -- reprs: code a user can paste ------------------------------------------------------------------
+
+
+def test_the_repr_of_a_session_is_its_mock_command_lines() -> None:
+    session = RedisSession(
+        [Step("GET", returns=None), Step("GET", raises=REFUSED), Step("SET", returns=True)],
+        required=False,
+    )
+    assert repr(session) == (
+        "RedisSession(\n"
+        "    tripwire.redis.mock_command('GET', returns=None, required=False),\n"
+        "    tripwire.redis.mock_command('GET', returns=None, raises=redis.exceptions."
+        "ConnectionError('Error 111 connecting to localhost:6379. Refused.'), required=False),\n"
+        "    tripwire.redis.mock_command('SET', returns=True, required=False),\n"
+        ")"
+    )
+    assert repr(RedisSession()) == "RedisSession()"
+
+
+@pytest.mark.parametrize(
+    ("step", "text"),
+    [
+        pytest.param(Step("get", returns=b"v"), "Step('GET', returns=b'v')", id="reply"),
+        pytest.param(
+            Step("GET", raises=redis.exceptions.TimeoutError("Timeout reading from socket")),
+            "Step('GET', raises=redis.exceptions.TimeoutError('Timeout reading from socket'))",
+            id="redis-error",
+        ),
+        pytest.param(
+            Step("EVALSHA", raises=redis.exceptions.NoScriptError("No script.", status_code="X")),
+            "Step('EVALSHA', raises=redis.exceptions.NoScriptError('No script.', status_code='X'))",
+            id="status-code",
+        ),
+        pytest.param(
+            Step("GET", raises=ValueError("bad", 2)),
+            "Step('GET', raises=ValueError('bad', 2))",
+            id="builtin-error",
+        ),
+        pytest.param(
+            Step("GET", raises=redis.exceptions.ReadOnlyError),
+            "Step('GET', raises=redis.exceptions.ReadOnlyError)",
+            id="error-class",
+        ),
+        pytest.param(
+            Step("script  load", returns="sha"),
+            "Step('SCRIPT LOAD', returns='sha')",
+            id="multi-word",
+        ),
+    ],
+)
+def test_the_repr_of_a_step_builds_it(step: Step, text: str) -> None:
+    assert repr(step) == text
+    assert eval(text, {"Step": Step, "redis": redis}) == step or step.raises is not None
+
+
+def test_the_reproduction_is_a_plain_test_with_what_was_called(verifier: StrictVerifier) -> None:
+    session = RedisSession([Step("GET", returns=b"1"), Step("DEL", returns=1)])
+    run(session, ("GET", "k"))
+    session.assert_consumed(args=("k",))
+    assert session.reproduction() == (
+        "def test_example():\n"
+        "    tripwire.redis.mock_command('GET', returns=b'1')\n"
+        "    tripwire.redis.mock_command('DEL', returns=1)  # never called\n"
+        "    with tripwire:\n"
+        "        ...  # the code under test\n"
+        "    tripwire.redis.assert_command('GET', args=('k',), kwargs={})"
+    )
+
+
+def test_a_session_not_installed_reproduces_without_assertions() -> None:
+    assert RedisSession([Step("PING", returns=True)]).reproduction() == (
+        "def test_example():\n"
+        "    tripwire.redis.mock_command('PING', returns=True)  # never called\n"
+        "    with tripwire:\n"
+        "        ...  # the code under test"
+    )
+
+
+# -- building sessions by hand --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        pytest.param(
+            lambda: Step(""),
+            "Step() argument 'command' must be a non-empty str, got '' (str)",
+            id="step-empty-command",
+        ),
+        pytest.param(
+            lambda: Step(b"GET"),
+            "Step() argument 'command' must be a non-empty str, got b'GET' (bytes)",
+            id="step-bytes-command",
+        ),
+        pytest.param(
+            lambda: Step("GET", raises="boom"),
+            "Step() argument 'raises' must be an exception instance, class or None, "
+            "got 'boom' (str)",
+            id="step-raises-not-an-exception",
+        ),
+        pytest.param(
+            lambda: RedisSession(["GET"]),
+            "RedisSession() argument 'steps' must be an iterable of Step objects, "
+            "got ('GET',) (tuple)",
+            id="session-steps-not-steps",
+        ),
+        pytest.param(
+            lambda: RedisSession(required=1),
+            "RedisSession() argument 'required' must be a bool, got 1 (int)",
+            id="session-required-not-bool",
+        ),
+        pytest.param(
+            lambda: RedisSession(commands=[""]),
+            "RedisSession() argument 'commands' must be a non-empty str, got '' (str)",
+            id="session-commands-empty-name",
+        ),
+    ],
+)
+def test_hand_built_steps_and_sessions_are_checked(build: object, message: str) -> None:
+    with pytest.raises(InvalidArgument) as error:
+        build()  # type: ignore[operator]
+    assert str(error.value) == message

@@ -1,0 +1,197 @@
+"""The guard: during a test, Redis outside every sandbox is refused unless allowed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import redis
+
+import tripwire
+from tripwire import UnsandboxedInteractionError
+
+
+def line_of(marker: str) -> int:
+    with open(__file__) as source:
+        for number, text in enumerate(source, start=1):
+            if marker in text and "line_of(" not in text:
+                return number
+    raise AssertionError(marker)
+
+
+def test_a_command_outside_the_sandbox_is_refused() -> None:
+    with pytest.raises(UnsandboxedInteractionError) as excinfo:
+        redis.Redis(host="127.0.0.1", port=1).get("k")  # guarded call
+    assert str(excinfo.value) == (
+        "redis.GET(...) was called outside the tripwire sandbox, at "
+        f"tests/plugin/test_guard.py:{line_of('# guarded call')}.\n"
+        "During a test tripwire refuses real calls that no sandbox intercepts. Either:\n"
+        "    mock it: register tripwire.redis.mock_command(...) and make the call inside "
+        "`with tripwire:`\n"
+        '    or allow the real redis for this test: @pytest.mark.allow("redis")\n'
+        '    or for the whole project: [tool.tripwire] allow = ["redis"] in pyproject.toml'
+    )
+
+
+def test_pipelines_and_connections_outside_the_sandbox_are_refused() -> None:
+    pipe = redis.Redis(host="127.0.0.1", port=1).pipeline()
+    pipe.get("a").set("b", 1)
+    refused = r"^redis pipeline.execute\(\) \[GET, SET\]"
+    with pytest.raises(UnsandboxedInteractionError, match=refused):
+        pipe.execute()
+    assert pipe.command_stack == []
+    with pytest.raises(UnsandboxedInteractionError, match=r"^a redis connection to 127.0.0.1:1 "):
+        redis.Redis(host="127.0.0.1", port=1).pubsub().subscribe("news")
+
+
+@pytest.mark.asyncio
+async def test_asyncio_outside_the_sandbox_is_refused() -> None:
+    aredis = pytest.importorskip("redis.asyncio")
+    with pytest.raises(UnsandboxedInteractionError, match=r"^redis.SET\(\.\.\.\) was called"):
+        await aredis.Redis(host="127.0.0.1", port=1).set("k", 1)
+
+
+def test_the_sandbox_still_works_under_the_guard() -> None:
+    tripwire.redis.mock_command("GET", returns=b"1")
+    with tripwire:
+        assert redis.Redis().get("k") == b"1"
+    with pytest.raises(UnsandboxedInteractionError):
+        redis.Redis().get("k")
+    tripwire.redis.assert_command("GET", args=("k",), kwargs={"keys": ["k"]})
+
+
+@pytest.mark.allow("redis")
+def test_the_allow_marker_lifts_the_guard() -> None:
+    # No guard: the real client runs and fails to connect to a closed port.
+    with pytest.raises(redis.exceptions.ConnectionError):
+        redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2).get("k")
+
+
+GUARDED_SUITE = """
+import pytest
+import redis
+import tripwire
+
+def test_guarded():
+    with pytest.raises(tripwire.UnsandboxedInteractionError):
+        redis.Redis(host="127.0.0.1", port=1).ping()
+
+@pytest.mark.allow("redis")
+def test_allowed():
+    with pytest.raises(redis.exceptions.ConnectionError):
+        redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2).ping()
+
+def test_outside_tests_redis_is_untouched():
+    # Nothing of tripwire's stays installed between tests.
+    import tripwire.plugins._redis_intercept as intercept
+    assert redis.client.Redis.execute_command.__qualname__ == "guards.<locals>.execute_command"
+"""
+
+
+def test_the_guard_lives_only_during_each_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_suite=GUARDED_SUITE)
+    pytester.makeconftest(
+        """
+import redis
+ORIGINAL = redis.client.Redis.execute_command
+
+def pytest_sessionfinish(session):
+    assert redis.client.Redis.execute_command is ORIGINAL
+    print("UNTOUCHED AFTER THE SESSION")
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-s")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*UNTOUCHED AFTER THE SESSION*"])
+
+
+def test_project_wide_allow_in_pyproject(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml('[tool.tripwire]\nallow = ["redis"]\n')
+    pytester.makepyfile(
+        test_suite="""
+import pytest, redis
+
+def test_real_client_runs():
+    with pytest.raises(redis.exceptions.ConnectionError):
+        redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2).ping()
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        pytest.param(
+            'alow = ["redis"]',
+            "[tool.tripwire] in */pyproject.toml has an unknown key 'alow'; the accepted keys "
+            "are: 'allow' (plugins whose real service every test may reach outside the sandbox)",
+            id="unknown-key",
+        ),
+        pytest.param(
+            'allow = "redis"',
+            "[tool.tripwire] allow in */pyproject.toml must be a list of plugin names such as "
+            "[\"redis\"]; got 'redis'",
+            id="allow-not-a-list",
+        ),
+        pytest.param(
+            'allow = ["redsi"]',
+            "[tool.tripwire] allow in */pyproject.toml accepts the plugin names 'redis'; "
+            "got 'redsi'",
+            id="allow-unknown-plugin",
+        ),
+    ],
+)
+def test_invalid_configuration_names_the_key_and_accepted_values(
+    pytester: pytest.Pytester, table: str, message: str
+) -> None:
+    pytester.makepyprojecttoml(f"[tool.tripwire]\n{table}\n")
+    pytester.makepyfile(test_suite="def test_nothing():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    pattern = re.escape(f"ERROR: {message}").replace(r"\*", ".*")
+    result.stderr.re_match_lines([pattern])
+
+
+def test_an_invalid_allow_marker_is_an_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_suite="""
+import pytest
+
+@pytest.mark.allow("redsi")
+def test_typo():
+    pass
+
+@pytest.mark.allow()
+def test_empty():
+    pass
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*ConfigurationError: @pytest.mark.allow() accepts the plugin names 'redis'; "
+            "got 'redsi'",
+            "*ConfigurationError: @pytest.mark.allow() takes the names of the plugins to allow, "
+            'such as @pytest.mark.allow("redis"); got args=(), kwargs={}',
+        ]
+    )
+
+
+def test_with_the_plugin_disabled_redis_is_untouched(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_suite="""
+import pytest, redis, tripwire
+
+ORIGINAL = redis.client.Redis.execute_command
+
+def test_untouched():
+    assert redis.client.Redis.execute_command is ORIGINAL
+    with pytest.raises(tripwire.NoActiveVerifierError):
+        tripwire.redis.mock_command("GET", returns=1)
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:tripwire")
+    result.assert_outcomes(passed=1)

@@ -1,0 +1,155 @@
+"""One verifier per Hypothesis example: the machinery behind the pytest hook and the decorator.
+
+Hypothesis runs the body of a ``@given`` test once per example through
+``test.hypothesis.inner_test``, an attribute it documents as replaceable by test runners. Wrapping
+it gives every example a fresh `StrictVerifier`, verified when the example's body succeeded, so an
+unused mock or an unasserted interaction fails *that* example and Hypothesis shrinks it.
+
+This module never imports Hypothesis: a ``@given`` test is recognised by that attribute alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar, cast
+
+from tripwire import _context
+from tripwire._context import _swap, release
+from tripwire._verifier import StrictVerifier
+
+__all__ = ["Example", "current_example", "hypothesis_examples", "per_example_verifier"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Set on a wrapper made by `per_example_verifier`, so wrapping it again changes nothing.
+_WRAPPED = "__tripwire_per_example__"
+
+
+class Example:
+    """One example's own verifier, current from construction until `finish`."""
+
+    __slots__ = ("_previous", "on_failure", "verifier")
+
+    def __init__(self) -> None:
+        self.verifier = StrictVerifier()
+        #: Called, without arguments, when the example fails: its body raised or verification
+        #: failed. They run while the example is still Hypothesis' current test case, so they
+        #: can add notes to the report.
+        self.on_failure: list[Callable[[], None]] = []
+        self._previous = _swap(self.verifier)
+        _examples.append(self)
+
+    def finish(self, *, passed: bool) -> None:
+        """Close the example's sandbox, make the previous verifier current again, then verify.
+
+        Verification runs only when ``passed``: an ``assume()`` rejection or a failing body
+        already has its outcome, and a verification error derived from it would hide it.
+        """
+        __tracebackhide__ = True
+        try:
+            release(self.verifier)
+        finally:
+            _examples.remove(self)
+            _swap(self._previous)
+        if not passed:
+            self._failed()
+            return
+        try:
+            self.verifier.verify_all()
+        except BaseException:
+            self._failed()
+            raise
+
+    def _failed(self) -> None:
+        for callback in self.on_failure:
+            callback()
+
+
+#: The examples under way, innermost last.
+_examples: list[Example] = []
+
+
+def current_example() -> Example | None:
+    """The example whose verifier is the current one, or ``None`` outside any example."""
+    if _examples:
+        example = _examples[-1]
+        if example.verifier is _context._current:
+            return example
+    return None
+
+
+def per_example_verifier(test: F) -> F:
+    """Give every call of ``test`` a fresh verifier, verified when the call returns normally.
+
+    The tripwire pytest plugin applies this to each ``@given`` test for you. Apply it yourself
+    under ``@given`` where the plugin cannot see the test: ``find()``, ``@given`` used inside a
+    test's body, or another runner. Coroutine functions get a coroutine wrapper. Wrapping twice
+    is the same as wrapping once.
+    """
+    if getattr(test, _WRAPPED, False):
+        return test
+    wrapper: Callable[..., Any]
+    if inspect.iscoroutinefunction(test):
+
+        @functools.wraps(test)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True
+            example = Example()
+            try:
+                result = await test(*args, **kwargs)
+            except BaseException:
+                example.finish(passed=False)
+                raise
+            example.finish(passed=True)
+            return result
+
+    else:
+
+        @functools.wraps(test)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True
+            example = Example()
+            try:
+                result = test(*args, **kwargs)
+            except BaseException:
+                example.finish(passed=False)
+                raise
+            example.finish(passed=True)
+            return result
+
+    setattr(wrapper, _WRAPPED, True)
+    return cast(F, wrapper)
+
+
+@contextmanager
+def hypothesis_examples(item: object) -> Iterator[None]:
+    """Around one pytest test call: if it is a ``@given`` test, give each example a verifier.
+
+    The wrapper is installed for this call only and the original put back afterwards, so
+    re-running the item (or the other items of a parametrized test) never stacks wrappers.
+    """
+    handle = _hypothesis_handle(item)
+    if handle is None:
+        yield
+        return
+    inner = handle.inner_test
+    handle.inner_test = per_example_verifier(inner)
+    try:
+        yield
+    finally:
+        handle.inner_test = inner
+
+
+def _hypothesis_handle(item: object) -> Any:
+    """The ``.hypothesis`` handle of a ``@given`` test item, or ``None``."""
+    # No @given test can exist before Hypothesis is imported; plain tests stop here.
+    if "hypothesis" not in sys.modules:
+        return None
+    handle = getattr(getattr(item, "obj", None), "hypothesis", None)
+    if handle is None or not callable(getattr(handle, "inner_test", None)):
+        return None
+    return handle
