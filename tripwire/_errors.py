@@ -197,7 +197,7 @@ class InteractionMismatchError(TripwireError, AssertionError):
         self,
         expected: str,
         actual: Described | None,
-        fields: Sequence[tuple[str, object, object, bool]],
+        fields: Sequence[tuple[str, object, object, bool, str]],
         remaining: Sequence[Described],
         any_order: bool = False,
     ) -> None:
@@ -222,8 +222,8 @@ class InteractionMismatchError(TripwireError, AssertionError):
                 width = max(len(name) for name, *_ in fields)
                 rows = [
                     f"    {name.ljust(width)}  {_safe_repr(want)} {'==' if ok else '!='} "
-                    f"{_safe_repr(got)}"
-                    for name, want, got, ok in fields
+                    f"{_safe_repr(got)}{f'  ({note})' if note else ''}"
+                    for name, want, got, ok, note in fields
                 ]
                 parts.append("Field by field (expected, then actual):\n" + "\n".join(rows))
         if remaining:

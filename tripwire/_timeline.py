@@ -16,7 +16,10 @@ from tripwire._errors import where
 if TYPE_CHECKING:
     from tripwire._plugin import BasePlugin
 
-__all__ = ["Interaction", "Timeline"]
+__all__ = ["Interaction", "Row", "Timeline"]
+
+#: One compared field: name, expected value, actual value, whether equal, and a note.
+Row = tuple[str, object, object, bool, str]
 
 
 class Interaction:
@@ -50,12 +53,27 @@ class Interaction:
         """Where the mock was registered, as ``file:line``."""
         return where(self.filename, self.lineno)
 
-    def compare(self, expected: Mapping[str, Any]) -> list[tuple[str, object, object, bool]]:
-        """Each field as ``(name, expected, actual, equal)``; every field is always compared."""
+    def matches(self, expected: Mapping[str, Any]) -> bool:
+        """Whether every field equals its expected value (the fast path of an assertion)."""
+        return all(row[3] for row in self.compare(expected))
+
+    def compare(self, expected: Mapping[str, Any]) -> list[Row]:
+        """Each field as ``(name, expected, actual, equal, note)``; every field is compared.
+
+        A comparison that raises (a user's ``__eq__``) counts as unequal, and the note says why,
+        so a broken value cannot hide which interaction failed to match.
+        """
         rows = []
         for name, actual in self.fields().items():
             want = expected.get(name, _MISSING)
-            rows.append((name, want, actual, want is not _MISSING and bool(want == actual)))
+            if want is _MISSING:
+                rows.append((name, want, actual, False, ""))
+                continue
+            try:
+                rows.append((name, want, actual, bool(want == actual), ""))
+            except Exception as exc:
+                note = f"comparing them raised {type(exc).__name__}: {exc}"
+                rows.append((name, want, actual, False, note))
         return rows
 
 

@@ -170,17 +170,13 @@ class StrictVerifier:
         if self._any_order:
             return self._assert_any_order(plugin, expected)
         entry = timeline.next_unasserted()
-        if entry is not None and entry.plugin is plugin:
-            rows = entry.compare(expected)
-            if all(row[3] for row in rows):
-                entry.asserted = True
-                return entry
-        else:
-            rows = entry.compare(expected) if entry is not None else []
+        if entry is not None and entry.plugin is plugin and entry.matches(expected):
+            entry.asserted = True
+            return entry
         raise InteractionMismatchError(
             plugin.format_expected(expected),
             entry,
-            rows if entry is not None and entry.plugin is plugin else [],
+            entry.compare(expected) if entry is not None and entry.plugin is plugin else [],
             list(timeline.unasserted()),
         )
 
@@ -188,7 +184,7 @@ class StrictVerifier:
         __tracebackhide__ = True
         remaining = list(self.timeline.unasserted())
         for entry in remaining:
-            if entry.plugin is plugin and all(row[3] for row in entry.compare(expected)):
+            if entry.plugin is plugin and entry.matches(expected):
                 entry.asserted = True
                 return entry
         raise InteractionMismatchError(

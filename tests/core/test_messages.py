@@ -295,3 +295,36 @@ def test_unreprable_values_do_not_hide_the_error(verifier: StrictVerifier) -> No
     assert "mock_command('GET', returns=<Unprintable object; repr() raised RuntimeError>)" in str(
         excinfo.value
     )
+
+
+def test_a_raising_eq_counts_as_a_mismatch_and_is_reported(verifier: StrictVerifier) -> None:
+    class Touchy:
+        def __eq__(self, other: object) -> bool:
+            raise ValueError("cannot compare")
+
+        __hash__ = object.__hash__
+
+        def __repr__(self) -> str:
+            return "Touchy()"
+
+    tripwire.redis.mock_command("SET", returns=True)
+    with tripwire:
+        redis.Redis().execute_command("SET", "k", "v")
+    with pytest.raises(InteractionMismatchError) as excinfo:
+        tripwire.redis.assert_command("SET", args=(Touchy(), "v"))
+    assert str(excinfo.value) == (
+        "Expected the next interaction to be:\n"
+        "    tripwire.redis.assert_command('SET', args=(Touchy(), 'v'), kwargs={})\n"
+        "but it was:\n"
+        "    tripwire.redis.assert_command('SET', args=('k', 'v'), kwargs={})\n"
+        "Field by field (expected, then actual):\n"
+        "    command  'SET' == 'SET'\n"
+        "    args     (Touchy(), 'v') != ('k', 'v')  (comparing them raised ValueError: "
+        "cannot compare)\n"
+        "    kwargs   {} == {}\n"
+        "Unasserted interactions, in the order they happened (1):\n"
+        "    tripwire.redis.assert_command('SET', args=('k', 'v'), kwargs={})"
+    )
+    # Nothing was lost: the interaction is still there to assert.
+    tripwire.redis.assert_command("SET", args=("k", "v"))
+    verifier.verify_all()
