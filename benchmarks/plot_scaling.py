@@ -12,6 +12,7 @@ timed batches taken around that size. Needs matplotlib (``pip install matplotlib
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 import time
@@ -26,9 +27,11 @@ import tripwire
 from conftest import KEY, STAND_INS, StandIn
 
 SIZES = [1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000]
-#: Timed batches per point, and operations per batch.
+#: Timed batches per point, and operations per batch. The assertions timed at a point must fit
+#: in the smallest timeline, hence their smaller batches.
 BATCHES = 25
 BATCH = 60
+ASSERT_BATCH = 20
 
 
 def median_cost(operation: Callable[[], Any], batches: int, batch: int) -> float:
@@ -60,7 +63,7 @@ def call_costs(stand_in: StandIn) -> list[float]:
 
 def assert_command_costs() -> list[float]:
     """tripwire: ``assert_command`` for the calls in the middle of a timeline of each size."""
-    window = BATCHES * BATCH
+    window = BATCHES * ASSERT_BATCH
     costs = []
     for size in SIZES:
         with tripwire.use_verifier(tripwire.StrictVerifier()):
@@ -76,7 +79,7 @@ def assert_command_costs() -> list[float]:
 
             for _ in range(size // 2 - window // 2):
                 assert_next()
-            costs.append(median_cost(assert_next, BATCHES, BATCH))
+            costs.append(median_cost(assert_next, BATCHES, ASSERT_BATCH))
     return costs
 
 
@@ -96,7 +99,7 @@ def mock_check_costs() -> tuple[list[float], list[float]]:
         def check_any_call(execute: mock.MagicMock = execute) -> None:
             execute.assert_any_call("GET", KEY)
 
-        by_index.append(median_cost(check_by_index, BATCHES, BATCH))
+        by_index.append(median_cost(check_by_index, BATCHES, ASSERT_BATCH))
         # It scans the whole history at every call: a few calls give a steady median.
         any_call.append(median_cost(check_any_call, 5, 1))
     return by_index, any_call
@@ -134,6 +137,9 @@ def main(argv: list[str] | None = None) -> None:
             axes.plot(SIZES, costs, style, marker="o", linewidth=2, label=name)
         axes.set_xscale("log")
         axes.set_yscale("log")
+        # Down to the decade below the fastest point, so that its value can be read off.
+        lowest = min(min(costs) for costs in series.values())
+        axes.set_ylim(bottom=10 ** math.floor(math.log10(lowest)))
         axes.set_xticks(SIZES, [f"{size // 1000}k" for size in SIZES])
         axes.minorticks_off()
         axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-SUITE = '''
+SUITE = """
 import asyncio
 
 import pytest
@@ -77,7 +77,7 @@ def test_property_unused_from_ten(n):
 def test_outside_the_sandbox_is_refused():
     with pytest.raises(tripwire.UnsandboxedInteractionError):
         redis.Redis(host="127.0.0.1", port=1).get("k")
-'''
+"""
 
 EXPECTED = {
     ("PASSED", "test_suite.py::test_clean"),
