@@ -176,12 +176,12 @@ class UnmockedConnectionError(UnmockedInteractionError):
 class UnsandboxedInteractionError(TripwireError, AssertionError):
     """A real call was attempted during a test, outside any sandbox, without permission."""
 
-    def __init__(self, call: str, site: str, plugin: str) -> None:
-        self.call = call
+    def __init__(self, what_happened: str, site: str, plugin: str) -> None:
+        self.what_happened = what_happened
         self.site = site
         self.plugin = plugin
         super().__init__(
-            f"{call} was called outside the tripwire sandbox, at {site}.\n"
+            f"{what_happened} outside the tripwire sandbox, at {site}.\n"
             "During a test tripwire refuses real calls that no sandbox intercepts. Either:\n"
             f"    mock it: register tripwire.{plugin}.mock_command(...) and make the call inside "
             "`with tripwire:`\n"

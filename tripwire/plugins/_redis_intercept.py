@@ -44,6 +44,20 @@ def _defining(cls: type, attribute: str) -> type:
     raise AttributeError(f"{cls.__qualname__}.{attribute}")  # pragma: no cover
 
 
+#: The methods through which a redis-py connection opens its socket. ``connect_check_health``
+#: (redis-py 6 and later) is called directly by ``send_packed_command``, bypassing ``connect``.
+_CONNECTING = ("connect", "connect_check_health")
+
+
+def _connecting(connection_class: type, replacement: Callable[..., Any]) -> list[Patch]:
+    """Patches putting ``replacement`` on every method that opens a connection's socket."""
+    return [
+        (_defining(connection_class, name), name, replacement)
+        for name in _CONNECTING
+        if hasattr(connection_class, name)
+    ]
+
+
 def _pools(module: Any) -> list[type]:
     """The connection pool classes of a redis-py module that define their own get_connection."""
     found = []
@@ -103,8 +117,13 @@ def interceptors(plugin: RedisPlugin) -> list[Patch]:
 
     def get_connection(pool: Any, *args: Any, **kwargs: Any) -> Any:
         # A connection object, never connected: single_connection_client and pipelines ask
-        # for one before they run a command, and the command itself is intercepted.
-        return pool.make_connection()
+        # for one before they run a command, and the command itself is intercepted. It is
+        # marked in use, as the pool's own method does, so that release() takes it back.
+        connection = pool.make_connection()
+        in_use = getattr(pool, "_in_use_connections", None)
+        if in_use is not None:
+            in_use.add(connection)
+        return connection
 
     def connect(connection: Any, *args: Any, **kwargs: Any) -> None:
         __tracebackhide__ = True
@@ -116,7 +135,7 @@ def interceptors(plugin: RedisPlugin) -> list[Patch]:
         (redis.client.Redis, "execute_command", plugin._interceptor()),
         (redis.client.Pipeline, "immediate_execute_command", immediate_execute_command),
         (redis.client.Pipeline, "execute", execute),
-        (_defining(redis.connection.Connection, "connect"), "connect", connect),
+        *_connecting(redis.connection.Connection, connect),
     ]
     patches += [(pool, "get_connection", get_connection) for pool in _pools(redis.connection)]
 
@@ -148,7 +167,7 @@ def interceptors(plugin: RedisPlugin) -> list[Patch]:
                 await pipe.reset()
 
         async def async_get_connection(pool: Any, *args: Any, **kwargs: Any) -> Any:
-            return pool.make_connection()
+            return get_connection(pool)
 
         async def async_connect(connection: Any, *args: Any, **kwargs: Any) -> None:
             __tracebackhide__ = True
@@ -158,7 +177,7 @@ def interceptors(plugin: RedisPlugin) -> list[Patch]:
             (aclient.Redis, "execute_command", async_execute_command),
             (aclient.Pipeline, "immediate_execute_command", async_immediate_execute_command),
             (aclient.Pipeline, "execute", async_execute),
-            (_defining(aconnection.Connection, "connect"), "connect", async_connect),
+            *_connecting(aconnection.Connection, async_connect),
         ]
         patches += [(pool, "get_connection", async_get_connection) for pool in _pools(aconnection)]
     return patches
@@ -174,10 +193,12 @@ def _batch_runner(plugin: RedisPlugin) -> Callable[[Iterable[Any], bool, bool], 
         results = [_result(consume(args, options)) for args, options in stack]
         # MULTI and EXEC are not recorded; an EXEC mock, when one is queued, lets a test make the
         # transaction fail as Redis would (WatchError when a watched key changed).
-        if transaction and plugin.has_mock("EXEC"):
-            outcome = _result(consume(("EXEC",), {}))
-            if isinstance(outcome, BaseException):
-                raise outcome
+        if transaction:
+            exec_mock = plugin._consume_if_queued(("EXEC",), {})
+            if exec_mock is not None:
+                outcome = _result(exec_mock)
+                if isinstance(outcome, BaseException):
+                    raise outcome
         if raise_on_error:
             for result in results:
                 if isinstance(result, BaseException):
@@ -240,23 +261,23 @@ def guards() -> list[Patch]:
 
     def execute_command(client: Any, *args: Any, **options: Any) -> Any:
         __tracebackhide__ = True
-        raise _refuse(f"redis.{_name(args)}(...)")
+        raise _refuse(f"redis.{_name(args)}(...) was called")
 
     def pipeline_execute(pipe: Any, raise_on_error: bool = True) -> Any:
         __tracebackhide__ = True
         names = ", ".join(_name(args) for args, _ in pipe.command_stack)
         pipe.command_stack = []
-        raise _refuse(f"redis pipeline.execute() [{names}]")
+        raise _refuse(f"redis pipeline.execute() [{names}] was called")
 
     def connect(connection: Any, *args: Any, **kwargs: Any) -> None:
         __tracebackhide__ = True
-        raise _refuse(f"a redis connection to {_address(connection)}")
+        raise _refuse(f"a redis connection to {_address(connection)} was opened")
 
     patches: list[Patch] = [
         (redis.client.Redis, "execute_command", execute_command),
         (redis.client.Pipeline, "immediate_execute_command", execute_command),
         (redis.client.Pipeline, "execute", pipeline_execute),
-        (_defining(redis.connection.Connection, "connect"), "connect", connect),
+        *_connecting(redis.connection.Connection, connect),
     ]
     modules = _async_modules()
     if modules is not None:
@@ -265,7 +286,7 @@ def guards() -> list[Patch]:
             (aclient.Redis, "execute_command", _as_async(execute_command)),
             (aclient.Pipeline, "immediate_execute_command", _as_async(execute_command)),
             (aclient.Pipeline, "execute", _as_async(pipeline_execute)),
-            (_defining(aconnection.Connection, "connect"), "connect", _as_async(connect)),
+            *_connecting(aconnection.Connection, _as_async(connect)),
         ]
     return patches
 

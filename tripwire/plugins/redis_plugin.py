@@ -209,9 +209,26 @@ class RedisPlugin(BasePlugin):
                 return mock
         raise self._unmocked(args, options)
 
-    def has_mock(self, command: str) -> bool:
-        """Whether an unconsumed mock is queued for ``command`` (upper-case)."""
-        return bool(self._queues.get(command))
+    def _consume_if_queued(
+        self, args: tuple[Any, ...], options: dict[str, Any]
+    ) -> RedisCall | None:
+        """Like `_consume`, but None instead of an error when no mock is queued.
+
+        Checking and taking happen under one lock, so two threads cannot both count on the
+        last mock.
+        """
+        queue = self._queues.get(args[0])
+        if queue is None:
+            return None
+        timeline = self.verifier.timeline
+        with timeline.lock:
+            if not queue:
+                return None
+            mock = queue.popleft()
+            mock.args = args
+            mock.kwargs = options
+            timeline.entries.append(mock)
+            return mock
 
     def _resolve(self, args: tuple[Any, ...], options: dict[str, Any]) -> deque[RedisCall]:
         """Slow path: the queue for a command spelled in a way not seen before.
