@@ -123,7 +123,7 @@ STAND_INS = {
         StandIn("constant-function", constant_function_client),
         StandIn("patch.object", patch_object_client),
         StandIn("MagicMock(spec)", spec_magicmock_client),
-        # About 140 µs a call: 20 calls a round keep its run near a third of a second.
+        # Some 50 µs a call: 20 calls a round keep its run to a few seconds.
         StandIn("fakeredis", fakeredis_client, iterations=20),
     )
 }

@@ -132,7 +132,7 @@ def interceptors(plugin: RedisPlugin) -> list[Patch]:
         raise error
 
     patches: list[Patch] = [
-        (redis.client.Redis, "execute_command", plugin._interceptor()),
+        (redis.client.Redis, "execute_command", plugin._execute_command),
         (redis.client.Pipeline, "immediate_execute_command", immediate_execute_command),
         (redis.client.Pipeline, "execute", execute),
         *_connecting(redis.connection.Connection, connect),

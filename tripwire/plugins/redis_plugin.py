@@ -99,6 +99,8 @@ class RedisPlugin(BasePlugin):
         #: Registration order across commands, for reporting unused mocks as they were written.
         self._next_order = itertools.count().__next__
         super().__init__(verifier)
+        self._execute_command, self._consume = self._hot_path()
+        self._interceptors: list[tuple[type, str, Callable[..., Any]]] | None = None
 
     # -- registration --------------------------------------------------------------------------
 
@@ -158,13 +160,39 @@ class RedisPlugin(BasePlugin):
 
     # -- the intercepted call ------------------------------------------------------------------
 
-    def _interceptor(self) -> Callable[..., Any]:
-        """Build the replacement for ``Redis.execute_command`` bound to this plugin's state."""
+    def _hot_path(self) -> tuple[Callable[..., Any], Callable[..., RedisCall]]:
+        """Build the replacement for ``Redis.execute_command`` and the shared consume step.
+
+        Both close over this plugin's state, so a call costs a dict lookup, a pop and an append.
+        The lock makes taking a mock and recording it one step: the timeline is in the order the
+        mocks were consumed, whichever threads consumed them. ``execute_command`` repeats
+        ``consume``'s body rather than calling it, because it is the call that matters most.
+        """
         lookup = self._lookup
         timeline = self.verifier.timeline
         record = timeline.entries.append
-        lock = timeline.lock
+        acquire = timeline.lock.acquire
+        release = timeline.lock.release
         resolve = self._resolve
+        unmocked = self._unmocked
+
+        def consume(args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
+            __tracebackhide__ = True
+            try:
+                queue = lookup[args[0]]
+            except (KeyError, IndexError, TypeError):
+                queue = resolve(args, options)
+            acquire()
+            try:
+                mock = queue.popleft()
+                mock.args = args
+                mock.kwargs = options
+                record(mock)
+            except IndexError:
+                raise unmocked(args, options) from None
+            finally:
+                release()
+            return mock
 
         def execute_command(client: Any, *args: Any, **options: Any) -> Any:
             __tracebackhide__ = True
@@ -172,42 +200,21 @@ class RedisPlugin(BasePlugin):
                 queue = lookup[args[0]]
             except (KeyError, IndexError, TypeError):
                 queue = resolve(args, options)
-            with lock:
-                if queue:
-                    mock = queue.popleft()
-                    mock.args = args
-                    mock.kwargs = options
-                    record(mock)
-                else:
-                    mock = None
-            if mock is None:
-                raise self._unmocked(args, options)
+            acquire()
+            try:
+                mock = queue.popleft()
+                mock.args = args
+                mock.kwargs = options
+                record(mock)
+            except IndexError:
+                raise unmocked(args, options) from None
+            finally:
+                release()
             if mock.raises is not None:
                 raise mock.raises
             return mock.returns
 
-        return execute_command
-
-    def _consume(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
-        """Take the next mock for this call and record the call; the hot path, as a function.
-
-        `_interceptor` inlines the same steps for ``Redis.execute_command``, the call that
-        matters most; pipelines and asyncio use this.
-        """
-        __tracebackhide__ = True
-        try:
-            queue = self._lookup[args[0]]
-        except (KeyError, IndexError, TypeError):
-            queue = self._resolve(args, options)
-        timeline = self.verifier.timeline
-        with timeline.lock:
-            if queue:
-                mock = queue.popleft()
-                mock.args = args
-                mock.kwargs = options
-                timeline.entries.append(mock)
-                return mock
-        raise self._unmocked(args, options)
+        return execute_command, consume
 
     def _consume_if_queued(
         self, args: tuple[Any, ...], options: dict[str, Any]
@@ -271,7 +278,9 @@ class RedisPlugin(BasePlugin):
     # -- lifecycle -----------------------------------------------------------------------------
 
     def install_patches(self) -> None:
-        for owner, attribute, replacement in interceptors(self):
+        if self._interceptors is None:
+            self._interceptors = interceptors(self)
+        for owner, attribute, replacement in self._interceptors:
             self.patches.apply(owner, attribute, replacement)
 
     def restore_patches(self) -> None:
