@@ -112,3 +112,20 @@ def test_execute_command_without_a_command(verifier: StrictVerifier) -> None:
         "execute_command() argument 'args' must be a command name followed by its arguments, "
         "got () (tuple)"
     )
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [("", "'' (str)"), ("  ", "'  ' (str)"), (None, "None (NoneType)"), (42, "42 (int)")],
+    ids=["empty", "blank", "none", "int"],
+)
+def test_execute_command_with_a_bad_command_name(
+    verifier: StrictVerifier, command: object, shown: str
+) -> None:
+    import redis
+
+    with tripwire, pytest.raises(InvalidArgumentError) as excinfo:
+        redis.Redis().execute_command(command, "k")
+    assert str(excinfo.value) == (
+        f"execute_command() argument 'command' must be a non-empty str or bytes, got {shown}"
+    )

@@ -248,9 +248,14 @@ class RedisPlugin(BasePlugin):
                 "execute_command", "args", "a command name followed by its arguments", args
             ) from None
         spelling = args[0]
-        name = spelling.decode("utf-8", "replace") if isinstance(spelling, bytes) else spelling
-        if not isinstance(name, str):
-            raise self._unmocked(args, options) from None
+        if isinstance(spelling, bytes):
+            name = spelling.decode("utf-8", "replace")
+        else:
+            name = spelling if isinstance(spelling, str) else ""
+        if not name.strip():
+            raise invalid(
+                "execute_command", "command", "a non-empty str or bytes", spelling
+            ) from None
         queue = self._queues.get(name.upper())
         if queue is None:
             raise self._unmocked(args, options) from None
