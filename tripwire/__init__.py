@@ -1,14 +1,16 @@
 """python-tripwire: strict mocking for code that talks to Redis.
 
-Every call must be mocked, every mock used, every interaction asserted::
+Every call must be mocked, every mock used, every interaction asserted:
 
-    import tripwire
+```python
+import tripwire
 
-    def test_cache_lookup():
-        tripwire.redis.mock_command("GET", returns=b"cached")
-        with tripwire:
-            value = redis.Redis().get("key")
-        tripwire.redis.assert_command("GET", args=("key",), kwargs=IsInstance(dict))
+def test_cache_lookup():
+    tripwire.redis.mock_command("GET", returns=b"cached")
+    with tripwire:
+        value = redis.Redis().get("key")
+    tripwire.redis.assert_command("GET", args=("key",), kwargs=IsInstance(dict))
+```
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from tripwire._errors import (
     UnusedMocksError,
     VerificationError,
 )
-from tripwire._plugin import BasePlugin, register_plugin
+from tripwire._plugin import BasePlugin, Patches, register_plugin
 from tripwire._timeline import Interaction
 from tripwire._verifier import Sandbox, StrictVerifier
 
@@ -52,6 +54,7 @@ __all__ = [
     "InteractionMismatchError",
     "InvalidArgumentError",
     "NoActiveVerifierError",
+    "Patches",
     "PluginProxy",
     "Sandbox",
     "StrictVerifier",
@@ -71,8 +74,8 @@ __all__ = [
     "use_verifier",
 ]
 
-#: The current test's `RedisPlugin`, created on first use.
 redis = _typing.cast("RedisPlugin", PluginProxy("redis"))
+"""The current test's `RedisPlugin` (a `PluginProxy`), created on first use."""
 
 
 def in_any_order() -> AbstractContextManager[None]:

@@ -37,6 +37,7 @@ def _plugin_names() -> list[str]:
 
 
 def _check_names(where: str, names: Iterable[Any]) -> frozenset[str]:
+    __tracebackhide__ = True
     known = _plugin_names()
     checked = []
     for name in names:
@@ -78,6 +79,7 @@ def load_settings(pyproject: Path | None) -> Settings:
 
 def allowed_by_marker(markers: Iterable[Any]) -> frozenset[str]:
     """The plugin names of every ``@pytest.mark.allow(...)`` on a test, checked."""
+    __tracebackhide__ = True
     names: set[str] = set()
     for marker in markers:
         if not marker.args or marker.kwargs:

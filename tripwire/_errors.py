@@ -176,14 +176,14 @@ class UnmockedConnectionError(UnmockedInteractionError):
 class UnsandboxedInteractionError(TripwireError, AssertionError):
     """A real call was attempted during a test, outside any sandbox, without permission."""
 
-    def __init__(self, what_happened: str, site: str, plugin: str) -> None:
+    def __init__(self, what_happened: str, site: str, plugin: str, mock_hint: str) -> None:
         self.what_happened = what_happened
         self.site = site
         self.plugin = plugin
         super().__init__(
             f"{what_happened} outside the tripwire sandbox, at {site}.\n"
             "During a test tripwire refuses real calls that no sandbox intercepts. Either:\n"
-            f"    mock it: register tripwire.{plugin}.mock_command(...) and make the call inside "
+            f"    mock it: register {mock_hint} and make the call inside "
             "`with tripwire:`\n"
             f'    or allow the real {plugin} for this test: @pytest.mark.allow("{plugin}")\n'
             f'    or for the whole project: [tool.tripwire] allow = ["{plugin}"] in pyproject.toml'

@@ -39,8 +39,8 @@ class BasePlugin:
     `format_registration` for the hints in error messages.
     """
 
-    #: ``tripwire.<name>`` is the plugin's proxy, ``@pytest.mark.allow("<name>")`` its marker.
     name: ClassVar[str] = ""
+    """``tripwire.<name>`` is the plugin's proxy, ``@pytest.mark.allow("<name>")`` its marker."""
 
     def __init__(self, verifier: StrictVerifier) -> None:
         self.verifier = verifier

@@ -29,19 +29,22 @@ class StrictVerifier:
     """Holds every mock and interaction of one test and checks that all were accounted for.
 
     Inside pytest the tripwire plugin makes one per test (`tripwire.current_verifier()`).
-    By hand::
+    By hand:
 
-        verifier = StrictVerifier()
-        redis_mock = RedisPlugin(verifier)
-        redis_mock.mock_command("GET", returns=b"1")
-        with verifier.sandbox():
-            ...
-        redis_mock.assert_command("GET", args=("k",), kwargs={})
-        verifier.verify_all()
+    ```python
+    verifier = StrictVerifier()
+    redis_mock = RedisPlugin(verifier)
+    redis_mock.mock_command("GET", returns=b"1")
+    with verifier.sandbox():
+        ...
+    redis_mock.assert_command("GET", args=("k",), kwargs={})
+    verifier.verify_all()
+    ```
     """
 
     def __init__(self) -> None:
         self.timeline = Timeline()
+        """Every interaction recorded, in the order it happened."""
         self._plugins: dict[str, BasePlugin] = {}
         self._depth = 0
         self._any_order = 0
@@ -97,6 +100,7 @@ class StrictVerifier:
 
     @property
     def plugins(self) -> tuple[BasePlugin, ...]:
+        """The verifier's plugins, in registration order."""
         return tuple(self._plugins.values())
 
     # -- the sandbox ---------------------------------------------------------------------------
@@ -107,6 +111,7 @@ class StrictVerifier:
 
     @property
     def sandbox_open(self) -> bool:
+        """Whether a sandbox of this verifier is open."""
         return self._depth > 0
 
     def _open(self) -> None:
@@ -193,7 +198,12 @@ class StrictVerifier:
 
     # -- verification --------------------------------------------------------------------------
 
-    def _record_unmocked(self, error: UnmockedInteractionError) -> None:
+    def report_unmocked(self, error: UnmockedInteractionError) -> None:
+        """Remember an unmocked call's error, to raise it again in `verify_all`.
+
+        Plugins call this before raising the error at the call, so that code under test that
+        catches every exception cannot hide it.
+        """
         self._unmocked.append(error)
 
     def verify_all(self) -> None:

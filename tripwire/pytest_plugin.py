@@ -46,6 +46,7 @@ def pytest_runtest_makereport(
 
 def _guard(request: pytest.FixtureRequest) -> Patches:
     """Refuse, for this test, real calls of every plugin the test does not allow."""
+    __tracebackhide__ = True
     allowed = request.config.stash[_SETTINGS].allow
     allowed |= allowed_by_marker(request.node.iter_markers("allow"))
     guard = Patches()

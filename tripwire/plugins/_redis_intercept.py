@@ -128,7 +128,7 @@ def interceptors(plugin: RedisPlugin) -> list[Patch]:
     def connect(connection: Any, *args: Any, **kwargs: Any) -> None:
         __tracebackhide__ = True
         error = UnmockedConnectionError(_address(connection))
-        plugin.verifier._record_unmocked(error)
+        plugin.verifier.report_unmocked(error)
         raise error
 
     patches: list[Patch] = [
@@ -250,8 +250,10 @@ def _name(args: tuple[Any, ...]) -> str:
     return name.upper()
 
 
-def _refuse(call: str) -> UnsandboxedInteractionError:
-    return UnsandboxedInteractionError(call, _call_site(), "redis")
+def _refuse(what_happened: str) -> UnsandboxedInteractionError:
+    return UnsandboxedInteractionError(
+        what_happened, _call_site(), "redis", "tripwire.redis.mock_command(...)"
+    )
 
 
 def guards() -> list[Patch]:

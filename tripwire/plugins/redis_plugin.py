@@ -62,6 +62,7 @@ class RedisCall(Interaction):
         return bool(self.args)
 
     def fields(self) -> dict[str, Any]:
+        """The command, the arguments after its name, and the keyword arguments."""
         return {"command": self.command, "args": self.args[1:], "kwargs": self.kwargs}
 
     def matches(self, expected: Mapping[str, Any]) -> bool:
@@ -277,7 +278,7 @@ class RedisPlugin(BasePlugin):
             describe_call(args[1:], options),
             note,
         )
-        self.verifier._record_unmocked(error)
+        self.verifier.report_unmocked(error)
         return error
 
     # -- lifecycle -----------------------------------------------------------------------------

@@ -1,0 +1,113 @@
+"""A property test over `redis_session()`, per example: with tripwire and without.
+
+Each round runs one ``@given`` test of the guide's ``get_user`` for ``EXAMPLES`` examples of a
+one-step ``GET`` session (a hit, a miss or an injected error), always the same examples (fixed
+seed, generate phase only). The variants differ only in how Redis is answered and checked:
+
+- ``tripwire``: ``session.install()``, ``with tripwire:``, ``session.assert_consumed(...)``, with a
+  fresh verifier per example, verified at its end (`per_example_verifier`, as the pytest plugin
+  applies it to ``@given`` tests);
+- ``tripwire, one verifier``: the same body, every example on the one verifier of the benchmark
+  (what the per-example verifier costs is the difference to ``tripwire``);
+- ``without tripwire``: the same drawn session, answered by a plain function put in place of
+  ``Redis.execute_command`` with ``unittest.mock.patch.object``, and the call checked by hand.
+
+Per-example cost = a round's median / ``EXAMPLES``; the ratio of two variants is the ratio of
+their medians.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from unittest import mock
+
+import pytest
+import redis
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+
+import tripwire
+from examples.redis_cache.app import get_user
+from tripwire._per_example import Example
+from tripwire_hypothesis import RedisSession, per_example_verifier
+from tripwire_hypothesis import strategies as tripwire_strategies
+
+EXAMPLES = 300
+CLIENT = redis.Redis()  # redis-py reads its package metadata in every new client
+
+same_examples = settings(
+    max_examples=EXAMPLES,
+    database=None,
+    deadline=None,
+    phases=[Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+USER_IDS = st.integers(min_value=1)
+SESSIONS = tripwire_strategies.redis_session(commands=["GET"], min_steps=1, max_steps=1)
+
+
+def read(user_id: int) -> object:
+    try:
+        return get_user(user_id, CLIENT)
+    except Exception as error:  # a corrupt cached document, or an injected Redis error
+        return error
+
+
+def with_tripwire(user_id: int, session: RedisSession) -> None:
+    session.install()
+    with tripwire:
+        read(user_id)
+    key = f"user:{user_id}"
+    session.assert_consumed(args=(key,), kwargs={"keys": [key]})
+
+
+def without_tripwire(user_id: int, session: RedisSession) -> None:
+    (step,) = session.steps
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+
+    def execute_command(client: Any, *args: Any, **options: Any) -> Any:
+        calls.append((args, options))
+        if step.raises is not None:
+            raise step.raises
+        return step.returns
+
+    with mock.patch.object(redis.Redis, "execute_command", execute_command):
+        read(user_id)
+    key = f"user:{user_id}"
+    assert calls == [(("GET", key), {"keys": [key]})]
+
+
+def property_test(body: Any) -> Callable[[], None]:
+    test: Callable[[], None] = seed(20261124)(same_examples(given(USER_IDS, SESSIONS)(body)))
+    return test
+
+
+def one_verifier_for_all(test: Callable[[], None]) -> Callable[[], None]:
+    """Run every example of ``test`` on one verifier, made the examples' by hand.
+
+    `session.install()` refuses a Hypothesis example without a verifier of its own; this
+    variant gives all of a round's examples the same one, verified once at the end.
+    """
+
+    def run() -> None:
+        example = Example()
+        try:
+            test()
+        finally:
+            example.finish(passed=True)
+
+    return run
+
+
+PROPERTIES = {
+    "tripwire": property_test(per_example_verifier(with_tripwire)),
+    "tripwire, one verifier": one_verifier_for_all(property_test(with_tripwire)),
+    "without tripwire": property_test(without_tripwire),
+}
+
+
+@pytest.mark.benchmark(group=f"@given(redis_session()): {EXAMPLES} examples of get_user")
+@pytest.mark.parametrize("variant", list(PROPERTIES))
+def test_property_test(benchmark: Any, variant: str) -> None:
+    benchmark.pedantic(PROPERTIES[variant], rounds=9, warmup_rounds=1)
