@@ -111,3 +111,39 @@ PROPERTIES = {
 @pytest.mark.parametrize("variant", list(PROPERTIES))
 def test_property_test(benchmark: Any, variant: str) -> None:
     benchmark.pedantic(PROPERTIES[variant], rounds=9, warmup_rounds=1)
+
+
+def paired_ratios(rounds: int) -> dict[str, float]:
+    """Median ratios of each variant to ``without tripwire``, timed back to back in CPU time.
+
+    pytest-benchmark times the variants one after the other; on a shared machine the load moves
+    between them. Here each round runs all three in a shuffled order, after a full collection,
+    and a ratio is taken within the round.
+    """
+    import gc
+    import random
+    import statistics
+    import time
+
+    shuffle = random.Random(0).shuffle
+    ratios: dict[str, list[float]] = {name: [] for name in PROPERTIES}
+    with tripwire.use_verifier(tripwire.StrictVerifier()):
+        for test in PROPERTIES.values():
+            test()
+        for _ in range(rounds):
+            order = list(PROPERTIES.items())
+            shuffle(order)
+            spent = {}
+            for name, test in order:
+                gc.collect()
+                start = time.process_time()
+                test()
+                spent[name] = time.process_time() - start
+            for name in PROPERTIES:
+                ratios[name].append(spent[name] / spent["without tripwire"])
+    return {name: statistics.median(values) for name, values in ratios.items()}
+
+
+if __name__ == "__main__":
+    for name, ratio in paired_ratios(rounds=31).items():
+        print(f"{name:24} {ratio:.3f}")

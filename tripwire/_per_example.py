@@ -55,11 +55,6 @@ class Example:
         finally:
             _examples.remove(self)
             _swap(self._previous)
-        try:
-            self.verifier.verify_all() if passed else None
-        finally:
-            self.verifier._plugins.clear()
-        return
         if not passed:
             self._failed()
             return

@@ -11,10 +11,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hypothesis import note
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
@@ -71,7 +72,7 @@ def _exception_code(error: BaseException | type[BaseException]) -> str:
     return f"{name}({', '.join(arguments)})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
     """One scripted Redis command: the reply its mock returns, or the error it raises.
 
@@ -112,7 +113,7 @@ class Step:
         return f"Step({self.command!r}, returns={safe_repr(self.returns)})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConsumedStep:
     """A step the code under test consumed: the script's step and the call that used it."""
 
@@ -145,11 +146,12 @@ class ConsumedStep:
         )
 
 
-@dataclass(frozen=True)
-class _Installation:
+class _Installation(NamedTuple):
     verifier: StrictVerifier
     plugin: RedisPlugin
     mocks: tuple[RedisCall, ...]
+    #: The timeline's length at installation: the session's calls are recorded after it.
+    start: int
 
 
 class RedisSession:
@@ -237,7 +239,8 @@ class RedisSession:
             mock.filename = filename
             mock.lineno = lineno
             mocks.append(mock)
-        self._installed = _Installation(verifier, plugin, tuple(mocks))
+        start = len(verifier.timeline)
+        self._installed = _Installation(verifier, plugin, tuple(mocks), start)
         example = current_example()
         if example is not None:
             example.on_failure.append(self._note_reproduction)
@@ -259,7 +262,7 @@ class RedisSession:
         installed = self._installation("RedisSession.consumed")
         index_of = {id(mock): i for i, mock in enumerate(installed.mocks)}
         consumed = []
-        for entry in installed.verifier.timeline.entries:
+        for entry in installed.verifier.timeline.entries[installed.start :]:
             index = index_of.get(id(entry))
             if index is not None:
                 mock = installed.mocks[index]
@@ -343,7 +346,9 @@ class RedisSession:
         return "\n".join(lines)
 
     def _note_reproduction(self) -> None:
-        note(_Reproduction(self))
+        # An example outside Hypothesis (per_example_verifier on a plain function) has no report.
+        if currently_in_test_context():
+            note(_Reproduction(self))
 
 
 def _resolve(expected: Any, consumed: ConsumedStep) -> Any:

@@ -60,11 +60,11 @@ def redis_session(
 
     Each of ``min_steps`` to ``max_steps`` steps takes a command from ``commands`` (default:
     every name of `supported_commands`; option variants such as ``"ZRANGE WITHSCORES"`` mock
-    ``ZRANGE`` with that variant's replies). With probability ``error_rate`` a step raises an
-    error drawn from ``errors`` (default: `redis_errors`, every kind); ``error_rate=0`` turns
-    injection off. Otherwise it returns a reply drawn from ``replies[command]`` when given, or
-    from the command's realistic `replies` strategy, ``bytes`` or ``str`` per
-    ``decode_responses``. ``required`` is passed on to every mock.
+    ``ZRANGE`` with that variant's replies). With probability ``error_rate`` (in steps of
+    1/256) a step raises an error drawn from ``errors`` (default: `redis_errors`, every kind);
+    ``error_rate=0`` turns injection off. Otherwise it returns a reply drawn from
+    ``replies[command]`` when given, or from the command's realistic `replies` strategy,
+    ``bytes`` or ``str`` per ``decode_responses``. ``required`` is passed on to every mock.
 
     Shrinks towards fewer steps, the first of ``commands``, no errors, and the simplest
     replies (a miss, zero, empty, ``True`` for acknowledgements).
@@ -99,7 +99,8 @@ def redis_session(
         cut = _COIN_SIDES
     else:
         failures = redis_errors() if errors is None else errors
-        cut = round((1 - error_rate) * _COIN_SIDES)
+        # Any positive rate fails some steps.
+        cut = min(round((1 - error_rate) * _COIN_SIDES), _COIN_SIDES - 1)
     steps = st.lists(_steps(choices, failures, cut), min_size=min_steps, max_size=max_steps)
     return _sessions(steps, required, tuple(_mocked_command(name) for name in pool))
 

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import tripwire
-from tripwire_hypothesis import per_example_verifier
+from tripwire_hypothesis import RedisSession, per_example_verifier
 from tripwire_hypothesis import strategies as tripwire_strategies
 
 # Deterministic, quick, and without the explain phase (it traces every line, and is slow).
@@ -66,7 +66,7 @@ def test_the_cache_crash_on_connection_error_shrinks_to_one_refused_get() -> Non
         )
     )
     @per_example_verifier
-    def check(session: tripwire_strategies.RedisSession) -> None:
+    def check(session: RedisSession) -> None:
         session.install()
         with tripwire:
             try:
@@ -126,7 +126,7 @@ def test_the_off_by_one_rate_limiter_shrinks_to_the_limit_th_request() -> None:
         )
     )
     @per_example_verifier
-    def check(session: tripwire_strategies.RedisSession) -> None:
+    def check(session: RedisSession) -> None:
         # The first request of a window also sets its expiry; the session explores INCR only.
         tripwire.redis.mock_command("EXPIRE", returns=True, required=False)
         session.install()
@@ -169,7 +169,7 @@ def test_the_lock_ignoring_a_failed_set_nx_shrinks_to_one_refused_set() -> None:
         )
     )
     @per_example_verifier
-    def check(session: tripwire_strategies.RedisSession) -> None:
+    def check(session: RedisSession) -> None:
         session.install()
         with tripwire:
             try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from types import SimpleNamespace
+
 import pytest
 import redis
 from hypothesis import Phase, find, given, settings
@@ -10,6 +13,7 @@ from hypothesis.stateful import rule, run_state_machine_as_test
 
 import tripwire
 from tripwire import StrictVerifier
+from tripwire._per_example import hypothesis_examples
 from tripwire._per_example import per_example_verifier as core_per_example_verifier
 from tripwire_hypothesis import (
     NoExampleVerifierError,
@@ -171,3 +175,70 @@ def test_a_passing_state_machine_restores_the_test_s_verifier(
 ) -> None:
     run_state_machine_as_test(Passing, settings=quick)
     assert tripwire.current_verifier() is tripwire_verifier
+
+
+def test_a_verifier_swapped_in_inside_an_example_is_not_the_example_s() -> None:
+    @quick
+    @given(st.binary())
+    @per_example_verifier
+    def check(value: bytes) -> None:
+        with tripwire.use_verifier(StrictVerifier()):
+            one_get(value).install()
+
+    with pytest.raises(NoExampleVerifierError):
+        check()
+
+
+def test_a_failing_async_example_is_not_verified_and_restores_the_verifier() -> None:
+    import asyncio
+
+    async def check() -> None:
+        tripwire.redis.mock_command("GET", returns=b"never used")
+        raise LookupError("the body's own failure")
+
+    before = tripwire.current_verifier()
+    with pytest.raises(LookupError, match="the body's own failure"):
+        asyncio.run(per_example_verifier(check)())
+    assert tripwire.current_verifier() is before
+
+
+# -- the pytest hook's recognition of @given tests ---------------------------------------------
+
+
+def given_item(inner_test: object) -> SimpleNamespace:
+    return SimpleNamespace(obj=SimpleNamespace(hypothesis=SimpleNamespace(inner_test=inner_test)))
+
+
+def test_the_hook_wraps_inner_test_for_the_call_only() -> None:
+    def inner() -> None: ...
+
+    item = given_item(inner)
+    with hypothesis_examples(item):
+        assert item.obj.hypothesis.inner_test.__wrapped__ is inner
+    assert item.obj.hypothesis.inner_test is inner
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        pytest.param(SimpleNamespace(), id="no-obj"),
+        pytest.param(SimpleNamespace(obj=len), id="not-a-given-test"),
+        pytest.param(given_item(None), id="inner-test-not-callable"),
+    ],
+)
+def test_the_hook_leaves_other_items_alone(item: SimpleNamespace) -> None:
+    before = dict(vars(item))
+    with hypothesis_examples(item):
+        pass
+    assert vars(item) == before
+
+
+def test_the_hook_does_nothing_before_hypothesis_is_imported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def inner() -> None: ...
+
+    monkeypatch.delitem(sys.modules, "hypothesis")
+    item = given_item(inner)
+    with hypothesis_examples(item):
+        assert item.obj.hypothesis.inner_test is inner
