@@ -63,6 +63,8 @@ class Example:
         except BaseException:
             self._failed()
             raise
+        # A failed example keeps its verifier for the report; a passing one lets it go.
+        self.verifier.dispose()
 
     def _failed(self) -> None:
         for callback in self.on_failure:

@@ -94,6 +94,12 @@ class BasePlugin:
         """The required mocks never consumed, in registration order."""
         raise NotImplementedError
 
+    def dispose(self) -> None:
+        """Drop what the plugin holds once its verifier is done (see `StrictVerifier.dispose`).
+
+        Override to release a plugin's own state; the default holds nothing to release.
+        """
+
     @classmethod
     def guard_patches(cls) -> list[tuple[type, str, object]]:
         """Replacements that refuse real calls during a test, outside any sandbox.

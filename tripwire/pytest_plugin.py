@@ -73,6 +73,7 @@ def _tripwire_per_test(request: pytest.FixtureRequest) -> Iterator[StrictVerifie
     # derived from it would only hide it.
     if request.node.stash.get(_CALL_PASSED, False):
         verifier.verify_all()
+        verifier.dispose()
 
 
 @pytest.fixture

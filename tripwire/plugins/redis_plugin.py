@@ -296,6 +296,13 @@ class RedisPlugin(BasePlugin):
     def guard_patches(cls) -> list[tuple[type, str, object]]:
         return list(guards())
 
+    def dispose(self) -> None:
+        # The interceptors close over this plugin, and the mocks point back at it.
+        self._interceptors = None
+        del self._execute_command, self._consume
+        self._queues.clear()
+        self._lookup.clear()
+
     def unused_mocks(self) -> list[Interaction]:
         unused: list[Interaction] = []
         unused.extend(
