@@ -166,6 +166,10 @@ class PluginSpec:
         return _importable(self.requires)
 
     def load(self) -> type[BasePlugin]:
+        """The plugin class, imported on first use."""
+        loaded = _LOADED.get(self.name)
+        if loaded is not None and loaded[0] is self:
+            return loaded[1]
         try:
             module = importlib.import_module(self.module)
         except ImportError as exc:
@@ -174,10 +178,12 @@ class PluginSpec:
                 f"imported ({exc}). Install it with: pip install 'python-tripwire[{self.name}]'"
             ) from exc
         cls: type[BasePlugin] = getattr(module, self.qualname)
+        _LOADED[self.name] = (self, cls)
         return cls
 
 
 _IMPORTABLE: dict[str, bool] = {}
+_LOADED: dict[str, tuple[PluginSpec, type[BasePlugin]]] = {}
 
 
 def _importable(module: str) -> bool:

@@ -16,6 +16,7 @@ coroutine function.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import sys
@@ -36,6 +37,7 @@ Patch = tuple[type, str, Callable[..., Any]]
 _UNWATCHING = frozenset({"UNWATCH", "DISCARD", "EXEC"})
 
 
+@functools.cache
 def _defining(cls: type, attribute: str) -> type:
     """The class in ``cls``'s MRO whose own ``__dict__`` defines ``attribute``."""
     for klass in cls.__mro__:
@@ -51,23 +53,30 @@ _CONNECTING = ("connect", "connect_check_health")
 
 def _connecting(connection_class: type, replacement: Callable[..., Any]) -> list[Patch]:
     """Patches putting ``replacement`` on every method that opens a connection's socket."""
-    return [
-        (_defining(connection_class, name), name, replacement)
+    return [(owner, name, replacement) for owner, name in _connection_methods(connection_class)]
+
+
+@functools.cache
+def _connection_methods(connection_class: type) -> tuple[tuple[type, str], ...]:
+    return tuple(
+        (_defining(connection_class, name), name)
         for name in _CONNECTING
         if hasattr(connection_class, name)
-    ]
+    )
 
 
-def _pools(module: Any) -> list[type]:
+@functools.cache
+def _pools(module: Any) -> tuple[type, ...]:
     """The connection pool classes of a redis-py module that define their own get_connection."""
     found = []
     for name in ("ConnectionPool", "BlockingConnectionPool"):
         pool = getattr(module, name, None)
         if pool is not None and "get_connection" in vars(pool):
             found.append(pool)
-    return found
+    return tuple(found)
 
 
+@functools.cache
 def _async_modules() -> tuple[Any, Any] | None:
     """``redis.asyncio.client`` and ``redis.asyncio.connection``, or None before redis 4.2."""
     try:
