@@ -17,6 +17,7 @@ __all__ = [
     "InteractionMismatchError",
     "InvalidArgumentError",
     "NoActiveVerifierError",
+    "NoExampleVerifierError",
     "TripwireError",
     "UnassertedInteractionsError",
     "UnmockedConnectionError",
@@ -115,6 +116,25 @@ class NoActiveVerifierError(TripwireError, RuntimeError):
             "    with verifier.sandbox():\n"
             "        ...\n"
             "    verifier.verify_all()"
+        )
+
+
+class NoExampleVerifierError(TripwireError, RuntimeError):
+    """Mocks were registered inside a Hypothesis example that has no verifier of its own."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(
+            f"{what} was called inside a Hypothesis example that has no verifier of its own, "
+            "so its mocks would leak into the next example.\n"
+            "The tripwire pytest plugin gives each example of a @given test its own verifier. "
+            "find(), @given applied inside a test, and other runners need the decorator, "
+            "below @given:\n"
+            "    @given(...)\n"
+            "    @tripwire_hypothesis.per_example_verifier\n"
+            "    def check(session): ...\n"
+            "A RuleBasedStateMachine needs the base class "
+            "tripwire_hypothesis.VerifiedStateMachine."
         )
 
 

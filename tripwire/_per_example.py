@@ -21,7 +21,13 @@ from tripwire import _context
 from tripwire._context import _swap, release
 from tripwire._verifier import StrictVerifier
 
-__all__ = ["Example", "current_example", "hypothesis_examples", "per_example_verifier"]
+__all__ = [
+    "Example",
+    "current_example",
+    "hypothesis_examples",
+    "in_example_without_verifier",
+    "per_example_verifier",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -82,6 +88,18 @@ def current_example() -> Example | None:
         if example.verifier is _context._current:
             return example
     return None
+
+
+def in_example_without_verifier(verifier: StrictVerifier) -> bool:
+    """Whether ``verifier`` is a whole test's, used inside one of its Hypothesis examples.
+
+    Mocks registered on it there would leak from one example into the next. Hypothesis is
+    consulted only if something already imported it.
+    """
+    if not verifier._per_test:
+        return False
+    control = sys.modules.get("hypothesis.control")
+    return control is not None and bool(control.currently_in_test_context())
 
 
 def per_example_verifier(test: F) -> F:

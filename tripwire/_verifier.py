@@ -52,6 +52,8 @@ class StrictVerifier:
         #: Unmocked-call errors raised during the test, reported again at verification in case
         #: the code under test swallowed them.
         self._unmocked: list[UnmockedInteractionError] = []
+        #: Set by the pytest plugin on the verifier it makes for a whole test.
+        self._per_test = False
 
     def __repr__(self) -> str:
         return (

@@ -8,16 +8,19 @@ use EVAL."``) passed through the installed redis-py's own error parser
 class, message and ``status_code`` redis-py would raise for that reply, in
 whatever redis-py version is installed.
 
-Mapping in redis-py 8.1 (``EXCEPTION_CLASSES``); unmapped prefixes give a
-plain ``ResponseError`` carrying the full message, mapped ones drop the
-prefix from the message and set ``status_code`` to it:
+Mapping by redis-py's parser; unmapped prefixes give a plain ``ResponseError``
+carrying the full message, mapped ones drop the prefix from the message:
 
 =============================  =================================================
-``ERR max number of clients``  ``ConnectionError`` (other ``ERR``: ``ResponseError``)
+``ERR max number of clients``  ``ConnectionError`` (other ``ERR``: ``ResponseError``
+                               without the ``ERR`` prefix)
 ``LOADING``                    ``BusyLoadingError`` (a ``ConnectionError``)
-``NOAUTH`` / ``WRONGPASS``     ``AuthenticationError`` (a ``ConnectionError``)
+``NOAUTH``                     ``AuthenticationError`` (a ``ConnectionError``)
+``WRONGPASS``                  ``AuthenticationError`` (redis-py >= 4.4; before,
+                               ``ResponseError("WRONGPASS ...")``)
 ``READONLY``                   ``ReadOnlyError``
-``OOM``                        ``OutOfMemoryError`` (redis-py >= 5.0)
+``OOM``                        ``OutOfMemoryError`` (redis-py >= 4.6, which added
+                               the class; before, ``ResponseError("OOM ...")``)
 ``NOSCRIPT``                   ``NoScriptError``
 ``NOPERM``                     ``NoPermissionError``
 ``EXECABORT``                  ``ExecAbortError``
@@ -31,12 +34,23 @@ prefix from the message and set ``status_code`` to it:
 ``BUSYKEY``, ``MISCONF``,
 ``NOREPLICAS``
 =============================  =================================================
+
+Other differences between redis-py versions, all reproduced because the
+installed parser builds the exceptions:
+
+* ``status_code`` (the prefix of a mapped error, ``None`` otherwise) exists
+  from redis-py 7.2 on; older exceptions have no such attribute.
+* ``BaseParser.parse_error`` is a classmethod from redis-py 4.5.5 on; before,
+  it is an instance method (see :func:`_bind_parse_error`).
+* A wrong password (``AUTH`` answered with ``WRONGPASS``) raises what the
+  table gives for ``WRONGPASS``: ``ResponseError`` before redis-py 4.4.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Collection
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -54,8 +68,23 @@ if TYPE_CHECKING:
 
 __all__ = ["error_kinds", "redis_errors"]
 
-# redis-py's parser is untyped; this is its signature.
-_parse_error: Callable[[str], object] = BaseParser.parse_error
+
+def _bind_parse_error() -> Callable[[str], object]:
+    """Return redis-py's error-reply parser as a function of the reply line.
+
+    From redis-py 4.5.5 on ``BaseParser.parse_error`` is a classmethod.  Before,
+    it is an instance method, which uses no instance state: it is bound to a
+    bare ``BaseParser`` (instantiable in those versions).
+    """
+    if isinstance(inspect.getattr_static(BaseParser, "parse_error"), classmethod):
+        # redis-py's parser is untyped; this is its signature.
+        parse: Callable[[str], object] = BaseParser.parse_error
+        return parse
+    parser: Any = cast("Any", BaseParser)()  # pragma: no cover - redis-py < 4.5.5
+    return cast("Callable[[str], object]", parser.parse_error)  # pragma: no cover
+
+
+_parse_error: Callable[[str], object] = _bind_parse_error()
 
 _HOSTS = ("127.0.0.1:6379", "localhost:6379", "127.0.0.1:6380")
 

@@ -11,37 +11,18 @@ from __future__ import annotations
 
 import sys
 
-from hypothesis.control import currently_in_test_context
 from hypothesis.stateful import RuleBasedStateMachine
 
-from tripwire._errors import TripwireError
-from tripwire._per_example import Example, current_example
+from tripwire._context import current_verifier
+from tripwire._errors import NoExampleVerifierError
+from tripwire._per_example import Example, in_example_without_verifier
 
 __all__ = ["NoExampleVerifierError", "VerifiedStateMachine", "check_example_verifier"]
 
 
-class NoExampleVerifierError(TripwireError, RuntimeError):
-    """Mocks were registered inside a Hypothesis example that has no verifier of its own."""
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-        super().__init__(
-            f"{what} was called inside a Hypothesis example that has no verifier of its own, "
-            "so its mocks would leak into the next example.\n"
-            "The tripwire pytest plugin gives each example of a @given test its own verifier. "
-            "find(), @given applied inside a test, and other runners need the decorator, "
-            "below @given:\n"
-            "    @given(...)\n"
-            "    @tripwire_hypothesis.per_example_verifier\n"
-            "    def check(session): ...\n"
-            "A RuleBasedStateMachine needs the base class "
-            "tripwire_hypothesis.VerifiedStateMachine."
-        )
-
-
 def check_example_verifier(what: str) -> None:
     """Raise `NoExampleVerifierError` inside a Hypothesis example without its own verifier."""
-    if current_example() is None and currently_in_test_context():
+    if in_example_without_verifier(current_verifier()):
         raise NoExampleVerifierError(what)
 
 

@@ -110,6 +110,21 @@ def test_find_without_the_decorator_refuses_to_install() -> None:
         find(st.binary(), lambda value: one_get(value).install() is None, settings=quick)
 
 
+def test_find_without_the_decorator_refuses_plain_mocks(tripwire_verifier: StrictVerifier) -> None:
+    def condition(n: int) -> bool:
+        tripwire.redis.mock_command("GET", returns=n)
+        return True
+
+    with pytest.raises(NoExampleVerifierError) as excinfo:
+        find(st.integers(), condition, settings=quick)
+    assert str(excinfo.value).startswith(
+        "tripwire.redis.mock_command() was called inside a Hypothesis example that has no "
+        "verifier of its own, so its mocks would leak into the next example.\n"
+    )
+    # Nothing leaked into the test's own verifier.
+    assert tripwire_verifier.plugins == () or not tripwire_verifier.plugins[0].unused_mocks()
+
+
 def test_async_functions_get_an_async_wrapper() -> None:
     import asyncio
 
@@ -177,16 +192,18 @@ def test_a_passing_state_machine_restores_the_test_s_verifier(
     assert tripwire.current_verifier() is tripwire_verifier
 
 
-def test_a_verifier_swapped_in_inside_an_example_is_not_the_example_s() -> None:
+def test_a_verifier_made_inside_each_example_is_allowed() -> None:
+    # A fresh verifier per example, by hand, leaks nothing from one example into the next.
     @quick
     @given(st.binary())
-    @per_example_verifier
     def check(value: bytes) -> None:
-        with tripwire.use_verifier(StrictVerifier()):
-            one_get(value).install()
+        verifier = StrictVerifier()
+        with tripwire.use_verifier(verifier):
+            session = one_get(value)
+            session.install()
+        assert len(verifier.plugins) == 1
 
-    with pytest.raises(NoExampleVerifierError):
-        check()
+    check()
 
 
 def test_a_failing_async_example_is_not_verified_and_restores_the_verifier() -> None:
