@@ -73,11 +73,20 @@ __all__ = [
     "in_any_order",
     "redis",
     "register_plugin",
+    "sandbox",
     "use_verifier",
 ]
 
 redis = _typing.cast("RedisPlugin", PluginProxy("redis"))
 """The current test's `RedisPlugin` (a `PluginProxy`), created on first use."""
+
+
+def sandbox() -> Sandbox:
+    """The current test's sandbox: ``with tripwire.sandbox():`` is ``with tripwire:``.
+
+    The spelling for type checkers, which cannot see that the module is a context manager.
+    """
+    return current_verifier().sandbox()
 
 
 def in_any_order() -> AbstractContextManager[None]:

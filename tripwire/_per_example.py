@@ -19,7 +19,7 @@ from typing import Any, TypeVar, cast
 
 from tripwire import _context
 from tripwire._context import _swap, release
-from tripwire._verifier import StrictVerifier
+from tripwire._verifier import StrictVerifier, in_hypothesis_example
 
 __all__ = [
     "Example",
@@ -91,15 +91,11 @@ def current_example() -> Example | None:
 
 
 def in_example_without_verifier(verifier: StrictVerifier) -> bool:
-    """Whether ``verifier`` is a whole test's, used inside one of its Hypothesis examples.
+    """Whether ``verifier`` was made outside the Hypothesis example that is now using it.
 
-    Mocks registered on it there would leak from one example into the next. Hypothesis is
-    consulted only if something already imported it.
+    Mocks registered on it there would leak from one example into the next.
     """
-    if not verifier._per_test:
-        return False
-    control = sys.modules.get("hypothesis.control")
-    return control is not None and bool(control.currently_in_test_context())
+    return not verifier._made_in_example and in_hypothesis_example()
 
 
 def per_example_verifier(test: F) -> F:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -20,9 +21,15 @@ from tripwire._errors import (
 from tripwire._plugin import BasePlugin, registered_plugins
 from tripwire._timeline import Interaction, Timeline
 
-__all__ = ["Sandbox", "StrictVerifier"]
+__all__ = ["Sandbox", "StrictVerifier", "in_hypothesis_example"]
 
 P = TypeVar("P", bound=BasePlugin)
+
+
+def in_hypothesis_example() -> bool:
+    """Whether a Hypothesis example is running; Hypothesis is asked only if already imported."""
+    control = sys.modules.get("hypothesis.control")
+    return control is not None and bool(control.currently_in_test_context())
 
 
 class StrictVerifier:
@@ -52,8 +59,9 @@ class StrictVerifier:
         #: Unmocked-call errors raised during the test, reported again at verification in case
         #: the code under test swallowed them.
         self._unmocked: list[UnmockedInteractionError] = []
-        #: Set by the pytest plugin on the verifier it makes for a whole test.
-        self._per_test = False
+        #: A verifier made inside a Hypothesis example belongs to that example; any other one
+        #: used inside an example would carry mocks from one example into the next.
+        self._made_in_example = in_hypothesis_example()
 
     def __repr__(self) -> str:
         return (

@@ -62,7 +62,6 @@ def _tripwire_per_test(request: pytest.FixtureRequest) -> Iterator[StrictVerifie
     __tracebackhide__ = True
     guard = _guard(request)
     verifier = StrictVerifier()
-    verifier._per_test = True
     previous = _swap(verifier)
     try:
         yield verifier

@@ -372,3 +372,12 @@ def test_redis_call_fields() -> None:
     call = plugin.mock_command("HSET", returns=1)
     assert isinstance(call, RedisCall)
     assert call.fields() == {"command": "HSET", "args": (), "kwargs": {}}
+
+
+def test_sandbox_function_is_the_typed_spelling_of_with_tripwire() -> None:
+    tripwire.redis.mock_command("GET", returns=b"typed")
+    with tripwire.sandbox() as verifier:
+        assert verifier is tripwire.current_verifier()
+        assert redis.Redis().get("k") == b"typed"
+    assert redis.client.Redis.execute_command is ORIGINAL
+    tripwire.redis.assert_command("GET", args=("k",), kwargs=IsInstance(dict))
