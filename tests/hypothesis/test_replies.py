@@ -1,10 +1,17 @@
-"""Property tests for tripwire_hypothesis' reply shapes and error strategies."""
+"""Property tests for tripwire_hypothesis' reply shapes and error strategies.
+
+They hold for whichever redis-py is installed (4.0 to 8.x): expectations that
+differ between redis-py versions state the version condition where they are
+made, and the version-dependent table entries are also checked for every
+version line directly through ``_replies._table``.
+"""
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import redis
@@ -12,11 +19,16 @@ from hypothesis import find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from redis import exceptions
-from redis._parsers import BaseParser
+
+try:  # redis-py >= 5.0
+    from redis._parsers import BaseParser
+except ImportError:  # redis-py 4.x
+    from redis.connection import BaseParser  # type: ignore[attr-defined,unused-ignore]
 
 from tripwire_hypothesis import _replies
 from tripwire_hypothesis._failures import error_kinds, redis_errors
 from tripwire_hypothesis._replies import (
+    REDIS_PY_VERSION,
     REPLY_SHAPES,
     AnyReply,
     Bool,
@@ -36,6 +48,7 @@ from tripwire_hypothesis._replies import (
     Status,
     TupleOf,
     keys,
+    redis_py_version,
     replies,
     reply_key,
     reply_shape,
@@ -108,6 +121,77 @@ def test_table_is_read_only() -> None:
 )
 def test_well_known_commands_are_covered(command: str) -> None:
     assert command in REPLY_SHAPES
+
+
+# --------------------------------------------------------------------------
+# Shapes that depend on the redis-py version
+# --------------------------------------------------------------------------
+
+_MOVED = Nullable(Bulk())
+"""LMOVE/BLMOVE from redis-py 4.1.2 on: the element moved, or None."""
+
+VERSIONED: list[tuple[str, tuple[int, int, int], Shape]] = [
+    # redis-py 4.0.0-4.1.1 ran LMOVE/BLMOVE replies through bool().
+    ("LMOVE", (4, 0, 0), Bool(shrink_to=False)),
+    ("LMOVE", (4, 1, 1), Bool(shrink_to=False)),
+    ("LMOVE", (4, 1, 2), _MOVED),
+    ("LMOVE", (8, 1, 0), _MOVED),
+    ("BLMOVE", (4, 0, 2), Bool(shrink_to=False)),
+    ("BLMOVE", (4, 1, 2), _MOVED),
+    # redis-py 4.x converts SISMEMBER's reply with bool(), 5.0 dropped that.
+    ("SISMEMBER", (4, 0, 2), Bool(shrink_to=False)),
+    ("SISMEMBER", (4, 6, 0), Bool(shrink_to=False)),
+    ("SISMEMBER", (5, 0, 0), Int(0, 1)),
+    ("SISMEMBER", (8, 1, 0), Int(0, 1)),
+]
+VERSION_LINES: list[tuple[int, int, int]] = [
+    (4, 0, 2),
+    (4, 1, 2),
+    (4, 2, 2),
+    (4, 6, 0),
+    (5, 0, 0),
+    (5, 2, 1),
+    (6, 4, 0),
+    (7, 4, 1),
+    (8, 1, 0),
+]
+
+
+@pytest.mark.parametrize(("command", "version", "shape"), VERSIONED)
+def test_shapes_that_depend_on_the_redis_py_version(
+    command: str, version: tuple[int, int, int], shape: Shape
+) -> None:
+    assert _replies._table(version)[command] == shape
+
+
+def test_no_other_shape_depends_on_the_redis_py_version() -> None:
+    newest = _replies._table(VERSION_LINES[-1])
+    differing: set[str] = set()
+    for version in VERSION_LINES:
+        table = _replies._table(version)
+        assert list(table) == list(newest)  # the same commands, in every version
+        differing |= {command for command in newest if table[command] != newest[command]}
+    assert differing == {"LMOVE", "BLMOVE", "SISMEMBER"}
+
+
+def test_the_table_describes_the_installed_redis_py() -> None:
+    assert redis_py_version(redis.__version__) == REDIS_PY_VERSION
+    assert dict(REPLY_SHAPES) == _replies._table(REDIS_PY_VERSION)
+
+
+@pytest.mark.parametrize(
+    ("text", "version"),
+    [
+        ("4.0.2", (4, 0, 2)),
+        ("8.1.0", (8, 1, 0)),
+        ("5.0.0b1", (5, 0, 0)),
+        ("4.1.2.dev0", (4, 1, 2)),
+        ("7.4", (7, 4, 0)),
+        ("8", (8, 0, 0)),
+    ],
+)
+def test_redis_py_version_parsing(text: str, version: tuple[int, int, int]) -> None:
+    assert redis_py_version(text) == version
 
 
 # --------------------------------------------------------------------------
@@ -236,6 +320,10 @@ WRONG: list[tuple[str, object, bool]] = [
     ("EVAL", object(), False),
     ("EVAL", [b"a", "b"], False),
     ("EVAL", "a", False),
+    # SISMEMBER is a bool in redis-py 4.x, an int from 5.0 on; never the other one.
+    ("SISMEMBER", 1 if REDIS_PY_VERSION < (5, 0, 0) else True, False),
+    # LMOVE is a bool in redis-py < 4.1.2, the element (or None) from then on.
+    ("LMOVE", b"a" if REDIS_PY_VERSION < (4, 1, 2) else True, False),
 ]
 
 
@@ -266,6 +354,9 @@ RIGHT: list[tuple[str, object, bool]] = [
     ("PUBSUB NUMSUB", [(b"channel:1", 0)], False),
     ("ZRANK", None, False),
     ("TIME", (1_700_000_000, 999_999), False),
+    ("SISMEMBER", True if REDIS_PY_VERSION < (5, 0, 0) else 1, False),
+    ("LMOVE", False if REDIS_PY_VERSION < (4, 1, 2) else None, False),
+    ("LMOVE", True if REDIS_PY_VERSION < (4, 1, 2) else "a", True),
 ]
 
 
@@ -492,8 +583,10 @@ def test_invalid_shapes_are_rejected() -> None:
 # Error strategies
 # --------------------------------------------------------------------------
 
-_CLUSTER = redis.VERSION >= (6,)
+_CLUSTER = REDIS_PY_VERSION >= (6, 0, 0)
 """redis-py >= 6 maps cluster redirections in every client, before only in the cluster one."""
+HAS_STATUS_CODE = REDIS_PY_VERSION >= (7, 2, 0)
+"""redis-py 7.2 added ``RedisError.status_code`` (the reply's error prefix, or None)."""
 
 EXPECTED_CLASS: dict[str, type[exceptions.RedisError]] = {
     "connection": exceptions.ConnectionError,
@@ -501,11 +594,19 @@ EXPECTED_CLASS: dict[str, type[exceptions.RedisError]] = {
     "loading": exceptions.BusyLoadingError,
     "readonly": exceptions.ReadOnlyError,
     "wrongtype": exceptions.ResponseError,
-    "oom": exceptions.OutOfMemoryError,
+    # redis-py 4.6 added OutOfMemoryError; before, OOM is a plain ResponseError.
+    "oom": exceptions.OutOfMemoryError
+    if REDIS_PY_VERSION >= (4, 6, 0)
+    else exceptions.ResponseError,
     "noscript": exceptions.NoScriptError,
     "busy": exceptions.ResponseError,
     "noauth": exceptions.AuthenticationError,
-    "wrongpass": exceptions.AuthenticationError,
+    # redis-py 4.4 mapped WRONGPASS; before, it is a plain ResponseError.
+    "wrongpass": (
+        exceptions.AuthenticationError
+        if REDIS_PY_VERSION >= (4, 4, 0)
+        else exceptions.ResponseError
+    ),
     "noperm": exceptions.NoPermissionError,
     "execabort": exceptions.ExecAbortError,
     "err": exceptions.ResponseError,
@@ -521,21 +622,59 @@ EXPECTED_CLASS: dict[str, type[exceptions.RedisError]] = {
     "masterdown": exceptions.MasterDownError if _CLUSTER else exceptions.ResponseError,
 }
 CLIENT_SIDE = {"connection", "timeout"}
-_parse_error: Callable[[str], Any] = BaseParser.parse_error
+WIRE_CODE: dict[str, str] = {
+    "loading": "LOADING",
+    "readonly": "READONLY",
+    "wrongtype": "WRONGTYPE",
+    "oom": "OOM",
+    "noscript": "NOSCRIPT",
+    "busy": "BUSY",
+    "noauth": "NOAUTH",
+    "wrongpass": "WRONGPASS",
+    "noperm": "NOPERM",
+    "execabort": "EXECABORT",
+    "err": "ERR",
+    "max_clients": "ERR",
+    "misconf": "MISCONF",
+    "busykey": "BUSYKEY",
+    "noreplicas": "NOREPLICAS",
+    "moved": "MOVED",
+    "ask": "ASK",
+    "tryagain": "TRYAGAIN",
+    "clusterdown": "CLUSTERDOWN",
+    "crossslot": "CROSSSLOT",
+    "masterdown": "MASTERDOWN",
+}
+"""The prefix of the server's error line for each server-side kind."""
+# A classmethod from redis-py 4.5.5 on, an instance method (using no state) before.
+_PARSER: Any = (
+    BaseParser
+    if isinstance(inspect.getattr_static(BaseParser, "parse_error"), classmethod)
+    else cast("Any", BaseParser)()
+)
+_parse_error: Callable[[str], Any] = _PARSER.parse_error
 """redis-py's own error-reply parser (untyped upstream)."""
 
 
 def test_error_kinds_start_with_connection_failures() -> None:
     assert error_kinds()[:2] == ("connection", "timeout")
     assert set(error_kinds()) == set(EXPECTED_CLASS)
+    assert set(error_kinds()) == CLIENT_SIDE | set(WIRE_CODE)
 
 
-def _wire_message(error: exceptions.RedisError) -> str:
-    """Rebuild the server's error line from what redis-py's parser made of it."""
+def _wire_message(error: exceptions.RedisError, kind: str) -> str:
+    """Rebuild the server's error line from what redis-py's parser made of it.
+
+    An unmapped prefix stays in the message; a mapped one is dropped (and is the
+    ``status_code`` from redis-py 7.2 on).
+    """
     (message,) = error.args
     assert isinstance(message, str)
-    code = error.status_code
-    return f"{code} {message}" if code else message
+    code = WIRE_CODE[kind]
+    mapped = not message.startswith(f"{code} ")
+    if HAS_STATUS_CODE:
+        assert error.status_code == (code if mapped else None)
+    return f"{code} {message}" if mapped else message
 
 
 @pytest.mark.parametrize("kind", error_kinds())
@@ -548,15 +687,18 @@ def test_each_kind_produces_exactly_the_class_redis_py_raises(kind: str) -> None
         assert isinstance(error.args[0], str)
         assert error.args[0]
         if kind in CLIENT_SIDE:
-            assert error.status_code is None
+            if HAS_STATUS_CODE:
+                assert error.status_code is None
+            else:
+                assert not hasattr(error, "status_code")
             return
         # Feed the server's error line through redis-py's own parser.
-        wire = _wire_message(error)
+        wire = _wire_message(error, kind)
         assert wire.split(" ")[0].isupper()
         parsed = _parse_error(wire)
         assert type(parsed) is type(error)
         assert parsed.args == error.args
-        assert parsed.status_code == error.status_code
+        assert vars(parsed) == vars(error)
 
     check()
 
