@@ -7,8 +7,6 @@ seed, generate phase only). The variants differ only in how Redis is answered an
 - ``tripwire``: ``session.install()``, ``with tripwire:``, ``session.assert_consumed(...)``, with a
   fresh verifier per example, verified at its end (`per_example_verifier`, as the pytest plugin
   applies it to ``@given`` tests);
-- ``tripwire, one verifier``: the same body, every example on the one verifier of the benchmark
-  (what the per-example verifier costs is the difference to ``tripwire``);
 - ``without tripwire``: the same drawn session, answered by a plain function put in place of
   ``Redis.execute_command`` with ``unittest.mock.patch.object``, and the call checked by hand.
 
@@ -83,26 +81,8 @@ def property_test(body: Any) -> Callable[[], None]:
     return test
 
 
-def one_verifier_for_all(test: Callable[[], None]) -> Callable[[], None]:
-    """Run every example of ``test`` on one verifier, made the examples' by hand.
-
-    `session.install()` refuses a Hypothesis example without a verifier of its own; this
-    variant gives all of a round's examples the same one, verified once at the end.
-    """
-
-    def run() -> None:
-        example = Example()
-        try:
-            test()
-        finally:
-            example.finish(passed=True)
-
-    return run
-
-
 PROPERTIES = {
     "tripwire": property_test(per_example_verifier(with_tripwire)),
-    "tripwire, one verifier": one_verifier_for_all(property_test(with_tripwire)),
     "without tripwire": property_test(without_tripwire),
 }
 
