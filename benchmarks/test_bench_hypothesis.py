@@ -27,7 +27,6 @@ from hypothesis import strategies as st
 
 import tripwire
 from examples.redis_cache.app import get_user
-from tripwire._per_example import Example
 from tripwire_hypothesis import RedisSession, per_example_verifier
 from tripwire_hypothesis import strategies as tripwire_strategies
 
