@@ -125,7 +125,7 @@ class NoExampleVerifierError(TripwireError, RuntimeError):
     def __init__(self, what: str) -> None:
         self.what = what
         super().__init__(
-            f"{what} was called inside a Hypothesis example that has no verifier of its own, "
+            f"{what} inside a Hypothesis example that has no verifier of its own, "
             "so its mocks would leak into the next example.\n"
             "The tripwire pytest plugin gives each example of a @given test its own verifier. "
             "find(), @given applied inside a test, and other runners need the decorator, "

@@ -13,6 +13,7 @@ from tripwire._errors import (
     AssertionInsideSandboxError,
     ConfigurationError,
     InteractionMismatchError,
+    NoExampleVerifierError,
     UnassertedInteractionsError,
     UnmockedInteractionError,
     UnusedMocksAndUnassertedInteractionsError,
@@ -127,6 +128,9 @@ class StrictVerifier:
     def _open(self) -> None:
         with self._state_lock:
             if self._depth == 0:
+                # Hypothesis asks once per example here, not per mock: the check costs ~0.5 µs.
+                if not self._made_in_example and in_hypothesis_example():
+                    raise NoExampleVerifierError("the sandbox was opened")
                 # Every library tripwire knows and that is installed is intercepted, mocked or
                 # not, so an unmocked call fails loudly instead of reaching the network.
                 for spec in registered_plugins():

@@ -23,7 +23,7 @@ __all__ = ["NoExampleVerifierError", "VerifiedStateMachine", "check_example_veri
 def check_example_verifier(what: str) -> None:
     """Raise `NoExampleVerifierError` inside a Hypothesis example without its own verifier."""
     if in_example_without_verifier(current_verifier()):
-        raise NoExampleVerifierError(what)
+        raise NoExampleVerifierError(f"{what} was called")
 
 
 class VerifiedStateMachine(RuleBasedStateMachine):

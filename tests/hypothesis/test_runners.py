@@ -110,17 +110,22 @@ def test_find_without_the_decorator_refuses_to_install() -> None:
         find(st.binary(), lambda value: one_get(value).install() is None, settings=quick)
 
 
-def test_find_without_the_decorator_refuses_plain_mocks(tripwire_verifier: StrictVerifier) -> None:
+def test_find_without_the_decorator_refuses_to_open_the_sandbox(
+    tripwire_verifier: StrictVerifier,
+) -> None:
     def condition(n: int) -> bool:
         tripwire.redis.mock_command("GET", returns=n)
+        with tripwire:
+            pass
         return True
 
     with pytest.raises(NoExampleVerifierError) as excinfo:
         find(st.integers(), condition, settings=quick)
     assert str(excinfo.value).startswith(
-        "tripwire.redis.mock_command() was called inside a Hypothesis example that has no "
+        "the sandbox was opened inside a Hypothesis example that has no "
         "verifier of its own, so its mocks would leak into the next example.\n"
     )
+    tripwire_verifier.dispose()
     # Nothing leaked into the test's own verifier.
     assert tripwire_verifier.plugins == () or not tripwire_verifier.plugins[0].unused_mocks()
 

@@ -15,12 +15,10 @@ from operator import attrgetter
 from typing import Any, ClassVar, cast
 
 from tripwire._errors import (
-    NoExampleVerifierError,
     UnmockedInteractionError,
     describe_call,
     safe_repr,
 )
-from tripwire._per_example import in_example_without_verifier
 from tripwire._plugin import BasePlugin
 from tripwire._timeline import Interaction
 from tripwire._validate import check_bool, check_command, check_exception, invalid
@@ -130,8 +128,6 @@ class RedisPlugin(BasePlugin):
             check_exception("mock_command", "raises", raises)
         if required is not True:
             check_bool("mock_command", "required", required)
-        if in_example_without_verifier(self.verifier):
-            raise NoExampleVerifierError("tripwire.redis.mock_command()")
         caller = sys._getframe(1)
         mock = RedisCall(
             self,
