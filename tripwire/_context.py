@@ -64,13 +64,14 @@ class PluginProxy:
     # AttributeError before falling back to __getattr__, which tripled the cost of every
     # ``tripwire.redis.mock_command``. Dunder names stay the proxy's own.
     def __getattribute__(self, attribute: str) -> Any:
-        if attribute.startswith("__"):
+        if attribute[:2] == "__":
             return object.__getattribute__(self, attribute)
         name = _name_of(self)
         verifier = _current
         if verifier is None:
             raise NoActiveVerifierError(f"tripwire.{name}.{attribute}")
-        return getattr(verifier.plugin_named(name), attribute)
+        plugin = verifier._plugins.get(name) or verifier.plugin_named(name)
+        return getattr(plugin, attribute)
 
     def __repr__(self) -> str:
         name = _name_of(self)

@@ -28,6 +28,10 @@ from tripwire.plugins._redis_intercept import guards, interceptors
 __all__ = ["RedisCall", "RedisPlugin"]
 
 
+#: Command names given to `RedisPlugin.mock_command`, checked and upper-cased.
+_CHECKED_NAMES: dict[str, str] = {}
+
+
 class RedisCall(Interaction):
     """A mocked Redis command; once consumed, also the call that consumed it.
 
@@ -123,7 +127,12 @@ class RedisPlugin(BasePlugin):
         exception instance or class, is raised instead. An unconsumed ``required`` mock fails the
         test at teardown. Returns the mock, which becomes the recorded interaction when consumed.
         """
-        name = check_command("mock_command", command)
+        # A command name already seen skips the checks and the upper-casing.
+        name = _CHECKED_NAMES.get(command) if type(command) is str else None
+        if name is None:
+            name = check_command("mock_command", command)
+            if len(_CHECKED_NAMES) < 1024:
+                _CHECKED_NAMES[command] = name
         if raises is not None:
             check_exception("mock_command", "raises", raises)
         if required is not True:
@@ -156,7 +165,9 @@ class RedisPlugin(BasePlugin):
         interaction may match.
         """
         __tracebackhide__ = True
-        name = check_command("assert_command", command)
+        name = _CHECKED_NAMES.get(command) if type(command) is str else None
+        if name is None:
+            name = check_command("assert_command", command)
         if type(args) is list:
             args = tuple(args)
         expected = {"command": name, "args": args, "kwargs": {} if kwargs is None else kwargs}
