@@ -5,8 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from tripwire import StrictVerifier, use_verifier
+
+# Tests compare Hypothesis' failure reports word for word. Under CI=true Hypothesis loads its
+# "ci" profile, which adds a @reproduce_failure blob to every report: keep that profile's other
+# settings, without the blob.
+settings.register_profile("tripwire-tests", parent=settings.default, print_blob=False)
+settings.load_profile("tripwire-tests")
 
 
 @pytest.fixture
