@@ -47,7 +47,9 @@ def test_the_full_report_in_the_guide_is_real(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setitem(sys.modules, "app", app)
     namespace: dict[str, object] = {"__name__": "docs_example"}
     code = block_after("<!-- fails: redis.exceptions.ConnectionError -->")
-    exec(compile(code, "docs/hypothesis.md", "exec"), namespace)
+    # At the block's own lines, so that the page is the source Hypothesis and tracebacks read.
+    padding = "\n" * GUIDE[: GUIDE.index(code)].count("\n")
+    exec(compile(padding + code, "docs/hypothesis.md", "exec"), namespace)
     test = namespace["test_get_user_survives_an_outage"]
     handle = test.hypothesis  # type: ignore[attr-defined]
     handle.inner_test = per_example_verifier(handle.inner_test)
