@@ -1,0 +1,354 @@
+"""Edges of the engine that the main tests pass over: a plugin of one's own, the plugin registry,
+hand-made proxies, the verifier's repr and the [tool.tripwire] messages.
+
+Each test here was written to catch a change to the engine that the rest of the suite let
+through (mutation testing, `nox -s mutation`); each checks what a user or a plugin author sees.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+import redis
+
+import tripwire
+import tripwire._plugin
+from tripwire import (
+    AssertionInsideSandboxError,
+    BasePlugin,
+    ConfigurationError,
+    Interaction,
+    InteractionMismatchError,
+    Patches,
+    PluginProxy,
+    StrictVerifier,
+    UnusedMocksError,
+    register_plugin,
+    use_verifier,
+)
+from tripwire._config import allowed_by_marker, load_settings
+from tripwire._per_example import per_example_verifier
+from tripwire.plugins.redis_plugin import RedisPlugin
+
+
+class Note(Interaction):
+    """One note a `NotesPlugin` expects or recorded."""
+
+    __slots__ = ("level", "text")
+
+    def fields(self) -> dict[str, Any]:
+        # ``level`` first: a field missing from an expectation must not hide those after it.
+        return {"level": self.level, "text": self.text}
+
+
+class NotesPlugin(BasePlugin):
+    """A plugin of one's own, built as the "Writing a plugin" page describes."""
+
+    name: ClassVar[str] = "notes"
+
+    def __init__(self, verifier: StrictVerifier) -> None:
+        self.expected: list[Note] = []
+        super().__init__(verifier)
+
+    def expect(self, text: str, level: object = None) -> Note:
+        caller = sys._getframe(1)
+        note = Note(self, caller.f_code.co_filename, caller.f_lineno)
+        note.text, note.level = text, level
+        self.expected.append(note)
+        return note
+
+    def write(self, text: str) -> None:
+        note = self.expected.pop(0)
+        note.text = text
+        self.verifier.timeline.entries.append(note)
+
+    def install_patches(self) -> None:
+        pass
+
+    def restore_patches(self) -> None:
+        pass
+
+    def unused_mocks(self) -> list[Interaction]:
+        return list(self.expected)
+
+    def format_assertion(self, interaction: Interaction) -> str:
+        assert isinstance(interaction, Note)
+        return f"notes.assert_note(level={interaction.level!r}, text={interaction.text!r})"
+
+    def format_registration(self, interaction: Interaction) -> str:
+        assert isinstance(interaction, Note)
+        return f"notes.expect({interaction.text!r})"
+
+    def format_expected(self, expected: Mapping[str, Any]) -> str:
+        return "notes.assert_note(" + ", ".join(f"{k}={v!r}" for k, v in expected.items()) + ")"
+
+
+@pytest.fixture
+def registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plugins registered by the test are forgotten after it; what is cached about plugins is
+    forgotten before it, as in a fresh process."""
+    monkeypatch.setattr(tripwire._plugin, "_REGISTRY", dict(tripwire._plugin._REGISTRY))
+    monkeypatch.setattr(tripwire._plugin, "_LOADED", {})
+    monkeypatch.setattr(tripwire._plugin, "_IMPORTABLE", {})
+
+
+# -- a plugin of one's own ------------------------------------------------------------------------
+
+
+def test_a_field_missing_from_the_expectation_never_matches_and_is_shown() -> None:
+    own = StrictVerifier()
+    notes = NotesPlugin(own)
+    notes.expect("hi")
+    with own.sandbox():
+        notes.write("hi")
+    with pytest.raises(InteractionMismatchError) as excinfo:
+        own.assert_interaction(notes, {"text": "hi"})
+    assert str(excinfo.value) == (
+        "Expected the next interaction to be:\n"
+        "    notes.assert_note(text='hi')\n"
+        "but it was:\n"
+        "    notes.assert_note(level=None, text='hi')\n"
+        "Field by field (expected, then actual):\n"
+        "    level  <not given> != None\n"
+        "    text   'hi' == 'hi'\n"
+        "Unasserted interactions, in the order they happened (1):\n"
+        "    notes.assert_note(level=None, text='hi')"
+    )
+    assert own.assert_interaction(notes, {"level": None, "text": "hi"}).asserted
+    own.verify_all()
+
+
+def test_an_unused_mock_of_ones_own_plugin_is_located_where_it_was_registered(
+    tmp_path: Path,
+) -> None:
+    own = StrictVerifier()
+    notes = NotesPlugin(own)
+    notes.expect("here")  # registered here
+    # Code compiled from a file outside the working directory is shown by its absolute path.
+    outside = str(tmp_path / "outside.py")
+    exec(compile("\n\nnotes.expect('there')", outside, "exec"), {"notes": notes})
+    with pytest.raises(UnusedMocksError) as excinfo:
+        own.verify_all()
+    here = f"tests/core/test_engine_edges.py:{line_of('# registered here')}"
+    assert str(excinfo.value) == (
+        "2 required mocks were never used:\n"
+        f"    notes.expect('here')  # registered at {here}\n"
+        f"    notes.expect('there')  # registered at {outside}:3\n"
+        "Remove each mock the code no longer needs, or pass required=False if it is optional."
+    )
+
+
+def test_a_mock_registered_from_code_without_a_file_name_is_located_by_line_only() -> None:
+    own = StrictVerifier()
+    notes = NotesPlugin(own)
+    exec(compile("notes.expect('anonymous')", "", "exec"), {"notes": notes})
+    with pytest.raises(UnusedMocksError) as excinfo:
+        own.verify_all()
+    assert "    notes.expect('anonymous')  # registered at :1\n" in str(excinfo.value)
+
+
+def line_of(marker: str) -> int:
+    with open(__file__) as source:
+        for number, text in enumerate(source, start=1):
+            if marker in text and "line_of(" not in text:
+                return number
+    raise AssertionError(marker)
+
+
+# -- the registry ---------------------------------------------------------------------------------
+
+
+def test_a_registered_plugin_joins_every_sandbox_and_is_reached_by_name(registry: None) -> None:
+    spec = register_plugin("notes", f"{__name__}:NotesPlugin", requires="json")
+    assert (spec.name, spec.module, spec.qualname, spec.requires) == (
+        "notes",
+        __name__,
+        "NotesPlugin",
+        "json",
+    )
+    own = StrictVerifier()
+    with own.sandbox():
+        notes = own.plugin_named("notes")
+        assert type(notes) is NotesPlugin
+        assert notes.active
+    assert [type(plugin) for plugin in own.plugins] == [RedisPlugin, NotesPlugin]
+    assert not notes.active
+    with use_verifier(own):
+        assert PluginProxy("notes").expected == []
+        assert repr(PluginProxy("notes")) == "<tripwire.notes: the current test's notes plugin>"
+
+
+def test_a_plugin_whose_library_is_missing_stays_out_of_the_sandbox(registry: None) -> None:
+    register_plugin("notes", f"{__name__}:NotesPlugin", requires="no_such_library_for_tripwire")
+    own = StrictVerifier()
+    with own.sandbox():
+        assert [type(plugin) for plugin in own.plugins] == [RedisPlugin]
+
+
+def test_every_registered_plugin_name_is_listed_when_a_name_is_wrong(registry: None) -> None:
+    register_plugin("notes", f"{__name__}:NotesPlugin", requires="json")
+    with pytest.raises(ConfigurationError) as excinfo:
+        allowed_by_marker([pytest.mark.allow("nope").mark])
+    assert str(excinfo.value) == (
+        "@pytest.mark.allow() accepts the plugin names 'notes', 'redis'; got 'nope'"
+    )
+    assert allowed_by_marker([pytest.mark.allow("notes", "redis").mark]) == {"notes", "redis"}
+
+
+# -- proxies and the verifier's repr --------------------------------------------------------------
+
+
+def test_a_proxy_made_by_hand_reaches_the_current_verifiers_plugin() -> None:
+    own = StrictVerifier()
+    proxy = PluginProxy("redis")
+    assert repr(proxy) == "<tripwire.redis: the current test's redis plugin>"
+    with use_verifier(own):
+        mock = proxy.mock_command("GET", returns=b"1")
+    assert own.get_plugin(RedisPlugin).unused_mocks() == [mock]
+
+
+def test_the_verifier_repr_says_whether_a_sandbox_is_open() -> None:
+    own = StrictVerifier()
+    RedisPlugin(own)
+    with own.sandbox():
+        assert repr(own) == "<StrictVerifier plugins=['redis'] interactions=0 sandbox_open=True>"
+    assert repr(own) == "<StrictVerifier plugins=['redis'] interactions=0 sandbox_open=False>"
+
+
+# -- [tool.tripwire] ------------------------------------------------------------------------------
+
+
+def test_an_unknown_key_lists_the_accepted_keys(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[tool.tripwire]\nalow = ["redis"]\n')
+    with pytest.raises(ConfigurationError) as excinfo:
+        load_settings(path)
+    assert str(excinfo.value) == (
+        f"[tool.tripwire] in {path} has an unknown key 'alow'; the accepted keys are: "
+        "'allow' (plugins whose real service every test may reach outside the sandbox)"
+    )
+
+
+def test_allow_must_be_a_list(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[tool.tripwire]\nallow = "redis"\n')
+    with pytest.raises(ConfigurationError) as excinfo:
+        load_settings(path)
+    assert str(excinfo.value) == (
+        f"[tool.tripwire] allow in {path} must be a list of plugin names such as "
+        "[\"redis\"]; got 'redis'"
+    )
+
+
+def test_re_registering_a_name_takes_effect(registry: None) -> None:
+    register_plugin("notes", f"{__name__}:NotesPlugin", requires="json")
+    assert type(StrictVerifier().plugin_named("notes")) is NotesPlugin
+    register_plugin("notes", f"{__name__}:LoudNotesPlugin", requires="json")
+    assert type(StrictVerifier().plugin_named("notes")) is LoudNotesPlugin
+
+
+class LoudNotesPlugin(NotesPlugin):
+    """Another class for the same name."""
+
+
+def test_a_plugin_module_that_cannot_be_imported_says_what_to_install(registry: None) -> None:
+    register_plugin("ghost", "no_such_module_for_tripwire:GhostPlugin", requires="json")
+    with pytest.raises(ConfigurationError) as excinfo, StrictVerifier().sandbox():
+        pass  # pragma: no cover - the sandbox never opens
+    assert str(excinfo.value) == (
+        "tripwire.ghost needs the 'json' package, which could not be imported (No module named "
+        "'no_such_module_for_tripwire'). Install it with: pip install 'python-tripwire[ghost]'"
+    )
+
+
+def test_several_allow_markers_add_up(registry: None) -> None:
+    register_plugin("notes", f"{__name__}:NotesPlugin", requires="json")
+    markers = [pytest.mark.allow("redis").mark, pytest.mark.allow("notes").mark]
+    assert allowed_by_marker(markers) == {"notes", "redis"}
+
+
+# -- plugin lifecycle and patches -----------------------------------------------------------------
+
+
+class FlakyInstallPlugin(NotesPlugin):
+    """Fails its first installation, as a patch target that is briefly unavailable would."""
+
+    name: ClassVar[str] = "flaky"
+
+    def __init__(self, verifier: StrictVerifier) -> None:
+        self.attempts = 0
+        super().__init__(verifier)
+
+    def install_patches(self) -> None:
+        self.attempts += 1
+        if self.attempts == 1:
+            raise RuntimeError("not yet")
+
+
+def test_a_sandbox_opened_after_a_failed_install_installs_again() -> None:
+    own = StrictVerifier()
+    plugin = FlakyInstallPlugin(own)
+    with pytest.raises(RuntimeError, match="not yet"), own.sandbox():
+        pass  # pragma: no cover - the sandbox never opens
+    assert not plugin.active
+    with own.sandbox():
+        assert plugin.active
+        assert plugin.attempts == 2
+    assert not plugin.active
+
+
+def test_patches_on_an_inherited_attribute_uncover_it_again() -> None:
+    class Base:
+        def greet(self) -> str:
+            return "base"
+
+    class Child(Base):
+        pass
+
+    patches = Patches()
+    patches.apply(Child, "greet", lambda self: "patched")
+    patches.apply(Base, "greet", lambda self: "patched base")
+    assert Child().greet() == "patched"
+    assert len(patches) == 2
+    patches.restore()
+    assert "greet" not in vars(Child)
+    assert Child().greet() == "base"
+    assert len(patches) == 0
+
+
+# -- assertions -----------------------------------------------------------------------------------
+
+
+def test_assert_interaction_inside_the_sandbox_is_named_in_the_error() -> None:
+    own = StrictVerifier()
+    notes = NotesPlugin(own)
+    with own.sandbox(), pytest.raises(AssertionInsideSandboxError) as excinfo:
+        own.assert_interaction(notes, {"text": "hi"})
+    assert str(excinfo.value) == (
+        "assert_interaction() was called while the sandbox is still open.\n"
+        "Interactions are asserted after the code under test has finished: move the assertion "
+        "below the `with tripwire:` block."
+    )
+
+
+# -- with tripwire: -------------------------------------------------------------------------------
+
+
+def test_a_sandbox_an_example_leaves_open_is_closed_and_the_tests_own_stays_open() -> None:
+    @per_example_verifier
+    def example() -> None:
+        tripwire.__enter__()  # type: ignore[attr-defined]  # never exited, as by abandoned code
+
+    own = StrictVerifier()
+    RedisPlugin(own)
+    original = redis.client.Redis.execute_command
+    with use_verifier(own), tripwire:
+        example()
+        assert own.sandbox_open
+        assert redis.client.Redis.execute_command is not original
+    assert not own.sandbox_open
+    assert redis.client.Redis.execute_command is original

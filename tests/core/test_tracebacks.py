@@ -1,0 +1,141 @@
+"""A failure's traceback, as pytest shows it, ends at the user's line: tripwire's frames are hidden.
+
+Every function of tripwire's through which an error reaches the user sets ``__tracebackhide__``,
+so the traceback pytest prints shows the test and the library under test, not tripwire's
+internals. Each case here fails one of those paths and checks that no frame of tripwire's own
+code would be shown.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import redis
+
+import tripwire
+from tripwire import ConfigurationError, StrictVerifier, TripwireError
+from tripwire._config import allowed_by_marker
+
+TRIPWIRE = os.path.dirname(str(tripwire.__file__)) + os.sep
+
+#: Before Python 3.12 a list comprehension runs in a frame of its own, which the enclosing
+#: function's ``__tracebackhide__`` does not reach: a pipeline's failure shows the one in
+#: ``run_batch`` (see `test_a_failing_pipeline_shows_no_frame_of_tripwire`).
+BATCH_COMPREHENSION = ["<listcomp>"] if sys.version_info < (3, 12) else []
+
+
+def tripwire_frames_shown(excinfo: pytest.ExceptionInfo[BaseException]) -> list[str]:
+    """The functions of tripwire's own whose frames pytest would show for this failure."""
+    return [
+        entry.name
+        for entry in excinfo.traceback.filter(excinfo)
+        if str(entry.path).startswith(TRIPWIRE)
+    ]
+
+
+def fails_cleanly(
+    call: Callable[[], Any],
+    expected: type[BaseException] = TripwireError,
+    shown: list[str] | None = None,
+) -> None:
+    __tracebackhide__ = True
+    with pytest.raises(expected) as excinfo:
+        call()
+    assert tripwire_frames_shown(excinfo) == (shown or [])
+
+
+# -- assertions and verification ------------------------------------------------------------------
+
+
+def test_assertion_and_verification_failures(verifier: StrictVerifier) -> None:
+    tripwire.redis.mock_command("GET", returns=None)
+    with tripwire:
+        redis.Redis().execute_command("GET", "k")
+        fails_cleanly(lambda: tripwire.redis.assert_command("GET", args=("k",)))
+    fails_cleanly(lambda: tripwire.redis.assert_command("SET"))
+    with tripwire.in_any_order():
+        fails_cleanly(lambda: tripwire.redis.assert_command("SET"))
+    fails_cleanly(verifier.verify_all)
+    tripwire.redis.assert_command("GET", args=("k",))
+
+
+# -- unmocked calls inside the sandbox ------------------------------------------------------------
+
+
+def test_unmocked_calls(verifier: StrictVerifier) -> None:
+    tripwire.redis.mock_command("GET", returns=None)
+    client = redis.Redis()
+    with tripwire:
+        client.execute_command("GET", "a")
+        fails_cleanly(lambda: client.execute_command("GET", "b"))  # the queue ran out
+        fails_cleanly(lambda: client.execute_command("nosuch", "b"))  # a spelling never seen
+        fails_cleanly(
+            lambda: client.pipeline().execute_command("SET", "k", 1).execute(),
+            shown=BATCH_COMPREHENSION,
+        )
+        fails_cleanly(lambda: client.pipeline().watch("k"))
+        fails_cleanly(lambda: client.pubsub().subscribe("news"))
+
+
+def test_a_mocked_exception_is_raised_from_the_users_call(verifier: StrictVerifier) -> None:
+    tripwire.redis.mock_command("GET", returns=None, raises=redis.exceptions.TimeoutError)
+    with tripwire:
+        fails_cleanly(lambda: redis.Redis().get("k"), redis.exceptions.TimeoutError)
+    tripwire.redis.assert_command("GET", args=("k",), kwargs={"keys": ["k"]})
+
+
+@pytest.mark.asyncio
+async def test_unmocked_asyncio_calls(verifier: StrictVerifier) -> None:
+    aredis = pytest.importorskip("redis.asyncio", reason="redis.asyncio arrived in redis-py 4.2")
+    client = aredis.Redis()
+    async with tripwire:
+        for call, shown in (
+            (lambda: client.execute_command("GET", "k"), []),
+            (
+                lambda: client.pipeline().execute_command("SET", "k", 1).execute(),
+                BATCH_COMPREHENSION,
+            ),
+            (lambda: client.pipeline().watch("k"), []),
+            (lambda: client.pubsub().subscribe("news"), []),
+        ):
+            with pytest.raises(TripwireError) as excinfo:
+                await call()
+            assert tripwire_frames_shown(excinfo) == shown
+
+
+@pytest.mark.xfail(
+    sys.version_info < (3, 12),
+    reason="known issue: run_batch's list comprehension is a frame of its own before 3.12",
+)
+def test_a_failing_pipeline_shows_no_frame_of_tripwire(verifier: StrictVerifier) -> None:
+    with tripwire:
+        fails_cleanly(lambda: redis.Redis().pipeline().execute_command("GET", "k").execute())
+
+
+# -- the guard, outside the sandbox ---------------------------------------------------------------
+
+
+def test_guard_refusals() -> None:
+    client = redis.Redis(host="127.0.0.1", port=1)
+    fails_cleanly(lambda: client.get("k"))
+    fails_cleanly(lambda: client.pipeline().set("k", 1).execute())
+    fails_cleanly(lambda: client.pubsub().subscribe("news"))
+
+
+@pytest.mark.asyncio
+async def test_asyncio_guard_refusals() -> None:
+    aredis = pytest.importorskip("redis.asyncio", reason="redis.asyncio arrived in redis-py 4.2")
+    with pytest.raises(TripwireError) as excinfo:
+        await aredis.Redis(host="127.0.0.1", port=1).get("k")
+    assert tripwire_frames_shown(excinfo) == []
+
+
+# -- configuration --------------------------------------------------------------------------------
+
+
+def test_a_wrong_allow_marker() -> None:
+    fails_cleanly(lambda: allowed_by_marker([pytest.mark.allow("nope").mark]), ConfigurationError)
