@@ -6,6 +6,10 @@ Arguments after `--` go to pytest. A missing interpreter fails the run.
 
 from __future__ import annotations
 
+import re
+import shutil
+from collections import Counter, defaultdict
+
 import nox
 
 PYTHONS: list[str] = ["3.10", "3.11", "3.12", "3.13"]
@@ -61,3 +65,48 @@ def redis_versions(session: nox.Session, redis: str) -> None:
     session.run("python", "-c", "import redis; print('redis-py', redis.__version__)")
     # --no-cov: the coverage gate in pyproject.toml is for the whole suite.
     session.run("pytest", *REDIS_TEST_PATHS, "-p", "no:randomly", "--no-cov", *session.posargs)
+
+
+# -- mutation testing: run only when asked for (`nox -s mutation`) -----------------------------
+
+#: The lowest mutation score, in percent, that each mutated module may have.
+MUTATION_MIN_SCORE = 90.0
+
+#: mutmut's statuses that count as a mutant caught by the tests.
+MUTANT_CAUGHT = {"killed", "timeout"}
+
+
+@nox.session(python="3.11")
+def mutation(session: nox.Session) -> None:
+    """Mutation-test the core engine and the Redis plugin; print and check each module's score.
+
+    What is mutated and which tests run are in [tool.mutmut] of pyproject.toml. Every run starts
+    from a fresh copy (mutants/), so the score is that of the code as it is now. Fails when a
+    module scores below MUTATION_MIN_SCORE. Arguments after `--` go to `mutmut run`
+    (default `--max-children 2`).
+    """
+    session.install("-e", ".[dev]", "mutmut>=3.8,<4")
+    shutil.rmtree("mutants", ignore_errors=True)
+    session.run("mutmut", "run", *(session.posargs or ["--max-children", "2"]))
+    results = session.run("mutmut", "results", "--all", "true", silent=True)
+    statuses: dict[str, Counter[str]] = defaultdict(Counter)
+    for line in str(results).splitlines():
+        name, separator, status = line.strip().rpartition(": ")
+        if separator and "__mutmut_" in name:
+            module = re.split(r"\.x[_ǁ]", name, maxsplit=1)[0]
+            statuses[module.replace(".", "/") + ".py"][status] += 1
+            if status not in MUTANT_CAUGHT:
+                session.log(f"{status}: {name}  (mutmut show {name!r})")
+    failing = []
+    session.log("mutation score per module (caught/total):")
+    for module, counts in sorted(statuses.items()):
+        caught = sum(counts[status] for status in MUTANT_CAUGHT)
+        total = sum(counts.values())
+        score = 100 * caught / total
+        session.log(f"  {module:40} {caught:4}/{total:<4} {score:5.1f}%")
+        if score < MUTATION_MIN_SCORE:
+            failing.append(module)
+    if not statuses:
+        session.error("mutmut reported no mutants")
+    if failing:
+        session.error(f"below {MUTATION_MIN_SCORE}%: {', '.join(failing)}")

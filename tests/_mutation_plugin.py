@@ -1,0 +1,70 @@
+"""Loaded by the mutation run only (``[tool.mutmut] pytest_add_cli_args``), never by ``pytest``.
+
+mutmut 3 puts a trampoline between every mutated function and its caller. tripwire reads its
+caller's frame (``mock_command`` records where a mock was registered; the guard names the line
+that made a real call), so under mutmut every such hint would point into mutmut's trampoline and
+the tests that check those hints exactly would fail for every mutant alike. Here tripwire's own
+code gets frames whose caller chain skips the trampolines, as if they were not there; every
+other caller of ``sys._getframe`` gets real frames.
+
+Hypothesis runs derandomized and without its example database, so that a mutant is killed by
+what it breaks and not by an example that an earlier mutant's run saved.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from types import FrameType
+from typing import Any
+
+import mutmut.mutation.trampoline
+from hypothesis import settings
+
+import tripwire
+
+_real_getframe = sys._getframe
+_TRAMPOLINE = mutmut.mutation.trampoline.__file__
+_TRIPWIRE = os.path.dirname(str(tripwire.__file__)) + os.sep
+
+
+def _skip_trampolines(frame: FrameType | None) -> FrameType | None:
+    while frame is not None and frame.f_code.co_filename == _TRAMPOLINE:
+        frame = frame.f_back
+    return frame
+
+
+class _Frame:
+    """A frame whose ``f_back`` skips trampolines; everything else is the real frame's."""
+
+    __slots__ = ("_frame",)
+
+    def __init__(self, frame: FrameType) -> None:
+        self._frame = frame
+
+    @property
+    def f_back(self) -> _Frame | None:
+        back = _skip_trampolines(self._frame.f_back)
+        return None if back is None else _Frame(back)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._frame, name)
+
+
+def _getframe(depth: int = 0, /) -> Any:
+    caller = _real_getframe(1)
+    if not caller.f_code.co_filename.startswith(_TRIPWIRE):
+        return _real_getframe(depth + 1)
+    frame: Any = _Frame(caller)
+    for _ in range(depth):
+        frame = frame.f_back
+    return frame
+
+
+sys._getframe = _getframe
+
+
+# Every run of a Hypothesis test sees the same examples, and none is saved between runs: a
+# mutant is killed by what it breaks, not by an example another mutant found.
+settings.register_profile("mutation", derandomize=True, database=None)
+settings.load_profile("mutation")
