@@ -8,8 +8,10 @@ threads a test starts must see the test's verifier too. The pytest plugin sets i
 from __future__ import annotations
 
 import types
-from collections.abc import Callable, Iterator
+import weakref
+from collections.abc import Iterator
 from contextlib import contextmanager
+from operator import attrgetter
 from types import TracebackType
 from typing import Any
 
@@ -35,6 +37,7 @@ def current_verifier() -> StrictVerifier:
 def _swap(verifier: StrictVerifier | None) -> StrictVerifier | None:
     global _current
     previous, _current = _current, verifier
+    _forget_plugins()
     return previous
 
 
@@ -55,31 +58,68 @@ class PluginProxy:
     level always reaches the running test's plugin. The plugin is created on first use.
     """
 
-    __slots__ = ("_name",)
+    __slots__ = ("__weakref__", "_name", "_target")
 
     def __init__(self, name: str) -> None:
         self._name = name
+        #: The current verifier's plugin once found, until the current verifier changes.
+        self._target: Any = _Unresolved(self)
+        _proxies.add(self)
 
-    # __getattribute__ rather than __getattr__: Python 3.10 and 3.11 build and discard an
-    # AttributeError before falling back to __getattr__, which tripled the cost of every
-    # ``tripwire.redis.mock_command``. Dunder names stay the proxy's own.
-    def __getattribute__(self, attribute: str) -> Any:
+    # ``tripwire.redis.mock_command`` is on every line of a test, so it must cost little. The
+    # first lookup of a name lands here; it then becomes a property of the class that reads
+    # ``self._target.<name>`` in C (`operator.attrgetter`), with no Python frame.
+    def __getattr__(self, attribute: str) -> Any:
         if attribute[:2] == "__":
-            return object.__getattribute__(self, attribute)
-        name = _name_of(self)
+            raise AttributeError(attribute)
+        value = getattr(self._target, attribute)
+        if attribute not in _OWN_NAMES and attribute not in vars(PluginProxy):
+            setattr(PluginProxy, attribute, property(attrgetter(f"_target.{attribute}")))
+        return value
+
+    def __repr__(self) -> str:
+        name = self._name
+        return f"<tripwire.{name}: the current test's {name} plugin>"
+
+
+_OWN_NAMES = frozenset(vars(PluginProxy))
+
+
+class _Unresolved:
+    """A proxy's target until its plugin is looked up: finds it, then stands aside."""
+
+    __slots__ = ("_proxy",)
+
+    def __init__(self, proxy: PluginProxy) -> None:
+        self._proxy = proxy
+
+    def __getattribute__(self, attribute: str) -> Any:
+        proxy: PluginProxy = object.__getattribute__(self, "_proxy")
+        name = proxy._name
         verifier = _current
         if verifier is None:
             raise NoActiveVerifierError(f"tripwire.{name}.{attribute}")
         plugin = verifier._plugins.get(name) or verifier.plugin_named(name)
+        if verifier is _current:
+            proxy._target = plugin
         return getattr(plugin, attribute)
 
-    def __repr__(self) -> str:
-        name = _name_of(self)
-        return f"<tripwire.{name}: the current test's {name} plugin>"
+
+_proxies: weakref.WeakSet[PluginProxy] = weakref.WeakSet()
 
 
-# The slot descriptor reads the name without going through __getattribute__.
-_name_of: Callable[[PluginProxy], str] = vars(PluginProxy)["_name"].__get__
+def _forget_plugins(verifier: StrictVerifier | None = None) -> None:
+    """Make every proxy look its plugin up again: the current verifier, or its plugins, changed.
+
+    With ``verifier``, only if it is the current one.
+    """
+    if verifier is not None and verifier is not _current:
+        return
+    for proxy in list(_proxies):
+        proxy._target = _Unresolved(proxy)
+
+
+StrictVerifier._plugins_dropped.append(_forget_plugins)
 
 
 _entered: list[StrictVerifier] = []

@@ -164,14 +164,16 @@ class UnmockedInteractionError(TripwireError, AssertionError):
 
     def reported_again(self, count: int) -> UnmockedInteractionError:
         """This error as the end-of-test check raises it, in case the code under test hid it."""
-        again = UnmockedInteractionError.__new__(UnmockedInteractionError)
+        cls = type(self)
+        again = cls.__new__(cls)
         AssertionError.__init__(
             again,
             f"{self}\nIt was raised at the call ({count} unmocked call{'s' if count != 1 else ''} "
             "in all) and is reported again at the end of the test, because code that catches "
             "exceptions can hide it.",
         )
-        again.headline, again.hint, again.called_with = self.headline, self.hint, self.called_with
+        # The same kind of error with the same attributes (headline, hint, a connection's address).
+        vars(again).update(vars(self))
         return again
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -104,10 +104,22 @@ class BasePlugin:
     def guard_patches(cls) -> list[tuple[type, str, object]]:
         """Replacements that refuse real calls during a test, outside any sandbox.
 
-        The pytest plugin installs them for each test that does not allow this plugin's real
-        service (``@pytest.mark.allow("<name>")``). The default guards nothing.
+        The pytest plugin installs them (through `guard`) for each test that does not allow this
+        plugin's real service (``@pytest.mark.allow("<name>")``). The default guards nothing.
         """
         return []
+
+    @classmethod
+    def guard(cls) -> Callable[[], None]:
+        """Start refusing real calls outside the sandbox; return the function that stops it.
+
+        The default installs `guard_patches` and restores them. Override it when the guard and
+        the interceptors share an installation, as the Redis plugin's do.
+        """
+        patches = Patches()
+        for owner, attribute, replacement in cls.guard_patches():
+            patches.apply(owner, attribute, replacement)
+        return patches.restore
 
     def format_assertion(self, interaction: Interaction) -> str:
         """The line that asserts ``interaction``, as a user could paste it."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping
+from types import CodeType, FrameType
 from typing import TYPE_CHECKING, Any
 
 from tripwire._errors import where
@@ -29,13 +30,50 @@ class Interaction:
     `assertion_hint` and `registration_hint`.
     """
 
-    __slots__ = ("asserted", "filename", "lineno", "plugin")
+    __slots__ = ("_offset", "_origin", "asserted", "plugin")
 
     def __init__(self, plugin: BasePlugin, filename: str, lineno: int) -> None:
         self.plugin = plugin
-        self.filename = filename
-        self.lineno = lineno
+        self._origin: CodeType | str = filename
+        #: The line number when `_origin` is a file name, else the instruction's byte offset.
+        self._offset = lineno
         self.asserted = False
+
+    def _registered_at(self, caller: FrameType) -> None:
+        """Remember ``caller``'s current line as where this mock was registered.
+
+        Cheaper than reading ``f_lineno``, which scans the code's line table on every call:
+        the code and instruction offset are kept, and the line found only if a message needs it.
+        """
+        self._origin = caller.f_code
+        self._offset = caller.f_lasti
+
+    @property
+    def filename(self) -> str:
+        """The file in which the mock was registered."""
+        origin = self._origin
+        return origin if isinstance(origin, str) else origin.co_filename
+
+    @filename.setter
+    def filename(self, filename: str) -> None:
+        self._offset = self.lineno
+        self._origin = filename
+
+    @property
+    def lineno(self) -> int:
+        """The line on which the mock was registered."""
+        origin = self._origin
+        if isinstance(origin, str):
+            return self._offset
+        for start, end, line in origin.co_lines():
+            if start <= self._offset < end and line is not None:
+                return line
+        return origin.co_firstlineno  # pragma: no cover - an instruction with no line
+
+    @lineno.setter
+    def lineno(self, lineno: int) -> None:
+        self._origin = self.filename
+        self._offset = lineno
 
     def fields(self) -> dict[str, Any]:
         """The values an assertion compares, by field name."""

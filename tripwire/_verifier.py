@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from tripwire._errors import (
     AssertionInsideSandboxError,
@@ -49,6 +49,10 @@ class StrictVerifier:
     verifier.verify_all()
     ```
     """
+
+    #: Called with a verifier whose plugins were dropped (`dispose`), so that nothing keeps
+    #: reaching them.
+    _plugins_dropped: ClassVar[list[Callable[[StrictVerifier], None]]] = []
 
     def __init__(self) -> None:
         self.timeline = Timeline()
@@ -173,6 +177,8 @@ class StrictVerifier:
         for plugin in self._plugins.values():
             plugin.dispose()
         self._plugins.clear()
+        for forget in self._plugins_dropped:
+            forget(self)
         self.timeline.clear()
         self._unmocked.clear()
 

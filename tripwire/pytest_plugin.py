@@ -5,7 +5,7 @@ Fixtures, markers and hooks only; the machinery lives in the core modules.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 
 import pytest
 
@@ -13,7 +13,7 @@ from tripwire._config import Settings, allowed_by_marker, load_settings
 from tripwire._context import _swap, release
 from tripwire._errors import ConfigurationError
 from tripwire._per_example import hypothesis_examples
-from tripwire._plugin import Patches, registered_plugins
+from tripwire._plugin import registered_plugins
 from tripwire._verifier import StrictVerifier
 
 _CALL_PASSED = pytest.StashKey[bool]()
@@ -44,30 +44,41 @@ def pytest_runtest_makereport(
     return report
 
 
-def _guard(request: pytest.FixtureRequest) -> Patches:
-    """Refuse, for this test, real calls of every plugin the test does not allow."""
+def _guard(request: pytest.FixtureRequest) -> list[Callable[[], None]]:
+    """Refuse, for this test, real calls of every plugin the test does not allow.
+
+    Returns the functions that lift each plugin's guard.
+    """
     __tracebackhide__ = True
     allowed = request.config.stash[_SETTINGS].allow
     allowed |= allowed_by_marker(request.node.iter_markers("allow"))
-    guard = Patches()
-    for spec in registered_plugins():
-        if spec.name not in allowed and spec.available():
-            for owner, attribute, replacement in spec.load().guard_patches():
-                guard.apply(owner, attribute, replacement)
-    return guard
+    lifts = []
+    try:
+        for spec in registered_plugins():
+            if spec.name not in allowed and spec.available():
+                lifts.append(spec.load().guard())
+    except BaseException:
+        _lift(lifts)
+        raise
+    return lifts
+
+
+def _lift(lifts: list[Callable[[], None]]) -> None:
+    for lift in reversed(lifts):
+        lift()
 
 
 @pytest.fixture(autouse=True)
 def _tripwire_per_test(request: pytest.FixtureRequest) -> Iterator[StrictVerifier]:
     __tracebackhide__ = True
-    guard = _guard(request)
+    lifts = _guard(request)
     verifier = StrictVerifier()
     previous = _swap(verifier)
     try:
         yield verifier
     finally:
         release(verifier)
-        guard.restore()
+        _lift(lifts)
         _swap(previous)
     # Verify only a body that passed: a failing test already has its error, and a second one
     # derived from it would only hide it.

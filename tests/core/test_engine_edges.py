@@ -26,6 +26,7 @@ from tripwire import (
     Patches,
     PluginProxy,
     StrictVerifier,
+    UnsandboxedInteractionError,
     UnusedMocksError,
     register_plugin,
     use_verifier,
@@ -180,6 +181,10 @@ def test_a_registered_plugin_joins_every_sandbox_and_is_reached_by_name(registry
     with use_verifier(own):
         assert PluginProxy("notes").expected == []
         assert repr(PluginProxy("notes")) == "<tripwire.notes: the current test's notes plugin>"
+        # A name another plugin's proxy has used is still looked up on this proxy's plugin.
+        assert callable(tripwire.redis.mock_command)
+        with pytest.raises(AttributeError, match="'NotesPlugin' object has no attribute"):
+            PluginProxy("notes").mock_command  # noqa: B018
 
 
 def test_a_plugin_whose_library_is_missing_stays_out_of_the_sandbox(registry: None) -> None:
@@ -209,6 +214,28 @@ def test_a_proxy_made_by_hand_reaches_the_current_verifiers_plugin() -> None:
     with use_verifier(own):
         mock = proxy.mock_command("GET", returns=b"1")
     assert own.get_plugin(RedisPlugin).unused_mocks() == [mock]
+
+
+def test_the_proxy_follows_the_current_verifier_and_a_disposal() -> None:
+    first, second = StrictVerifier(), StrictVerifier()
+    with use_verifier(first):
+        tripwire.redis.mock_command("GET", returns=1)
+        with use_verifier(second):
+            two = tripwire.redis.mock_command("GET", returns=2)
+        tripwire.redis.mock_command("GET", returns=3)
+        first.dispose()
+        # The disposed plugin is let go: the proxy reaches the verifier's new one.
+        four = tripwire.redis.mock_command("GET", returns=4)
+    assert first.get_plugin(RedisPlugin).unused_mocks() == [four]
+    assert second.get_plugin(RedisPlugin).unused_mocks() == [two]
+
+
+def test_a_name_the_plugin_lacks_is_the_plugins_attribute_error() -> None:
+    for _ in range(2):
+        with pytest.raises(AttributeError, match="'RedisPlugin' object has no attribute 'mock'"):
+            tripwire.redis.mock  # noqa: B018
+    with pytest.raises(AttributeError, match="__wrapped__"):
+        tripwire.redis.__wrapped__  # noqa: B018
 
 
 def test_the_verifier_repr_says_whether_a_sandbox_is_open() -> None:
@@ -344,11 +371,15 @@ def test_a_sandbox_an_example_leaves_open_is_closed_and_the_tests_own_stays_open
         tripwire.__enter__()  # type: ignore[attr-defined]  # never exited, as by abandoned code
 
     own = StrictVerifier()
-    RedisPlugin(own)
-    original = redis.client.Redis.execute_command
+    plugin = RedisPlugin(own)
+    plugin.mock_command("GET", returns=b"own")
     with use_verifier(own), tripwire:
         example()
         assert own.sandbox_open
-        assert redis.client.Redis.execute_command is not original
+        # The test's own sandbox intercepts again, with its own mocks.
+        assert redis.Redis().get("k") == b"own"
     assert not own.sandbox_open
-    assert redis.client.Redis.execute_command is original
+    with pytest.raises(UnsandboxedInteractionError):
+        redis.Redis().get("k")
+    plugin.assert_command("GET", args=("k",), kwargs={"keys": ["k"]})
+    own.verify_all()

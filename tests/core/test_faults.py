@@ -51,11 +51,13 @@ def test_an_interrupt_inside_the_sandbox_restores_everything(
     outside = patched_state()
     tripwire.redis.mock_command("GET", returns=b"1")
     with pytest.raises(interrupt), tripwire:
-        assert patched_state() != outside
-        redis.Redis().get("k")
+        assert redis.Redis().get("k") == b"1"
         raise interrupt()
     assert patched_state() == outside
     assert not verifier.sandbox_open
+    # No sandbox intercepts any more: the test's guard refuses the call.
+    with pytest.raises(UnsandboxedInteractionError):
+        redis.Redis().get("k")
     # The call made before the interrupt is still on the timeline.
     tripwire.redis.assert_command("GET", args=("k",), kwargs=IsInstance(dict))
     verifier.verify_all()

@@ -1,4 +1,4 @@
-"""Many threads in one sandbox: nothing lost, nothing duplicated, FIFO kept."""
+"""Many threads in one sandbox: nothing lost, nothing duplicated, each thread's order kept."""
 
 from __future__ import annotations
 
@@ -51,13 +51,15 @@ def test_eight_threads_times_five_thousand_calls(verifier: StrictVerifier) -> No
             ns = [n for c, n in out if c == command]
             assert ns == sorted(ns)
 
-    # The timeline holds every call once, and in consumption order: for each command the
-    # mocks appear in registration order.
+    # The timeline holds every call once, and each thread's calls in the order it made them.
+    # (Calls of different threads that overlap in time may be recorded in either order.)
     timeline = verifier.timeline.entries
     assert len(timeline) == total
-    for command in commands:
-        values = [entry.returns[1] for entry in timeline if entry.command == command]  # type: ignore[attr-defined]
-        assert values == list(range(total // 2))
+    position = {entry.returns: index for index, entry in enumerate(timeline)}  # type: ignore[attr-defined]
+    assert len(position) == total
+    for out in results:
+        recorded_at = [position[reply] for reply in out]
+        assert recorded_at == sorted(recorded_at)
     # Each recorded call carries the arguments of the call that consumed it.
     by_reply = {entry.returns: entry.args for entry in timeline}  # type: ignore[attr-defined]
     for index, out in enumerate(results):

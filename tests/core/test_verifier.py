@@ -19,33 +19,36 @@ from tripwire import (
     InteractionMismatchError,
     StrictVerifier,
     UnmockedInteractionError,
+    UnsandboxedInteractionError,
 )
 from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
 
-#: What stands at ``Redis.execute_command`` outside the sandbox during a test (the guard).
-ORIGINAL = redis.client.Redis.execute_command
+
+def assert_refused_outside() -> None:
+    """A call now meets the test's guard: no sandbox intercepts it."""
+    __tracebackhide__ = True
+    with pytest.raises(UnsandboxedInteractionError):
+        redis.Redis(host="127.0.0.1", port=1).get("outside")
 
 
-@pytest.fixture(autouse=True)
-def _outside_the_sandbox() -> None:
-    global ORIGINAL
-    ORIGINAL = redis.client.Redis.execute_command
-
-
-def test_patches_are_installed_only_inside_the_sandbox(verifier: StrictVerifier) -> None:
-    assert redis.client.Redis.execute_command is ORIGINAL
+def test_calls_are_intercepted_only_inside_the_sandbox(verifier: StrictVerifier) -> None:
+    for value in (b"outer", b"inner", b"outer again"):
+        tripwire.redis.mock_command("GET", returns=value)
+    assert_refused_outside()
     with tripwire:
-        assert redis.client.Redis.execute_command is not ORIGINAL
+        assert redis.Redis().get("k") == b"outer"
         with tripwire:
-            assert redis.client.Redis.execute_command is not ORIGINAL
-        assert redis.client.Redis.execute_command is not ORIGINAL
-    assert redis.client.Redis.execute_command is ORIGINAL
+            assert redis.Redis().get("k") == b"inner"
+        assert redis.Redis().get("k") == b"outer again"
+    assert_refused_outside()
+    for _ in range(3):
+        tripwire.redis.assert_command("GET", args=("k",), kwargs={"keys": ["k"]})
 
 
 def test_the_body_exception_propagates_and_patches_are_restored(verifier: StrictVerifier) -> None:
     with pytest.raises(KeyError, match="boom"), tripwire:
         raise KeyError("boom")
-    assert redis.client.Redis.execute_command is ORIGINAL
+    assert_refused_outside()
     assert not verifier.sandbox_open
 
 
@@ -54,7 +57,7 @@ async def test_async_with_tripwire(verifier: StrictVerifier) -> None:
     tripwire.redis.mock_command("GET", returns=b"v")
     async with tripwire:
         assert redis.Redis().get("k") == b"v"
-    assert redis.client.Redis.execute_command is ORIGINAL
+    assert_refused_outside()
     tripwire.redis.assert_command("GET", args=("k",), kwargs=IsInstance(dict))
 
 
@@ -212,7 +215,7 @@ def test_a_plugin_created_inside_an_open_sandbox_joins_it() -> None:
         plugin = own.get_plugin(RedisPlugin)
         plugin.mock_command("GET", returns=1)
         assert redis.Redis().execute_command("GET", "k") == 1
-    assert redis.client.Redis.execute_command is ORIGINAL
+    assert_refused_outside()
     plugin.assert_command("GET", args=("k",))
     own.verify_all()
 
@@ -270,7 +273,7 @@ def test_close_all_closes_every_open_sandbox() -> None:
     assert own.sandbox_open
     own.close_all()
     assert not own.sandbox_open
-    assert redis.client.Redis.execute_command is ORIGINAL
+    assert_refused_outside()
     own.close_all()  # closing again is harmless
     own.sandbox().__exit__(None, None, None)
     assert not own.sandbox_open
@@ -349,7 +352,7 @@ def test_a_failing_install_leaves_nothing_installed() -> None:
     with pytest.raises(RuntimeError, match="cannot patch"), own.sandbox():
         pass  # pragma: no cover - the sandbox never opens
     assert not own.sandbox_open
-    assert redis.client.Redis.execute_command is ORIGINAL
+    assert_refused_outside()
 
 
 def test_get_plugin_refuses_a_different_class_under_the_same_name() -> None:
@@ -379,5 +382,5 @@ def test_sandbox_function_is_the_typed_spelling_of_with_tripwire() -> None:
     with tripwire.sandbox() as verifier:
         assert verifier is tripwire.current_verifier()
         assert redis.Redis().get("k") == b"typed"
-    assert redis.client.Redis.execute_command is ORIGINAL
+    assert_refused_outside()
     tripwire.redis.assert_command("GET", args=("k",), kwargs=IsInstance(dict))

@@ -110,17 +110,15 @@ async def async_worker(client: redis.asyncio.Redis, name: str) -> list[Call]:
 
 
 def check_shared_exactly(mocks: dict[str, list[RedisCall]], workers: list[list[Call]]) -> None:
-    """Each mock went to one call, which got its value; each command's queue was FIFO."""
+    """Each mock went to one call, which got its value; each worker took its mocks in FIFO order
+    and finds its calls on the timeline in the order it made them."""
     registered = [mock for queue in mocks.values() for mock in queue]
     calls = [call for worker in workers for call in worker]
     entries = tripwire.current_verifier().timeline.entries
     assert len(calls) == len(registered)
     assert len(entries) == len(registered)
     assert {id(entry) for entry in entries} == {id(mock) for mock in registered}
-    consumed = [entry for entry in entries if isinstance(entry, RedisCall)]
-    for command, queue in mocks.items():
-        in_order = [id(entry) for entry in consumed if entry.command == command]
-        assert in_order == [id(mock) for mock in queue], f"{command} consumed out of order"
+    position = {id(entry): index for index, entry in enumerate(entries)}
     for command, args, got in calls:
         got_command, index = got
         assert got_command == command
@@ -129,6 +127,8 @@ def check_shared_exactly(mocks: dict[str, list[RedisCall]], workers: list[list[C
         for command in mocks:
             indexes = [got[1] for name, _, got in worker if name == command]
             assert indexes == sorted(indexes)
+        recorded_at = [position[id(mocks[got[0]][got[1]])] for _, _, got in worker]
+        assert recorded_at == sorted(recorded_at), "a worker's calls were recorded out of order"
 
 
 def assert_every_call(workers: list[list[Call]]) -> None:

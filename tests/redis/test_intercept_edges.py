@@ -61,6 +61,9 @@ def test_a_unix_socket_connection_is_refused_by_its_path(verifier: StrictVerifie
         "It was raised at the call (1 unmocked call in all) and is reported again at the end of "
         "the test, because code that catches exceptions can hide it."
     )
+    # Reported again as the same kind of error, still naming the address.
+    assert type(again.value) is UnmockedConnectionError
+    assert again.value.address == SOCKET
 
 
 @pytest.mark.asyncio

@@ -1,11 +1,16 @@
-"""Where redis-py is intercepted, and what stands there inside and outside the sandbox.
+"""Where redis-py is intercepted, and what happens there inside and outside the sandbox.
 
-Inside the sandbox (`interceptors`): commands, pipelines, transactions and their asyncio twins
-consume mocks; connection pools hand out connections that never connect; a connection that
-tries to connect anyway (PubSub, cluster discovery) is refused, so nothing reaches the network.
+The interceptors are module-level functions, installed on redis-py's classes once and left in
+place while anything needs them: a test that refuses real Redis (the guard) or an open sandbox.
+Opening or closing a sandbox only changes which `RedisPlugin` is *active*; it sets no class
+attribute. That keeps a sandbox cheap to open (a Hypothesis test opens one per example) and leaves
+redis-py's classes, and the interpreter's caches of their attributes, alone.
 
-During a test but outside any sandbox (`guards`): every one of those entry points refuses with
-`UnsandboxedInteractionError`, unless the test allows the real Redis.
+With a plugin active, commands, pipelines, transactions and their asyncio twins consume its mocks;
+connection pools hand out connections that never connect; a connection that tries to connect
+anyway (PubSub, cluster discovery) is refused, so nothing reaches the network. With none active,
+the guard refuses with `UnsandboxedInteractionError`, and without a guard the call goes to
+redis-py's own method.
 
 Facts relied on (redis-py 4.0 to 8.x): ``Redis.execute_command(self, *args, **options)``;
 ``Pipeline.command_stack`` holds ``(args, options)`` pairs; pipelines send WATCH and the commands
@@ -17,24 +22,373 @@ coroutine function.
 from __future__ import annotations
 
 import functools
-import inspect
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from tripwire._errors import UnmockedConnectionError, UnsandboxedInteractionError, where
+from tripwire._plugin import Patches
 
 if TYPE_CHECKING:
     from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
 
-__all__ = ["guards", "interceptors"]
+__all__ = ["activate", "deactivate", "guard"]
 
 Patch = tuple[type, str, Callable[..., Any]]
 
 #: Commands after which a pipeline no longer watches keys (as redis-py's parse_response).
 _UNWATCHING = frozenset({"UNWATCH", "DISCARD", "EXEC"})
+
+
+class _Inactive:
+    """Stands for the active plugin when no sandbox is open.
+
+    Its lookup is empty, so the hot path of ``execute_command`` needs no extra test: the failed
+    lookup takes it to the slow path, which finds no plugin active.
+    """
+
+    __slots__ = ("_lookup",)
+
+    def __init__(self) -> None:
+        self._lookup: dict[Any, Any] = {}
+
+
+_INACTIVE: Any = _Inactive()
+
+#: The plugin whose mocks the intercepted calls consume: the innermost open sandbox's.
+_active: Any = _INACTIVE
+#: Every activated plugin, in activation order; the last one is `_active`.
+_stack: list[RedisPlugin] = []
+#: Why the interceptors are installed: one count per open activation and per guarding test.
+_holds = 0
+#: How many guards are on; with none, calls outside the sandbox reach redis-py.
+_guards = 0
+_installed = Patches()
+#: redis-py's own methods, by (class, attribute), for calls made with no plugin active.
+_originals: dict[tuple[type, str], Any] = {}
+_lock = threading.RLock()
+
+
+# -- lifecycle ---------------------------------------------------------------------------------
+
+
+def activate(plugin: RedisPlugin) -> None:
+    """Make ``plugin`` the one intercepted calls use, installing the interceptors if needed."""
+    global _active
+    with _lock:
+        _hold()
+        _stack.append(plugin)
+        _active = plugin
+
+
+def deactivate(plugin: RedisPlugin) -> None:
+    """Undo `activate`: the plugin activated before it, if any, is used again."""
+    global _active
+    with _lock:
+        for index in range(len(_stack) - 1, -1, -1):
+            if _stack[index] is plugin:
+                del _stack[index]
+                break
+        else:
+            return
+        _active = _stack[-1] if _stack else _INACTIVE
+        _release()
+
+
+def guard() -> Callable[[], None]:
+    """Refuse real Redis calls made outside every sandbox, until the returned function is called."""
+    global _guards
+    with _lock:
+        _hold()
+        _guards += 1
+    lifted = False
+
+    def lift() -> None:
+        global _guards
+        nonlocal lifted
+        with _lock:
+            if not lifted:
+                lifted = True
+                _guards -= 1
+                _release()
+
+    return lift
+
+
+def _hold() -> None:
+    global _holds
+    if _holds == 0:
+        for owner, attribute, replacement in _interceptors():
+            _originals[owner, attribute] = owner.__dict__[attribute]
+            _installed.apply(owner, attribute, replacement)
+    _holds += 1
+
+
+def _release() -> None:
+    global _holds
+    _holds -= 1
+    if _holds == 0:
+        # `_originals` stays: a method bound while the interceptors were installed, and called
+        # after, still reaches redis-py's own.
+        _installed.restore()
+
+
+# -- what the interceptors share ----------------------------------------------------------------
+
+
+def _consume(plugin: RedisPlugin, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
+    """Take the next mock of the command in ``args`` and record the call on it.
+
+    No lock: taking a mock (``popleft``) and recording it (``append``) are each atomic, so every
+    call takes exactly one mock and is recorded once, whatever the threads. Calls that overlap in
+    time may be recorded in either order.
+    """
+    __tracebackhide__ = True
+    try:
+        queue = plugin._lookup[args[0]]
+    except (KeyError, IndexError, TypeError):
+        queue = plugin._resolve(args, options)
+    try:
+        mock = queue.popleft()
+    except IndexError:
+        raise plugin._unmocked(args, options) from None
+    mock.args = args
+    mock.kwargs = options
+    plugin._record(mock)
+    return mock
+
+
+def _result(mock: RedisCall) -> Any:
+    """A consumed mock's place in a pipeline's reply list: its value, or its exception."""
+    raises = mock.raises
+    if raises is None:
+        return mock.returns
+    return raises() if isinstance(raises, type) else raises
+
+
+def _run_batch(
+    plugin: RedisPlugin, stack: Iterable[Any], transaction: bool, raise_on_error: bool
+) -> list[Any]:
+    """What a pipeline's ``execute()`` does with its queued commands, sync and asyncio alike."""
+    __tracebackhide__ = True
+    # Each queued command consumes its own mock, in queue order, recorded like a direct call.
+    # A loop, not a comprehension: before Python 3.12 a comprehension is a frame of its own,
+    # which would show in the traceback of an unmocked command.
+    results = []
+    for args, options in stack:
+        results.append(_result(_consume(plugin, args, options)))
+    # MULTI and EXEC are not recorded; an EXEC mock, when one is queued, lets a test make the
+    # transaction fail as Redis would (WatchError when a watched key changed).
+    if transaction:
+        exec_mock = plugin._consume_if_queued(("EXEC",), {})
+        if exec_mock is not None:
+            outcome = _result(exec_mock)
+            if isinstance(outcome, BaseException):
+                raise outcome
+    if raise_on_error:
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+    return results
+
+
+def _unconnected(pool: Any) -> Any:
+    # A connection object, never connected: single_connection_client and pipelines ask for one
+    # before they run a command, and the command itself is intercepted. It is marked in use, as
+    # the pool's own method does, so that release() takes it back.
+    connection = pool.make_connection()
+    in_use = getattr(pool, "_in_use_connections", None)
+    if in_use is not None:
+        in_use.add(connection)
+    return connection
+
+
+def _address(connection: Any) -> str:
+    host = getattr(connection, "host", None)
+    port = getattr(connection, "port", None)
+    if host is not None:
+        return f"{host}:{port}"
+    path = getattr(connection, "path", None)
+    return str(path) if path else type(connection).__name__
+
+
+# -- the sync interceptors ----------------------------------------------------------------------
+
+
+def execute_command(client: Any, *args: Any, **options: Any) -> Any:
+    """``Redis.execute_command``: the call that matters most, so `_consume` is written out here."""
+    __tracebackhide__ = True
+    plugin = _active
+    try:
+        queue = plugin._lookup[args[0]]
+    except (KeyError, IndexError, TypeError):
+        if plugin is _INACTIVE:
+            return _outside_command(_redis_client().Redis, "execute_command", client, args, options)
+        queue = plugin._resolve(args, options)
+    try:
+        mock = queue.popleft()
+    except IndexError:
+        raise plugin._unmocked(args, options) from None
+    mock.args = args
+    mock.kwargs = options
+    plugin._record(mock)
+    if mock.raises is not None:
+        raise mock.raises
+    return mock.returns
+
+
+def immediate_execute_command(pipe: Any, *args: Any, **options: Any) -> Any:
+    __tracebackhide__ = True
+    plugin = _active
+    if plugin is _INACTIVE:
+        owner = _redis_client().Pipeline
+        return _outside_command(owner, "immediate_execute_command", pipe, args, options)
+    return _immediate(plugin, pipe, args, options)
+
+
+def _immediate(plugin: RedisPlugin, pipe: Any, args: tuple[Any, ...], options: Any) -> Any:
+    """A command a pipeline sends at once (WATCH and what follows it before MULTI)."""
+    __tracebackhide__ = True
+    mock = _consume(plugin, args, options)
+    if mock.raises is not None:
+        raise mock.raises
+    if mock.command == "WATCH":
+        pipe.watching = True
+    elif mock.command in _UNWATCHING:
+        pipe.watching = False
+    return mock.returns
+
+
+def pipeline_execute(pipe: Any, raise_on_error: bool = True) -> list[Any]:
+    __tracebackhide__ = True
+    plugin = _active
+    if plugin is _INACTIVE:
+        if _guards:
+            raise _refused_pipeline(pipe)
+        original = _originals[_redis_client().Pipeline, "execute"]
+        return original(pipe, raise_on_error)  # type: ignore[no-any-return]
+    stack = pipe.command_stack
+    if not stack and not pipe.watching:
+        return []
+    try:
+        return _run_batch(
+            plugin, stack, pipe.transaction or pipe.explicit_transaction, raise_on_error
+        )
+    finally:
+        pipe.reset()
+
+
+def _outside_command(
+    owner: type, attribute: str, target: Any, args: tuple[Any, ...], options: Any
+) -> Any:
+    """A command sent with no sandbox open: refused by the guard, or sent by redis-py."""
+    __tracebackhide__ = True
+    if _guards:
+        raise _refuse(f"redis.{_name(args)}(...) was called")
+    return _originals[owner, attribute](target, *args, **options)
+
+
+def _check_connecting(connection: Any) -> None:
+    """Refuse a connection opened inside the sandbox, or outside it under the guard."""
+    __tracebackhide__ = True
+    plugin = _active
+    if plugin is not _INACTIVE:
+        error = UnmockedConnectionError(_address(connection))
+        plugin.verifier.report_unmocked(error)
+        raise error
+    if _guards:
+        raise _refuse(f"a redis connection to {_address(connection)} was opened")
+
+
+def _sync_pass_through(owner: type, attribute: str) -> Callable[..., Any]:
+    """The interceptor of a connection's or pool's method; redis-py's own runs when allowed."""
+    if attribute == "get_connection":
+
+        def get_connection(pool: Any, *args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True
+            if _active is _INACTIVE:
+                return _originals[owner, attribute](pool, *args, **kwargs)
+            return _unconnected(pool)
+
+        return get_connection
+
+    def connect(connection: Any, *args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        _check_connecting(connection)
+        return _originals[owner, attribute](connection, *args, **kwargs)
+
+    connect.__name__ = connect.__qualname__ = attribute
+    return connect
+
+
+# -- the asyncio interceptors -------------------------------------------------------------------
+
+
+async def async_execute_command(client: Any, *args: Any, **options: Any) -> Any:
+    __tracebackhide__ = True
+    plugin = _active
+    if plugin is _INACTIVE:
+        owner = _redis_asyncio_client().Redis
+        return await _outside_command(owner, "execute_command", client, args, options)
+    mock = _consume(plugin, args, options)
+    if mock.raises is not None:
+        raise mock.raises
+    return mock.returns
+
+
+async def async_immediate_execute_command(pipe: Any, *args: Any, **options: Any) -> Any:
+    __tracebackhide__ = True
+    plugin = _active
+    if plugin is _INACTIVE:
+        owner = _redis_asyncio_client().Pipeline
+        return await _outside_command(owner, "immediate_execute_command", pipe, args, options)
+    return _immediate(plugin, pipe, args, options)
+
+
+async def async_pipeline_execute(pipe: Any, raise_on_error: bool = True) -> list[Any]:
+    __tracebackhide__ = True
+    plugin = _active
+    if plugin is _INACTIVE:
+        if _guards:
+            raise _refused_pipeline(pipe)
+        original = _originals[_redis_asyncio_client().Pipeline, "execute"]
+        return await original(pipe, raise_on_error)  # type: ignore[no-any-return]
+    stack = pipe.command_stack
+    if not stack and not pipe.watching:
+        return []
+    try:
+        return _run_batch(
+            plugin, stack, pipe.is_transaction or pipe.explicit_transaction, raise_on_error
+        )
+    finally:
+        await pipe.reset()
+
+
+def _async_pass_through(owner: type, attribute: str) -> Callable[..., Any]:
+    """`_sync_pass_through` for redis.asyncio, whose methods are coroutine functions."""
+    if attribute == "get_connection":
+
+        async def get_connection(pool: Any, *args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True
+            if _active is _INACTIVE:
+                return await _originals[owner, attribute](pool, *args, **kwargs)
+            return _unconnected(pool)
+
+        return get_connection
+
+    async def connect(connection: Any, *args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        _check_connecting(connection)
+        return await _originals[owner, attribute](connection, *args, **kwargs)
+
+    connect.__name__ = connect.__qualname__ = attribute
+    return connect
+
+
+# -- where they go ------------------------------------------------------------------------------
 
 
 @functools.cache
@@ -51,29 +405,22 @@ def _defining(cls: type, attribute: str) -> type:
 _CONNECTING = ("connect", "connect_check_health")
 
 
-def _connecting(connection_class: type, replacement: Callable[..., Any]) -> list[Patch]:
-    """Patches putting ``replacement`` on every method that opens a connection's socket."""
-    return [(owner, name, replacement) for owner, name in _connection_methods(connection_class)]
-
-
-@functools.cache
-def _connection_methods(connection_class: type) -> tuple[tuple[type, str], ...]:
-    return tuple(
+def _connection_methods(connection_class: type) -> list[tuple[type, str]]:
+    return [
         (_defining(connection_class, name), name)
         for name in _CONNECTING
         if hasattr(connection_class, name)
-    )
+    ]
 
 
-@functools.cache
-def _pools(module: Any) -> tuple[type, ...]:
+def _pools(module: Any) -> list[type]:
     """The connection pool classes of a redis-py module that define their own get_connection."""
     found = []
     for name in ("ConnectionPool", "BlockingConnectionPool"):
         pool = getattr(module, name, None)
         if pool is not None and "get_connection" in vars(pool):
             found.append(pool)
-    return tuple(found)
+    return found
 
 
 @functools.cache
@@ -87,146 +434,47 @@ def _async_modules() -> tuple[Any, Any] | None:
     return redis.asyncio.client, redis.asyncio.connection
 
 
-def _result(mock: RedisCall) -> Any:
-    """A consumed mock's place in a pipeline's reply list: its value, or its exception."""
-    raises = mock.raises
-    if raises is None:
-        return mock.returns
-    return raises() if isinstance(raises, type) else raises
+def _redis_client() -> Any:
+    import redis.client
+
+    return redis.client
 
 
-def interceptors(plugin: RedisPlugin) -> list[Patch]:
-    """The replacements installed while ``plugin``'s sandbox is open."""
+def _redis_asyncio_client() -> Any:
+    modules = _async_modules()
+    assert modules is not None
+    return modules[0]
+
+
+@functools.cache
+def _interceptors() -> tuple[Patch, ...]:
+    """Every (class, attribute, interceptor) installed while anything holds the interception."""
     import redis.client
     import redis.connection
 
-    consume = plugin._consume
-    run_batch = _batch_runner(plugin)
-
-    def immediate_execute_command(pipe: Any, *args: Any, **options: Any) -> Any:
-        __tracebackhide__ = True
-        mock = consume(args, options)
-        if mock.raises is not None:
-            raise mock.raises
-        if mock.command == "WATCH":
-            pipe.watching = True
-        elif mock.command in _UNWATCHING:
-            pipe.watching = False
-        return mock.returns
-
-    def execute(pipe: Any, raise_on_error: bool = True) -> list[Any]:
-        __tracebackhide__ = True
-        stack = pipe.command_stack
-        if not stack and not pipe.watching:
-            return []
-        try:
-            return run_batch(stack, pipe.transaction or pipe.explicit_transaction, raise_on_error)
-        finally:
-            pipe.reset()
-
-    def get_connection(pool: Any, *args: Any, **kwargs: Any) -> Any:
-        # A connection object, never connected: single_connection_client and pipelines ask
-        # for one before they run a command, and the command itself is intercepted. It is
-        # marked in use, as the pool's own method does, so that release() takes it back.
-        connection = pool.make_connection()
-        in_use = getattr(pool, "_in_use_connections", None)
-        if in_use is not None:
-            in_use.add(connection)
-        return connection
-
-    def connect(connection: Any, *args: Any, **kwargs: Any) -> None:
-        __tracebackhide__ = True
-        error = UnmockedConnectionError(_address(connection))
-        plugin.verifier.report_unmocked(error)
-        raise error
-
     patches: list[Patch] = [
-        (redis.client.Redis, "execute_command", plugin._execute_command),
+        (redis.client.Redis, "execute_command", execute_command),
         (redis.client.Pipeline, "immediate_execute_command", immediate_execute_command),
-        (redis.client.Pipeline, "execute", execute),
-        *_connecting(redis.connection.Connection, connect),
+        (redis.client.Pipeline, "execute", pipeline_execute),
     ]
-    patches += [(pool, "get_connection", get_connection) for pool in _pools(redis.connection)]
-
+    passing = _connection_methods(redis.connection.Connection)
+    passing += [(pool, "get_connection") for pool in _pools(redis.connection)]
+    patches += [(owner, name, _sync_pass_through(owner, name)) for owner, name in passing]
     modules = _async_modules()
     if modules is not None:
         aclient, aconnection = modules
-
-        async def async_execute_command(client: Any, *args: Any, **options: Any) -> Any:
-            __tracebackhide__ = True
-            mock = consume(args, options)
-            if mock.raises is not None:
-                raise mock.raises
-            return mock.returns
-
-        async def async_immediate_execute_command(pipe: Any, *args: Any, **options: Any) -> Any:
-            __tracebackhide__ = True
-            return immediate_execute_command(pipe, *args, **options)
-
-        async def async_execute(pipe: Any, raise_on_error: bool = True) -> list[Any]:
-            __tracebackhide__ = True
-            stack = pipe.command_stack
-            if not stack and not pipe.watching:
-                return []
-            try:
-                return run_batch(
-                    stack, pipe.is_transaction or pipe.explicit_transaction, raise_on_error
-                )
-            finally:
-                await pipe.reset()
-
-        async def async_get_connection(pool: Any, *args: Any, **kwargs: Any) -> Any:
-            return get_connection(pool)
-
-        async def async_connect(connection: Any, *args: Any, **kwargs: Any) -> None:
-            __tracebackhide__ = True
-            connect(connection)
-
         patches += [
             (aclient.Redis, "execute_command", async_execute_command),
             (aclient.Pipeline, "immediate_execute_command", async_immediate_execute_command),
-            (aclient.Pipeline, "execute", async_execute),
-            *_connecting(aconnection.Connection, async_connect),
+            (aclient.Pipeline, "execute", async_pipeline_execute),
         ]
-        patches += [(pool, "get_connection", async_get_connection) for pool in _pools(aconnection)]
-    return patches
+        passing = _connection_methods(aconnection.Connection)
+        passing += [(pool, "get_connection") for pool in _pools(aconnection)]
+        patches += [(owner, name, _async_pass_through(owner, name)) for owner, name in passing]
+    return tuple(patches)
 
 
-def _batch_runner(plugin: RedisPlugin) -> Callable[[Iterable[Any], bool, bool], list[Any]]:
-    """What a pipeline's ``execute()`` does with its queued commands, sync and asyncio alike."""
-    consume = plugin._consume
-
-    def run_batch(stack: Iterable[Any], transaction: bool, raise_on_error: bool) -> list[Any]:
-        __tracebackhide__ = True
-        # Each queued command consumes its own mock, in queue order, recorded like a direct call.
-        results = [_result(consume(args, options)) for args, options in stack]
-        # MULTI and EXEC are not recorded; an EXEC mock, when one is queued, lets a test make the
-        # transaction fail as Redis would (WatchError when a watched key changed).
-        if transaction:
-            exec_mock = plugin._consume_if_queued(("EXEC",), {})
-            if exec_mock is not None:
-                outcome = _result(exec_mock)
-                if isinstance(outcome, BaseException):
-                    raise outcome
-        if raise_on_error:
-            for result in results:
-                if isinstance(result, BaseException):
-                    raise result
-        return results
-
-    return run_batch
-
-
-def _address(connection: Any) -> str:
-    host = getattr(connection, "host", None)
-    port = getattr(connection, "port", None)
-    if host is not None:
-        return f"{host}:{port}"
-    path = getattr(connection, "path", None)
-    return str(path) if path else type(connection).__name__
-
-
-# -- the guard: during a test, outside every sandbox ---------------------------------------------
+# -- the guard's refusals -----------------------------------------------------------------------
 
 _SKIP_DIRS: tuple[str, ...] = ()
 
@@ -265,50 +513,7 @@ def _refuse(what_happened: str) -> UnsandboxedInteractionError:
     )
 
 
-def guards() -> list[Patch]:
-    """The replacements installed during a test that does not allow the real Redis."""
-    import redis.client
-    import redis.connection
-
-    def execute_command(client: Any, *args: Any, **options: Any) -> Any:
-        __tracebackhide__ = True
-        raise _refuse(f"redis.{_name(args)}(...) was called")
-
-    def pipeline_execute(pipe: Any, raise_on_error: bool = True) -> Any:
-        __tracebackhide__ = True
-        names = ", ".join(_name(args) for args, _ in pipe.command_stack)
-        pipe.command_stack = []
-        raise _refuse(f"redis pipeline.execute() [{names}] was called")
-
-    def connect(connection: Any, *args: Any, **kwargs: Any) -> None:
-        __tracebackhide__ = True
-        raise _refuse(f"a redis connection to {_address(connection)} was opened")
-
-    patches: list[Patch] = [
-        (redis.client.Redis, "execute_command", execute_command),
-        (redis.client.Pipeline, "immediate_execute_command", execute_command),
-        (redis.client.Pipeline, "execute", pipeline_execute),
-        *_connecting(redis.connection.Connection, connect),
-    ]
-    modules = _async_modules()
-    if modules is not None:
-        aclient, aconnection = modules
-        patches += [
-            (aclient.Redis, "execute_command", _as_async(execute_command)),
-            (aclient.Pipeline, "immediate_execute_command", _as_async(execute_command)),
-            (aclient.Pipeline, "execute", _as_async(pipeline_execute)),
-            *_connecting(aconnection.Connection, _as_async(connect)),
-        ]
-    return patches
-
-
-def _as_async(refuse: Callable[..., Any]) -> Callable[..., Any]:
-    """The coroutine-function twin of a refusing function, raising when awaited."""
-
-    async def refusing(*args: Any, **kwargs: Any) -> Any:
-        __tracebackhide__ = True
-        return refuse(*args, **kwargs)
-
-    refusing.__name__ = refuse.__name__
-    assert inspect.iscoroutinefunction(refusing)
-    return refusing
+def _refused_pipeline(pipe: Any) -> UnsandboxedInteractionError:
+    names = ", ".join(_name(args) for args, _ in pipe.command_stack)
+    pipe.command_stack = []
+    return _refuse(f"redis pipeline.execute() [{names}] was called")

@@ -12,6 +12,7 @@ import sys
 from collections import deque
 from collections.abc import Callable, Mapping
 from operator import attrgetter
+from types import FrameType
 from typing import Any, ClassVar, cast
 
 from tripwire._errors import (
@@ -23,13 +24,17 @@ from tripwire._plugin import BasePlugin
 from tripwire._timeline import Interaction
 from tripwire._validate import check_bool, check_command, check_exception, invalid
 from tripwire._verifier import StrictVerifier
-from tripwire.plugins._redis_intercept import guards, interceptors
+from tripwire.plugins import _redis_intercept as _intercept
 
 __all__ = ["RedisCall", "RedisPlugin"]
 
 
 #: Command names given to `RedisPlugin.mock_command`, checked and upper-cased.
 _CHECKED_NAMES: dict[str, str] = {}
+
+#: The keyword arguments of a mock not yet consumed, and the default of `assert_command`'s
+#: ``kwargs``. Never mutated.
+_NO_KWARGS: dict[str, Any] = {}
 
 
 class RedisCall(Interaction):
@@ -48,21 +53,19 @@ class RedisCall(Interaction):
         returns: Any,
         raises: BaseException | type | None,
         required: bool,
-        filename: str,
-        lineno: int,
+        caller: FrameType,
         order: int,
     ) -> None:
         self.plugin = plugin
         self.order = order
-        self.filename = filename
-        self.lineno = lineno
+        self._registered_at(caller)
         self.asserted = False
         self.command = command
         self.returns = returns
         self.raises = raises
         self.required = required
         self.args: tuple[Any, ...] = ()
-        self.kwargs: dict[str, Any] = {}
+        self.kwargs: dict[str, Any] = _NO_KWARGS
 
     @property
     def consumed(self) -> bool:
@@ -108,8 +111,8 @@ class RedisPlugin(BasePlugin):
         #: Registration order across commands, for reporting unused mocks as they were written.
         self._next_order = itertools.count().__next__
         super().__init__(verifier)
-        self._execute_command, self._consume = self._hot_path()
-        self._interceptors: list[tuple[type, str, Callable[..., Any]]] | None = None
+        #: Records a consumed mock on the verifier's timeline.
+        self._record = verifier.timeline.entries.append
 
     # -- registration --------------------------------------------------------------------------
 
@@ -137,16 +140,8 @@ class RedisPlugin(BasePlugin):
             check_exception("mock_command", "raises", raises)
         if required is not True:
             check_bool("mock_command", "required", required)
-        caller = sys._getframe(1)
         mock = RedisCall(
-            self,
-            name,
-            returns,
-            raises,
-            required,
-            caller.f_code.co_filename,
-            caller.f_lineno,
-            self._next_order(),
+            self, name, returns, raises, required, sys._getframe(1), self._next_order()
         )
         queue = self._queues.get(name)
         if queue is None:
@@ -170,88 +165,51 @@ class RedisPlugin(BasePlugin):
             name = check_command("assert_command", command)
         if type(args) is list:
             args = tuple(args)
-        expected = {"command": name, "args": args, "kwargs": {} if kwargs is None else kwargs}
-        entry = self.verifier.assert_interaction(self, expected, helper="assert_command()")
-        return cast(RedisCall, entry)
+        if kwargs is None:
+            kwargs = _NO_KWARGS
+        verifier = self.verifier
+        # The common case, in order and matching, without building the expected mapping; the
+        # verifier's general path handles the rest and words the errors.
+        if not verifier._depth and not verifier._any_order:
+            entry: Any = verifier.timeline.next_unasserted()
+            if entry is not None and entry.plugin is self:
+                try:
+                    # The expected values on the left: a matcher's __eq__ decides.
+                    same = (
+                        name == entry.command and args == entry.args[1:] and kwargs == entry.kwargs
+                    )
+                except Exception:
+                    same = False
+                if same:
+                    entry.asserted = True
+                    return entry  # type: ignore[no-any-return]
+        expected = {"command": name, "args": args, "kwargs": kwargs}
+        return cast(
+            RedisCall, verifier.assert_interaction(self, expected, helper="assert_command()")
+        )
 
     # -- the intercepted call ------------------------------------------------------------------
-
-    def _hot_path(self) -> tuple[Callable[..., Any], Callable[..., RedisCall]]:
-        """Build the replacement for ``Redis.execute_command`` and the shared consume step.
-
-        Both close over this plugin's state, so a call costs a dict lookup, a pop and an append.
-        The lock makes taking a mock and recording it one step: the timeline is in the order the
-        mocks were consumed, whichever threads consumed them. ``execute_command`` repeats
-        ``consume``'s body rather than calling it, because it is the call that matters most.
-        """
-        lookup = self._lookup
-        timeline = self.verifier.timeline
-        record = timeline.entries.append
-        acquire = timeline.lock.acquire
-        release = timeline.lock.release
-        resolve = self._resolve
-        unmocked = self._unmocked
-
-        def consume(args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
-            __tracebackhide__ = True
-            try:
-                queue = lookup[args[0]]
-            except (KeyError, IndexError, TypeError):
-                queue = resolve(args, options)
-            acquire()
-            try:
-                mock = queue.popleft()
-                mock.args = args
-                mock.kwargs = options
-                record(mock)
-            except IndexError:
-                raise unmocked(args, options) from None
-            finally:
-                release()
-            return mock
-
-        def execute_command(client: Any, *args: Any, **options: Any) -> Any:
-            __tracebackhide__ = True
-            try:
-                queue = lookup[args[0]]
-            except (KeyError, IndexError, TypeError):
-                queue = resolve(args, options)
-            acquire()
-            try:
-                mock = queue.popleft()
-                mock.args = args
-                mock.kwargs = options
-                record(mock)
-            except IndexError:
-                raise unmocked(args, options) from None
-            finally:
-                release()
-            if mock.raises is not None:
-                raise mock.raises
-            return mock.returns
-
-        return execute_command, consume
+    # The interceptors (`_redis_intercept`) read the active plugin's `_lookup`, `_record`,
+    # `_resolve` and `_unmocked`: a call costs a dict lookup, a pop and an append.
 
     def _consume_if_queued(
         self, args: tuple[Any, ...], options: dict[str, Any]
     ) -> RedisCall | None:
-        """Like `_consume`, but None instead of an error when no mock is queued.
+        """Take and record the next mock of ``args[0]``, or None when none is queued.
 
-        Checking and taking happen under one lock, so two threads cannot both count on the
-        last mock.
+        One ``popleft``, so two threads cannot both count on the last mock.
         """
         queue = self._queues.get(args[0])
         if queue is None:
             return None
-        timeline = self.verifier.timeline
-        with timeline.lock:
-            if not queue:
-                return None
+        try:
             mock = queue.popleft()
-            mock.args = args
-            mock.kwargs = options
-            timeline.entries.append(mock)
-            return mock
+        except IndexError:
+            return None
+        mock.args = args
+        mock.kwargs = options
+        self._record(mock)
+        return mock
 
     def _resolve(self, args: tuple[Any, ...], options: dict[str, Any]) -> deque[RedisCall]:
         """Slow path: the queue for a command spelled in a way not seen before.
@@ -299,22 +257,19 @@ class RedisPlugin(BasePlugin):
     # -- lifecycle -----------------------------------------------------------------------------
 
     def install_patches(self) -> None:
-        if self._interceptors is None:
-            self._interceptors = interceptors(self)
-        for owner, attribute, replacement in self._interceptors:
-            self.patches.apply(owner, attribute, replacement)
+        # The interceptors stay installed while a guard or a sandbox needs them; opening a
+        # sandbox makes this plugin the one they use.
+        _intercept.activate(self)
 
     def restore_patches(self) -> None:
-        self.patches.restore()
+        _intercept.deactivate(self)
 
     @classmethod
-    def guard_patches(cls) -> list[tuple[type, str, object]]:
-        return list(guards())
+    def guard(cls) -> Callable[[], None]:
+        return _intercept.guard()
 
     def dispose(self) -> None:
-        # The interceptors close over this plugin, and the mocks point back at it.
-        self._interceptors = None
-        del self._execute_command, self._consume
+        # The mocks point back at the plugin.
         self._queues.clear()
         self._lookup.clear()
 

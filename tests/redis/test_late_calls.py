@@ -1,0 +1,128 @@
+"""Calls that reach tripwire's interceptors after the sandbox closed.
+
+A method bound inside the sandbox (``f = client.execute_command``) and called after it, or a
+thread racing the sandbox's exit, still runs tripwire's interceptor. With no sandbox open it
+behaves like the test around it: the guard refuses the call, and a test that allows the real
+Redis reaches redis-py's own method. Port 1 of the loopback is closed, so redis-py's own code
+shows itself by failing to connect.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+import redis
+import redis.connection
+
+import tripwire
+from tripwire import UnsandboxedInteractionError
+
+CLOSED: dict[str, Any] = {"host": "127.0.0.1", "port": 1, "socket_connect_timeout": 0.5}
+if "retry" in inspect.signature(redis.Redis).parameters:
+    # Fail at the first refusal: redis-py 6 and later retry with backoff for seconds.
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    CLOSED["retry"] = Retry(NoBackoff(), 0)
+
+ENTRY_POINTS = [
+    "execute_command",
+    "immediate_execute_command",
+    "pipeline execute",
+    "connect",
+    "get_connection",
+]
+if hasattr(redis.connection.Connection, "connect_check_health"):  # redis-py 6 and later
+    ENTRY_POINTS.append("connect_check_health")
+
+
+def get(get_connection: Callable[..., Any]) -> Any:
+    # redis-py 4 and 5 require a command name; 6 and later deprecate it.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return get_connection("PING")
+
+
+def bound_inside_the_sandbox(entry_point: str) -> Callable[[], Any]:
+    """A call of one intercepted sync entry point, its method bound while a sandbox is open."""
+    client = redis.Redis(**CLOSED)
+    pipe = client.pipeline()
+    pipe.set("a", 1)
+    connection = redis.connection.Connection(**CLOSED)
+    with tripwire:
+        if entry_point == "execute_command":
+            return lambda f=client.execute_command: f("PING")
+        if entry_point == "immediate_execute_command":
+            return lambda f=pipe.immediate_execute_command: f("WATCH", "k")
+        if entry_point == "pipeline execute":
+            return pipe.execute
+        if entry_point == "get_connection":
+            return lambda f=client.connection_pool.get_connection: get(f)
+        return getattr(connection, entry_point)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("entry_point", ENTRY_POINTS)
+def test_under_the_guard_a_late_call_is_refused(entry_point: str) -> None:
+    call = bound_inside_the_sandbox(entry_point)
+    with pytest.raises(UnsandboxedInteractionError):
+        call()
+
+
+@pytest.mark.allow("redis")
+@pytest.mark.parametrize("entry_point", ENTRY_POINTS)
+def test_when_allowed_a_late_call_reaches_redis_py(entry_point: str) -> None:
+    call = bound_inside_the_sandbox(entry_point)
+    with pytest.raises(redis.exceptions.ConnectionError):
+        call()
+
+
+# -- asyncio ---------------------------------------------------------------------------------------
+
+
+async def aget(get_connection: Callable[..., Awaitable[Any]]) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return await get_connection("PING")
+
+
+def bound_inside_an_async_sandbox(entry_point: str) -> Callable[[], Awaitable[Any]]:
+    aredis = pytest.importorskip("redis.asyncio", reason="redis.asyncio arrived in redis-py 4.2")
+    import redis.asyncio.connection
+
+    client = aredis.Redis(**CLOSED)
+    pipe = client.pipeline()
+    pipe.set("a", 1)
+    connection = redis.asyncio.connection.Connection(**CLOSED)
+    with tripwire:
+        if entry_point == "execute_command":
+            return lambda f=client.execute_command: f("PING")
+        if entry_point == "immediate_execute_command":
+            return lambda f=pipe.immediate_execute_command: f("WATCH", "k")
+        if entry_point == "pipeline execute":
+            return pipe.execute  # type: ignore[no-any-return]
+        if entry_point == "get_connection":
+            return lambda f=client.connection_pool.get_connection: aget(f)
+        if not hasattr(connection, entry_point):
+            pytest.skip(f"redis.asyncio has no Connection.{entry_point} in this redis-py")
+        return getattr(connection, entry_point)  # type: ignore[no-any-return]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("entry_point", ENTRY_POINTS)
+async def test_asyncio_under_the_guard_a_late_call_is_refused(entry_point: str) -> None:
+    call = bound_inside_an_async_sandbox(entry_point)
+    with pytest.raises(UnsandboxedInteractionError):
+        await call()
+
+
+@pytest.mark.asyncio
+@pytest.mark.allow("redis")
+@pytest.mark.parametrize("entry_point", ENTRY_POINTS)
+async def test_asyncio_when_allowed_a_late_call_reaches_redis_py(entry_point: str) -> None:
+    call = bound_inside_an_async_sandbox(entry_point)
+    with pytest.raises(redis.exceptions.ConnectionError):
+        await call()
