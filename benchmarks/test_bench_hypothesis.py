@@ -99,14 +99,22 @@ def paired_ratios(rounds: int) -> dict[str, float]:
     between them. Here each round runs all three in a shuffled order, after a full collection,
     and a ratio is taken within the round.
     """
+    import contextlib
     import gc
     import random
     import statistics
     import time
 
+    from tripwire.plugins.redis_plugin import RedisPlugin
+
     shuffle = random.Random(0).shuffle
     ratios: dict[str, list[float]] = {name: [] for name in PROPERTIES}
-    with tripwire.use_verifier(tripwire.StrictVerifier()):
+    # As in a pytest test: a verifier of the test's own, and the guard that refuses real Redis
+    # outside the sandbox (it keeps tripwire's interceptors installed for the whole test).
+    lift_guard = RedisPlugin.guard()
+    with contextlib.ExitStack() as stack:
+        stack.callback(lift_guard)
+        stack.enter_context(tripwire.use_verifier(tripwire.StrictVerifier()))
         for test in PROPERTIES.values():
             test()
         for _ in range(rounds):

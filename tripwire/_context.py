@@ -58,13 +58,14 @@ class PluginProxy:
     level always reaches the running test's plugin. The plugin is created on first use.
     """
 
-    __slots__ = ("__weakref__", "_name", "_target")
+    __slots__ = ("__weakref__", "_name", "_target", "_unresolved")
 
     def __init__(self, name: str) -> None:
         self._name = name
+        self._unresolved = _Unresolved(self)
         #: The current verifier's plugin once found, until the current verifier changes.
-        self._target: Any = _Unresolved(self)
-        _proxies.add(self)
+        self._target: Any = self._unresolved
+        _proxies.append(weakref.ref(self))
 
     # ``tripwire.redis.mock_command`` is on every line of a test, so it must cost little. The
     # first lookup of a name lands here; it then becomes a property of the class that reads
@@ -105,7 +106,7 @@ class _Unresolved:
         return getattr(plugin, attribute)
 
 
-_proxies: weakref.WeakSet[PluginProxy] = weakref.WeakSet()
+_proxies: list[weakref.ref[PluginProxy]] = []
 
 
 def _forget_plugins(verifier: StrictVerifier | None = None) -> None:
@@ -115,8 +116,14 @@ def _forget_plugins(verifier: StrictVerifier | None = None) -> None:
     """
     if verifier is not None and verifier is not _current:
         return
-    for proxy in list(_proxies):
-        proxy._target = _Unresolved(proxy)
+    for ref in _proxies:
+        proxy = ref()
+        if proxy is not None:
+            proxy._target = proxy._unresolved
+        else:
+            _proxies[:] = [ref for ref in _proxies if ref() is not None]
+            _forget_plugins(verifier)
+            return
 
 
 StrictVerifier._plugins_dropped.append(_forget_plugins)
@@ -127,7 +134,8 @@ _entered: list[StrictVerifier] = []
 
 def release(verifier: StrictVerifier) -> None:
     """Close every sandbox ``verifier`` still has open and forget its ``with tripwire:`` blocks."""
-    _entered[:] = [entered for entered in _entered if entered is not verifier]
+    if _entered:
+        _entered[:] = [entered for entered in _entered if entered is not verifier]
     verifier.close_all()
 
 

@@ -42,6 +42,8 @@ class Example:
 
     def __init__(self) -> None:
         self.verifier = StrictVerifier()
+        # Made for this example, whether or not Hypothesis has started it yet.
+        self.verifier._made_in_example = True
         #: Called, without arguments, when the example fails: its body raised or verification
         #: failed. They run while the example is still Hypothesis' current test case, so they
         #: can add notes to the report.

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -45,31 +44,29 @@ class BasePlugin:
     def __init__(self, verifier: StrictVerifier) -> None:
         self.verifier = verifier
         self._activations = 0
-        self._lifecycle_lock = threading.Lock()
         self.patches = Patches()
         verifier._register_plugin(self)
 
     # -- lifecycle -----------------------------------------------------------------------------
+    # The verifier calls these while holding its lock, so they need none of their own.
 
     def activate(self) -> None:
         """Count one more open sandbox; install the patches if this is the first."""
-        with self._lifecycle_lock:
-            self._activations += 1
-            if self._activations == 1:
-                try:
-                    self.install_patches()
-                except BaseException:
-                    self._activations = 0
-                    raise
+        self._activations += 1
+        if self._activations == 1:
+            try:
+                self.install_patches()
+            except BaseException:
+                self._activations = 0
+                raise
 
     def deactivate(self) -> None:
         """Count one sandbox fewer; restore the patches when none is left."""
-        with self._lifecycle_lock:
-            if self._activations == 0:
-                return
-            self._activations -= 1
-            if self._activations == 0:
-                self.restore_patches()
+        if self._activations == 0:
+            return
+        self._activations -= 1
+        if self._activations == 0:
+            self.restore_patches()
 
     @property
     def active(self) -> bool:

@@ -250,7 +250,8 @@ class StrictVerifier:
         if self._unmocked:
             raise self._unmocked[0].reported_again(len(self._unmocked))
         unused = [mock for plugin in self._plugins.values() for mock in plugin.unused_mocks()]
-        unasserted = list(self.timeline.unasserted())
+        timeline = self.timeline
+        unasserted = [] if timeline.next_unasserted() is None else list(timeline.unasserted())
         if unused and unasserted:
             raise UnusedMocksAndUnassertedInteractionsError(unused, unasserted)
         if unused:

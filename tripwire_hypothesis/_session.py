@@ -230,14 +230,12 @@ class RedisSession:
         plugin = verifier.get_plugin(RedisPlugin)
         # Errors about these mocks should point at the test that installed them.
         caller = sys._getframe(1)
-        filename, lineno = caller.f_code.co_filename, caller.f_lineno
         mocks = []
         for step in self.steps:
             mock = plugin.mock_command(
                 step.command, returns=step.returns, raises=step.raises, required=self.required
             )
-            mock.filename = filename
-            mock.lineno = lineno
+            mock._registered_at(caller)
             mocks.append(mock)
         start = len(verifier.timeline)
         self._installed = _Installation(verifier, plugin, tuple(mocks), start)

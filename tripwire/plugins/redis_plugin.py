@@ -275,6 +275,8 @@ class RedisPlugin(BasePlugin):
 
     def unused_mocks(self) -> list[Interaction]:
         unused: list[Interaction] = []
+        if not any(self._queues.values()):
+            return unused
         unused.extend(
             sorted(
                 (mock for queue in self._queues.values() for mock in queue if mock.required),
