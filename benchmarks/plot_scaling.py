@@ -24,7 +24,7 @@ from unittest import mock
 import redis
 
 import tripwire
-from conftest import KEY, STAND_INS, StandIn
+from conftest import CALLS_PER_ROUND, KEY, STAND_INS, StandIn
 
 SIZES = [1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000]
 #: Timed batches per point, and operations per batch. The assertions timed at a point must fit
@@ -48,7 +48,7 @@ def median_cost(operation: Callable[[], Any], batches: int, batch: int) -> float
 def call_costs(stand_in: StandIn) -> list[float]:
     """One ``r.get("k")`` at each size: the timed calls are centred on the size."""
     # The slow fakeredis gets smaller batches, in the proportion of its benchmark's rounds.
-    batch = max(1, BATCH * stand_in.iterations // 1000)
+    batch = max(1, BATCH * stand_in.iterations // CALLS_PER_ROUND)
     window = BATCHES * batch
     costs = []
     with stand_in.open(SIZES[-1] + window) as client:

@@ -1,7 +1,7 @@
 """The call the code under test makes, answered by each stand-in (see conftest.py).
 
 The client and every mock are made before the clock starts; only the call is timed. tripwire's
-timeline grows by one interaction per call, to about 110,000 by the end of a run;
+timeline grows by one interaction per call, to about 22,000 by the end of a run;
 `plot_scaling.py` shows that the cost of a call does not depend on that size.
 """
 

@@ -89,7 +89,7 @@ PROPERTIES = {
 @pytest.mark.benchmark(group=f"@given(redis_session()): {EXAMPLES} examples of get_user")
 @pytest.mark.parametrize("variant", list(PROPERTIES))
 def test_property_test(benchmark: Any, variant: str) -> None:
-    benchmark.pedantic(PROPERTIES[variant], rounds=9, warmup_rounds=1)
+    benchmark.pedantic(PROPERTIES[variant], rounds=15, warmup_rounds=1)
 
 
 def paired_ratios(rounds: int) -> dict[str, float]:

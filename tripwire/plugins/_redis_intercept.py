@@ -40,6 +40,7 @@ __all__ = ["activate", "deactivate", "guard"]
 Patch = tuple[type, str, Callable[..., Any]]
 
 #: Commands after which a pipeline no longer watches keys (as redis-py's parse_response).
+_NO_KWARGS: dict[str, Any] = {}
 _UNWATCHING = frozenset({"UNWATCH", "DISCARD", "EXEC"})
 
 
@@ -233,7 +234,7 @@ def execute_command(client: Any, *args: Any, **options: Any) -> Any:
     except IndexError:
         raise plugin._unmocked(args, options) from None
     mock.args = args
-    mock.kwargs = options
+    mock.kwargs = options or _NO_KWARGS
     plugin._record(mock)
     if mock.raises is not None:
         raise mock.raises
