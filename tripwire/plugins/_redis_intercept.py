@@ -40,27 +40,23 @@ __all__ = ["activate", "deactivate", "guard"]
 Patch = tuple[type, str, Callable[..., Any]]
 
 #: Commands after which a pipeline no longer watches keys (as redis-py's parse_response).
-_NO_KWARGS: dict[str, Any] = {}
 _UNWATCHING = frozenset({"UNWATCH", "DISCARD", "EXEC"})
 
 
 class _Inactive:
-    """Stands for the active plugin when no sandbox is open.
+    """Stands for the active plugin when no sandbox is open."""
 
-    Its lookup is empty, so the hot path of ``execute_command`` needs no extra test: the failed
-    lookup takes it to the slow path, which finds no plugin active.
-    """
-
-    __slots__ = ("_lookup",)
-
-    def __init__(self) -> None:
-        self._lookup: dict[Any, Any] = {}
+    def __repr__(self) -> str:
+        return "<no tripwire sandbox open>"
 
 
 _INACTIVE: Any = _Inactive()
 
 #: The plugin whose mocks the intercepted calls consume: the innermost open sandbox's.
 _active: Any = _INACTIVE
+#: What ``execute_command`` needs of `_active`, read in one step: its lookup, its timeline's
+#: append, and the plugin itself (for the slow path and errors).
+_hot: tuple[dict[Any, Any], Callable[[Any], object], Any] = ({}, id, _INACTIVE)
 #: Every activated plugin, in activation order; the last one is `_active`.
 _stack: list[RedisPlugin] = []
 #: Why the interceptors are installed: one count per open activation and per guarding test.
@@ -78,16 +74,14 @@ _lock = threading.RLock()
 
 def activate(plugin: RedisPlugin) -> None:
     """Make ``plugin`` the one intercepted calls use, installing the interceptors if needed."""
-    global _active
     with _lock:
         _hold()
         _stack.append(plugin)
-        _active = plugin
+        _set_active(plugin)
 
 
 def deactivate(plugin: RedisPlugin) -> None:
     """Undo `activate`: the plugin activated before it, if any, is used again."""
-    global _active
     with _lock:
         for index in range(len(_stack) - 1, -1, -1):
             if _stack[index] is plugin:
@@ -95,8 +89,14 @@ def deactivate(plugin: RedisPlugin) -> None:
                 break
         else:
             return
-        _active = _stack[-1] if _stack else _INACTIVE
+        _set_active(_stack[-1] if _stack else _INACTIVE)
         _release()
+
+
+def _set_active(plugin: Any) -> None:
+    global _active, _hot
+    _active = plugin
+    _hot = ({}, id, plugin) if plugin is _INACTIVE else (plugin._lookup, plugin._record, plugin)
 
 
 def guard() -> Callable[[], None]:
@@ -222,9 +222,9 @@ def _address(connection: Any) -> str:
 def execute_command(client: Any, *args: Any, **options: Any) -> Any:
     """``Redis.execute_command``: the call that matters most, so `_consume` is written out here."""
     __tracebackhide__ = True
-    plugin = _active
+    lookup, record, plugin = _hot
     try:
-        queue = plugin._lookup[args[0]]
+        queue = lookup[args[0]]
     except (KeyError, IndexError, TypeError):
         if plugin is _INACTIVE:
             return _outside_command(_redis_client().Redis, "execute_command", client, args, options)
@@ -234,8 +234,8 @@ def execute_command(client: Any, *args: Any, **options: Any) -> Any:
     except IndexError:
         raise plugin._unmocked(args, options) from None
     mock.args = args
-    mock.kwargs = options or _NO_KWARGS
-    plugin._record(mock)
+    mock.kwargs = options
+    record(mock)
     if mock.raises is not None:
         raise mock.raises
     return mock.returns

@@ -34,7 +34,7 @@ _CHECKED_NAMES: dict[str, str] = {}
 
 #: The keyword arguments of a mock not yet consumed, and the default of `assert_command`'s
 #: ``kwargs``. Never mutated.
-_NO_KWARGS = _intercept._NO_KWARGS
+_NO_KWARGS: dict[str, Any] = {}
 
 
 class RedisCall(Interaction):
