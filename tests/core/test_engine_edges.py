@@ -383,3 +383,17 @@ def test_a_sandbox_an_example_leaves_open_is_closed_and_the_tests_own_stays_open
         redis.Redis().get("k")
     plugin.assert_command("GET", args=("k",), kwargs={"keys": ["k"]})
     own.verify_all()
+
+
+def test_where_a_mock_was_registered_can_be_set_a_part_at_a_time() -> None:
+    own = StrictVerifier()
+    mock = RedisPlugin(own).mock_command("GET", returns=None)  # located mock
+    here = line_of("# located mock")
+    assert (mock.filename, mock.lineno) == (__file__, here)
+    mock.filename = "elsewhere.py"
+    assert (mock.filename, mock.lineno) == ("elsewhere.py", here)
+    mock.lineno = 7
+    assert (mock.filename, mock.lineno) == ("elsewhere.py", 7)
+    other = RedisPlugin(StrictVerifier()).mock_command("GET", returns=None)
+    other.lineno = 3
+    assert (other.filename, other.lineno) == (__file__, 3)

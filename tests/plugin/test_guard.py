@@ -201,3 +201,116 @@ def test_untouched():
     )
     result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:tripwire")
     result.assert_outcomes(passed=1)
+
+
+# -- guards of plugins of one's own -------------------------------------------------------------
+
+OWN_PLUGIN_CONFTEST = """
+from typing import ClassVar
+
+import tripwire
+from tripwire import BasePlugin, UnsandboxedInteractionError, register_plugin
+
+
+class Bell:
+    def ring(self):
+        return "ring"
+
+
+def refuse(self):
+    raise UnsandboxedInteractionError("bell.ring() was called", "here", "bell", "bell.expect()")
+
+
+class BellPlugin(BasePlugin):
+    name: ClassVar[str] = "bell"
+
+    def install_patches(self):
+        pass
+
+    def restore_patches(self):
+        pass
+
+    def unused_mocks(self):
+        return []
+
+    @classmethod
+    def guard_patches(cls):
+        return [(Bell, "ring", refuse)]
+
+
+class BrokenGuardPlugin(BellPlugin):
+    name: ClassVar[str] = "broken"
+
+    @classmethod
+    def guard(cls):
+        raise RuntimeError("this guard cannot be installed")
+
+
+register_plugin("bell", "conftest:BellPlugin", requires="json")
+"""
+
+
+def test_a_plugin_of_ones_own_guards_through_its_guard_patches(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        OWN_PLUGIN_CONFTEST
+        + """
+def pytest_runtest_logfinish(nodeid, location):
+    # The guard is lifted after every test.
+    assert Bell.__dict__["ring"] is not refuse
+    print("LIFTED AFTER", nodeid.rpartition("::")[2])
+"""
+    )
+    pytester.makepyfile(
+        test_suite="""
+import pytest
+import tripwire
+from conftest import Bell
+
+def test_guarded():
+    with pytest.raises(tripwire.UnsandboxedInteractionError, match="bell.ring"):
+        Bell().ring()
+
+@pytest.mark.allow("bell")
+def test_allowed():
+    assert Bell().ring() == "ring"
+
+def test_guarded_again():
+    with pytest.raises(tripwire.UnsandboxedInteractionError):
+        Bell().ring()
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-s")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*LIFTED AFTER test_guarded*",
+            "*LIFTED AFTER test_allowed*",
+            "*LIFTED AFTER test_guarded_again*",
+        ]
+    )
+
+
+def test_a_guard_that_cannot_be_installed_errors_the_test_and_lifts_the_others(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(
+        OWN_PLUGIN_CONFTEST
+        + """
+register_plugin("broken", "conftest:BrokenGuardPlugin", requires="json")
+
+def pytest_runtest_logfinish(nodeid, location):
+    assert Bell.__dict__["ring"] is not refuse
+    print("BELL GUARD LIFTED")
+"""
+    )
+    pytester.makepyfile(
+        test_suite="""
+def test_anything():
+    pass
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-s")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*BELL GUARD LIFTED*", "*RuntimeError: this guard cannot be installed*"]
+    )
