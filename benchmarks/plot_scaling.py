@@ -12,6 +12,7 @@ timed batches taken around that size. Needs matplotlib (``pip install matplotlib
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import statistics
 import sys
@@ -62,25 +63,41 @@ def call_costs(stand_in: StandIn) -> list[float]:
 
 
 def assert_command_costs() -> list[float]:
-    """tripwire: ``assert_command`` for the calls in the middle of a timeline of each size."""
-    window = BATCHES * ASSERT_BATCH
-    costs = []
+    """tripwire: ``assert_command`` for the calls in the middle of a timeline of each size.
+
+    All the timelines are recorded first and kept, then timed in turn, a few batches each per
+    pass: a change in the machine's speed during the run then touches every size alike.
+    """
+    passes = 5
+    timed = passes * BATCHES * ASSERT_BATCH // 4
+    verifiers = []
+    client = redis.Redis()
     for size in SIZES:
-        with tripwire.use_verifier(tripwire.StrictVerifier()):
+        verifier = tripwire.StrictVerifier()
+        with tripwire.use_verifier(verifier):
             for _ in range(size):
                 tripwire.redis.mock_command("GET", returns=b"v")
-            client = redis.Redis()
             with tripwire:
                 for _ in range(size):
                     client.execute_command("GET", KEY)
-
-            def assert_next() -> None:
-                tripwire.redis.assert_command("GET", args=(KEY,))
-
-            for _ in range(size // 2 - window // 2):
+            for _ in range(size // 2 - timed // 2):
                 assert_next()
-            costs.append(median_cost(assert_next, BATCHES, ASSERT_BATCH))
-    return costs
+        verifiers.append(verifier)
+    gc.collect()
+    times: list[list[float]] = [[] for _ in SIZES]
+    for _ in range(passes):
+        for verifier, spent in zip(verifiers, times, strict=True):
+            with tripwire.use_verifier(verifier):
+                for _ in range(BATCHES):
+                    start = time.perf_counter()
+                    for _ in range(ASSERT_BATCH // 4):
+                        assert_next()
+                    spent.append((time.perf_counter() - start) / (ASSERT_BATCH // 4))
+    return [statistics.median(spent) * 1e6 for spent in times]
+
+
+def assert_next() -> None:
+    tripwire.redis.assert_command("GET", args=(KEY,))
 
 
 def mock_check_costs() -> tuple[list[float], list[float]]:
