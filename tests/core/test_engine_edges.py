@@ -7,6 +7,7 @@ through (mutation testing, `nox -s mutation`); each checks what a user or a plug
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -397,3 +398,110 @@ def test_where_a_mock_was_registered_can_be_set_a_part_at_a_time() -> None:
     other = RedisPlugin(StrictVerifier()).mock_command("GET", returns=None)
     other.lineno = 3
     assert (other.filename, other.lineno) == (__file__, 3)
+
+
+@pytest.fixture
+def proxies_as_new(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PluginProxy as in a fresh process: no attribute name learned yet."""
+    from tripwire._context import _OWN_NAMES
+
+    for name in list(vars(PluginProxy)):
+        if name not in _OWN_NAMES:
+            monkeypatch.delattr(PluginProxy, name)
+
+
+@pytest.mark.usefixtures("proxies_as_new")
+def test_a_proxy_learns_each_name_on_first_use() -> None:
+    first, second = StrictVerifier(), StrictVerifier()
+    proxy = PluginProxy("redis")
+    with use_verifier(first):
+        one = proxy.mock_command("GET", returns=1)  # first use: through __getattr__
+        assert "mock_command" in vars(PluginProxy)
+        with use_verifier(second):
+            two = proxy.mock_command("GET", returns=2)  # learned: read straight through
+    assert first.get_plugin(RedisPlugin).unused_mocks() == [one]
+    assert second.get_plugin(RedisPlugin).unused_mocks() == [two]
+    # Private names of the plugin are reached too, and learned the same way.
+    with use_verifier(first):
+        assert proxy._queues is first.get_plugin(RedisPlugin)._queues
+    assert "_queues" in vars(PluginProxy)
+
+
+@pytest.mark.usefixtures("proxies_as_new")
+def test_a_proxy_keeps_its_own_names_and_dunders() -> None:
+    proxy = PluginProxy("redis")
+    with use_verifier(StrictVerifier()):
+        proxy.mock_command("GET", returns=1)
+        with pytest.raises(AttributeError) as excinfo:
+            proxy.__wrapped__  # noqa: B018
+        assert str(excinfo.value) == "__wrapped__"
+        with pytest.raises(AttributeError):
+            proxy._target_of_nothing  # noqa: B018
+    assert "__wrapped__" not in vars(PluginProxy)
+    assert "_target_of_nothing" not in vars(PluginProxy)
+    # The proxy's own slots are never replaced by learned properties.
+    assert repr(proxy) == "<tripwire.redis: the current test's redis plugin>"
+
+
+def test_a_proxy_gone_is_forgotten_without_disturbing_the_others() -> None:
+    own = StrictVerifier()
+    short_lived = PluginProxy("redis")
+    with use_verifier(own):
+        short_lived.mock_command("GET", returns=1)
+    del short_lived
+    gc.collect()
+    other = StrictVerifier()
+    with use_verifier(other):
+        mock = tripwire.redis.mock_command("GET", returns=2)
+    assert other.get_plugin(RedisPlugin).unused_mocks() == [mock]
+
+
+# -- the default guard and patches of a plugin of one's own ----------------------------------------
+
+
+class Lamp:
+    def light(self) -> str:
+        return "on"
+
+
+def refuse_light(self: Lamp) -> str:
+    raise RuntimeError("refused")
+
+
+def dim_light(self: Lamp) -> str:
+    return "dim"
+
+
+class LampPlugin(NotesPlugin):
+    name: ClassVar[str] = "lamp"
+
+    def install_patches(self) -> None:
+        self.patches.apply(Lamp, "light", dim_light)
+
+    def restore_patches(self) -> None:
+        self.patches.restore()
+
+    @classmethod
+    def guard_patches(cls) -> list[tuple[type, str, object]]:
+        return [(Lamp, "light", refuse_light)]
+
+
+def test_the_default_guard_installs_guard_patches_and_lifts_them() -> None:
+    lift = LampPlugin.guard()
+    with pytest.raises(RuntimeError, match="refused"):
+        Lamp().light()
+    lift()
+    assert Lamp().light() == "on"
+    assert NotesPlugin.guard_patches() == []
+
+
+def test_a_plugin_patches_through_its_patches_inside_the_sandbox() -> None:
+    own = StrictVerifier()
+    LampPlugin(own)
+    with own.sandbox():
+        assert Lamp().light() == "dim"
+        with own.sandbox():
+            assert Lamp().light() == "dim"
+        assert Lamp().light() == "dim"
+    assert Lamp().light() == "on"
+    assert "light" in vars(Lamp)

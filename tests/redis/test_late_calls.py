@@ -126,3 +126,74 @@ async def test_asyncio_when_allowed_a_late_call_reaches_redis_py(entry_point: st
     call = bound_inside_an_async_sandbox(entry_point)
     with pytest.raises(redis.exceptions.ConnectionError):
         await call()
+
+
+# -- the installation's lifecycle, seen from a test that allows real Redis ----------------------
+
+
+def redis_py_answers() -> bool:
+    """Whether a call reaches redis-py's own code (refused by port 1), not the guard."""
+    try:
+        redis.Redis(**CLOSED).ping()
+    except UnsandboxedInteractionError:
+        return False
+    except redis.exceptions.ConnectionError:
+        return True
+    raise AssertionError("port 1 answered")  # pragma: no cover
+
+
+@pytest.mark.allow("redis")
+def test_guards_nest_and_each_lifts_once() -> None:
+    from tripwire.plugins.redis_plugin import RedisPlugin
+
+    own = redis.client.Redis.__dict__["execute_command"]
+    assert redis_py_answers()
+    lift_first = RedisPlugin.guard()
+    lift_second = RedisPlugin.guard()
+    assert not redis_py_answers()
+    lift_first()
+    lift_first()  # a second call of the same lift changes nothing
+    assert not redis_py_answers()
+    lift_second()
+    assert redis_py_answers()
+    # Nothing of tripwire's is left on redis-py's class.
+    assert redis.client.Redis.__dict__["execute_command"] is own
+
+
+@pytest.mark.allow("redis")
+def test_sandboxes_in_a_test_that_allows_redis_install_and_remove_the_interceptors() -> None:
+    own = redis.client.Redis.__dict__["execute_command"]
+    tripwire.redis.mock_command("GET", returns=b"1")
+    tripwire.redis.mock_command("GET", returns=b"2")
+    with tripwire:
+        assert redis.Redis().get("k") == b"1"
+        with tripwire:
+            assert redis.Redis().get("k") == b"2"
+        assert redis.client.Redis.__dict__["execute_command"] is not own
+    assert redis.client.Redis.__dict__["execute_command"] is own
+    assert redis_py_answers()
+    for _ in range(2):
+        tripwire.redis.assert_command("GET", args=("k",), kwargs={"keys": ["k"]})
+
+
+@pytest.mark.allow("redis")
+def test_two_verifiers_sandboxes_closed_out_of_order() -> None:
+    from tripwire import StrictVerifier
+    from tripwire.plugins.redis_plugin import RedisPlugin
+
+    first, second = StrictVerifier(), StrictVerifier()
+    first_plugin, second_plugin = RedisPlugin(first), RedisPlugin(second)
+    first_plugin.mock_command("GET", returns=b"first")
+    second_plugin.mock_command("GET", returns=b"second")
+    first_sandbox, second_sandbox = first.sandbox(), second.sandbox()
+    first_sandbox.__enter__()
+    second_sandbox.__enter__()
+    # The first verifier's sandbox closes while the second's, opened later, stays open.
+    first_sandbox.__exit__(None, None, None)
+    assert redis.Redis().get("k") == b"second"
+    second_sandbox.__exit__(None, None, None)
+    second_sandbox.__exit__(None, None, None)  # closing twice changes nothing
+    assert redis_py_answers()
+    first_plugin.mock_command("GET", returns=b"again")
+    with first.sandbox():
+        assert [redis.Redis().get("k"), redis.Redis().get("k")] == [b"first", b"again"]

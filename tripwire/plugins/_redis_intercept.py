@@ -43,14 +43,8 @@ Patch = tuple[type, str, Callable[..., Any]]
 _UNWATCHING = frozenset({"UNWATCH", "DISCARD", "EXEC"})
 
 
-class _Inactive:
-    """Stands for the active plugin when no sandbox is open."""
-
-    def __repr__(self) -> str:
-        return "<no tripwire sandbox open>"
-
-
-_INACTIVE: Any = _Inactive()
+#: Stands for the active plugin when no sandbox is open.
+_INACTIVE: Any = object()
 
 #: The plugin whose mocks the intercepted calls consume: the innermost open sandbox's.
 _active: Any = _INACTIVE
@@ -447,7 +441,6 @@ def _redis_asyncio_client() -> Any:
     return modules[0]
 
 
-@functools.cache
 def _interceptors() -> tuple[Patch, ...]:
     """Every (class, attribute, interceptor) installed while anything holds the interception."""
     import redis.client
