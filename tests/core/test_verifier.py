@@ -42,7 +42,7 @@ def test_calls_are_intercepted_only_inside_the_sandbox(verifier: StrictVerifier)
         assert redis.Redis().get("k") == b"outer again"
     assert_refused_outside()
     for _ in range(3):
-        tripwire.redis.assert_command("GET", args=("k",), kwargs={"keys": ["k"]})
+        tripwire.redis.assert_command("GET", args=("k",), kwargs=IsInstance(dict))
 
 
 def test_the_body_exception_propagates_and_patches_are_restored(verifier: StrictVerifier) -> None:
