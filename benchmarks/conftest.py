@@ -187,6 +187,12 @@ class GetTimeline:
             self.assert_next()
 
 
+@pytest.fixture(scope="session")
+def recorder() -> GetTimeline:
+    """`GetTimeline` for fixtures that record on verifiers of their own."""
+    return GetTimeline()
+
+
 @pytest.fixture
 def timeline(own_verifier: tripwire.StrictVerifier) -> GetTimeline:
     """Fill and assert the timeline of `own_verifier`."""

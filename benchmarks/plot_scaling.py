@@ -25,7 +25,7 @@ from unittest import mock
 import redis
 
 import tripwire
-from conftest import CALLS_PER_ROUND, KEY, STAND_INS, StandIn
+from conftest import CALLS_PER_ROUND, KEY, STAND_INS, GetTimeline, StandIn
 
 SIZES = [1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000]
 #: Timed batches per point, and operations per batch. The assertions timed at a point must fit
@@ -70,18 +70,14 @@ def assert_command_costs() -> list[float]:
     """
     passes = 5
     timed = passes * BATCHES * ASSERT_BATCH // 4
+    timeline = GetTimeline()
+    assert_next = timeline.assert_next
     verifiers = []
-    client = redis.Redis()
     for size in SIZES:
         verifier = tripwire.StrictVerifier()
         with tripwire.use_verifier(verifier):
-            for _ in range(size):
-                tripwire.redis.mock_command("GET", returns=b"v")
-            with tripwire:
-                for _ in range(size):
-                    client.execute_command("GET", KEY)
-            for _ in range(size // 2 - timed // 2):
-                assert_next()
+            timeline.record(size)
+            timeline.assert_many(size // 2 - timed // 2)
         verifiers.append(verifier)
     gc.collect()
     times: list[list[float]] = [[] for _ in SIZES]
@@ -94,10 +90,6 @@ def assert_command_costs() -> list[float]:
                         assert_next()
                     spent.append((time.perf_counter() - start) / (ASSERT_BATCH // 4))
     return [statistics.median(spent) * 1e6 for spent in times]
-
-
-def assert_next() -> None:
-    tripwire.redis.assert_command("GET", args=(KEY,))
 
 
 def mock_check_costs() -> tuple[list[float], list[float]]:

@@ -7,14 +7,12 @@ timed.
 from __future__ import annotations
 
 import gc
+from typing import Any
 
 import pytest
-import redis
 
 import tripwire
 from tripwire.plugins.redis_plugin import RedisPlugin
-
-KEY = "k"
 
 ROUNDS = 150
 ITERATIONS = 5
@@ -25,33 +23,24 @@ ASSERTIONS = (WARMUP_ROUNDS + ROUNDS + 1) * ITERATIONS + 1
 SHORT, LONG = 1_000, 100_000
 
 
-def assert_next() -> None:
-    """What a test writes after ``r.execute_command("GET", "k")``."""
-    tripwire.redis.assert_command("GET", args=(KEY,))
-
-
-def record_side_by_side() -> dict[int, tripwire.StrictVerifier]:
-    """A verifier with 1,000 calls of ``GET k`` and one with 100,000, each recorded in one go.
+def record_side_by_side(timeline: Any) -> dict[int, tripwire.StrictVerifier]:
+    """A verifier with 1,000 calls of ``GET k`` and one with 100,000, each recorded in one go
+    (``timeline`` is conftest's `GetTimeline`).
 
     Both benchmarks assert on these same two verifiers, so the process and its memory are the
     same whichever size is timed: the figures differ only in the length of the timeline.
     """
     verifiers = {SHORT: tripwire.StrictVerifier(), LONG: tripwire.StrictVerifier()}
-    client = redis.Redis()
     for size, verifier in verifiers.items():
         with tripwire.use_verifier(verifier):
-            for _ in range(size):
-                tripwire.redis.mock_command("GET", returns=b"v")
-            with tripwire:
-                for _ in range(size):
-                    client.execute_command("GET", KEY)
+            timeline.record(size)
     return verifiers
 
 
 @pytest.fixture(scope="module")
-def side_by_side() -> dict[int, tripwire.StrictVerifier]:
+def side_by_side(recorder: Any) -> dict[int, tripwire.StrictVerifier]:
     """The two timelines, recorded once for both benchmarks: each asserts its own."""
-    verifiers = record_side_by_side()
+    verifiers = record_side_by_side(recorder)
     # The collection that 200,000 new objects are due for happens now, not in a timed round.
     gc.collect()
     return verifiers
@@ -60,8 +49,9 @@ def side_by_side() -> dict[int, tripwire.StrictVerifier]:
 @pytest.mark.benchmark(group="assert: assert_command('GET', args=('k',))")
 @pytest.mark.parametrize("interactions", [SHORT, LONG], ids=["timeline-1k", "timeline-100k"])
 def test_assert_command(
-    benchmark, side_by_side: dict[int, tripwire.StrictVerifier], interactions: int
+    benchmark, recorder, side_by_side: dict[int, tripwire.StrictVerifier], interactions: int
 ) -> None:
+    assert_next = recorder.assert_next
     with tripwire.use_verifier(side_by_side[interactions]):
         # The timed assertions are those around the middle of the timeline: half of it is
         # already asserted before them and half still waits after them, so a cost that grew
@@ -97,9 +87,13 @@ def paired_ratio(rounds: int = 151, batch: int = 5) -> float:
     import statistics
     import time
 
+    from conftest import GetTimeline  # run as a script, from benchmarks/
+
+    timeline = GetTimeline()
+    assert_next = timeline.assert_next
     lift_guard = RedisPlugin.guard()  # as in a pytest test
     try:
-        verifiers = record_side_by_side()
+        verifiers = record_side_by_side(timeline)
         gc.collect()
         for size, verifier in verifiers.items():
             with tripwire.use_verifier(verifier):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from hypothesis import settings
@@ -27,3 +27,20 @@ def verifier() -> Iterator[StrictVerifier]:
     with use_verifier(own):
         yield own
     own.close_all()
+
+
+@pytest.fixture
+def line_of(request: pytest.FixtureRequest) -> Callable[[str], int]:
+    """The number of the first line of the test's own file that contains ``marker``.
+
+    Lines that call ``line_of(`` are skipped, so a marker can be a comment on the line under test.
+    """
+
+    def find(marker: str) -> int:
+        with open(request.path) as source:
+            for number, text in enumerate(source, start=1):
+                if marker in text and "line_of(" not in text:
+                    return number
+        raise AssertionError(f"no line of {request.path} contains {marker!r}")
+
+    return find

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -126,7 +126,7 @@ def test_a_field_missing_from_the_expectation_never_matches_and_is_shown() -> No
 
 
 def test_an_unused_mock_of_ones_own_plugin_is_located_where_it_was_registered(
-    tmp_path: Path,
+    tmp_path: Path, line_of: Callable[[str], int]
 ) -> None:
     own = StrictVerifier()
     notes = NotesPlugin(own)
@@ -152,14 +152,6 @@ def test_a_mock_registered_from_code_without_a_file_name_is_located_by_line_only
     with pytest.raises(UnusedMocksError) as excinfo:
         own.verify_all()
     assert "    notes.expect('anonymous')  # registered at :1\n" in str(excinfo.value)
-
-
-def line_of(marker: str) -> int:
-    with open(__file__) as source:
-        for number, text in enumerate(source, start=1):
-            if marker in text and "line_of(" not in text:
-                return number
-    raise AssertionError(marker)
 
 
 # -- the registry ---------------------------------------------------------------------------------
@@ -387,7 +379,9 @@ def test_a_sandbox_an_example_leaves_open_is_closed_and_the_tests_own_stays_open
     own.verify_all()
 
 
-def test_where_a_mock_was_registered_can_be_set_a_part_at_a_time() -> None:
+def test_where_a_mock_was_registered_can_be_set_a_part_at_a_time(
+    line_of: Callable[[str], int],
+) -> None:
     own = StrictVerifier()
     mock = RedisPlugin(own).mock_command("GET", returns=None)  # located mock
     here = line_of("# located mock")

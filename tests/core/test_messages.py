@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import redis
 from dirty_equals import IsInstance, IsStr
@@ -21,15 +23,6 @@ from tripwire import (
 from tripwire._errors import MAX_LISTED
 
 HERE = "tests/core/test_messages.py"
-
-
-def line_of(marker: str) -> int:
-    """The line number of the line in this file that contains ``marker``."""
-    with open(__file__) as source:
-        for number, text in enumerate(source, start=1):
-            if marker in text and "line_of(" not in text:
-                return number
-    raise AssertionError(marker)
 
 
 def test_unmocked_call_with_no_mock_at_all(verifier: StrictVerifier) -> None:
@@ -180,7 +173,7 @@ def test_mismatch_in_any_order(verifier: StrictVerifier) -> None:
     tripwire.redis.assert_command("GET", args=("k",))
 
 
-def test_unused_mocks(verifier: StrictVerifier) -> None:
+def test_unused_mocks(verifier: StrictVerifier, line_of: Callable[[str], int]) -> None:
     tripwire.redis.mock_command("GET", returns=b"x")  # unused GET
     tripwire.redis.mock_command("SET", returns=True, raises=ValueError("no"))  # unused SET
     tripwire.redis.mock_command("PING", returns=b"PONG", required=False)

@@ -7,6 +7,8 @@ through (mutation testing, `nox -s mutation`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import redis
 from dirty_equals import IsInstance
@@ -22,14 +24,6 @@ from tripwire import (
 
 HERE = "tests/redis/test_intercept_edges.py"
 SOCKET = "/tmp/tripwire-no-such-redis.sock"
-
-
-def line_of(marker: str) -> int:
-    with open(__file__) as source:
-        for number, text in enumerate(source, start=1):
-            if marker in text and "line_of(" not in text:
-                return number
-    raise AssertionError(marker)
 
 
 def refused_connection(address: str) -> str:
@@ -86,7 +80,9 @@ def test_a_connection_with_neither_host_nor_path_is_named_by_its_class(
     assert str(excinfo.value) == refused_connection("UnixDomainSocketConnection")
 
 
-def test_the_guard_names_odd_commands_and_keeps_the_parts_of_its_message() -> None:
+def test_the_guard_names_odd_commands_and_keeps_the_parts_of_its_message(
+    line_of: Callable[[str], int],
+) -> None:
     client = redis.Redis(host="127.0.0.1", port=1)
     with pytest.raises(UnsandboxedInteractionError, match=r"^redis\.\?\(\.\.\.\) was called "):
         client.execute_command()
@@ -99,7 +95,7 @@ def test_the_guard_names_odd_commands_and_keeps_the_parts_of_its_message() -> No
 
 
 def test_the_first_refusal_in_a_process_names_the_callers_line(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, line_of: Callable[[str], int]
 ) -> None:
     # As in a fresh process: where redis-py and tripwire live is not worked out yet.
     monkeypatch.setattr(intercept, "_SKIP_DIRS", ())

@@ -48,22 +48,30 @@ def get(get_connection: Callable[..., Any]) -> Any:
         return get_connection("PING")
 
 
-def bound_inside_the_sandbox(entry_point: str) -> Callable[[], Any]:
-    """A call of one intercepted sync entry point, its method bound while a sandbox is open."""
-    client = redis.Redis(**CLOSED)
+def bound_inside(
+    entry_point: str, client_class: Any, connection_class: Any, get: Callable[..., Any]
+) -> Callable[[], Any]:
+    """A call of one intercepted entry point, its method bound while a sandbox is open."""
+    client = client_class(**CLOSED)
     pipe = client.pipeline()
     pipe.set("a", 1)
-    connection = redis.connection.Connection(**CLOSED)
+    connection = connection_class(**CLOSED)
     with tripwire:
         if entry_point == "execute_command":
             return lambda f=client.execute_command: f("PING")
         if entry_point == "immediate_execute_command":
             return lambda f=pipe.immediate_execute_command: f("WATCH", "k")
         if entry_point == "pipeline execute":
-            return pipe.execute
+            return pipe.execute  # type: ignore[no-any-return]
         if entry_point == "get_connection":
             return lambda f=client.connection_pool.get_connection: get(f)
+        if not hasattr(connection, entry_point):
+            pytest.skip(f"{connection_class.__module__} has no Connection.{entry_point} here")
         return getattr(connection, entry_point)  # type: ignore[no-any-return]
+
+
+def bound_inside_the_sandbox(entry_point: str) -> Callable[[], Any]:
+    return bound_inside(entry_point, redis.Redis, redis.connection.Connection, get)
 
 
 @pytest.mark.parametrize("entry_point", ENTRY_POINTS)
@@ -94,22 +102,7 @@ def bound_inside_an_async_sandbox(entry_point: str) -> Callable[[], Awaitable[An
     aredis = pytest.importorskip("redis.asyncio", reason="redis.asyncio arrived in redis-py 4.2")
     import redis.asyncio.connection
 
-    client = aredis.Redis(**CLOSED)
-    pipe = client.pipeline()
-    pipe.set("a", 1)
-    connection = redis.asyncio.connection.Connection(**CLOSED)
-    with tripwire:
-        if entry_point == "execute_command":
-            return lambda f=client.execute_command: f("PING")
-        if entry_point == "immediate_execute_command":
-            return lambda f=pipe.immediate_execute_command: f("WATCH", "k")
-        if entry_point == "pipeline execute":
-            return pipe.execute  # type: ignore[no-any-return]
-        if entry_point == "get_connection":
-            return lambda f=client.connection_pool.get_connection: aget(f)
-        if not hasattr(connection, entry_point):
-            pytest.skip(f"redis.asyncio has no Connection.{entry_point} in this redis-py")
-        return getattr(connection, entry_point)  # type: ignore[no-any-return]
+    return bound_inside(entry_point, aredis.Redis, redis.asyncio.connection.Connection, aget)
 
 
 @pytest.mark.asyncio

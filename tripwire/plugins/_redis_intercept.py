@@ -46,15 +46,12 @@ _UNWATCHING = frozenset({"UNWATCH", "DISCARD", "EXEC"})
 #: Stands for the active plugin when no sandbox is open.
 _INACTIVE: Any = object()
 
-#: The plugin whose mocks the intercepted calls consume: the innermost open sandbox's.
-_active: Any = _INACTIVE
-#: What ``execute_command`` needs of `_active`, read in one step: its lookup, its timeline's
-#: append, and the plugin itself (for the slow path and errors).
-_hot: tuple[dict[Any, Any], Callable[[Any], object], Any] = ({}, id, _INACTIVE)
-#: Every activated plugin, in activation order; the last one is `_active`.
+#: Every activated plugin, in activation order. The last one, the innermost open sandbox's, is
+#: the one whose mocks the intercepted calls consume.
 _stack: list[RedisPlugin] = []
-#: Why the interceptors are installed: one count per open activation and per guarding test.
-_holds = 0
+#: What the interceptors need of that plugin, read in one step: its lookup, its timeline's
+#: append, and the plugin itself. Derived from `_stack` by `_refresh`.
+_hot: tuple[dict[Any, Any], Callable[[Any], object], Any] = ({}, id, _INACTIVE)
 #: How many guards are on; with none, calls outside the sandbox reach redis-py.
 _guards = 0
 _installed = Patches()
@@ -64,14 +61,15 @@ _lock = threading.RLock()
 
 
 # -- lifecycle ---------------------------------------------------------------------------------
+# The interceptors are installed while a guard is on or a plugin is active, and only then.
 
 
 def activate(plugin: RedisPlugin) -> None:
     """Make ``plugin`` the one intercepted calls use, installing the interceptors if needed."""
     with _lock:
-        _hold()
+        _install_if_needed()
         _stack.append(plugin)
-        _set_active(plugin)
+        _refresh()
 
 
 def deactivate(plugin: RedisPlugin) -> None:
@@ -83,21 +81,15 @@ def deactivate(plugin: RedisPlugin) -> None:
                 break
         else:
             return
-        _set_active(_stack[-1] if _stack else _INACTIVE)
-        _release()
-
-
-def _set_active(plugin: Any) -> None:
-    global _active, _hot
-    _active = plugin
-    _hot = ({}, id, plugin) if plugin is _INACTIVE else (plugin._lookup, plugin._record, plugin)
+        _refresh()
+        _restore_if_unneeded()
 
 
 def guard() -> Callable[[], None]:
     """Refuse real Redis calls made outside every sandbox, until the returned function is called."""
     global _guards
     with _lock:
-        _hold()
+        _install_if_needed()
         _guards += 1
     lifted = False
 
@@ -108,24 +100,28 @@ def guard() -> Callable[[], None]:
             if not lifted:
                 lifted = True
                 _guards -= 1
-                _release()
+                _restore_if_unneeded()
 
     return lift
 
 
-def _hold() -> None:
-    global _holds
-    if _holds == 0:
+def _refresh() -> None:
+    global _hot
+    plugin = _stack[-1] if _stack else _INACTIVE
+    _hot = ({}, id, plugin) if plugin is _INACTIVE else (plugin._lookup, plugin._record, plugin)
+
+
+def _install_if_needed() -> None:
+    """Install the interceptors if nothing holds them yet; called before taking a hold."""
+    if not _guards and not _stack:
         for owner, attribute, replacement in _interceptors():
             _originals[owner, attribute] = owner.__dict__[attribute]
             _installed.apply(owner, attribute, replacement)
-    _holds += 1
 
 
-def _release() -> None:
-    global _holds
-    _holds -= 1
-    if _holds == 0:
+def _restore_if_unneeded() -> None:
+    """Restore redis-py if nothing holds the interceptors any more; called after letting go."""
+    if not _guards and not _stack:
         # `_originals` stays: a method bound while the interceptors were installed, and called
         # after, still reaches redis-py's own.
         _installed.restore()
@@ -237,7 +233,7 @@ def execute_command(client: Any, *args: Any, **options: Any) -> Any:
 
 def immediate_execute_command(pipe: Any, *args: Any, **options: Any) -> Any:
     __tracebackhide__ = True
-    plugin = _active
+    plugin = _hot[2]
     if plugin is _INACTIVE:
         owner = _redis_client().Pipeline
         return _outside_command(owner, "immediate_execute_command", pipe, args, options)
@@ -259,12 +255,9 @@ def _immediate(plugin: RedisPlugin, pipe: Any, args: tuple[Any, ...], options: A
 
 def pipeline_execute(pipe: Any, raise_on_error: bool = True) -> list[Any]:
     __tracebackhide__ = True
-    plugin = _active
+    plugin = _hot[2]
     if plugin is _INACTIVE:
-        if _guards:
-            raise _refused_pipeline(pipe)
-        original = _originals[_redis_client().Pipeline, "execute"]
-        return original(pipe, raise_on_error)  # type: ignore[no-any-return]
+        return _outside_execute(_redis_client().Pipeline, pipe, raise_on_error)  # type: ignore[no-any-return]
     stack = pipe.command_stack
     if not stack and not pipe.watching:
         return []
@@ -286,10 +279,21 @@ def _outside_command(
     return _originals[owner, attribute](target, *args, **options)
 
 
+def _outside_execute(owner: type, pipe: Any, raise_on_error: bool) -> Any:
+    """A pipeline executed with no sandbox open: refused by the guard, or run by redis-py.
+
+    For redis.asyncio, what redis-py's method returns is the coroutine the caller awaits.
+    """
+    __tracebackhide__ = True
+    if _guards:
+        raise _refused_pipeline(pipe)
+    return _originals[owner, "execute"](pipe, raise_on_error)
+
+
 def _check_connecting(connection: Any) -> None:
     """Refuse a connection opened inside the sandbox, or outside it under the guard."""
     __tracebackhide__ = True
-    plugin = _active
+    plugin = _hot[2]
     if plugin is not _INACTIVE:
         error = UnmockedConnectionError(_address(connection))
         plugin.verifier.report_unmocked(error)
@@ -304,7 +308,7 @@ def _sync_pass_through(owner: type, attribute: str) -> Callable[..., Any]:
 
         def get_connection(pool: Any, *args: Any, **kwargs: Any) -> Any:
             __tracebackhide__ = True
-            if _active is _INACTIVE:
+            if _hot[2] is _INACTIVE:
                 return _originals[owner, attribute](pool, *args, **kwargs)
             return _unconnected(pool)
 
@@ -324,7 +328,7 @@ def _sync_pass_through(owner: type, attribute: str) -> Callable[..., Any]:
 
 async def async_execute_command(client: Any, *args: Any, **options: Any) -> Any:
     __tracebackhide__ = True
-    plugin = _active
+    plugin = _hot[2]
     if plugin is _INACTIVE:
         owner = _redis_asyncio_client().Redis
         return await _outside_command(owner, "execute_command", client, args, options)
@@ -336,7 +340,7 @@ async def async_execute_command(client: Any, *args: Any, **options: Any) -> Any:
 
 async def async_immediate_execute_command(pipe: Any, *args: Any, **options: Any) -> Any:
     __tracebackhide__ = True
-    plugin = _active
+    plugin = _hot[2]
     if plugin is _INACTIVE:
         owner = _redis_asyncio_client().Pipeline
         return await _outside_command(owner, "immediate_execute_command", pipe, args, options)
@@ -345,12 +349,10 @@ async def async_immediate_execute_command(pipe: Any, *args: Any, **options: Any)
 
 async def async_pipeline_execute(pipe: Any, raise_on_error: bool = True) -> list[Any]:
     __tracebackhide__ = True
-    plugin = _active
+    plugin = _hot[2]
     if plugin is _INACTIVE:
-        if _guards:
-            raise _refused_pipeline(pipe)
-        original = _originals[_redis_asyncio_client().Pipeline, "execute"]
-        return await original(pipe, raise_on_error)  # type: ignore[no-any-return]
+        owner = _redis_asyncio_client().Pipeline
+        return await _outside_execute(owner, pipe, raise_on_error)  # type: ignore[no-any-return]
     stack = pipe.command_stack
     if not stack and not pipe.watching:
         return []
@@ -368,7 +370,7 @@ def _async_pass_through(owner: type, attribute: str) -> Callable[..., Any]:
 
         async def get_connection(pool: Any, *args: Any, **kwargs: Any) -> Any:
             __tracebackhide__ = True
-            if _active is _INACTIVE:
+            if _hot[2] is _INACTIVE:
                 return await _originals[owner, attribute](pool, *args, **kwargs)
             return _unconnected(pool)
 
