@@ -1,9 +1,10 @@
-"""`RedisSession`: a generated script of Redis answers, installed as strict tripwire mocks.
+"""`RedisSession`: what Redis answers in one example, installed on the example's `RedisPlugin`.
 
-A session is inert data: Hypothesis draws it before the test body runs. The body calls
-`RedisSession.install`, which registers one ``tripwire.redis.mock_command(...)`` per step on the
-example's verifier, runs the code under test inside ``with tripwire:``, then reads
-`RedisSession.consumed` and asserts it with `RedisSession.assert_consumed`.
+A session drawn by `redis_session` answers every command the code sends inside the sandbox,
+drawing each reply (or injected error) at the moment of the call. A session built by hand,
+``RedisSession([Step(...), ...])``, is a script: one mock per step, for ``@example`` and for the
+printed reproduction of a failure. Either way the body calls `RedisSession.install` once, runs the
+code inside ``with tripwire:``, and asserts what happened with `RedisSession.assert_consumed`.
 """
 
 from __future__ import annotations
@@ -24,10 +25,16 @@ from tripwire._errors import safe_repr
 from tripwire._per_example import current_example
 from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
 from tripwire_hypothesis._checks import check_bool, invalid
+from tripwire_hypothesis._reproduction import error_code, reproduction
 from tripwire_hypothesis._verifiers import check_example_verifier
 
 if TYPE_CHECKING:
+    from types import CodeType
+
+    from hypothesis.strategies import DataObject
+
     from tripwire._verifier import StrictVerifier
+    from tripwire_hypothesis._answers import Answerer, Policy
 
 __all__ = ["ConsumedStep", "RedisSession", "Step"]
 
@@ -39,6 +46,9 @@ class _NotGiven:
 
 _NOT_GIVEN: Any = _NotGiven()
 
+#: What redis-py wraps around a transaction: recorded, never mocked, asserted with no arguments.
+_TRANSACTION_FRAME = frozenset({"MULTI", "EXEC"})
+
 
 def _normalise(command: str) -> str:
     """``"script  load"`` -> ``"SCRIPT LOAD"``: upper case, single spaces."""
@@ -49,27 +59,6 @@ def _command_name(function: str, argument: str, value: object) -> str:
     if type(value) is not str or not value.strip():
         raise invalid(function, argument, "a non-empty str", value)
     return _normalise(value)
-
-
-def _exception_code(error: BaseException | type[BaseException]) -> str:
-    """An exception as the code that builds it: ``redis.exceptions.ConnectionError('...')``.
-
-    Built from the class and ``args``, not from ``repr()``: redis-py 8's repr is
-    ``network:ConnectionError``, and its ``ConnectionError`` and ``TimeoutError`` shadow the
-    builtins, so the module is spelled out for the pasted line to raise the right class.
-    """
-    cls = error if isinstance(error, type) else type(error)
-    name = (
-        cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
-    )
-    if isinstance(error, type):
-        return name
-    arguments = [safe_repr(argument) for argument in error.args]
-    # redis-py >= 8 keeps the server's error prefix (MOVED, NOSCRIPT, ...) here.
-    status_code = getattr(error, "status_code", None)
-    if status_code is not None:
-        arguments.append(f"status_code={safe_repr(status_code)}")
-    return f"{name}({', '.join(arguments)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,41 +91,35 @@ class Step:
         """The ``tripwire.redis.mock_command(...)`` line that registers this step."""
         options = [f"returns={safe_repr(self.returns)}"]
         if self.raises is not None:
-            options.append(f"raises={_exception_code(self.raises)}")
+            options.append(f"raises={error_code(self.raises)}")
         if not required:
             options.append("required=False")
         return f"tripwire.redis.mock_command({self.command!r}, {', '.join(options)})"
 
     def __repr__(self) -> str:
         if self.raises is not None:
-            return f"Step({self.command!r}, raises={_exception_code(self.raises)})"
+            return f"Step({self.command!r}, raises={error_code(self.raises)})"
         return f"Step({self.command!r}, returns={safe_repr(self.returns)})"
 
 
 @dataclass(frozen=True, slots=True)
 class ConsumedStep:
-    """A step the code under test consumed: the script's step and the call that used it."""
+    """One Redis call the code made after the session was installed, and its outcome.
 
-    #: The step's position in the session's script.
+    Every call counts, whoever answered it: a scripted step, a drawn answer, a mock registered
+    by hand, and the ``MULTI``/``EXEC`` around a transaction.
+    """
+
+    #: The call's position among the calls made since `RedisSession.install`.
     index: int
-    step: Step
+    command: str
     #: The call's positional arguments after the command name, and its keyword arguments.
     args: tuple[Any, ...]
     kwargs: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def command(self) -> str:
-        return self.step.command
-
-    @property
-    def returns(self) -> Any:
-        """What the call returned (``None`` when it raised)."""
-        return None if self.step.raises is not None else self.step.returns
-
-    @property
-    def raises(self) -> BaseException | type[BaseException] | None:
-        """What the call raised, or ``None``."""
-        return self.step.raises
+    #: What the call returned (``None`` when it raised).
+    returns: Any = None
+    #: What the call raised, or ``None``.
+    raises: BaseException | type[BaseException] | None = None
 
     def assertion(self) -> str:
         """The ``tripwire.redis.assert_command(...)`` line that asserts this call."""
@@ -149,22 +132,25 @@ class ConsumedStep:
 class _Installation(NamedTuple):
     verifier: StrictVerifier
     plugin: RedisPlugin
+    #: The scripted steps' mocks, in step order.
     mocks: tuple[RedisCall, ...]
     #: The timeline's length at installation: the session's calls are recorded after it.
     start: int
+    answerer: Answerer | None
+    #: The test function that installed the session, and its arguments then.
+    code: CodeType
+    arguments: dict[str, Any]
 
 
 class RedisSession:
-    """An ordered script of Redis commands and their outcomes, to install as tripwire mocks.
+    """What Redis answers in one example: drawn at each call, or scripted step by step.
 
-    Drawn by `tripwire_hypothesis.redis_session`, or built by hand for ``@example``::
-
-        RedisSession([Step("GET", returns=None)])
-
-    Its repr is the ``tripwire.redis.mock_command(...)`` lines that register it.
+    `tripwire_hypothesis.redis_session` draws sessions that answer at call time. By hand, a
+    session is a script of steps (``RedisSession([Step("GET", returns=None)])``), each installed
+    as one mock; its repr is the code that builds it.
     """
 
-    __slots__ = ("_installed", "commands", "required", "steps")
+    __slots__ = ("_data", "_installed", "_policy", "commands", "required", "steps")
 
     def __init__(
         self,
@@ -173,51 +159,67 @@ class RedisSession:
         required: bool = True,
         commands: Iterable[str] | None = None,
     ) -> None:
+        candidate: object = steps
+        if not isinstance(candidate, Iterable) or isinstance(candidate, (str, bytes)):
+            raise invalid("RedisSession", "steps", "an iterable of Step objects", steps)
         self.steps: tuple[Step, ...] = tuple(steps)
         for step in self.steps:
             if not isinstance(step, Step):
                 raise invalid("RedisSession", "steps", "an iterable of Step objects", self.steps)
         #: Whether every step must be consumed by the end of the example.
         self.required = check_bool("RedisSession", "required", required)
-        #: The commands the steps were drawn from; `assert_consumed` accepts these as keys.
-        self.commands: frozenset[str] = frozenset(
+        if commands is not None and (
+            isinstance(commands, (str, bytes)) or not isinstance(commands, Iterable)
+        ):
+            raise invalid(
+                "RedisSession", "commands", "an iterable of command names or None", commands
+            )
+        #: The commands this session answers (``None``: every command, for a drawn session).
+        self.commands: frozenset[str] | None = frozenset(
             (_command_name("RedisSession", "commands", name) for name in commands)
             if commands is not None
             else (step.command for step in self.steps)
         )
+        self._policy: Policy | None = None
+        self._data: DataObject | None = None
         self._installed: _Installation | None = None
 
-    # -- reprs: the mock_command lines -----------------------------------------------------------
+    @classmethod
+    def _drawing(cls, data: DataObject, policy: Policy) -> RedisSession:
+        """A session that draws each answer from ``data`` when the code makes the call."""
+        session = cls()
+        session.commands = policy.commands
+        session._policy = policy
+        session._data = data
+        return session
 
-    def _lines(self) -> list[str]:
-        return [f"{step.registration(required=self.required)}," for step in self.steps]
+    # -- reprs: the code that builds the session -----------------------------------------------
 
     def __repr__(self) -> str:
+        if self._policy is not None:
+            return self._policy.spelled
+        options = "" if self.required else ", required=False"
         if not self.steps:
-            return "RedisSession()"
-        body = "".join(f"\n    {line}" for line in self._lines())
-        return f"RedisSession({body}\n)"
+            return f"RedisSession({options[2:]})"
+        body = "".join(f"\n    {step!r}," for step in self.steps)
+        return f"RedisSession([{body}\n]{options})"
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         # Hypothesis prints the failing example with this, indented under its argument name.
-        if not self.steps:
-            printer.text("RedisSession()")
-            return
-        with printer.group(indent=4, open="RedisSession(", close=""):
-            for line in self._lines():
+        for number, line in enumerate(repr(self).splitlines()):
+            if number:
                 printer.break_()
-                printer.text(line)
-        printer.break_()
-        printer.text(")")
+            printer.text(line)
 
     # -- installing ----------------------------------------------------------------------------
 
     def install(self) -> None:
-        """Register every step, in order, as a mock on the current test's verifier.
+        """Install the session on the current example's verifier, before ``with tripwire:``.
 
-        Call it in the test body, before ``with tripwire:``. Inside a Hypothesis example that
-        has no verifier of its own it raises `NoExampleVerifierError`, since the mocks would
-        leak into the next example.
+        A scripted session registers one mock per step, in order. A drawn session also answers
+        every later call that no mock covers. Inside a Hypothesis example that has no verifier
+        of its own it raises `NoExampleVerifierError`, since mocks would leak into the next
+        example.
         """
         verifier = current_verifier()
         check_example_verifier("RedisSession.install()")
@@ -228,8 +230,18 @@ class RedisSession:
                 "every step twice. Install a session once per example."
             )
         plugin = verifier.get_plugin(RedisPlugin)
-        # Errors about these mocks should point at the test that installed them.
+        # Errors about these mocks point at the test that installed them.
         caller = sys._getframe(1)
+        answerer = None
+        if self._policy is not None and self._data is not None:
+            from tripwire_hypothesis._answers import Answerer  # imports redis-py
+
+            if plugin.answerer is not None:
+                raise InvalidArgument(
+                    "RedisSession.install() found another session already answering this "
+                    "example's Redis calls. Draw one session per example."
+                )
+            answerer = Answerer(plugin, self._policy, self._data, caller)
         mocks = []
         for step in self.steps:
             mock = plugin.mock_command(
@@ -237,8 +249,14 @@ class RedisSession:
             )
             mock._registered_at(caller)
             mocks.append(mock)
+        code = caller.f_code
+        count = code.co_argcount + code.co_kwonlyargcount
+        arguments = {name: caller.f_locals[name] for name in code.co_varnames[:count]}
         start = len(verifier.timeline)
-        self._installed = _Installation(verifier, plugin, tuple(mocks), start)
+        self._installed = _Installation(
+            verifier, plugin, tuple(mocks), start, answerer, code, arguments
+        )
+        plugin.answerer = answerer
         example = current_example()
         if example is not None:
             example.on_failure.append(self._note_reproduction)
@@ -256,16 +274,37 @@ class RedisSession:
 
     @property
     def consumed(self) -> tuple[ConsumedStep, ...]:
-        """The steps the code under test used, in the order it called them."""
+        """Every Redis call made since the session was installed, in the order made."""
         installed = self._installation("RedisSession.consumed")
-        index_of = {id(mock): i for i, mock in enumerate(installed.mocks)}
-        consumed = []
+        plugin = installed.plugin
+        consumed: list[ConsumedStep] = []
         for entry in installed.verifier.timeline.entries[installed.start :]:
-            index = index_of.get(id(entry))
-            if index is not None:
-                mock = installed.mocks[index]
-                consumed.append(ConsumedStep(index, self.steps[index], mock.args[1:], mock.kwargs))
+            if entry.plugin is plugin:
+                assert isinstance(entry, RedisCall)
+                raises = entry.raises
+                consumed.append(
+                    ConsumedStep(
+                        len(consumed),
+                        entry.command,
+                        entry.args[1:],
+                        entry.kwargs,
+                        None if raises is not None else entry.returns,
+                        raises,
+                    )
+                )
         return tuple(consumed)
+
+    @property
+    def answers(self) -> tuple[Step, ...]:
+        """What the session answered: its steps, then each drawn answer, in call order.
+
+        ``RedisSession(session.answers)`` replays the example without drawing.
+        """
+        installed = self._installed
+        drawn = installed.answerer.answered if installed and installed.answerer else ()
+        return self.steps + tuple(
+            Step(mock.command, returns=mock.returns, raises=mock.raises) for mock in drawn
+        )
 
     def assert_consumed(
         self,
@@ -275,32 +314,36 @@ class RedisSession:
         args: Any = _NOT_GIVEN,
         kwargs: Any = None,
     ) -> None:
-        """Assert every consumed step, in the order called, with ``assert_command``.
+        """Assert every call made since `install`, in the order made, with ``assert_command``.
 
         ``args`` are the expected positional arguments after the command name and ``kwargs``
         the expected keyword arguments (``None`` means ``{}``), for every command::
 
             session.assert_consumed(args=("user:1",), kwargs=IsInstance(dict))
 
-        or per command, for sessions of several commands; an entry's missing field falls back
-        to ``args`` / ``kwargs``::
+        or per command, for code that sends several; an entry's missing field falls back to
+        ``args`` / ``kwargs``::
 
             session.assert_consumed({"GET": {"args": ("k",)}, "SET": {"args": ("k", b"v")}})
 
         Each expectation is a value, a matcher such as ``dirty_equals.IsInstance(dict)``, or a
-        function of the `ConsumedStep` returning one.
+        function of the `ConsumedStep` returning one. ``MULTI`` and ``EXEC`` expect no
+        arguments unless an entry says otherwise.
         """
         __tracebackhide__ = True
         installed = self._installation("RedisSession.assert_consumed")
-        entries = self._check_per_command(per_command)
+        entries = _check_per_command(per_command)
         for consumed in self.consumed:
-            entry = entries.get(consumed.command, {})
+            entry = entries.get(consumed.command)
+            if entry is None and consumed.command in _TRANSACTION_FRAME:
+                entry = {"args": (), "kwargs": {}}
+            entry = entry or {}
             expected_args = entry.get("args", args)
             if expected_args is _NOT_GIVEN:
                 raise InvalidArgument(
                     f"RedisSession.assert_consumed() has no expected args for "
-                    f"{consumed.command!r}, which step {consumed.index} consumed. Pass args=..., "
-                    f"or an entry {{{consumed.command!r}: {{'args': ...}}}}."
+                    f"{consumed.command!r}, call {consumed.index}. Pass args=..., or an entry "
+                    f"{{{consumed.command!r}: {{'args': ...}}}}."
                 )
             installed.plugin.assert_command(
                 consumed.command,
@@ -308,40 +351,35 @@ class RedisSession:
                 kwargs=_resolve(entry.get("kwargs", kwargs), consumed),
             )
 
-    def _check_per_command(
-        self, per_command: Mapping[str, Mapping[str, Any]] | None
-    ) -> dict[str, Mapping[str, Any]]:
-        if per_command is None:
-            return {}
-        known = ", ".join(repr(name) for name in sorted(self.commands))
-        requirement = (
-            f"a mapping from this session's commands ({known}) to {{'args': ..., 'kwargs': ...}}"
-        )
-        if not isinstance(per_command, Mapping):
-            raise invalid("RedisSession.assert_consumed", "per_command", requirement, per_command)
-        entries = {}
-        for command, entry in per_command.items():
-            if type(command) is not str or _normalise(command) not in self.commands:
-                raise invalid("RedisSession.assert_consumed", "per_command", requirement, command)
-            if not isinstance(entry, Mapping) or not set(entry) <= {"args", "kwargs"}:
-                raise invalid("RedisSession.assert_consumed", "per_command", requirement, entry)
-            entries[_normalise(command)] = entry
-        return entries
-
     # -- the report of a failing example -------------------------------------------------------
 
     def reproduction(self) -> str:
-        """This session, as installed and consumed, written as a plain pytest test."""
-        consumed = self.consumed if self._installed is not None else ()
-        used = {item.index for item in consumed}
-        lines = ["def test_example():"]
-        for index, step in enumerate(self.steps):
-            line = step.registration(required=self.required)
-            lines.append(f"    {line}" + ("" if index in used else "  # never called"))
-        lines.append("    with tripwire:")
-        lines.append("        ...  # the code under test")
-        lines.extend(f"    {item.assertion()}" for item in consumed)
-        return "\n".join(lines)
+        """This example as a plain pytest test: the test's body, with the answers scripted."""
+        installed = self._installed
+        if installed is None:
+            return reproduction(
+                code=None,
+                session_name=None,
+                arguments={},
+                answers=self.answers,
+                consumed=(),
+                required=self.required,
+            )
+        session_name = next(
+            (name for name, value in installed.arguments.items() if value is self), None
+        )
+        return reproduction(
+            code=installed.code,
+            session_name=session_name,
+            arguments={
+                name: value
+                for name, value in installed.arguments.items()
+                if value is not self and name != "self"
+            },
+            answers=self.answers,
+            consumed=self.consumed,
+            required=self.required,
+        )
 
     def _note_reproduction(self) -> None:
         # An example outside Hypothesis (per_example_verifier on a plain function) has no report.
@@ -349,9 +387,27 @@ class RedisSession:
             note(_Reproduction(self))
 
 
+def _check_per_command(
+    per_command: Mapping[str, Mapping[str, Any]] | None,
+) -> dict[str, Mapping[str, Any]]:
+    if per_command is None:
+        return {}
+    requirement = "a mapping from command names to {'args': ..., 'kwargs': ...}"
+    if not isinstance(per_command, Mapping):
+        raise invalid("RedisSession.assert_consumed", "per_command", requirement, per_command)
+    entries = {}
+    for command, entry in per_command.items():
+        if type(command) is not str or not command.strip():
+            raise invalid("RedisSession.assert_consumed", "per_command", requirement, command)
+        if not isinstance(entry, Mapping) or not set(entry) <= {"args", "kwargs"}:
+            raise invalid("RedisSession.assert_consumed", "per_command", requirement, entry)
+        entries[_normalise(command)] = entry
+    return entries
+
+
 def _resolve(expected: Any, consumed: ConsumedStep) -> Any:
-    """An expectation, calling it with the step if it is a function of the step."""
-    # A class such as dirty_equals.IsStr is a matcher, not a function of the step.
+    """An expectation, calling it with the call if it is a function of the call."""
+    # A class such as dirty_equals.IsStr is a matcher, not a function of the call.
     if callable(expected) and not isinstance(expected, type):
         return expected(consumed)
     return expected

@@ -3,30 +3,29 @@
     from hypothesis import given
     from tripwire_hypothesis import strategies as tripwire_strategies
 
-    @given(tripwire_strategies.redis_session(commands=["GET"], min_steps=1, max_steps=1))
+    @given(tripwire_strategies.redis_session())
     def test_get_user(session):
         session.install()
         with tripwire:
             ...
         session.assert_consumed(args=("user:1",), kwargs=IsInstance(dict))
 
-`redis_session` generates whole scripts of answers; `replies`, `redis_errors`, `keys` and
-`values` are its building blocks, usable on their own.
+`redis_session` answers each command when the code sends it; `replies`, `redis_errors`, `keys`
+and `values` are its building blocks, usable on their own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from tripwire_hypothesis import _replies
+from tripwire_hypothesis._answers import COIN_SIDES, Policy, ReplySource
 from tripwire_hypothesis._checks import check_bool, check_int, invalid
 from tripwire_hypothesis._failures import error_kinds, redis_errors
 from tripwire_hypothesis._replies import keys, replies, supported_commands, values
-from tripwire_hypothesis._session import RedisSession, Step
+from tripwire_hypothesis._session import RedisSession
 
 __all__ = [
     "error_kinds",
@@ -38,97 +37,80 @@ __all__ = [
     "values",
 ]
 
-#: Each step draws a number below this and fails above a cut set by ``error_rate``. Hypothesis
-#: draws integers of this small a range about uniformly; larger ones lean towards small values.
-_COIN_SIDES = 256
-_COIN = st.integers(0, _COIN_SIDES - 1)
 _KNOWN = frozenset(supported_commands())
+_DEFAULT_ERROR_RATE = 0.2
+_DEFAULT_MAX_ANSWERS = 100
 
 
 def redis_session(
     *,
     commands: Sequence[str] | None = None,
-    min_steps: int = 0,
-    max_steps: int = 10,
-    replies: Mapping[str, SearchStrategy[Any]] | None = None,
+    replies: Mapping[str, ReplySource] | None = None,
     errors: SearchStrategy[BaseException] | None = None,
-    error_rate: float = 0.25,
+    error_rate: float = _DEFAULT_ERROR_RATE,
     decode_responses: bool = False,
-    required: bool = True,
+    max_answers: int = _DEFAULT_MAX_ANSWERS,
 ) -> SearchStrategy[RedisSession]:
-    """Generate a `RedisSession`: an ordered script of Redis commands, each with its outcome.
+    """Generate a `RedisSession` that answers each Redis command when the code sends it.
 
-    Each of ``min_steps`` to ``max_steps`` steps takes a command from ``commands`` (default:
-    every name of `supported_commands`; option variants such as ``"ZRANGE WITHSCORES"`` mock
-    ``ZRANGE`` with that variant's replies). With probability ``error_rate`` (in steps of
-    1/256) a step raises an error drawn from ``errors`` (default: `redis_errors`, every kind);
-    ``error_rate=0`` turns injection off. Otherwise it returns a reply drawn from
-    ``replies[command]`` when given, or from the command's realistic `replies` strategy,
-    ``bytes`` or ``str`` per ``decode_responses``. ``required`` is passed on to every mock.
+    Install it in the test body (``session.install()``) before ``with tripwire:``. Each call
+    that no mock covers then gets an answer drawn at that moment: a realistic reply for that
+    call (``SET ... NX`` answers ``True`` or ``None``, ``UNLINK k1 k2`` at most ``2``, ``SCAN 0
+    MATCH p*`` keys matching ``p*`` and a cursor that is often ``0``), or, with probability
+    ``error_rate`` (in steps of 1/256; ``0`` turns injection off), an error: a dropped
+    connection, a timeout or a server error reply, each family an equal share, drawn from
+    ``errors`` instead when given. Inside a pipeline a queued command fails only with its own
+    error reply; a transaction's ``EXEC`` may fail with ``WatchError`` (another client wrote a
+    watched key) or a dropped connection.
 
-    Shrinks towards fewer steps, the first of ``commands``, no errors, and the simplest
-    replies (a miss, zero, empty, ``True`` for acknowledgements).
+    ``commands`` limits the commands answered (any other raises `UnmockedInteractionError`);
+    ``replies`` maps a command to a strategy of its replies, or to a function of the `Call`
+    returning a strategy or a reply; ``decode_responses`` gives ``str`` replies instead of
+    ``bytes``; after ``max_answers`` answers in one example the next call fails the example, as
+    code that loops forever would.
+
+    Shrinks towards fewer errors, the simplest replies (a miss, zero, empty, ``True`` for
+    acknowledgements, cursor ``0``) and so the fewest calls.
     """
     function = "redis_session"
     overrides = _check_overrides(replies)
-    pool = _check_commands(commands, overrides)
-    min_steps = check_int(function, "min_steps", min_steps, at_least=0, bound="0")
-    max_steps = check_int(
-        function, "max_steps", max_steps, at_least=min_steps, bound=f"min_steps ({min_steps})"
-    )
+    allowed = _check_commands(commands, overrides)
     if errors is not None and not isinstance(errors, SearchStrategy):
         raise invalid(function, "errors", "a SearchStrategy of exceptions or None", errors)
     if type(error_rate) not in (int, float) or not 0 <= error_rate <= 1:
         raise invalid(function, "error_rate", "a number from 0 to 1", error_rate)
     decode_responses = check_bool(function, "decode_responses", decode_responses)
-    required = check_bool(function, "required", required)
-
-    choices = st.sampled_from(
-        [
-            (
-                _mocked_command(name),
-                overrides[name]
-                if name in overrides
-                else _replies.replies(name, decode_responses=decode_responses),
-            )
-            for name in pool
-        ]
+    max_answers = check_int(function, "max_answers", max_answers, at_least=1, bound="1")
+    # Any positive rate fails some calls.
+    cut = (
+        COIN_SIDES if error_rate == 0 else min(round((1 - error_rate) * COIN_SIDES), COIN_SIDES - 1)
     )
-    if error_rate == 0:
-        failures = None
-        cut = _COIN_SIDES
-    else:
-        failures = redis_errors() if errors is None else errors
-        # Any positive rate fails some steps.
-        cut = min(round((1 - error_rate) * _COIN_SIDES), _COIN_SIDES - 1)
-    steps = st.lists(_steps(choices, failures, cut), min_size=min_steps, max_size=max_steps)
-    return _sessions(steps, required, tuple(_mocked_command(name) for name in pool))
+    given = {
+        "commands": None if commands is None else list(allowed or ()),
+        "replies": replies,
+        "errors": errors,
+        "error_rate": error_rate if error_rate != _DEFAULT_ERROR_RATE else None,
+        "decode_responses": decode_responses or None,
+        "max_answers": max_answers if max_answers != _DEFAULT_MAX_ANSWERS else None,
+    }
+    spelled = ", ".join(f"{name}={value!r}" for name, value in given.items() if value is not None)
+    policy = Policy(
+        commands=allowed,
+        replies=overrides,
+        errors=errors,
+        cut=cut,
+        decode_responses=decode_responses,
+        max_answers=max_answers,
+        spelled=f"redis_session({spelled})",
+    )
+    return _sessions(policy)
 
 
 @st.composite
-def _steps(
-    draw: st.DrawFn,
-    choices: SearchStrategy[tuple[str, SearchStrategy[Any]]],
-    failures: SearchStrategy[BaseException] | None,
-    cut: int,
-) -> Step:
-    command, reply = draw(choices)
-    # The coin shrinks towards 0, a reply: failures shrink towards stories without errors.
-    if failures is not None and draw(_COIN) >= cut:
-        return Step(command, raises=draw(failures))
-    return Step(command, returns=draw(reply))
-
-
-@st.composite
-def _sessions(
-    draw: st.DrawFn,
-    steps: SearchStrategy[list[Step]],
-    required: bool,
-    commands: tuple[str, ...],
-) -> RedisSession:
+def _sessions(draw: st.DrawFn, policy: Policy) -> RedisSession:
     # Built here rather than with .map(), which would make Hypothesis print the failing example
     # as the call that built it instead of with the session's own repr.
-    return RedisSession(draw(steps), required=required, commands=commands)
+    return RedisSession._drawing(draw(st.data()), policy)
 
 
 def _normalise(command: str) -> str:
@@ -141,29 +123,29 @@ def _mocked_command(name: str) -> str:
     return head if head in _KNOWN else name
 
 
-def _check_overrides(
-    value: Mapping[str, SearchStrategy[Any]] | None,
-) -> dict[str, SearchStrategy[Any]]:
+def _check_overrides(value: Mapping[str, ReplySource] | None) -> dict[str, ReplySource]:
     if value is None:
         return {}
-    requirement = "a mapping from command name to a SearchStrategy of replies"
+    requirement = (
+        "a mapping from command name to a SearchStrategy of replies or a function of the call"
+    )
     if not isinstance(value, Mapping):
         raise invalid("redis_session", "replies", requirement, value)
-    overrides = {}
-    for name, strategy in value.items():
+    overrides: dict[str, ReplySource] = {}
+    for name, source in value.items():
         if type(name) is not str or not name.strip():
             raise invalid("redis_session", "replies", requirement, value)
-        if not isinstance(strategy, SearchStrategy):
+        if not isinstance(source, SearchStrategy) and not callable(source):
             raise invalid("redis_session", "replies", requirement, value)
-        overrides[_normalise(name)] = strategy
+        overrides[_normalise(name)] = source
     return overrides
 
 
 def _check_commands(
-    value: Sequence[str] | None, overrides: Mapping[str, SearchStrategy[Any]]
-) -> tuple[str, ...]:
+    value: Sequence[str] | None, overrides: Mapping[str, ReplySource]
+) -> frozenset[str] | None:
     if value is None:
-        return (*supported_commands(), *(name for name in overrides if name not in _KNOWN))
+        return None
     if isinstance(value, str) or not isinstance(value, Sequence) or not value:
         raise invalid(
             "redis_session", "commands", "a non-empty sequence of command names or None", value
@@ -178,7 +160,7 @@ def _check_commands(
                 "names with a reply strategy (see supported_commands(), or pass replies=)",
                 name,
             )
-        pool.append(normalised)
+        pool.append(_mocked_command(normalised))
     for name in overrides:
         if name not in pool:
             raise invalid(
@@ -187,4 +169,4 @@ def _check_commands(
                 f"keyed by names in commands ({', '.join(map(repr, pool))})",
                 name,
             )
-    return tuple(pool)
+    return frozenset(pool)

@@ -145,7 +145,7 @@ def _consume(plugin: RedisPlugin, args: tuple[Any, ...], options: dict[str, Any]
     try:
         mock = queue.popleft()
     except IndexError:
-        raise plugin._unmocked(args, options) from None
+        mock = plugin._exhausted(args, options)
     mock.args = args
     mock.kwargs = options
     plugin._record(mock)
@@ -222,7 +222,7 @@ def execute_command(client: Any, *args: Any, **options: Any) -> Any:
     try:
         mock = queue.popleft()
     except IndexError:
-        raise plugin._unmocked(args, options) from None
+        mock = plugin._exhausted(args, options)
     mock.args = args
     mock.kwargs = options
     record(mock)

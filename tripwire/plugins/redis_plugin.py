@@ -110,6 +110,9 @@ class RedisPlugin(BasePlugin):
         self._lookup: dict[Any, deque[RedisCall]] = {}
         #: Registration order across commands, for reporting unused mocks as they were written.
         self._next_order = itertools.count().__next__
+        #: Answers a call for which no mock is queued, returning a new mock for it, or raises
+        #: (a Hypothesis session drawing replies at call time). Consulted on the slow path only.
+        self.answerer: Callable[[tuple[Any, ...], dict[str, Any]], RedisCall] | None = None
         super().__init__(verifier)
         #: Records a consumed mock on the verifier's timeline.
         self._record = verifier.timeline.entries.append
@@ -232,9 +235,33 @@ class RedisPlugin(BasePlugin):
             ) from None
         queue = self._queues.get(name.upper())
         if queue is None:
+            answerer = self.answerer
+            if answerer is not None:
+                # Not cached in the lookup: the next call of this command is answered afresh.
+                return deque((answerer(args, options),))
             raise self._unmocked(args, options) from None
         self._lookup[spelling] = queue
         return queue
+
+    def _exhausted(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
+        """Slow path: every mock queued for the command was consumed.
+
+        Called while the hot path handles the empty queue's ``IndexError``, hence ``from None``.
+        """
+        __tracebackhide__ = True
+        answerer = self.answerer
+        if answerer is not None:
+            return answerer(args, options)
+        raise self._unmocked(args, options) from None
+
+    def new_call(
+        self, command: str, returns: Any, raises: BaseException | type | None, caller: FrameType
+    ) -> RedisCall:
+        """A mock made at the moment of a call (an answer drawn then), not queued anywhere.
+
+        It counts as registered at ``caller``, in registration order after every mock so far.
+        """
+        return RedisCall(self, command, returns, raises, False, caller, self._next_order())
 
     def _unmocked(self, args: tuple[Any, ...], options: dict[str, Any]) -> UnmockedInteractionError:
         spelling = args[0] if args else ""
@@ -272,6 +299,7 @@ class RedisPlugin(BasePlugin):
         # The mocks point back at the plugin.
         self._queues.clear()
         self._lookup.clear()
+        self.answerer = None
 
     def unused_mocks(self) -> list[Interaction]:
         unused: list[Interaction] = []

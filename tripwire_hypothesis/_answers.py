@@ -1,0 +1,236 @@
+"""Answers drawn at call time: what a session says when the code sends a command no mock covers.
+
+The `RedisPlugin` asks its ``answerer`` on its slow path only (no mock queued for the command).
+`Answerer` draws the call's outcome through Hypothesis, at that moment, so that whatever the code
+sends next may depend on the answer: retries, polls, scans and branches need no script. Draws
+replay and shrink like any other: towards fewer errors, simpler replies and shorter loops.
+
+One draw per call, labelled with the call, so Hypothesis' report lists the story in order.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+from redis import exceptions
+
+from tripwire._errors import UnmockedInteractionError, describe_call, safe_repr
+from tripwire_hypothesis._call_replies import call_replies, command_name
+from tripwire_hypothesis._failures import redis_errors
+from tripwire_hypothesis._reproduction import error_code
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+    from hypothesis.strategies import DataObject
+
+    from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
+
+__all__ = ["Answerer", "Call", "Outcome", "Policy"]
+
+#: Each call draws a number below this and fails at or above a cut set by the error rate.
+COIN_SIDES = 256
+_COIN = st.integers(0, COIN_SIDES - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A call the code under test made, as a reply function sees it.
+
+    ``command`` is upper case; ``args`` are the arguments after the command name, as sent.
+    """
+
+    command: str
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any]
+
+
+#: A ``replies=`` entry: a strategy, or a function of the `Call` returning a strategy or a value.
+ReplySource = SearchStrategy[Any] | Callable[[Call], Any]
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Outcome:
+    """What one call was answered: a reply, or an error raised instead."""
+
+    returns: Any = None
+    raises: BaseException | None = None
+
+    def __repr__(self) -> str:
+        if self.raises is not None:
+            return f"raises {error_code(self.raises)}"
+        return f"returns {safe_repr(self.returns)}"
+
+
+def _watch_error() -> BaseException:
+    return exceptions.WatchError("Watched variable changed.")
+
+
+#: Error families, each given an equal share of the injected errors; the kind varies within.
+#: Code tells a few families apart (connection, timeout, a server error reply, a lost race).
+_CONNECTION = redis_errors(kinds=["connection", "loading"])
+_TIMEOUT = redis_errors(kinds=["timeout"])
+_RESPONSE = redis_errors(kinds=["wrongtype", "oom", "readonly", "err", "noperm", "misconf"])
+_WATCH = st.builds(_watch_error)
+_DIRECT_ERRORS = st.one_of(_CONNECTION, _TIMEOUT, _RESPONSE)
+#: Inside a pipeline each queued command can only fail with its own error reply; losing the
+#: connection fails the whole batch, which the transaction's EXEC stands for.
+_QUEUED_ERRORS = _RESPONSE
+#: A transaction's EXEC: a watched key changed (the common one, first), or the connection failed.
+_EXEC_ERRORS = st.one_of(_WATCH, _CONNECTION, _TIMEOUT)
+
+
+@functools.lru_cache(maxsize=1024)
+def _outcomes(
+    replies: SearchStrategy[Any], errors: SearchStrategy[BaseException] | None, cut: int
+) -> SearchStrategy[Outcome]:
+    if errors is None:
+        return replies.map(Outcome)
+
+    @st.composite
+    def outcome(draw: st.DrawFn) -> Outcome:
+        # The coin shrinks towards 0, a reply: failures shrink away first.
+        if draw(_COIN) >= cut:
+            return Outcome(raises=draw(errors))
+        return Outcome(returns=draw(replies))
+
+    return outcome()
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How a drawing session answers: the options of `redis_session`, checked."""
+
+    #: Upper-case command names the session answers; ``None`` for every command.
+    commands: frozenset[str] | None
+    replies: Mapping[str, ReplySource]
+    errors: SearchStrategy[BaseException] | None
+    #: Calls fail when the coin is at or above this (``COIN_SIDES``: never).
+    cut: int
+    decode_responses: bool
+    max_answers: int
+    #: The call that made the strategy, for reprs: ``redis_session(commands=['GET'])``.
+    spelled: str
+
+
+class Answerer:
+    """The ``answerer`` of one example's `RedisPlugin`: draws each answer at the call."""
+
+    __slots__ = ("_caller", "_plugin", "_policy", "_thread", "answered", "data", "in_batch")
+
+    def __init__(
+        self, plugin: RedisPlugin, policy: Policy, data: DataObject, caller: FrameType
+    ) -> None:
+        self._plugin = plugin
+        self._policy = policy
+        self.data = data
+        self._caller = caller
+        self._thread = threading.get_ident()
+        #: The mocks made for the calls answered so far, in call order.
+        self.answered: list[RedisCall] = []
+        #: Set by the pipeline interception while a batch's queued commands are answered.
+        self.in_batch = False
+
+    def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
+        __tracebackhide__ = True
+        policy = self._policy
+        name = command_name(args[0])
+        if policy.commands is not None and name not in policy.commands:
+            allowed = ", ".join(sorted(policy.commands))
+            raise self._refuse(
+                args,
+                options,
+                f"redis.{name}(...) was called, but this session answers only {allowed} "
+                f"(redis_session(commands=...)) and no mock was registered for it.",
+            ) from None
+        if len(self.answered) >= policy.max_answers:
+            raise self._refuse(
+                args,
+                options,
+                f"redis.{name}(...) was called after this example's session had answered "
+                f"{policy.max_answers} calls, its limit (max_answers={policy.max_answers}): "
+                "the code may be looping forever (a retry with no bound, a scan that never "
+                "reaches cursor 0). Fix the loop, or raise the limit with "
+                "redis_session(max_answers=...).",
+            ) from None
+        if threading.get_ident() != self._thread:
+            raise self._refuse(
+                args,
+                options,
+                f"redis.{name}(...) was called from thread {threading.current_thread().name!r}, "
+                "but Hypothesis draws answers only in the thread running the example. Register "
+                "mocks for calls made from other threads with tripwire.redis.mock_command(...).",
+            ) from None
+        call = Call(name, args[1:], options)
+        outcome = self.data.draw(self._strategy(call, args, options), label=_label(call))
+        mock = self._plugin.new_call(name, outcome.returns, outcome.raises, self._caller)
+        self.answered.append(mock)
+        return mock
+
+    def answer_exec(self) -> RedisCall:
+        """A transaction's EXEC: it commits, or fails as a lost race or a dropped connection."""
+        __tracebackhide__ = True
+        policy = self._policy
+        errors = _EXEC_ERRORS if policy.errors is None else st.one_of(_WATCH, policy.errors)
+        strategy = _outcomes(st.just(None), errors if policy.cut < COIN_SIDES else None, policy.cut)
+        outcome = self.data.draw(strategy, label="EXEC")
+        mock = self._plugin.new_call("EXEC", None, outcome.raises, self._caller)
+        self.answered.append(mock)
+        return mock
+
+    def _strategy(
+        self, call: Call, args: tuple[Any, ...], options: dict[str, Any]
+    ) -> SearchStrategy[Outcome]:
+        __tracebackhide__ = True
+        policy = self._policy
+        source = policy.replies.get(call.command)
+        replies: SearchStrategy[Any] | None
+        if source is None:
+            replies = call_replies(args, options, policy.decode_responses)
+            if replies is None:
+                raise self._refuse(
+                    args,
+                    options,
+                    f"redis.{call.command}(...) was called, but tripwire_hypothesis has no "
+                    "realistic replies for it and no mock was registered for it. Say what it "
+                    f"answers: redis_session(replies={{{call.command!r}: <a strategy, or a "
+                    "function of the call>}}), or register a mock.",
+                ) from None
+        elif isinstance(source, SearchStrategy):
+            replies = source
+        else:
+            reply = source(call)
+            replies = reply if isinstance(reply, SearchStrategy) else st.just(reply)
+        if policy.cut >= COIN_SIDES:
+            errors = None
+        elif policy.errors is not None:
+            errors = policy.errors
+        else:
+            errors = _QUEUED_ERRORS if self.in_batch else _DIRECT_ERRORS
+        return _outcomes(replies, errors, policy.cut)
+
+    def _refuse(
+        self, args: tuple[Any, ...], options: dict[str, Any], headline: str
+    ) -> UnmockedInteractionError:
+        name = command_name(args[0])
+        error = UnmockedInteractionError(
+            headline,
+            f"tripwire.redis.mock_command({name!r}, returns=...)",
+            describe_call(args[1:], options),
+        )
+        self._plugin.verifier.report_unmocked(error)
+        return error
+
+
+def _label(call: Call) -> str:
+    """``INCRBY('rl:7', 1)``: how the call reads in Hypothesis' list of draws."""
+    arguments = ", ".join(safe_repr(argument) for argument in call.args)
+    if len(arguments) > 60:
+        arguments = arguments[:57] + "..."
+    return f"{call.command}({arguments})"

@@ -1,0 +1,171 @@
+"""Realistic replies for one call: the command's reply shape, narrowed by the call's arguments.
+
+`replies(command)` knows what a command can answer in general; the arguments of an actual call
+narrow it: ``SET k v NX`` may answer ``None`` while a plain ``SET`` always answers ``True``,
+``UNLINK k1 k2`` counts at most 2, ``MGET`` returns one value per key, and ``SCAN 0 MATCH user:*``
+returns keys that match ``user:*`` with a cursor that is often ``0`` (the scan is over).
+
+Strategies are cached by what they depend on (the reply-table entry, a count, a pattern), so a
+call costs a dictionary lookup, not a strategy built afresh.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+
+from tripwire_hypothesis._replies import REPLY_SHAPES, replies, reply_key
+
+__all__ = ["call_replies", "command_name"]
+
+#: A counter after INCR and friends: small and positive half of the time (a few hits, the first
+#: one shrinking to 1), where limits and "first hit" branches are; any 64-bit integer otherwise.
+_COUNTER = st.one_of(st.integers(1, 16), st.integers(-(2**63), 2**63 - 1))
+_COUNTERS = frozenset({"INCR", "INCRBY", "DECR", "DECRBY", "HINCRBY"})
+
+#: A scan's cursor: 0 (the iteration is over) half of the time, which shrinks to the shortest loop.
+_CURSOR = st.one_of(st.just(0), st.integers(1, 2**32))
+
+
+def command_name(spelling: object) -> str:
+    """The upper-case command name of a call's first argument, however it was spelled."""
+    if isinstance(spelling, bytes):
+        spelling = spelling.decode("utf-8", "replace")
+    return " ".join(str(spelling).split()).upper()
+
+
+def _word(value: object) -> str:
+    """An argument as an upper-case word, for recognising options such as ``NX``."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace").upper()
+    return value.upper() if isinstance(value, str) else ""
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _encode(decode_responses: bool) -> Callable[[str], Any]:
+    return str if decode_responses else str.encode
+
+
+@functools.lru_cache(maxsize=256)
+def _at_most(count: int) -> SearchStrategy[int]:
+    return st.integers(0, count)
+
+
+@functools.lru_cache(maxsize=256)
+def _at_least(count: int) -> SearchStrategy[int]:
+    return st.integers(count, 2**31)
+
+
+@functools.lru_cache(maxsize=256)
+def _values_of(count: int, decode_responses: bool) -> SearchStrategy[Any]:
+    """``MGET``/``HMGET`` replies: exactly one value, or ``None``, per key or field."""
+    return st.lists(
+        replies("GET", decode_responses=decode_responses), min_size=count, max_size=count
+    )
+
+
+_VALUES = replies("GETRANGE")
+_VALUES_DECODED = replies("GETRANGE", decode_responses=True)
+
+_GLOB_PIECE = re.compile(r"\\(.)|(\*)|(\?)|(\[[^\]]*\])|(.)", re.DOTALL)
+
+
+@functools.lru_cache(maxsize=256)
+def _matching(pattern: str, decode_responses: bool) -> SearchStrategy[Any]:
+    """Short, readable names matching the glob ``pattern`` (``*``, ``?``, ``[abc]``, ``\\x``)."""
+    pieces: list[SearchStrategy[str]] = []
+    for escaped, star, question, group, plain in _GLOB_PIECE.findall(pattern):
+        if star:
+            pieces.append(st.one_of(st.just(""), st.integers(0, 999).map(str)))
+        elif question:
+            pieces.append(st.sampled_from("0123456789abcdef"))
+        elif group:
+            choices = [c for c in group[1:-1].lstrip("^") if c not in "-^"] or ["x"]
+            pieces.append(st.sampled_from(choices))
+        else:
+            pieces.append(st.just(escaped or plain))
+    names = st.tuples(*pieces).map("".join) if pieces else st.just("")
+    return names.map(_encode(decode_responses))
+
+
+@functools.lru_cache(maxsize=256)
+def _scan(command: str, pattern: str | None, decode_responses: bool) -> SearchStrategy[Any]:
+    """A ``SCAN``-family page: ``(cursor, names)``; names match ``MATCH`` when one is given."""
+    shape = REPLY_SHAPES[command]
+    general = shape.strategy(decode_responses)
+    if pattern is None:
+        return st.tuples(_CURSOR, general.map(lambda page: page[1]))
+    names = _matching(pattern, decode_responses)
+    page: SearchStrategy[Any]
+    if command == "HSCAN":
+        values = _VALUES_DECODED if decode_responses else _VALUES
+        page = st.dictionaries(names, values, max_size=5)
+    elif command == "ZSCAN":
+        page = st.lists(st.tuples(names, st.floats(allow_nan=False)), max_size=5)
+    else:
+        page = st.lists(names, max_size=5, unique=True)
+    return st.tuples(_CURSOR, page)
+
+
+def _option_after(args: tuple[Any, ...], option: str, start: int) -> object | None:
+    for index in range(start, len(args) - 1):
+        if _word(args[index]) == option:
+            value: object = args[index + 1]
+            return value
+    return None
+
+
+_SET_CONDITIONS = frozenset({"NX", "XX"})
+#: Commands that count how many of their keys (from the first argument) they affected.
+_KEY_COUNTS = frozenset({"DEL", "UNLINK", "EXISTS", "TOUCH"})
+#: Commands that count how many of their members (after the key) they affected.
+_MEMBER_COUNTS = frozenset({"SADD", "SREM", "ZREM", "HDEL"})
+_SCANS = {"SCAN": 2, "SSCAN": 3, "HSCAN": 3, "ZSCAN": 3}
+
+
+def call_replies(
+    args: tuple[Any, ...], options: dict[str, Any], decode_responses: bool
+) -> SearchStrategy[Any] | None:
+    """Realistic replies of the call ``execute_command(*args, **options)``, or ``None``.
+
+    ``None`` when the command has no reply shape (see `supported_commands`).
+    """
+    name = command_name(args[0])
+    if name in _COUNTERS:
+        return _COUNTER
+    if name in _KEY_COUNTS:
+        return _at_most(len(args) - 1)
+    if name in _MEMBER_COUNTS:
+        return _at_most(max(len(args) - 2, 0))
+    if name in ("LPUSH", "RPUSH"):
+        return _at_least(max(len(args) - 2, 1))
+    if name == "HSET":
+        pairs = max((len(args) - 2) // 2, 0)
+        mapping = options.get("mapping")
+        return _at_most(pairs + (len(mapping) if isinstance(mapping, dict) else 0))
+    if name == "ZADD" and not options.get("as_score"):
+        return _at_most(max((len(args) - 2) // 2, 0))
+    if name in ("MGET", "HMGET"):
+        count = len(args) - (1 if name == "MGET" else 2)
+        return _values_of(max(count, 1), decode_responses)
+    if name in _SCANS:
+        pattern = _option_after(args, "MATCH", _SCANS[name] - 1)
+        return _scan(name, None if pattern is None else _text(pattern), decode_responses)
+    if name == "KEYS" and len(args) > 1:
+        return st.lists(_matching(_text(args[1]), decode_responses), max_size=5, unique=True)
+    key = reply_key(name, *args[1:], **options)
+    if key == "SET" and not any(_word(arg) in _SET_CONDITIONS for arg in args[3:]):
+        return st.just(True)
+    if key not in REPLY_SHAPES:
+        return None
+    return replies(key, decode_responses=decode_responses)

@@ -1,0 +1,135 @@
+"""A failing example written as a plain pytest test, to paste next to the property.
+
+The test is the property's own body, read from its source, preceded by the example's other
+arguments as assignments and by the session as a script of the answers it gave::
+
+    def test_limiter_example():
+        from tripwire_hypothesis import RedisSession, Step
+
+        user = 'alice'
+        session = RedisSession([
+            Step('INCRBY', returns=11),
+        ])
+        <the property's body, as written>
+
+Replayed from that script the code makes the same calls and gets the same answers, so the test
+fails the same way. Where the source cannot be read (code built at run time), the test is written
+with one ``mock_command`` line per answer and one ``assert_command`` line per call.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from tripwire._errors import safe_repr
+
+if TYPE_CHECKING:
+    from types import CodeType
+
+    from tripwire_hypothesis._session import ConsumedStep, Step
+
+__all__ = ["error_code", "reproduction"]
+
+
+def error_code(error: BaseException | type[BaseException]) -> str:
+    """An exception as the code that builds it: ``redis.exceptions.ConnectionError('...')``.
+
+    Built from the class and ``args``, not from ``repr()``: redis-py 8's repr is
+    ``network:ConnectionError``, and its ``ConnectionError`` and ``TimeoutError`` shadow the
+    builtins, so the module is spelled out for a pasted line to raise the right class.
+    """
+    cls = error if isinstance(error, type) else type(error)
+    name = (
+        cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    )
+    if isinstance(error, type):
+        return name
+    arguments = [safe_repr(argument) for argument in error.args]
+    # redis-py >= 8 keeps the server's error prefix (MOVED, NOSCRIPT, ...) here.
+    status_code = getattr(error, "status_code", None)
+    if status_code is not None:
+        arguments.append(f"status_code={safe_repr(status_code)}")
+    return f"{name}({', '.join(arguments)})"
+
+
+def reproduction(
+    *,
+    code: CodeType | None,
+    session_name: str | None,
+    arguments: Mapping[str, Any],
+    answers: Sequence[Step],
+    consumed: Sequence[ConsumedStep],
+    required: bool,
+) -> str:
+    """The example as a pytest test; see the module's docstring."""
+    body = _body_of(code) if code is not None and session_name is not None else None
+    if code is None or session_name is None or body is None:
+        lines = ["def test_example():"]
+        lines += [f"    {step.registration(required=required)}" for step in answers]
+        lines += ["    with tripwire:", "        ...  # the code under test"]
+        lines += [f"    {call.assertion()}" for call in consumed]
+        return _checked("\n".join(lines))
+    name = code.co_name if code.co_name.startswith("test") else f"test_{code.co_name}"
+    asynchronous = "async " if code.co_flags & inspect.CO_COROUTINE else ""
+    lines = [
+        f"{asynchronous}def {name}_example():",
+        "    from tripwire_hypothesis import RedisSession, Step",
+        "",
+    ]
+    lines += [f"    {argument} = {safe_repr(value)}" for argument, value in arguments.items()]
+    options = "" if required else ", required=False"
+    if answers:
+        lines.append(f"    {session_name} = RedisSession([")
+        lines += [f"        {step!r}," for step in answers]
+        lines.append(f"    ]{options})")
+    else:
+        lines.append(f"    {session_name} = RedisSession({options[2:]})")
+    lines += body
+    return _checked("\n".join(lines))
+
+
+def _body_of(code: CodeType) -> list[str] | None:
+    """The statements of ``code``'s function, indented by four spaces, or None without source."""
+    try:
+        source_lines, _ = inspect.getsourcelines(code)
+    except (OSError, TypeError):
+        return None
+    source = textwrap.dedent("".join(source_lines))
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    function = tree.body[0] if tree.body else None
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    statements = function.body
+    first = statements[0]
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+        and len(statements) > 1
+    ):
+        statements = statements[1:]  # the docstring
+    start, end = statements[0].lineno, function.end_lineno or statements[-1].lineno
+    indent = statements[0].col_offset
+    return [
+        f"    {line[indent:]}" if line.strip() else ""
+        for line in source.splitlines()[start - 1 : end]
+    ]
+
+
+def _checked(text: str) -> str:
+    """``text``, with a last line saying so when it is not valid Python."""
+    try:
+        ast.parse(text)
+    except SyntaxError as error:
+        return (
+            f"{text}\n# Not valid Python as printed (line {error.lineno}: {error.msg}): the repr "
+            "of a value above is not code; write that value by hand."
+        )
+    return text
