@@ -90,10 +90,12 @@ def test_an_interrupt_in_the_middle_of_a_pipeline(verifier: StrictVerifier) -> N
             pipe.execute()
         assert pipe.command_stack == []
     assert patched_state() == outside
-    # The whole batch was consumed and recorded before the first error was raised.
+    # The whole transaction was consumed and recorded before the first error was raised.
+    tripwire.redis.assert_command("MULTI")
     tripwire.redis.assert_command("SET", args=("a", 1), kwargs={})
     tripwire.redis.assert_command("GET", args=("a",), kwargs=IsInstance(dict))
     tripwire.redis.assert_command("DEL", args=("a",), kwargs={})
+    tripwire.redis.assert_command("EXEC")
     verifier.verify_all()
 
 

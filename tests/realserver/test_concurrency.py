@@ -44,6 +44,8 @@ TIMEOUT = 30.0
 
 Call = tuple[str, tuple[Any, ...], Any]
 """A call a worker made: the command, its arguments after the name, and what it got back."""
+BUILT_IN = ("MULTI", "EXEC")
+"""What a transaction records around its commands without a mock."""
 
 
 class _Server(Protocol):
@@ -86,8 +88,7 @@ def sync_worker(client: redis.Redis, name: str, start: threading.Barrier) -> lis
         queued = [(f"{key}.{i}", i) for i in range(PIPELINE)]
         for args in queued:
             pipe.set(*args)
-        replies = pipe.execute()
-        calls.extend(("SET", args, got) for args, got in zip(queued, replies, strict=True))
+        calls.extend(batch(pipe.transaction, queued, pipe.execute()))
     return calls
 
 
@@ -104,17 +105,27 @@ async def async_worker(client: redis.asyncio.Redis, name: str) -> list[Call]:
             for args in queued:
                 pipe.set(*args)
             await asyncio.sleep(0)
-            replies = await pipe.execute()
-            calls.extend(("SET", args, got) for args, got in zip(queued, replies, strict=True))
+            calls.extend(batch(pipe.is_transaction, queued, await pipe.execute()))
     return calls
+
+
+def batch(transaction: bool, queued: list[tuple[str, int]], replies: list[Any]) -> list[Call]:
+    """The calls a pipeline of SETs made; a transaction's between MULTI and EXEC."""
+    sets: list[Call] = [("SET", args, got) for args, got in zip(queued, replies, strict=True)]
+    return [("MULTI", (), True), *sets, ("EXEC", (), None)] if transaction else sets
 
 
 def check_shared_exactly(mocks: dict[str, list[RedisCall]], workers: list[list[Call]]) -> None:
     """Each mock went to one call, which got its value; each worker took its mocks in FIFO order
     and finds its calls on the timeline in the order it made them."""
     registered = [mock for queue in mocks.values() for mock in queue]
+    built_in = sorted(call[0] for worker in workers for call in worker if call[0] in BUILT_IN)
+    workers = [[call for call in worker if call[0] not in BUILT_IN] for worker in workers]
     calls = [call for worker in workers for call in worker]
     entries = tripwire.current_verifier().timeline.entries
+    # Each transaction recorded its MULTI and EXEC, which took no mock.
+    assert sorted(e.command for e in entries if e.command in BUILT_IN) == built_in
+    entries = [entry for entry in entries if entry.command not in BUILT_IN]
     assert len(calls) == len(registered)
     assert len(entries) == len(registered)
     assert {id(entry) for entry in entries} == {id(mock) for mock in registered}
@@ -252,12 +263,14 @@ def test_transactions_in_threads_with_an_injected_watch_error(
     assert results == [[True]] * THREADS
     assert sorted(attempts.values()) == [1] * (THREADS - 1) + [2]
     with tripwire.in_any_order():
-        tripwire.redis.assert_command("EXEC")
+        # Every attempt reached EXEC: the one that took the EXEC mock failed, the rest committed.
         for name in names:
             for _ in range(attempts[name]):
                 tripwire.redis.assert_command("WATCH", args=(name,))
                 tripwire.redis.assert_command("GET", args=(name,), kwargs=ANY_OPTIONS)
+                tripwire.redis.assert_command("MULTI")
                 tripwire.redis.assert_command("SET", args=(name, 1), kwargs=ANY_OPTIONS)
+                tripwire.redis.assert_command("EXEC")
 
 
 def test_the_last_exec_mock_goes_to_exactly_one_of_racing_transactions(
@@ -287,8 +300,8 @@ def test_the_last_exec_mock_goes_to_exactly_one_of_racing_transactions(
     assert redis_server.delta_since(before) == 0
     assert sorted(map(str, outcomes)) == ["WatchError"] * 3 + ["[True]"] * 5
     with tripwire.in_any_order():
-        for key in keys:
+        for key in keys:  # three EXECs failed, five committed
+            tripwire.redis.assert_command("MULTI")
             tripwire.redis.assert_command("SET", args=(key, 1), kwargs=ANY_OPTIONS)
-        for _ in range(3):
             tripwire.redis.assert_command("EXEC")
     verifier.verify_all()

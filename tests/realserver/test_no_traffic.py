@@ -131,9 +131,13 @@ def test_pipelines(real_redis: redis.Redis, redis_server: _Server, transaction: 
             assert pipe.execute(raise_on_error=False) == [True, b"v", error]
         assert real_redis.pipeline(transaction=transaction).execute() == []
     assert redis_server.delta_since(before) == 0
+    if transaction:
+        tripwire.redis.assert_command("MULTI")
     tripwire.redis.assert_command("SET", args=("k", "v"), kwargs=ANY_OPTIONS)
     tripwire.redis.assert_command("GET", args=("k",), kwargs=ANY_OPTIONS)
     tripwire.redis.assert_command("LPUSH", args=("l", 1))
+    if transaction:
+        tripwire.redis.assert_command("EXEC")
 
 
 @pytest.mark.usefixtures("either_guard")
@@ -157,7 +161,9 @@ def test_watch_multi_exec(real_redis: redis.Redis, redis_server: _Server) -> Non
     assert redis_server.delta_since(before) == 0
     tripwire.redis.assert_command("WATCH", args=("balance",))
     tripwire.redis.assert_command("GET", args=("balance",), kwargs=ANY_OPTIONS)
+    tripwire.redis.assert_command("MULTI")
     tripwire.redis.assert_command("SET", args=("balance", 7), kwargs=ANY_OPTIONS)
+    tripwire.redis.assert_command("EXEC")
     tripwire.redis.assert_command("WATCH", args=("other",))
     tripwire.redis.assert_command("UNWATCH")
 
@@ -184,12 +190,12 @@ def test_transaction_with_a_watch_error_retry(
         assert real_redis.transaction(bump, "n") == [True]
     assert redis_server.delta_since(before) == 0
     assert seen == [1, 5]
-    for value in seen:
+    for value in seen:  # the first EXEC fails, the second commits
         tripwire.redis.assert_command("WATCH", args=("n",))
         tripwire.redis.assert_command("GET", args=("n",), kwargs=ANY_OPTIONS)
+        tripwire.redis.assert_command("MULTI")
         tripwire.redis.assert_command("SET", args=("n", value + 1), kwargs=ANY_OPTIONS)
-        if value == 1:
-            tripwire.redis.assert_command("EXEC")
+        tripwire.redis.assert_command("EXEC")
 
 
 @pytest.mark.usefixtures("either_guard")
@@ -280,8 +286,12 @@ async def test_async_pipelines(redis_server: _Server, transaction: bool) -> None
         assert await client.pipeline(transaction=transaction).execute() == []
     assert redis_server.delta_since(before) == 0
     await aclose(client)
+    if transaction:
+        tripwire.redis.assert_command("MULTI")
     tripwire.redis.assert_command("INCRBY", args=("hits", 1))
     tripwire.redis.assert_command("EXPIRE", args=("hits", 60))
+    if transaction:
+        tripwire.redis.assert_command("EXEC")
 
 
 @pytest.mark.asyncio
@@ -304,12 +314,12 @@ async def test_async_transaction_with_a_watch_error_retry(redis_server: _Server)
         assert await client.transaction(bump, "n") == [True]
     assert redis_server.delta_since(before) == 0
     await aclose(client)
-    for value in (1, 2):
+    for value in (1, 2):  # the first EXEC fails, the second commits
         tripwire.redis.assert_command("WATCH", args=("n",))
         tripwire.redis.assert_command("GET", args=("n",), kwargs=ANY_OPTIONS)
+        tripwire.redis.assert_command("MULTI")
         tripwire.redis.assert_command("SET", args=("n", value + 1), kwargs=ANY_OPTIONS)
-        if value == 1:
-            tripwire.redis.assert_command("EXEC")
+        tripwire.redis.assert_command("EXEC")
 
 
 @pytest.mark.asyncio
@@ -556,8 +566,10 @@ def test_after_a_normal_exit(warm_redis: redis.Redis, redis_server: _Server) -> 
     assert class_state() == state
     round_trip(warm_redis, redis_server, "after-normal-exit")
     tripwire.redis.assert_command("GET", args=("k",), kwargs=ANY_OPTIONS)
+    tripwire.redis.assert_command("MULTI")
     tripwire.redis.assert_command("SET", args=("k", "v"), kwargs=ANY_OPTIONS)
     tripwire.redis.assert_command("INCRBY", args=("n", 1))
+    tripwire.redis.assert_command("EXEC")
 
 
 @ALLOW_REDIS
@@ -643,7 +655,9 @@ def test_after_calls_from_threads(warm_redis: redis.Redis, redis_server: _Server
     with tripwire.in_any_order():
         for n in range(4):
             tripwire.redis.assert_command("GET", args=(f"k{n}",), kwargs=ANY_OPTIONS)
+            tripwire.redis.assert_command("MULTI")
             tripwire.redis.assert_command("SET", args=(f"k{n}", n), kwargs=ANY_OPTIONS)
+            tripwire.redis.assert_command("EXEC")
 
 
 @ALLOW_REDIS
@@ -686,7 +700,9 @@ async def test_after_an_async_sandbox(redis_server: _Server) -> None:
     assert redis_server.delta_since(before) == 2
     await aclose(client)
     tripwire.redis.assert_command("GET", args=("k",), kwargs=ANY_OPTIONS)
+    tripwire.redis.assert_command("MULTI")
     tripwire.redis.assert_command("SET", args=("k", "v"), kwargs=ANY_OPTIONS)
+    tripwire.redis.assert_command("EXEC")
 
 
 # -- 4. allow("redis") reaches the real server outside the sandbox ---------------------------------

@@ -63,8 +63,12 @@ async def test_async_pipeline(transaction: bool) -> None:
             assert await pipe.execute() == [1, True]
             assert pipe.command_stack == []
         assert await aredis.Redis().pipeline().execute() == []
+    if transaction:
+        tripwire.redis.assert_command("MULTI")
     tripwire.redis.assert_command("INCRBY", args=("hits", 1))
     tripwire.redis.assert_command("EXPIRE", args=("hits", 60))
+    if transaction:
+        tripwire.redis.assert_command("EXEC")
 
 
 @pytest.mark.asyncio
@@ -79,8 +83,11 @@ async def test_async_pipeline_errors(verifier: StrictVerifier) -> None:
         pipe.get("c")
         with pytest.raises(UnmockedInteractionError):
             await pipe.execute()
+    tripwire.redis.assert_command("MULTI")
     tripwire.redis.assert_command("GET", args=("a",), kwargs=ANY_OPTIONS)
     tripwire.redis.assert_command("GET", args=("b",), kwargs=ANY_OPTIONS)
+    tripwire.redis.assert_command("EXEC")
+    tripwire.redis.assert_command("MULTI")  # the second execute() stopped at GET c
 
 
 @pytest.mark.asyncio
@@ -94,15 +101,58 @@ async def test_async_transaction_with_watch_retry() -> None:
         tripwire.redis.mock_command("WATCH", returns=True)
         tripwire.redis.mock_command("GET", returns=value)
         tripwire.redis.mock_command("SET", returns=True)
-    tripwire.redis.mock_command("EXEC", returns=None, raises=redis.exceptions.WatchError("x"))
+    exec_mock = tripwire.redis.mock_command(
+        "EXEC", returns=None, raises=redis.exceptions.WatchError("x")
+    )
     async with tripwire:
         assert await aredis.Redis().transaction(bump, "n") == [True]
+    # Both attempts are recorded to their EXEC: the first one failed, the second committed.
+    execs = []
     for value in (1, 2):
         tripwire.redis.assert_command("WATCH", args=("n",))
         tripwire.redis.assert_command("GET", args=("n",), kwargs=ANY_OPTIONS)
+        tripwire.redis.assert_command("MULTI")
         tripwire.redis.assert_command("SET", args=("n", value + 1), kwargs=ANY_OPTIONS)
-        if value == 1:
-            tripwire.redis.assert_command("EXEC")
+        execs.append(tripwire.redis.assert_command("EXEC"))
+    assert execs[0] is exec_mock
+    assert execs[1] is not exec_mock
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("how", ["default", "transaction=True", "multi()"])
+async def test_async_transaction_is_recorded_between_multi_and_exec(how: str) -> None:
+    tripwire.redis.mock_command("INCRBY", returns=1)
+    tripwire.redis.mock_command("EXPIRE", returns=True)
+    async with tripwire:
+        client = aredis.Redis()
+        if how == "default":
+            pipe = client.pipeline()
+        elif how == "transaction=True":
+            pipe = client.pipeline(transaction=True)
+        else:
+            pipe = client.pipeline(transaction=False)
+            pipe.multi()
+        pipe.incr("hits").expire("hits", 60)
+        assert await pipe.execute() == [1, True]
+    multi = tripwire.redis.assert_command("MULTI")
+    tripwire.redis.assert_command("INCRBY", args=("hits", 1))
+    tripwire.redis.assert_command("EXPIRE", args=("hits", 60))
+    exec_ = tripwire.redis.assert_command("EXEC")
+    assert (multi.args, multi.kwargs, multi.returns) == (("MULTI",), {}, True)
+    assert (exec_.args, exec_.kwargs, exec_.raises) == (("EXEC",), {}, None)
+
+
+@pytest.mark.asyncio
+async def test_async_pipelines_without_a_transaction_record_no_multi_or_exec(
+    verifier: StrictVerifier,
+) -> None:
+    tripwire.redis.mock_command("GET", returns=b"1")
+    tripwire.redis.mock_command("EXEC", returns=None, required=False)
+    async with tripwire:
+        async with aredis.Redis().pipeline(transaction=False) as pipe:
+            assert await pipe.get("a").execute() == [b"1"]
+    tripwire.redis.assert_command("GET", args=("a",), kwargs=ANY_OPTIONS)
+    verifier.verify_all()  # nothing else was recorded, and the EXEC mock is left
 
 
 @pytest.mark.asyncio

@@ -125,7 +125,9 @@ def test_a_key_spelled_like_a_command_does_not_take_that_commands_mock() -> None
         pipe.watch("k")  # from here on the pipeline runs each command at once
         assert pipe.execute_command("GET", "SET") == b"value"
     tripwire.redis.assert_command("GET", args=("SET",))
+    tripwire.redis.assert_command("MULTI")
     tripwire.redis.assert_command("GET", args=("SET",))
+    tripwire.redis.assert_command("EXEC")
     tripwire.redis.assert_command("WATCH", args=("k",))
     tripwire.redis.assert_command("GET", args=("SET",))
 
@@ -185,6 +187,7 @@ def test_an_empty_transaction_after_watch_still_executes() -> None:
             pipe.execute()
         assert not pipe.watching
     tripwire.redis.assert_command("WATCH", args=("k",))
+    tripwire.redis.assert_command("MULTI")
     tripwire.redis.assert_command("EXEC")
 
 
@@ -202,6 +205,7 @@ def test_an_exec_mock_can_fail_any_transaction(transaction: bool, multi: bool) -
         pipe.set("k", 1)
         with pytest.raises(redis.exceptions.WatchError):
             pipe.execute()
+    tripwire.redis.assert_command("MULTI")
     tripwire.redis.assert_command("SET", args=("k", 1), kwargs=IsInstance(dict))
     tripwire.redis.assert_command("EXEC")
 
@@ -224,6 +228,7 @@ async def test_asyncio_an_exec_mock_can_fail_any_transaction(
         pipe.set("k", 1)
         with pytest.raises(redis.exceptions.WatchError):
             await pipe.execute()
+    tripwire.redis.assert_command("MULTI")
     tripwire.redis.assert_command("SET", args=("k", 1), kwargs=IsInstance(dict))
     tripwire.redis.assert_command("EXEC")
 
@@ -242,6 +247,7 @@ async def test_asyncio_empty_pipelines(verifier: StrictVerifier) -> None:
             await pipe.execute()
         assert not pipe.watching
     tripwire.redis.assert_command("WATCH", args=("k",))
+    tripwire.redis.assert_command("MULTI")
     tripwire.redis.assert_command("EXEC")
     verifier.verify_all()
 
@@ -257,7 +263,9 @@ async def test_asyncio_pipelines_raise_the_first_error_by_default() -> None:
         with pytest.raises(redis.exceptions.ResponseError) as excinfo:
             await pipe.execute()
     assert excinfo.value is error
+    tripwire.redis.assert_command("MULTI")
     tripwire.redis.assert_command("GET", args=("a",), kwargs=IsInstance(dict))
+    tripwire.redis.assert_command("EXEC")
 
 
 @pytest.mark.asyncio

@@ -163,22 +163,29 @@ def _result(mock: RedisCall) -> Any:
 def _run_batch(
     plugin: RedisPlugin, stack: Iterable[Any], transaction: bool, raise_on_error: bool
 ) -> list[Any]:
-    """What a pipeline's ``execute()`` does with its queued commands, sync and asyncio alike."""
+    """What a pipeline's ``execute()`` does with its queued commands, sync and asyncio alike.
+
+    A transaction is recorded as it goes on the wire: MULTI, the queued commands, EXEC.
+    """
     __tracebackhide__ = True
+    if transaction:
+        # MULTI needs no mock: the server only answers OK.
+        plugin._record_builtin(("MULTI",), {}, True)
     # Each queued command consumes its own mock, in queue order, recorded like a direct call.
     # A loop, not a comprehension: before Python 3.12 a comprehension is a frame of its own,
     # which would show in the traceback of an unmocked command.
     results = []
     for args, options in stack:
         results.append(_result(_consume(plugin, args, options)))
-    # MULTI and EXEC are not recorded; an EXEC mock, when one is queued, lets a test make the
-    # transaction fail as Redis would (WatchError when a watched key changed).
     if transaction:
-        exec_mock = plugin._consume_if_queued(("EXEC",), {})
-        if exec_mock is not None:
-            outcome = _result(exec_mock)
-            if isinstance(outcome, BaseException):
-                raise outcome
+        # An EXEC mock, when one is queued, decides whether the transaction commits: its
+        # `raises` fails it as Redis would (WatchError when a watched key changed). Its
+        # `returns` is not used; the queued commands' mocks are the reply.
+        exec_call = plugin._consume_if_queued(("EXEC",), {})
+        if exec_call is None:
+            exec_call = plugin._exec_without_mock()
+        if exec_call.raises is not None:
+            raise _result(exec_call)
     if raise_on_error:
         for result in results:
             if isinstance(result, BaseException):

@@ -214,6 +214,27 @@ class RedisPlugin(BasePlugin):
         self._record(mock)
         return mock
 
+    def _record_builtin(
+        self, args: tuple[Any, ...], options: dict[str, Any], returns: Any
+    ) -> RedisCall:
+        """Record a call that needs no mock (a transaction's MULTI, a committing EXEC).
+
+        The call is recorded like a consumed mock, and must be asserted like one.
+        """
+        call = RedisCall(self, args[0], returns, None, False, sys._getframe(1), self._next_order())
+        call.args = args
+        call.kwargs = options
+        self._record(call)
+        return call
+
+    def _exec_without_mock(self) -> RedisCall:
+        """Record the EXEC of a transaction for which no EXEC mock is queued.
+
+        The one place that decides how such an EXEC ends: it commits. The recorded call's
+        ``raises``, when set, fails the transaction instead.
+        """
+        return self._record_builtin(("EXEC",), {}, None)
+
     def _resolve(self, args: tuple[Any, ...], options: dict[str, Any]) -> deque[RedisCall]:
         """Slow path: the queue for a command spelled in a way not seen before.
 
