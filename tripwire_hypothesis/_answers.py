@@ -55,12 +55,14 @@ class Call:
 ReplySource = SearchStrategy[Any] | Callable[[Call], Any]
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class Outcome:
     """What one call was answered: a reply, or an error raised instead."""
 
-    returns: Any = None
-    raises: BaseException | None = None
+    __slots__ = ("raises", "returns")
+
+    def __init__(self, returns: Any = None, raises: BaseException | None = None) -> None:
+        self.returns = returns
+        self.raises = raises
 
     def __repr__(self) -> str:
         if self.raises is not None:
@@ -82,8 +84,11 @@ _DIRECT_ERRORS = st.one_of(_CONNECTION, _TIMEOUT, _RESPONSE)
 #: Inside a pipeline each queued command can only fail with its own error reply; losing the
 #: connection fails the whole batch, which the transaction's EXEC stands for.
 _QUEUED_ERRORS = _RESPONSE
-#: A transaction's EXEC: a watched key changed (the common one, first), or the connection failed.
-_EXEC_ERRORS = st.one_of(_WATCH, _CONNECTION, _TIMEOUT)
+#: A transaction's EXEC that committed.
+_COMMIT = st.just(None)
+_COMMITTED = _COMMIT.map(Outcome)
+#: EXEC failing as a whole: its connection was dropped or timed out.
+_EXEC_FAULTS = st.one_of(_CONNECTION, _TIMEOUT)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -101,6 +106,31 @@ def _outcomes(
         return Outcome(returns=draw(replies))
 
     return outcome()
+
+
+class _UnwatchedExec(dict[int, SearchStrategy[Outcome]]):
+    """EXEC of a transaction that watched nothing, by error cut: it commits, or faults."""
+
+    def __missing__(self, cut: int) -> SearchStrategy[Outcome]:
+        self[cut] = strategy = _outcomes(_COMMIT, _EXEC_FAULTS, cut)
+        return strategy
+
+
+_UNWATCHED_EXEC = _UnwatchedExec()
+
+
+@st.composite
+def _watched_exec(draw: st.DrawFn) -> Outcome:
+    # Optimistic locking is there for lost races: half of the watched EXECs lose one, which
+    # shrinks away first; a dropped connection or a timeout is rarer.
+    if draw(st.booleans()):
+        return Outcome(raises=draw(_WATCH))
+    if draw(_COIN) >= COIN_SIDES - COIN_SIDES // 8:
+        return Outcome(raises=draw(_EXEC_FAULTS))
+    return Outcome()
+
+
+_WATCHED_EXEC = _watched_exec()
 
 
 @dataclass(frozen=True)
@@ -173,12 +203,17 @@ class Answerer:
         self.answered.append(mock)
         return mock
 
-    def answer_exec(self) -> RedisCall:
-        """A transaction's EXEC: it commits, or fails as a lost race or a dropped connection."""
+    def answer_exec(self, watching: bool) -> RedisCall:
+        """A transaction's EXEC: it commits, loses a race, or its connection fails."""
         __tracebackhide__ = True
         policy = self._policy
-        errors = _EXEC_ERRORS if policy.errors is None else st.one_of(_WATCH, policy.errors)
-        strategy = _outcomes(st.just(None), errors if policy.cut < COIN_SIDES else None, policy.cut)
+        if policy.cut >= COIN_SIDES:
+            strategy = _COMMITTED
+        elif policy.errors is not None:
+            errors = st.one_of(_WATCH, policy.errors) if watching else policy.errors
+            strategy = _outcomes(_COMMIT, errors, policy.cut)
+        else:
+            strategy = _WATCHED_EXEC if watching else _UNWATCHED_EXEC[policy.cut]
         outcome = self.data.draw(strategy, label="EXEC")
         mock = self._plugin.new_call("EXEC", None, outcome.raises, self._caller)
         self.answered.append(mock)
@@ -200,7 +235,7 @@ class Answerer:
                     f"redis.{call.command}(...) was called, but tripwire_hypothesis has no "
                     "realistic replies for it and no mock was registered for it. Say what it "
                     f"answers: redis_session(replies={{{call.command!r}: <a strategy, or a "
-                    "function of the call>}}), or register a mock.",
+                    "function of the call>}), or register a mock.",
                 ) from None
         elif isinstance(source, SearchStrategy):
             replies = source

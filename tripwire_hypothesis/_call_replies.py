@@ -28,6 +28,13 @@ __all__ = ["call_replies", "command_name"]
 _COUNTER = st.one_of(st.integers(1, 16), st.integers(-(2**63), 2**63 - 1))
 _COUNTERS = frozenset({"INCR", "INCRBY", "DECR", "DECRBY", "HINCRBY"})
 
+#: What a read of one value answers: a miss, a number (counters, balances and timestamps are
+#: what services keep most), or any value; a third each, shrinking to the miss.
+_NUMBER_TEXT = st.integers(0, 10**12).map(str)
+_READ = st.one_of(st.none(), _NUMBER_TEXT.map(str.encode), replies("GETRANGE"))
+_READ_DECODED = st.one_of(st.none(), _NUMBER_TEXT, replies("GETRANGE", decode_responses=True))
+_READS = frozenset({"GET", "GETDEL", "GETEX", "GETSET", "SET GET", "HGET"})
+
 #: A scan's cursor: 0 (the iteration is over) half of the time, which shrinks to the shortest loop.
 _CURSOR = st.one_of(st.just(0), st.integers(1, 2**32))
 
@@ -126,6 +133,9 @@ def _option_after(args: tuple[Any, ...], option: str, start: int) -> object | No
 
 
 _SET_CONDITIONS = frozenset({"NX", "XX"})
+#: Commands of a transaction's bookkeeping that always answer OK.
+_ACKNOWLEDGED = frozenset({"WATCH", "UNWATCH", "MULTI", "DISCARD"})
+_OK = st.just(True)
 #: Commands that count how many of their keys (from the first argument) they affected.
 _KEY_COUNTS = frozenset({"DEL", "UNLINK", "EXISTS", "TOUCH"})
 #: Commands that count how many of their members (after the key) they affected.
@@ -143,6 +153,8 @@ def call_replies(
     name = command_name(args[0])
     if name in _COUNTERS:
         return _COUNTER
+    if name in _ACKNOWLEDGED:
+        return _OK
     if name in _KEY_COUNTS:
         return _at_most(len(args) - 1)
     if name in _MEMBER_COUNTS:
@@ -165,7 +177,9 @@ def call_replies(
         return st.lists(_matching(_text(args[1]), decode_responses), max_size=5, unique=True)
     key = reply_key(name, *args[1:], **options)
     if key == "SET" and not any(_word(arg) in _SET_CONDITIONS for arg in args[3:]):
-        return st.just(True)
+        return _OK
+    if key in _READS:
+        return _READ_DECODED if decode_responses else _READ
     if key not in REPLY_SHAPES:
         return None
     return replies(key, decode_responses=decode_responses)

@@ -4,7 +4,8 @@ Collection reads the Markdown files and makes one test per block, or one per ``t
 for a block that defines some (ids such as ``docs/redis.md:L42::test_multiple_gets``). A block runs
 in a fresh namespace (module name ``docs_example``) inside an ordinary pytest test, so tripwire's
 per-test verifier checks it at teardown exactly as it checks a user's test. An ``async def`` test
-runs with ``asyncio.run``; a ``@given`` test gets a verifier per example, as under the plugin;
+runs with ``asyncio.run``; a ``@given`` test gets a verifier per example, as under the plugin, and
+the same examples on every run (``derandomize``, and no explain phase);
 ``@pytest.mark.allow(...)`` on a block's test applies to the pytest test that runs it.
 
 Code is compiled under the document's path with the document's line numbers, so tracebacks and
@@ -42,6 +43,7 @@ from typing import Any
 
 import pytest
 import redis
+from hypothesis import Phase, settings
 
 import tripwire
 import tripwire._plugin
@@ -54,6 +56,7 @@ PYTHON = frozenset({"python", "py"})
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$")
 MARKER = re.compile(r"^\s*<!--\s*(?P<kind>module|fails|not-run):\s*(?P<value>.*?)\s*-->\s*$")
 TestFunction = ast.FunctionDef | ast.AsyncFunctionDef
+WITHOUT_EXPLAIN = [phase for phase in Phase if phase is not Phase.explain]
 
 # The pages show what current redis-py sends, such as the keys=[...] option of read commands.
 pytestmark = pytest.mark.skipif(
@@ -204,6 +207,10 @@ def execute(
     handle = getattr(test, "hypothesis", None)
     if handle is not None:
         handle.inner_test = per_example_verifier(handle.inner_test)
+        # The same examples on every run, so a page's failing example fails as its text shows;
+        # no explain phase, which on Python 3.11 traces every line while shrinking (slow).
+        own = test._hypothesis_internal_use_settings
+        test = settings(own, derandomize=True, database=None, phases=WITHOUT_EXPLAIN)(test)
     if inspect.iscoroutinefunction(test):
         asyncio.run(test())
     else:

@@ -1,28 +1,40 @@
-"""Planted bugs: a property test over generated sessions finds each, shrunk to the minimal story.
+"""Planted bugs: the four worked examples of docs/hypothesis.md, each with one deliberate bug.
 
-Each small Redis-backed function below has one deliberate bug. Its property is run as a plain
-Hypothesis test (under `per_example_verifier`, as the pytest plugin would), and the report
-Hypothesis attaches to the failure must show the minimal session and its reproduction.
+Each `fails` block of the guide holds a buggy module and the property test of the correct one,
+with `tripwire_strategies.redis_session()` and no other argument. Run here as pytest would run it
+(a verifier per example), within 200 examples and deterministically, each must:
+
+- fail with the message the property gives for that bug;
+- shrink to the minimal story, whose answers (the `Draw` lines and the printed script) are
+  asserted exactly below;
+- print a plain pytest test that parses, and that fails the same way when run as pasted;
+- match, report for report, what the guide shows after `<!-- report: NAME -->`.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from typing import Any
+import ast
+import linecache
+import re
+import sys
+import types
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
-import redis
-from dirty_equals import IsInstance
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, Phase, settings
 
 import tripwire
-from tripwire_hypothesis import RedisSession, per_example_verifier
-from tripwire_hypothesis import strategies as tripwire_strategies
+from tripwire_hypothesis import per_example_verifier
 
-# Deterministic, quick, and without the explain phase (it traces every line, and is slow).
-deterministic = settings(
+ROOT = Path(__file__).parents[2]
+DOCUMENT = "docs/hypothesis.md"
+GUIDE = (ROOT / DOCUMENT).read_text(encoding="utf-8")
+
+# Deterministic, within 200 examples, and without the explain phase, whose "Explanation" lists
+# absolute paths of this machine.
+planted = settings(
     database=None,
     derandomize=True,
     deadline=None,
@@ -31,169 +43,160 @@ deterministic = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 
-
-def report_of(check: Callable[[], None]) -> str:
-    """Run a failing property and return what Hypothesis reports with the failure.
-
-    The heading's wording depends on the Hypothesis version ("Falsifying example:" before 6.150,
-    "Failing test case:" since), so it is replaced by a fixed one.
-    """
-    with pytest.raises(AssertionError) as failure:
-        check()
-    heading, _, rest = "\n".join(failure.value.__notes__).partition(" check(")
-    assert heading in ("Falsifying example:", "Failing test case:")
-    return "Failing example: check(" + rest
+BLOCK = re.compile(
+    r"^(?:<!-- (?P<kind>module|fails|report): (?P<value>[^>]*?) -->\n)?"
+    r"```(?P<language>\w*)\n(?P<code>.*?)^```$",
+    flags=re.MULTILINE | re.DOTALL,
+)
 
 
-# -- a read-through cache that must degrade to a miss when Redis is unreachable -------------------
+@dataclass
+class Block:
+    kind: str
+    value: str
+    language: str
+    code: str
+    #: The line of the document the code starts on.
+    line: int
 
 
-def cached_profile(client: redis.Redis, user_id: int) -> dict[str, Any] | None:
-    try:
-        raw = client.get(f"profile:{user_id}")
-    except redis.TimeoutError:  # planted bug: a ConnectionError escapes
-        return None
-    return None if raw is None else dict(json.loads(raw))
-
-
-def test_the_cache_crash_on_connection_error_shrinks_to_one_refused_get() -> None:
-    profiles = st.none() | st.builds(lambda n: json.dumps({"id": n}).encode(), st.integers(0, 9))
-
-    @deterministic
-    @given(
-        tripwire_strategies.redis_session(
-            commands=["GET"], min_steps=1, max_steps=5, replies={"GET": profiles}, required=False
+def blocks() -> Iterator[Block]:
+    for match in BLOCK.finditer(GUIDE):
+        line = GUIDE.count("\n", 0, match.start("code")) + 1
+        yield Block(
+            match["kind"] or "", match["value"] or "", match["language"], match["code"], line
         )
-    )
-    @per_example_verifier
-    def check(session: RedisSession) -> None:
-        session.install()
-        with tripwire:
-            try:
-                result: object = cached_profile(redis.Redis(), 7)
-            except redis.RedisError as error:
-                result = error
-        (call,) = session.consumed
-        if isinstance(call.raises, (redis.ConnectionError, redis.TimeoutError)):
-            assert result is None, "an unreachable Redis must read as a cache miss"
-        elif call.raises is None:
-            assert result == (None if call.returns is None else json.loads(call.returns))
-        session.assert_consumed(args=("profile:7",), kwargs=IsInstance(dict))
 
-    assert report_of(check) == (
-        "Failing example: check(\n"
-        "    session=RedisSession(\n"
-        "        tripwire.redis.mock_command('GET', returns=None, "
-        "raises=redis.exceptions.ConnectionError('Connection closed by server.'), "
-        "required=False),\n"
-        "    ),\n"
+
+def compiled(block: Block) -> types.CodeType:
+    # At the block's own lines, so that the page is the source tracebacks and reports read.
+    return compile("\n" * (block.line - 1) + block.code, DOCUMENT, "exec", dont_inherit=True)
+
+
+def fails_block(test: str) -> Block:
+    (block,) = (b for b in blocks() if b.kind == "fails" and f"def {test}(" in b.code)
+    return block
+
+
+def shown_report(test: str) -> str:
+    (block,) = (b for b in blocks() if b.kind == "report" and b.value == test)
+    return block.code.rstrip("\n")
+
+
+@pytest.fixture
+def guide_modules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guide's `module` blocks, importable as the fails blocks import them."""
+    lines = [f"{line}\n" for line in GUIDE.splitlines()]
+    monkeypatch.setitem(linecache.cache, DOCUMENT, (len(GUIDE), None, lines, DOCUMENT))
+    for block in blocks():
+        if block.kind == "module":
+            module = types.ModuleType(block.value)
+            monkeypatch.setitem(sys.modules, block.value, module)
+            exec(compiled(block), module.__dict__)
+
+
+def run_planted(test: str) -> tuple[AssertionError, dict[str, object]]:
+    """Run the guide's failing property ``test``; return its failure and the block's namespace."""
+    namespace: dict[str, object] = {"__name__": "docs_example"}
+    exec(compiled(fails_block(test)), namespace)
+    prop = namespace[test]
+    handle = prop.hypothesis  # type: ignore[attr-defined]
+    handle.inner_test = per_example_verifier(handle.inner_test)
+    with tripwire.use_verifier(tripwire.StrictVerifier()), pytest.raises(AssertionError) as failed:
+        planted(prop)()  # type: ignore[operator]
+    return failed.value, namespace
+
+
+def report_of(failure: BaseException) -> str:
+    return "\n".join([f"{type(failure).__name__}: {failure}", *failure.__notes__])
+
+
+def printed_test(report: str) -> str:
+    return report.split("# The same example as a plain pytest test:\n", 1)[1]
+
+
+#: Each planted bug: the property's message, and the minimal story as Hypothesis' Draw lines and
+#: the session script of the printed test.
+STORIES = {
+    "test_allow": (
+        "the limit'th request must pass",
+        "Draw 1 (INCRBY('ratelimit:alice', 1)): returns 10",
+        "    session = RedisSession([\n        Step('INCRBY', returns=10),\n    ])",
+    ),
+    "test_run_locked": (
+        "the work runs if and only if SET NX took the lock",
+        "Draw 1 (SET('lock:report', 'token-1', 'NX', 'PX', 10000)): returns None\n"
+        'Draw 2 (EVAL(\'\\nif redis.call("get", KEYS[1]) == ARGV[1] then\\n    ret...)): '
+        "returns None",
+        "    session = RedisSession([\n"
+        "        Step('SET', returns=None),\n"
+        "        Step('EVAL', returns=None),\n"
+        "    ])",
+    ),
+    "test_transfer": (
+        "only a short balance refuses a transfer",
+        "Draw 1 (WATCH('balance:alice')): returns True\n"
+        "Draw 2 (GET('balance:alice')): returns b'5'\n"
+        "Draw 3 (DECRBY('balance:alice', 5)): returns 1\n"
+        "Draw 4 (INCRBY('balance:bob', 5)): returns 1\n"
+        "Draw 5 (EXEC): raises redis.exceptions.WatchError('Watched variable changed.')",
+        "    session = RedisSession([\n"
+        "        Step('WATCH', returns=True),\n"
+        "        Step('GET', returns=b'5'),\n"
+        "        Step('DECRBY', returns=1),\n"
+        "        Step('INCRBY', returns=1),\n"
+        "        Step('EXEC', raises=redis.exceptions.WatchError('Watched variable changed.')),\n"
+        "    ])",
+    ),
+    "test_delete_matching": (
+        "the scan goes on until the cursor is 0",
+        "Draw 1 (SCAN(0, b'MATCH', 'session:*', b'COUNT', 100)): returns (1, [])",
+        "    session = RedisSession([\n        Step('SCAN', returns=(1, [])),\n    ])",
+    ),
+}
+
+
+@pytest.mark.usefixtures("guide_modules")
+@pytest.mark.parametrize("test", list(STORIES))
+def test_each_planted_bug_shrinks_to_its_minimal_story(test: str) -> None:
+    message, draws, script = STORIES[test]
+    failure, _ = run_planted(test)
+    report = report_of(failure)
+    body = fails_block(test).code.split(f"def {test}(session):\n", 1)[1].rstrip("\n")
+    assert report == (
+        f"AssertionError: {message}\n"
+        f"Failing test case: {test}(\n"
+        "    session=redis_session(),\n"
         ")\n"
+        f"{draws}\n"
         "# The same example as a plain pytest test:\n"
-        "def test_example():\n"
-        "    tripwire.redis.mock_command('GET', returns=None, "
-        "raises=redis.exceptions.ConnectionError('Connection closed by server.'), "
-        "required=False)\n"
-        "    with tripwire:\n"
-        "        ...  # the code under test\n"
-        "    tripwire.redis.assert_command('GET', args=('profile:7',), "
-        "kwargs={'keys': ['profile:7']})"
+        f"def {test}_example():\n"
+        "    from tripwire_hypothesis import RedisSession, Step\n"
+        "\n"
+        f"{script}\n"
+        f"{body}"
     )
 
 
-# -- a fixed-window rate limiter that is off by one ------------------------------------------------
-
-LIMIT = 5
-
-
-def allow_request(client: redis.Redis, user: str) -> bool:
-    key = f"rate:{user}"
-    count = int(client.incr(key))
-    if count == 1:
-        client.expire(key, 60)
-    return count < LIMIT  # planted bug: the LIMIT-th request is refused
-
-
-def test_the_off_by_one_rate_limiter_shrinks_to_the_limit_th_request() -> None:
-    @deterministic
-    @given(
-        tripwire_strategies.redis_session(
-            # redis-py's incr() sends INCRBY with an amount of 1.
-            commands=["INCRBY"],
-            min_steps=1,
-            max_steps=1,
-            replies={"INCRBY": st.integers(1, 2 * LIMIT)},
-            error_rate=0,
-        )
-    )
-    @per_example_verifier
-    def check(session: RedisSession) -> None:
-        # The first request of a window also sets its expiry; the session explores INCR only.
-        tripwire.redis.mock_command("EXPIRE", returns=True, required=False)
-        session.install()
-        with tripwire:
-            allowed = allow_request(redis.Redis(), "alice")
-        (call,) = session.consumed
-        session.assert_consumed(args=("rate:alice", 1), kwargs={})
-        if call.returns == 1:
-            tripwire.redis.assert_command("EXPIRE", args=("rate:alice", 60), kwargs={})
-        assert allowed == (call.returns <= LIMIT)
-
-    assert report_of(check) == (
-        "Failing example: check(\n"
-        "    session=RedisSession(\n"
-        "        tripwire.redis.mock_command('INCRBY', returns=5),\n"
-        "    ),\n"
-        ")\n"
-        "# The same example as a plain pytest test:\n"
-        "def test_example():\n"
-        "    tripwire.redis.mock_command('INCRBY', returns=5)\n"
-        "    with tripwire:\n"
-        "        ...  # the code under test\n"
-        "    tripwire.redis.assert_command('INCRBY', args=('rate:alice', 1), kwargs={})"
-    )
+@pytest.mark.usefixtures("guide_modules")
+@pytest.mark.parametrize("test", list(STORIES))
+def test_the_printed_test_parses_and_fails_the_same_way_when_pasted(test: str) -> None:
+    failure, namespace = run_planted(test)
+    pasted = printed_test(report_of(failure))
+    ast.parse(pasted)
+    exec(compile(pasted, "pasted.py", "exec"), namespace)
+    example = namespace[f"{test}_example"]
+    verifier = tripwire.StrictVerifier()
+    with tripwire.use_verifier(verifier), pytest.raises(AssertionError) as again:
+        example()  # type: ignore[operator]
+    assert type(again.value) is type(failure)
+    assert str(again.value) == str(failure)
 
 
-# -- a lock that ignores a failed SET NX ----------------------------------------------------------
-
-
-def acquire_lock(client: redis.Redis, name: str, token: str) -> bool:
-    client.set(f"lock:{name}", token, nx=True, ex=30)
-    return True  # planted bug: SET NX answers None when another holder has the lock
-
-
-def test_the_lock_ignoring_a_failed_set_nx_shrinks_to_one_refused_set() -> None:
-    @deterministic
-    @given(
-        tripwire_strategies.redis_session(
-            commands=["SET"], min_steps=1, max_steps=3, required=False
-        )
-    )
-    @per_example_verifier
-    def check(session: RedisSession) -> None:
-        session.install()
-        with tripwire:
-            try:
-                acquired: object = acquire_lock(redis.Redis(), "report", "token-1")
-            except redis.RedisError as error:
-                acquired = error
-        (call,) = session.consumed
-        session.assert_consumed(args=("lock:report", "token-1", "NX", "EX", 30), kwargs={})
-        if call.raises is not None:
-            assert acquired is call.raises, "a failing Redis must not grant the lock"
-        else:
-            assert acquired == (call.returns is True), "only a successful SET NX grants the lock"
-
-    assert report_of(check) == (
-        "Failing example: check(\n"
-        "    session=RedisSession(\n"
-        "        tripwire.redis.mock_command('SET', returns=None, required=False),\n"
-        "    ),\n"
-        ")\n"
-        "# The same example as a plain pytest test:\n"
-        "def test_example():\n"
-        "    tripwire.redis.mock_command('SET', returns=None, required=False)\n"
-        "    with tripwire:\n"
-        "        ...  # the code under test\n"
-        "    tripwire.redis.assert_command('SET', args=('lock:report', 'token-1', 'NX', 'EX', 30), "
-        "kwargs={})"
+@pytest.mark.usefixtures("guide_modules")
+@pytest.mark.parametrize("test", list(STORIES))
+def test_the_guide_shows_the_real_report(test: str) -> None:
+    failure, _ = run_planted(test)
+    assert shown_report(test) == report_of(failure), (
+        f"update the <!-- report: {test} --> block of {DOCUMENT} to the real report"
     )

@@ -161,7 +161,11 @@ def _result(mock: RedisCall) -> Any:
 
 
 def _run_batch(
-    plugin: RedisPlugin, stack: Iterable[Any], transaction: bool, raise_on_error: bool
+    plugin: RedisPlugin,
+    stack: Iterable[Any],
+    transaction: bool,
+    raise_on_error: bool,
+    watching: bool,
 ) -> list[Any]:
     """What a pipeline's ``execute()`` does with its queued commands, sync and asyncio alike.
 
@@ -175,15 +179,22 @@ def _run_batch(
     # A loop, not a comprehension: before Python 3.12 a comprehension is a frame of its own,
     # which would show in the traceback of an unmocked command.
     results = []
-    for args, options in stack:
-        results.append(_result(_consume(plugin, args, options)))
+    answerer = plugin.answerer
+    if answerer is not None:
+        answerer.in_batch = True
+    try:
+        for args, options in stack:
+            results.append(_result(_consume(plugin, args, options)))
+    finally:
+        if answerer is not None:
+            answerer.in_batch = False
     if transaction:
         # An EXEC mock, when one is queued, decides whether the transaction commits: its
         # `raises` fails it as Redis would (WatchError when a watched key changed). Its
         # `returns` is not used; the queued commands' mocks are the reply.
         exec_call = plugin._consume_if_queued(("EXEC",), {})
         if exec_call is None:
-            exec_call = plugin._exec_without_mock()
+            exec_call = plugin._exec_without_mock(watching)
         if exec_call.raises is not None:
             raise _result(exec_call)
     if raise_on_error:
@@ -269,9 +280,8 @@ def pipeline_execute(pipe: Any, raise_on_error: bool = True) -> list[Any]:
     if not stack and not pipe.watching:
         return []
     try:
-        return _run_batch(
-            plugin, stack, pipe.transaction or pipe.explicit_transaction, raise_on_error
-        )
+        transaction = pipe.transaction or pipe.explicit_transaction
+        return _run_batch(plugin, stack, transaction, raise_on_error, pipe.watching)
     finally:
         pipe.reset()
 
@@ -364,9 +374,8 @@ async def async_pipeline_execute(pipe: Any, raise_on_error: bool = True) -> list
     if not stack and not pipe.watching:
         return []
     try:
-        return _run_batch(
-            plugin, stack, pipe.is_transaction or pipe.explicit_transaction, raise_on_error
-        )
+        transaction = pipe.is_transaction or pipe.explicit_transaction
+        return _run_batch(plugin, stack, transaction, raise_on_error, pipe.watching)
     finally:
         await pipe.reset()
 

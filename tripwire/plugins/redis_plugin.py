@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from operator import attrgetter
 from types import FrameType
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, Protocol, cast
 
 from tripwire._errors import (
     UnmockedInteractionError,
@@ -35,6 +35,22 @@ _CHECKED_NAMES: dict[str, str] = {}
 #: The keyword arguments of a mock not yet consumed, and the default of `assert_command`'s
 #: ``kwargs``. Never mutated.
 _NO_KWARGS: dict[str, Any] = {}
+
+
+class Answerer(Protocol):
+    """What answers a plugin's calls when no mock is queued for them: see `RedisPlugin.answerer`."""
+
+    #: True while a pipeline's queued commands are answered (each fails only with its own error).
+    in_batch: bool
+
+    def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
+        """A new mock for this call (not yet consumed), or raise to refuse the call."""
+
+    def answer_exec(self, watching: bool) -> RedisCall:
+        """A new mock for a transaction's EXEC with no EXEC mock queued: commit or fail.
+
+        ``watching``: whether the transaction watched keys (only then can a race be lost).
+        """
 
 
 class RedisCall(Interaction):
@@ -110,9 +126,9 @@ class RedisPlugin(BasePlugin):
         self._lookup: dict[Any, deque[RedisCall]] = {}
         #: Registration order across commands, for reporting unused mocks as they were written.
         self._next_order = itertools.count().__next__
-        #: Answers a call for which no mock is queued, returning a new mock for it, or raises
-        #: (a Hypothesis session drawing replies at call time). Consulted on the slow path only.
-        self.answerer: Callable[[tuple[Any, ...], dict[str, Any]], RedisCall] | None = None
+        #: Answers the calls for which no mock is queued (a Hypothesis session drawing replies
+        #: at call time). Consulted on the slow path only.
+        self.answerer: Answerer | None = None
         super().__init__(verifier)
         #: Records a consumed mock on the verifier's timeline.
         self._record = verifier.timeline.entries.append
@@ -227,13 +243,20 @@ class RedisPlugin(BasePlugin):
         self._record(call)
         return call
 
-    def _exec_without_mock(self) -> RedisCall:
+    def _exec_without_mock(self, watching: bool) -> RedisCall:
         """Record the EXEC of a transaction for which no EXEC mock is queued.
 
         The one place that decides how such an EXEC ends: it commits. The recorded call's
         ``raises``, when set, fails the transaction instead.
         """
-        return self._record_builtin(("EXEC",), {}, None)
+        answerer = self.answerer
+        if answerer is None:
+            return self._record_builtin(("EXEC",), {}, None)
+        call = answerer.answer_exec(watching)
+        call.args = ("EXEC",)
+        call.kwargs = {}
+        self._record(call)
+        return call
 
     def _resolve(self, args: tuple[Any, ...], options: dict[str, Any]) -> deque[RedisCall]:
         """Slow path: the queue for a command spelled in a way not seen before.
