@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tripwire._per_example import per_example_verifier
+from tripwire_hypothesis import _entry_point  # noqa: F401  (registers st.from_type(RedisSession))
 from tripwire_hypothesis._session import ConsumedStep, RedisSession, Step
 from tripwire_hypothesis._verifiers import NoExampleVerifierError, VerifiedStateMachine
 

@@ -133,7 +133,7 @@ def _watched_exec(draw: st.DrawFn) -> Outcome:
 _WATCHED_EXEC = _watched_exec()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Policy:
     """How a drawing session answers: the options of `redis_session`, checked."""
 
@@ -147,6 +147,9 @@ class Policy:
     max_answers: int
     #: The call that made the strategy, for reprs: ``redis_session(commands=['GET'])``.
     spelled: str
+
+    def __repr__(self) -> str:
+        return self.spelled
 
 
 class Answerer:

@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hypothesis import note
-from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 from hypothesis.errors import InvalidArgument
-from hypothesis.strategies import SearchStrategy
 
 from tripwire._context import current_verifier
 from tripwire._errors import safe_repr
@@ -423,13 +421,3 @@ class _Reproduction:
 
     def __repr__(self) -> str:
         return "# The same example as a plain pytest test:\n" + self.session.reproduction()
-
-
-def _sessions_of_type(thing: type[RedisSession]) -> SearchStrategy[RedisSession]:
-    from tripwire_hypothesis.strategies import redis_session
-
-    return redis_session()
-
-
-# st.from_type(RedisSession) draws redis_session(); see also the entry point, _entry_point.py.
-st.register_type_strategy(RedisSession, _sessions_of_type)
