@@ -1,17 +1,20 @@
-"""A property test over `redis_session()`, per example: with tripwire and without.
+"""A property test answered at call time, per example: with tripwire and without.
 
-Each round runs one ``@given`` test of the guide's ``get_user`` for ``EXAMPLES`` examples of a
-one-step ``GET`` session (a hit, a miss or an injected error), always the same examples (fixed
-seed, generate phase only). The variants differ only in how Redis is answered and checked:
+Each round runs one ``@given`` test of the Hypothesis guide's rate limiter (``INCR``, then
+``EXPIRE`` on the first hit) for ``EXAMPLES`` examples, always the same ones (fixed seed,
+generate phase only). The two variants draw the same answers from the same strategies, one
+Hypothesis draw per call; they differ only in what tripwire adds:
 
-- ``tripwire``: ``session.install()``, ``with tripwire:``, ``session.assert_consumed(...)``, with a
-  fresh verifier per example, verified at its end (`per_example_verifier`, as the pytest plugin
-  applies it to ``@given`` tests);
-- ``without tripwire``: the same drawn session, answered by a plain function put in place of
-  ``Redis.execute_command`` with ``unittest.mock.patch.object``, and the call checked by hand.
+- ``tripwire``: ``@given(redis_session())``, ``session.install()``, ``with tripwire:``, and
+  ``session.assert_consumed(...)``, with a fresh verifier per example, verified at its end
+  (`per_example_verifier`, as the pytest plugin applies it to ``@given`` tests);
+- ``without tripwire``: ``@given(st.data())``, ``Redis.execute_command`` patched (with
+  ``unittest.mock.patch.object``) by a function drawing each call's answer from ``data``, and
+  the calls checked by hand.
 
-Per-example cost = a round's median / ``EXAMPLES``; the ratio of two variants is the ratio of
-their medians.
+Per-example cost = a round's median / ``EXAMPLES``; the ratio of the variants is the ratio of
+their medians. Run as a script for the paired measurement: ``python
+benchmarks/test_bench_hypothesis.py``.
 """
 
 from __future__ import annotations
@@ -27,12 +30,15 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 import tripwire
-from examples.redis_cache.app import get_user
 from tripwire_hypothesis import RedisSession, per_example_verifier
 from tripwire_hypothesis import strategies as tripwire_strategies
+from tripwire_hypothesis._answers import _DIRECT_ERRORS, COIN_SIDES, _outcomes
+from tripwire_hypothesis._call_replies import call_replies
 
 EXAMPLES = 300
 CLIENT = redis.Redis()  # redis-py reads its package metadata in every new client
+#: redis_session()'s default error rate, as a cut of the 256-sided coin.
+CUT = round(0.8 * COIN_SIDES)
 
 same_examples = settings(
     max_examples=EXAMPLES,
@@ -41,49 +47,60 @@ same_examples = settings(
     phases=[Phase.generate],
     suppress_health_check=list(HealthCheck),
 )
-USER_IDS = st.integers(min_value=1)
-SESSIONS = tripwire_strategies.redis_session(commands=["GET"], min_steps=1, max_steps=1)
 
 
-def read(user_id: int) -> object:
+def allow(client: redis.Redis, user: str, limit: int = 10, window: int = 60) -> bool:
+    key = f"ratelimit:{user}"
+    count = client.incr(key)
+    if count == 1:
+        client.expire(key, window)
+    return count <= limit
+
+
+def hit() -> object:
     try:
-        return get_user(user_id, CLIENT)
-    except Exception as error:  # a corrupt cached document, or an injected Redis error
+        return allow(CLIENT, "alice")
+    except redis.RedisError as error:
         return error
 
 
-def with_tripwire(user_id: int, session: RedisSession) -> None:
+EXPECTED = {"INCRBY": ("ratelimit:alice", 1), "EXPIRE": ("ratelimit:alice", 60)}
+
+
+def with_tripwire(session: RedisSession) -> None:
     session.install()
     with tripwire:
-        read(user_id)
-    key = f"user:{user_id}"
-    session.assert_consumed(args=(key,), kwargs={"keys": [key]})
+        hit()
+    session.assert_consumed({name: {"args": args} for name, args in EXPECTED.items()})
 
 
-def without_tripwire(user_id: int, session: RedisSession) -> None:
-    (step,) = session.steps
-    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+def without_tripwire(data: Any) -> None:
+    calls: list[tuple[str, tuple[Any, ...]]] = []
 
     def execute_command(client: Any, *args: Any, **options: Any) -> Any:
-        calls.append((args, options))
-        if step.raises is not None:
-            raise step.raises
-        return step.returns
+        calls.append((args[0], args[1:]))
+        replies = call_replies(args, options, False)
+        assert replies is not None
+        outcome = data.draw(_outcomes(replies, _DIRECT_ERRORS, CUT))
+        if outcome.raises is not None:
+            raise outcome.raises
+        return outcome.returns
 
     with mock.patch.object(redis.Redis, "execute_command", execute_command):
-        read(user_id)
-    key = f"user:{user_id}"
-    assert calls == [(("GET", key), {"keys": [key]})]
+        hit()
+    assert all(args == EXPECTED[name] for name, args in calls)
 
 
-def property_test(body: Any) -> Callable[[], None]:
-    test: Callable[[], None] = seed(20261124)(same_examples(given(USER_IDS, SESSIONS)(body)))
+def property_test(body: Any, strategy: Any) -> Callable[[], None]:
+    test: Callable[[], None] = seed(20261130)(same_examples(given(strategy)(body)))
     return test
 
 
 PROPERTIES = {
-    "tripwire": property_test(per_example_verifier(with_tripwire)),
-    "without tripwire": property_test(without_tripwire),
+    "tripwire": property_test(
+        per_example_verifier(with_tripwire), tripwire_strategies.redis_session()
+    ),
+    "without tripwire": property_test(without_tripwire, st.data()),
 }
 
 
@@ -91,7 +108,7 @@ def collect() -> None:
     gc.collect()
 
 
-@pytest.mark.benchmark(group=f"@given(redis_session()): {EXAMPLES} examples of get_user")
+@pytest.mark.benchmark(group=f"@given(redis_session()): {EXAMPLES} examples of a rate limiter")
 @pytest.mark.parametrize("variant", list(PROPERTIES))
 def test_property_test(benchmark: Any, variant: str) -> None:
     # Each round starts from a collected heap, as in `paired_ratios`: otherwise whichever variant
@@ -101,14 +118,13 @@ def test_property_test(benchmark: Any, variant: str) -> None:
 
 
 def paired_ratios(rounds: int) -> dict[str, float]:
-    """Median ratios of each variant to ``without tripwire``, timed back to back in CPU time.
+    """Median ratio of each variant to ``without tripwire``, timed back to back in CPU time.
 
     pytest-benchmark times the variants one after the other; on a shared machine the load moves
-    between them. Here each round runs all three in a shuffled order, after a full collection,
-    and a ratio is taken within the round.
+    between them. Here each round runs both in a shuffled order, after a full collection, and a
+    ratio is taken within the round.
     """
     import contextlib
-    import gc
     import random
     import statistics
     import time
@@ -140,5 +156,7 @@ def paired_ratios(rounds: int) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    for name, ratio in paired_ratios(rounds=31).items():
+    import sys
+
+    for name, ratio in paired_ratios(rounds=int(sys.argv[1]) if len(sys.argv) > 1 else 31).items():
         print(f"{name:24} {ratio:.3f}")

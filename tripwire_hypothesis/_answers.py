@@ -201,7 +201,7 @@ class Answerer:
                 "mocks for calls made from other threads with tripwire.redis.mock_command(...).",
             ) from None
         call = Call(name, args[1:], options)
-        outcome = self.data.draw(self._strategy(call, args, options), label=_label(call))
+        outcome = self.data.draw(self._strategy(call, args, options), label=name)
         mock = self._plugin.new_call(name, outcome.returns, outcome.raises, self._caller)
         self.answered.append(mock)
         return mock
