@@ -152,3 +152,66 @@ def test_async_get(benchmark: Any, stand_in: str) -> None:
     finally:
         loop.close()
     assert reply == b"v"
+
+
+def paired_transaction_cost(rounds: int = 301, batch: int = 100) -> tuple[float, float]:
+    """Median extra cost, in µs, of running the pipeline of ten SETs as a transaction, and the
+    median cost of the pipeline without one.
+
+    What a transaction adds is recording its MULTI and EXEC. Batches alternate between
+    ``pipeline()`` and ``pipeline(transaction=False)``, pipelines built and mocks registered
+    outside the clock, and the difference is taken between neighbouring batches.
+    """
+    import statistics
+    import time
+
+    from tripwire.plugins.redis_plugin import RedisPlugin
+
+    def pipelines(transaction: bool) -> list[Any]:
+        made = []
+        for _ in range(batch):
+            pipe = client.pipeline(transaction=transaction)
+            for n in range(COMMANDS):
+                pipe.set(f"k{n}", n)
+            made.append(pipe)
+        return made
+
+    def timed(made: list[Any]) -> float:
+        with tripwire:
+            start = time.perf_counter()
+            for pipe in made:
+                pipe.execute()
+            return time.perf_counter() - start
+
+    client = redis.Redis()
+    lift_guard = RedisPlugin.guard()  # as in a pytest test
+    extra: list[float] = []
+    base: list[float] = []
+    try:
+        with tripwire.use_verifier(tripwire.StrictVerifier()):
+            for _ in range(rounds * batch * COMMANDS * 2):
+                tripwire.redis.mock_command("SET", returns=True)
+            for round_ in range(rounds):
+                # Either is built and timed first as often as the other.
+                if round_ % 2:
+                    plain, transactions = pipelines(False), pipelines(True)
+                    without = timed(plain)
+                    spent = timed(transactions) - without
+                else:
+                    transactions, plain = pipelines(True), pipelines(False)
+                    spent = timed(transactions)
+                    without = timed(plain)
+                    spent -= without
+                extra.append(spent / batch * 1e6)
+                base.append(without / batch * 1e6)
+    finally:
+        lift_guard()
+    return statistics.median(extra), statistics.median(base)
+
+
+if __name__ == "__main__":
+    cost, base = paired_transaction_cost()
+    print(
+        f"pipeline(transaction=False), 10 x SET: {base:.3f} µs per execute(); "
+        f"pipeline() (a transaction): +{cost:.3f} µs"
+    )

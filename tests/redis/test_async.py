@@ -148,9 +148,8 @@ async def test_async_pipelines_without_a_transaction_record_no_multi_or_exec(
 ) -> None:
     tripwire.redis.mock_command("GET", returns=b"1")
     tripwire.redis.mock_command("EXEC", returns=None, required=False)
-    async with tripwire:
-        async with aredis.Redis().pipeline(transaction=False) as pipe:
-            assert await pipe.get("a").execute() == [b"1"]
+    async with tripwire, aredis.Redis().pipeline(transaction=False) as pipe:
+        assert await pipe.get("a").execute() == [b"1"]
     tripwire.redis.assert_command("GET", args=("a",), kwargs=ANY_OPTIONS)
     verifier.verify_all()  # nothing else was recorded, and the EXEC mock is left
 

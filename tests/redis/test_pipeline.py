@@ -204,7 +204,7 @@ def test_pipeline_scripts_are_queued_not_loaded() -> None:
     tripwire.redis.assert_command("EXEC")
 
 
-# -- MULTI and EXEC ---------------------------------------------------------------------------------
+# -- MULTI and EXEC -------------------------------------------------------------------------------
 
 
 def transactional_pipeline(client: redis.Redis, how: str) -> redis.client.Pipeline:
@@ -320,3 +320,22 @@ def test_pipelines_without_a_transaction_record_no_multi_or_exec(
     tripwire.redis.assert_command("GET", args=("a",), kwargs=ANY_OPTIONS)
     tripwire.redis.assert_command("GET", args=("b",), kwargs=ANY_OPTIONS)
     verifier.verify_all()  # nothing else was recorded
+
+
+def test_multi_and_exec_are_whole_interactions() -> None:
+    # They are built without RedisCall.__init__: every slot must still be set.
+    tripwire.redis.mock_command("SET", returns=True)
+    with tripwire:
+        redis.Redis().pipeline().set("k", 1).execute()
+    multi = tripwire.redis.assert_command("MULTI")
+    tripwire.redis.assert_command("SET", args=("k", 1), kwargs=ANY_OPTIONS)
+    exec_ = tripwire.redis.assert_command("EXEC")
+    slots = [name for cls in type(multi).__mro__ for name in getattr(cls, "__slots__", ())]
+    for call in (multi, exec_):
+        assert all(hasattr(call, name) for name in slots)
+        assert call.consumed
+        assert call.asserted
+        assert not call.required
+        assert call.location().endswith(f":{call.lineno}")
+    assert repr(multi) == "<RedisCall tripwire.redis.assert_command('MULTI', args=(), kwargs={})>"
+    assert repr(exec_) == "<RedisCall tripwire.redis.assert_command('EXEC', args=(), kwargs={})>"

@@ -169,11 +169,11 @@ def _run_batch(
 ) -> list[Any]:
     """What a pipeline's ``execute()`` does with its queued commands, sync and asyncio alike.
 
-    A transaction is recorded as it goes on the wire: MULTI, the queued commands, EXEC.
+    A transaction is recorded as redis-py sends it (tests/realserver/test_transactions.py):
+    MULTI, which needs no mock, the queued commands, then EXEC.
     """
     __tracebackhide__ = True
     if transaction:
-        # MULTI needs no mock: the server only answers OK.
         plugin._record_builtin(("MULTI",), {}, True)
     # Each queued command consumes its own mock, in queue order, recorded like a direct call.
     # A loop, not a comprehension: before Python 3.12 a comprehension is a frame of its own,
