@@ -323,7 +323,6 @@ def test_pipelines_without_a_transaction_record_no_multi_or_exec(
 
 
 def test_multi_and_exec_are_whole_interactions() -> None:
-    # They are built without RedisCall.__init__: every slot must still be set.
     tripwire.redis.mock_command("SET", returns=True)
     with tripwire:
         redis.Redis().pipeline().set("k", 1).execute()
