@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tripwire._per_example import per_example_verifier
-from tripwire_hypothesis import _entry_point  # noqa: F401  (registers st.from_type(RedisSession))
+from tripwire_hypothesis._entry_point import register as _register
 from tripwire_hypothesis._session import ConsumedStep, RedisSession, Step
 from tripwire_hypothesis._verifiers import NoExampleVerifierError, VerifiedStateMachine
 
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
         supported_commands,
         values,
     )
+
+_register()  # st.from_type(RedisSession)
 
 __all__ = [
     "ConsumedStep",

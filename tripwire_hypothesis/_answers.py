@@ -14,7 +14,7 @@ import functools
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
@@ -39,8 +39,7 @@ COIN_SIDES = 256
 _COIN = st.integers(0, COIN_SIDES - 1)
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
+class Call(NamedTuple):
     """A call the code under test made, as a reply function sees it.
 
     ``command`` is upper case; ``args`` are the arguments after the command name, as sent.
@@ -151,11 +150,14 @@ class Policy:
     def __repr__(self) -> str:
         return self.spelled
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.spelled)
+
 
 class Answerer:
     """The ``answerer`` of one example's `RedisPlugin`: draws each answer at the call."""
 
-    __slots__ = ("_caller", "_plugin", "_policy", "_thread", "answered", "data", "in_batch")
+    __slots__ = ("_plugin", "_policy", "_site", "_thread", "answered", "data", "in_batch")
 
     def __init__(
         self, plugin: RedisPlugin, policy: Policy, data: DataObject, caller: FrameType
@@ -163,7 +165,9 @@ class Answerer:
         self._plugin = plugin
         self._policy = policy
         self.data = data
-        self._caller = caller
+        # Where the answers count as registered; not the frame itself, which would keep the
+        # example's locals alive in a reference cycle.
+        self._site = (caller.f_code, caller.f_lasti)
         self._thread = threading.get_ident()
         #: The mocks made for the calls answered so far, in call order.
         self.answered: list[RedisCall] = []
@@ -201,8 +205,8 @@ class Answerer:
                 "mocks for calls made from other threads with tripwire.redis.mock_command(...).",
             ) from None
         call = Call(name, args[1:], options)
-        outcome = self.data.draw(self._strategy(call, args, options), label=name)
-        mock = self._plugin.new_call(name, outcome.returns, outcome.raises, self._caller)
+        outcome = self.data.draw(self._strategy(call, args, options), label=_label(call))
+        mock = self._plugin.new_call(name, outcome.returns, outcome.raises, self._site)
         self.answered.append(mock)
         return mock
 
@@ -218,7 +222,7 @@ class Answerer:
         else:
             strategy = _WATCHED_EXEC if watching else _UNWATCHED_EXEC[policy.cut]
         outcome = self.data.draw(strategy, label="EXEC")
-        mock = self._plugin.new_call("EXEC", None, outcome.raises, self._caller)
+        mock = self._plugin.new_call("EXEC", None, outcome.raises, self._site)
         self.answered.append(mock)
         return mock
 
@@ -267,8 +271,15 @@ class Answerer:
 
 
 def _label(call: Call) -> str:
-    """``INCRBY('rl:7', 1)``: how the call reads in Hypothesis' list of draws."""
-    arguments = ", ".join(safe_repr(argument) for argument in call.args)
+    """``INCRBY('ratelimit:alice', 1)``: how the call reads in Hypothesis' list of draws."""
+    arguments = ", ".join(map(_short_repr, call.args))
     if len(arguments) > 60:
         arguments = arguments[:57] + "..."
     return f"{call.command}({arguments})"
+
+
+def _short_repr(value: object) -> str:
+    # Plain strings and numbers, the common case, without safe_repr's care for odd objects.
+    if type(value) in (str, bytes, int, float):
+        return repr(value[:64] if isinstance(value, (str, bytes)) else value)
+    return safe_repr(value)

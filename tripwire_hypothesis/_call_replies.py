@@ -39,11 +39,19 @@ _READS = frozenset({"GET", "GETDEL", "GETEX", "GETSET", "SET GET", "HGET"})
 _CURSOR = st.one_of(st.just(0), st.integers(1, 2**32))
 
 
+#: Spellings seen -> their command names (bounded: spellings are the code's own constants).
+_NAMES: dict[object, str] = {}
+
+
 def command_name(spelling: object) -> str:
     """The upper-case command name of a call's first argument, however it was spelled."""
-    if isinstance(spelling, bytes):
-        spelling = spelling.decode("utf-8", "replace")
-    return " ".join(str(spelling).split()).upper()
+    name = _NAMES.get(spelling)
+    if name is None:
+        text = spelling.decode("utf-8", "replace") if isinstance(spelling, bytes) else spelling
+        name = " ".join(str(text).split()).upper()
+        if len(_NAMES) < 1024:
+            _NAMES[spelling] = name
+    return name
 
 
 def _word(value: object) -> str:

@@ -1,8 +1,10 @@
 """``st.from_type(RedisSession)`` draws ``redis_session()``: the registration, and its entry point.
 
 Hypothesis runs the ``hypothesis`` entry point hook whenever it is imported, in every project that
-has python-tripwire installed; the package's ``__init__`` imports this module too. Registering
-imports neither the strategies nor redis-py: they load when a session is first asked for.
+has python-tripwire installed. Loading the hook imports this package, whose ``__init__`` calls
+`register`; registering imports neither the strategies nor redis-py, which load when a session is
+first asked for. This module imports nothing at its top, so that it loads even while Hypothesis
+itself is half-imported (when this package is what imports it).
 """
 
 from __future__ import annotations
@@ -10,22 +12,22 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from hypothesis import strategies as st
-from hypothesis.strategies import SearchStrategy
-
-from tripwire_hypothesis._session import RedisSession
-
-__all__ = ["_hypothesis_setup_hook"]
+__all__ = ["_hypothesis_setup_hook", "register"]
 
 
-def _sessions_of_type(thing: type[RedisSession]) -> SearchStrategy[Any]:
+def register() -> None:
+    """Make ``st.from_type(RedisSession)`` draw ``redis_session()``."""
+    from hypothesis import strategies as st
+
+    from tripwire_hypothesis._session import RedisSession
+
+    st.register_type_strategy(RedisSession, _sessions_of_type)
+
+
+def _sessions_of_type(thing: type[Any]) -> Any:
     strategies: Any = importlib.import_module("tripwire_hypothesis.strategies")
-    session: SearchStrategy[Any] = strategies.redis_session()
-    return session
-
-
-st.register_type_strategy(RedisSession, _sessions_of_type)
+    return strategies.redis_session()
 
 
 def _hypothesis_setup_hook() -> None:
-    """Hypothesis' hook: loading this module to call it has registered the strategy."""
+    """Hypothesis' hook. Loading it imported this package, whose ``__init__`` registers."""

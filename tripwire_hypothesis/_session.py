@@ -9,9 +9,10 @@ code inside ``with tripwire:``, and asserts what happened with `RedisSession.ass
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hypothesis import note
@@ -48,6 +49,7 @@ _NOT_GIVEN: Any = _NotGiven()
 _TRANSACTION_FRAME = frozenset({"MULTI", "EXEC"})
 
 
+@functools.lru_cache(maxsize=1024)
 def _normalise(command: str) -> str:
     """``"script  load"`` -> ``"SCRIPT LOAD"``: upper case, single spaces."""
     return " ".join(command.split()).upper()
@@ -100,7 +102,7 @@ class Step:
         return f"Step({self.command!r}, returns={safe_repr(self.returns)})"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ConsumedStep:
     """One Redis call the code made after the session was installed, and its outcome.
 
@@ -113,7 +115,7 @@ class ConsumedStep:
     command: str
     #: The call's positional arguments after the command name, and its keyword arguments.
     args: tuple[Any, ...]
-    kwargs: dict[str, Any] = field(default_factory=dict)
+    kwargs: dict[str, Any]
     #: What the call returned (``None`` when it raised).
     returns: Any = None
     #: What the call raised, or ``None``.
@@ -135,8 +137,10 @@ class _Installation(NamedTuple):
     #: The timeline's length at installation: the session's calls are recorded after it.
     start: int
     answerer: Answerer | None
-    #: The test function that installed the session, and its arguments then.
+    #: The test function that installed the session, the session's argument name in it (if it
+    #: is one), and its other arguments then.
     code: CodeType
+    session_name: str | None
     arguments: dict[str, Any]
 
 
@@ -185,10 +189,14 @@ class RedisSession:
     @classmethod
     def _drawing(cls, data: DataObject, policy: Policy) -> RedisSession:
         """A session that draws each answer from ``data`` when the code makes the call."""
-        session = cls()
+        # Made once per example: the checks of __init__ have nothing to check here.
+        session = cls.__new__(cls)
+        session.steps = ()
+        session.required = True
         session.commands = policy.commands
         session._policy = policy
         session._data = data
+        session._installed = None
         return session
 
     # -- reprs: the code that builds the session -----------------------------------------------
@@ -220,7 +228,9 @@ class RedisSession:
         example.
         """
         verifier = current_verifier()
-        check_example_verifier("RedisSession.install()")
+        example = current_example()
+        if example is None or example.verifier is not verifier:
+            check_example_verifier("RedisSession.install()")
         installed = self._installed
         if installed is not None and installed.verifier is verifier:
             raise InvalidArgument(
@@ -232,14 +242,12 @@ class RedisSession:
         caller = sys._getframe(1)
         answerer = None
         if self._policy is not None and self._data is not None:
-            from tripwire_hypothesis._answers import Answerer  # imports redis-py
-
             if plugin.answerer is not None:
                 raise InvalidArgument(
                     "RedisSession.install() found another session already answering this "
                     "example's Redis calls. Draw one session per example."
                 )
-            answerer = Answerer(plugin, self._policy, self._data, caller)
+            answerer = _answerer_class()(plugin, self._policy, self._data, caller)
         mocks = []
         for step in self.steps:
             mock = plugin.mock_command(
@@ -247,15 +255,23 @@ class RedisSession:
             )
             mock._registered_at(caller)
             mocks.append(mock)
+        # The test's arguments, for the reproduction; the session itself is named, not kept,
+        # which would make a reference cycle of it.
         code = caller.f_code
-        count = code.co_argcount + code.co_kwonlyargcount
-        arguments = {name: caller.f_locals[name] for name in code.co_varnames[:count]}
+        session_name = None
+        arguments = {}
+        local = caller.f_locals
+        for name in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]:
+            value = local.get(name)
+            if value is self:
+                session_name = name
+            elif name != "self":
+                arguments[name] = value
         start = len(verifier.timeline)
         self._installed = _Installation(
-            verifier, plugin, tuple(mocks), start, answerer, code, arguments
+            verifier, plugin, tuple(mocks), start, answerer, code, session_name, arguments
         )
         plugin.answerer = answerer
-        example = current_example()
         if example is not None:
             example.on_failure.append(self._note_reproduction)
 
@@ -363,17 +379,10 @@ class RedisSession:
                 consumed=(),
                 required=self.required,
             )
-        session_name = next(
-            (name for name, value in installed.arguments.items() if value is self), None
-        )
         return reproduction(
             code=installed.code,
-            session_name=session_name,
-            arguments={
-                name: value
-                for name, value in installed.arguments.items()
-                if value is not self and name != "self"
-            },
+            session_name=installed.session_name,
+            arguments=installed.arguments,
             answers=self.answers,
             consumed=self.consumed,
             required=self.required,
@@ -385,19 +394,30 @@ class RedisSession:
             note(_Reproduction(self))
 
 
+@functools.cache
+def _answerer_class() -> type[Answerer]:
+    # Imported on first use: it imports redis-py, which a scripted session does not need.
+    from tripwire_hypothesis._answers import Answerer
+
+    return Answerer
+
+
 def _check_per_command(
     per_command: Mapping[str, Mapping[str, Any]] | None,
 ) -> dict[str, Mapping[str, Any]]:
     if per_command is None:
         return {}
     requirement = "a mapping from command names to {'args': ..., 'kwargs': ...}"
-    if not isinstance(per_command, Mapping):
+    if type(per_command) is not dict and not isinstance(per_command, Mapping):
         raise invalid("RedisSession.assert_consumed", "per_command", requirement, per_command)
     entries = {}
     for command, entry in per_command.items():
         if type(command) is not str or not command.strip():
             raise invalid("RedisSession.assert_consumed", "per_command", requirement, command)
-        if not isinstance(entry, Mapping) or not set(entry) <= {"args", "kwargs"}:
+        if (type(entry) is not dict and not isinstance(entry, Mapping)) or not set(entry) <= {
+            "args",
+            "kwargs",
+        }:
             raise invalid("RedisSession.assert_consumed", "per_command", requirement, entry)
         entries[_normalise(command)] = entry
     return entries

@@ -106,11 +106,15 @@ def redis_session(
     return _sessions(policy)
 
 
+#: Made once: ``st.data()`` looks itself up in Hypothesis' strategy cache at every call.
+_DATA = st.data()
+
+
 @st.composite
 def _sessions(draw: st.DrawFn, policy: Policy) -> RedisSession:
     # Built here rather than with .map(), which would make Hypothesis print the failing example
     # as the call that built it instead of with the session's own repr.
-    return RedisSession._drawing(draw(st.data()), policy)
+    return RedisSession._drawing(draw(_DATA), policy)
 
 
 def _normalise(command: str) -> str:

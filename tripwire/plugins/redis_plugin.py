@@ -12,7 +12,7 @@ import sys
 from collections import deque
 from collections.abc import Callable, Mapping
 from operator import attrgetter
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any, ClassVar, Protocol, cast
 
 from tripwire._errors import (
@@ -300,13 +300,20 @@ class RedisPlugin(BasePlugin):
         raise self._unmocked(args, options) from None
 
     def new_call(
-        self, command: str, returns: Any, raises: BaseException | type | None, caller: FrameType
+        self,
+        command: str,
+        returns: Any,
+        raises: BaseException | type | None,
+        site: tuple[CodeType, int],
     ) -> RedisCall:
         """A mock made at the moment of a call (an answer drawn then), not queued anywhere.
 
-        It counts as registered at ``caller``, in registration order after every mock so far.
+        It counts as registered at ``site`` (a code object and an instruction offset in it, as
+        `Interaction` keeps them), in registration order after every mock so far.
         """
-        return RedisCall(self, command, returns, raises, False, caller, self._next_order())
+        mock = RedisCall(self, command, returns, raises, False, sys._getframe(), self._next_order())
+        mock._origin, mock._offset = site
+        return mock
 
     def _unmocked(self, args: tuple[Any, ...], options: dict[str, Any]) -> UnmockedInteractionError:
         spelling = args[0] if args else ""
