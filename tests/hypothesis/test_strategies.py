@@ -1,4 +1,4 @@
-"""`redis_session()`: what its sessions answer, what they shrink towards, and its argument checks."""
+"""`redis_session()`: what its sessions answer, what they shrink towards, its argument checks."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def test_error_rate_one_fails_every_call_with_the_given_errors(session: RedisSes
     with tripwire:
         client = redis.Redis()
         for _ in range(3):
-            with pytest.raises(redis.exceptions.ReadOnlyError, match="^READONLY$"):
+            with pytest.raises(redis.exceptions.ReadOnlyError, match=r"^READONLY$"):
                 client.get("k")
     assert all(isinstance(call.raises, redis.exceptions.ReadOnlyError) for call in session.consumed)
     session.assert_consumed(args=("k",), kwargs=IsInstance(dict))
