@@ -67,6 +67,11 @@ class Outcome:
             return f"raises {error_code(self.raises)}"
         return f"returns {safe_repr(self.returns)}"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis' report prints each draw with its pretty printer, which would otherwise
+        # show a dataclass field by field, or as the call that built it: Outcome(None).
+        printer.text(repr(self))
+
 
 def _watch_error() -> BaseException:
     return exceptions.WatchError("Watched variable changed.")
@@ -200,7 +205,7 @@ class Answerer:
                     f"redis.{call.command}(...) was called, but tripwire_hypothesis has no "
                     "realistic replies for it and no mock was registered for it. Say what it "
                     f"answers: redis_session(replies={{{call.command!r}: <a strategy, or a "
-                    "function of the call>}}), or register a mock.",
+                    "function of the call>}), or register a mock.",
                 ) from None
         elif isinstance(source, SearchStrategy):
             replies = source
