@@ -20,6 +20,7 @@ import redis.asyncio
 from dirty_equals import IsInstance
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 import tripwire
 from tripwire import (
@@ -413,4 +414,67 @@ def test_a_call_from_another_thread_is_refused() -> None:
         "Register a mock with:\n"
         "    tripwire.redis.mock_command('GET', returns=...)\n"
         "Called with: args=('k',), kwargs={'keys': ['k']}"
+    )
+
+
+@pytest.mark.asyncio
+@settings(max_examples=50, deadline=None)
+@given(tripwire_strategies.redis_session())
+async def test_an_async_given_test_is_answered_under_pytest_asyncio(session: RedisSession) -> None:
+    session.install()
+    with tripwire:
+        try:
+            deleted: object = await delete_users_async(redis.asyncio.Redis())
+        except redis.RedisError as error:
+            deleted = error
+    *_, last = session.consumed
+    if last.raises is not None:
+        assert deleted is last.raises
+    else:
+        assert deleted == sum(call.returns for call in session.consumed if call.command == "UNLINK")
+    session.assert_consumed(**ANY_CALL)
+
+
+def test_answers_replay_the_example_without_drawing() -> None:
+    @deterministic
+    @given(tripwire_strategies.redis_session())
+    @per_example_verifier
+    def check(session: RedisSession) -> None:
+        session.install()
+        with tripwire:
+            try:
+                allowed: object = allow_request(redis.Redis(), "alice")
+            except redis.RedisError as error:
+                allowed = error
+        session.assert_consumed(RATE_LIMITER_CALLS)
+        drawn = session.consumed
+        with tripwire.use_verifier(StrictVerifier()) as replaying:
+            replay = RedisSession(session.answers)
+            replay.install()
+            with tripwire:
+                try:
+                    again: object = allow_request(redis.Redis(), "alice")
+                except redis.RedisError as error:
+                    again = error
+            assert replay.consumed == drawn
+            assert again is allowed if isinstance(allowed, BaseException) else again == allowed
+            replay.assert_consumed(RATE_LIMITER_CALLS)
+            replaying.verify_all()
+
+    check()
+
+
+def test_one_example_installs_one_drawing_session() -> None:
+    @deterministic
+    @given(tripwire_strategies.redis_session(), tripwire_strategies.redis_session())
+    @per_example_verifier
+    def check(first: RedisSession, second: RedisSession) -> None:
+        first.install()
+        second.install()
+
+    with pytest.raises(InvalidArgument) as failure:
+        check()
+    assert str(failure.value) == (
+        "RedisSession.install() found another session already answering this example's Redis "
+        "calls. Draw one session per example."
     )
