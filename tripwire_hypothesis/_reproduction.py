@@ -117,9 +117,17 @@ def _body_of(code: CodeType) -> list[str] | None:
         statements = statements[1:]  # the docstring
     start, end = statements[0].lineno, function.end_lineno or statements[-1].lineno
     indent = statements[0].col_offset
+    # Lines that continue a string literal are its text: re-indenting them would change it.
+    verbatim = {
+        number
+        for node in ast.walk(function)
+        if isinstance(node, ast.JoinedStr)
+        or (isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)))
+        for number in range(node.lineno + 1, (node.end_lineno or node.lineno) + 1)
+    }
     return [
-        f"    {line[indent:]}" if line.strip() else ""
-        for line in source.splitlines()[start - 1 : end]
+        line if number in verbatim else f"    {line[indent:]}" if line.strip() else ""
+        for number, line in enumerate(source.splitlines()[start - 1 : end], start=start)
     ]
 
 

@@ -145,6 +145,23 @@ def hand_mock_after_install(session: RedisSession) -> None:
     expect(second == b"fresh", f"second read {second!r}")
 
 
+@deterministic
+@given(tripwire_strategies.redis_session(error_rate=0))
+@per_example_verifier
+def lua_release(session: RedisSession) -> None:
+    script = """
+if redis.call("get", KEYS[1]) == ARGV[1] then
+  return redis.call("del", KEYS[1])
+end
+return 0
+"""
+    session.install()  # the script's lines above are its text: printed as they are
+    with tripwire:
+        released = redis.Redis().eval(script, 1, "lock:report", "token-1")
+    session.assert_consumed(args=(script, 1, "lock:report", "token-1"), kwargs=IsInstance(dict))
+    expect(released in (0, 1), f"{released!r} from {script.splitlines()[2].strip()}")
+
+
 async def read_counter(client: redis.asyncio.Redis, name: str) -> int:
     return int(await client.get(f"counter:{name}"))  # planted bug: a missing counter is None
 
@@ -230,6 +247,29 @@ PROPERTIES: list[Any] = [
         '    session.assert_consumed(args=(f"counter:{name}",), kwargs=IsInstance(dict))\n'
         '    expect(count >= 0, "a count is never negative")',
         id="asyncio",
+    ),
+    pytest.param(
+        lua_release,
+        AssertionError('None from return redis.call("del", KEYS[1])'),
+        "def test_lua_release_example():\n"
+        "    from tripwire_hypothesis import RedisSession, Step\n"
+        "\n"
+        "    session = RedisSession([\n"
+        "        Step('EVAL', returns=None),\n"
+        "    ])\n"
+        '    script = """\n'
+        'if redis.call("get", KEYS[1]) == ARGV[1] then\n'
+        '  return redis.call("del", KEYS[1])\n'
+        "end\n"
+        "return 0\n"
+        '"""\n'
+        "    session.install()  # the script's lines above are its text: printed as they are\n"
+        "    with tripwire:\n"
+        '        released = redis.Redis().eval(script, 1, "lock:report", "token-1")\n'
+        '    session.assert_consumed(args=(script, 1, "lock:report", "token-1"), '
+        "kwargs=IsInstance(dict))\n"
+        '    expect(released in (0, 1), f"{released!r} from {script.splitlines()[2].strip()}")',
+        id="multi-line-string",
     ),
     pytest.param(
         hand_mock_after_install,
