@@ -141,15 +141,22 @@ def _matching(pattern: str, decode_responses: bool) -> SearchStrategy[Any]:
 
 
 @functools.lru_cache(maxsize=256)
-def _scan(command: str, pattern: str | None, decode_responses: bool) -> SearchStrategy[Any]:
-    """A ``SCAN``-family page: ``(cursor, names)``; names match ``MATCH`` when one is given."""
+def _scan(
+    command: str, pattern: str | None, decode_responses: bool, no_values: bool
+) -> SearchStrategy[Any]:
+    """A ``SCAN``-family page: ``(cursor, names)``; names match ``MATCH`` when one is given.
+
+    ``HSCAN ... NOVALUES`` pages list the fields' names only.
+    """
     shape = REPLY_SHAPES[command]
     general = shape.strategy(decode_responses)
     if pattern is None:
+        if no_values:
+            return st.tuples(_CURSOR, general.map(lambda page: list(page[1])))
         return st.tuples(_CURSOR, general.map(lambda page: page[1]))
     names = _matching(pattern, decode_responses)
     page: SearchStrategy[Any]
-    if command == "HSCAN":
+    if command == "HSCAN" and not no_values:
         values = _VALUES_DECODED if decode_responses else _VALUES
         page = st.dictionaries(names, values, max_size=5)
     elif command == "ZSCAN":
@@ -173,6 +180,8 @@ _KEY_COUNTS = frozenset({"DEL", "UNLINK", "EXISTS", "TOUCH"})
 #: Commands that count how many of their members (after the key) they affected.
 _MEMBER_COUNTS = frozenset({"SADD", "SREM", "ZREM", "HDEL"})
 _SCANS = {"SCAN": 2, "SSCAN": 3, "HSCAN": 3, "ZSCAN": 3}
+#: What may come between ZADD's key and its score/member pairs.
+_ZADD_FLAGS = frozenset({"NX", "XX", "CH", "GT", "LT"})
 
 
 def call_replies(
@@ -196,13 +205,18 @@ def call_replies(
         mapping = options.get("mapping")
         return _at_most(pairs + (len(mapping) if isinstance(mapping, dict) else 0))
     if name == "ZADD" and not options.get("as_score"):
-        return _at_most(max((len(args) - 2) // 2, 0))
+        flags = next(
+            (count for count, arg in enumerate(args[2:]) if _word(arg) not in _ZADD_FLAGS),
+            len(args) - 2,
+        )
+        return _at_most(max((len(args) - 2 - flags) // 2, 0))
     if name in ("MGET", "HMGET"):
         count = len(args) - (1 if name == "MGET" else 2)
         return _values_of(max(count, 1), decode_responses)
     if name in _SCANS:
         pattern = _option_after(args, "MATCH", _SCANS[name] - 1)
-        return _scan(name, None if pattern is None else _text(pattern), decode_responses)
+        no_values = name == "HSCAN" and any(_word(arg) == "NOVALUES" for arg in args[3:])
+        return _scan(name, None if pattern is None else _text(pattern), decode_responses, no_values)
     if name == "KEYS" and len(args) > 1:
         return st.lists(_matching(_text(args[1]), decode_responses), max_size=5, unique=True)
     key = reply_key(name, *args[1:], **options)

@@ -72,6 +72,13 @@ def test_replies_are_realistic_for_the_call_s_arguments() -> None:
             "KEYS": lambda client: client.keys("session:?"),
             "INCRBY": lambda client: client.incrby("hits", 5),
             "EXPIRE": lambda client: client.expire("k", 60),
+            "ZADD NX CH": lambda client: client.zadd("z", {"m": 1}, nx=True, ch=True),
+            "ZADD": lambda client: client.zadd("z", {"a": 1, "b": 2}),
+            "HSCAN": lambda client: client.hscan("h", 0, match="f:*"),
+            "HSCAN NOVALUES": lambda client: client.hscan("h", 0, no_values=True),
+            "HSCAN NOVALUES MATCH": lambda client: client.hscan(
+                "h", 0, match="f:*", no_values=True
+            ),
         },
     )
     assert set(seen["SET NX"]) == {True, None}
@@ -96,6 +103,14 @@ def test_replies_are_realistic_for_the_call_s_arguments() -> None:
     assert all(type(count) is int for count in seen["INCRBY"])
     assert any(1 <= count <= 16 for count in seen["INCRBY"])
     assert set(seen["EXPIRE"]) == {True, False}
+    assert set(seen["ZADD NX CH"]) == {0, 1}
+    assert set(seen["ZADD"]) <= {0, 1, 2}
+    assert all(type(page) is dict for _, page in seen["HSCAN"])
+    for command in ("HSCAN NOVALUES", "HSCAN NOVALUES MATCH"):
+        assert all(type(page) is list for _, page in seen[command])
+        assert any(page for _, page in seen[command])
+    fields = [name.decode() for _, page in seen["HSCAN NOVALUES MATCH"] for name in page]
+    assert all(fnmatchcase(name, "f:*") for name in fields)
 
 
 def test_decoded_sessions_answer_str_names_and_values() -> None:
