@@ -18,7 +18,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from tripwire_hypothesis._replies import REPLY_SHAPES, replies, reply_key
+from tripwire_hypothesis._replies import REPLY_SHAPES, ListOf, Nullable, replies, reply_key
 
 __all__ = ["call_replies", "command_name"]
 
@@ -182,6 +182,58 @@ _MEMBER_COUNTS = frozenset({"SADD", "SREM", "ZREM", "HDEL"})
 _SCANS = {"SCAN": 2, "SSCAN": 3, "HSCAN": 3, "ZSCAN": 3}
 #: What may come between ZADD's key and its score/member pairs.
 _ZADD_FLAGS = frozenset({"NX", "XX", "CH", "GT", "LT"})
+#: Commands answering one item per argument from this position (after the key, mostly).
+_ONE_PER_ARGUMENT = {"SMISMEMBER": 2, "ZMSCORE": 2, "SCRIPT EXISTS": 1}
+#: Commands whose list reply holds at most their count argument's number of items.
+_UP_TO_COUNT = frozenset({"LPOP", "RPOP", "SPOP", "SRANDMEMBER", "ZPOPMIN", "ZPOPMAX"})
+
+
+def _integer(value: object) -> int | None:
+    """An integer argument, however it was sent (``3``, ``"3"``, ``b"-2"``), or None."""
+    if type(value) is int:
+        return value
+    if isinstance(value, (bytes, str)):
+        try:
+            return int(value)
+        except ValueError:
+            return None
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _sized(
+    key: str, low: int, high: int, decode_responses: bool, unique: bool = False
+) -> SearchStrategy[Any]:
+    """The list reply ``key`` with ``low`` to ``high`` items, or ``None`` where it may be."""
+    shape = REPLY_SHAPES[key]
+    inner = shape.inner if isinstance(shape, Nullable) else shape
+    assert isinstance(inner, ListOf)
+    items = st.lists(
+        inner.item.strategy(decode_responses),
+        min_size=low,
+        max_size=high,
+        unique=unique or inner.unique,
+    )
+    return items if inner is shape else st.one_of(st.none(), items)
+
+
+def _counted(
+    name: str, args: tuple[Any, ...], key: str, decode_responses: bool
+) -> SearchStrategy[Any] | None:
+    """Replies of a call with a count (``LPOP k 3``, ``SRANDMEMBER k -2``), or None."""
+    count = _integer(args[2]) if len(args) > 2 else 1 if name.startswith("ZPOP") else None
+    if count is None or key not in REPLY_SHAPES:
+        return None
+    if count < 0:  # SRANDMEMBER with a negative count: exactly that many, repeats allowed
+        return _sized(key, -count, -count, decode_responses)
+    shape = REPLY_SHAPES[key]
+    inner = shape.inner if isinstance(shape, Nullable) else shape
+    if not isinstance(inner, ListOf):
+        return None
+    low = min(inner.min_size, count)
+    # Members drawn with a positive count are distinct.
+    unique = name == "SRANDMEMBER"
+    return _sized(key, low, max(low, min(count, inner.max_size)), decode_responses, unique)
 
 
 def call_replies(
@@ -219,7 +271,18 @@ def call_replies(
         return _scan(name, None if pattern is None else _text(pattern), decode_responses, no_values)
     if name == "KEYS" and len(args) > 1:
         return st.lists(_matching(_text(args[1]), decode_responses), max_size=5, unique=True)
+    if name in _ONE_PER_ARGUMENT:
+        count = max(len(args) - _ONE_PER_ARGUMENT[name], 1)
+        return _sized(name, count, count, decode_responses)
     key = reply_key(name, *args[1:], **options)
+    if name in _UP_TO_COUNT:
+        counted = _counted(name, args, key, decode_responses)
+        if counted is not None:
+            return counted
+    if name == "LRANGE" and len(args) > 3:
+        start, stop = _integer(args[2]), _integer(args[3])
+        if start is not None and stop is not None and start >= 0 and stop >= 0:
+            return _sized(key, 0, max(0, min(stop - start + 1, 5)), decode_responses)
     if key == "SET" and not any(_word(arg) in _SET_CONDITIONS for arg in args[3:]):
         return st.just(True)
     if key not in REPLY_SHAPES:

@@ -231,3 +231,38 @@ def test_scan_and_keys_names_match_redis_globs_classes_ranges_negations_and_esca
         assert [name for name in names if not fnmatchcase(name, same)] == [], glob
     in_range = {name.decode()[5] for page in seen["KEYS user:[a-c]?"] for name in page}
     assert in_range == {"a", "b", "c"}
+
+
+def test_list_replies_hold_as_many_items_as_the_call_asks_for() -> None:
+    seen = collect(
+        tripwire_strategies.redis_session(error_rate=0),
+        {
+            "SMISMEMBER": lambda client: client.smismember("s", ["a", "b", "c"]),
+            "ZMSCORE": lambda client: client.zmscore("z", ["a", "b", "c"]),
+            "SCRIPT EXISTS": lambda client: client.script_exists("sha1", "sha2"),
+            "LPOP 3": lambda client: client.lpop("q", 3),
+            "SPOP 2": lambda client: client.spop("s", 2),
+            "SRANDMEMBER 2": lambda client: client.srandmember("s", 2),
+            "SRANDMEMBER -4": lambda client: client.srandmember("s", -4),
+            "ZPOPMIN": lambda client: client.zpopmin("z"),
+            "ZPOPMAX 2": lambda client: client.zpopmax("z", 2),
+            "LRANGE 0 1": lambda client: client.lrange("q", 0, 1),
+            "LRANGE 0 -1": lambda client: client.lrange("q", 0, -1),
+        },
+    )
+
+    def sizes(name: str) -> set[int | None]:
+        return {None if reply is None else len(reply) for reply in seen[name]}
+
+    assert sizes("SMISMEMBER") == sizes("ZMSCORE") == {3}
+    assert sizes("SCRIPT EXISTS") == {2}
+    # Each size seen is possible, and so is the largest.
+    assert {None, 1, 3} <= sizes("LPOP 3") <= {None, 1, 2, 3}
+    assert {0, 2} <= sizes("SPOP 2") <= {0, 1, 2}
+    assert {0, 2} <= sizes("SRANDMEMBER 2") <= {0, 1, 2}
+    assert all(len(set(reply)) == len(reply) for reply in seen["SRANDMEMBER 2"])
+    assert sizes("SRANDMEMBER -4") == {4}
+    assert sizes("ZPOPMIN") == {0, 1}
+    assert {0, 2} <= sizes("ZPOPMAX 2") <= {0, 1, 2}
+    assert {0, 2} <= sizes("LRANGE 0 1") <= {0, 1, 2}
+    assert max(size or 0 for size in sizes("LRANGE 0 -1")) > 2
