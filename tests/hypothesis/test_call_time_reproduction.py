@@ -56,7 +56,7 @@ def printed_test(failure: BaseException) -> str:
     return report.partition(HEADER)[2]
 
 
-def replay(test: str) -> BaseException:
+def replay(test: str, **fixtures: object) -> BaseException:
     """Run the printed ``test`` as if pasted into this module; return what it raised."""
     tree = ast.parse(test)
     (function,) = tree.body
@@ -66,7 +66,7 @@ def replay(test: str) -> BaseException:
     with tripwire.use_verifier(StrictVerifier()) as verifier:
         try:
             with pytest.raises(Exception) as failure:  # compared by the caller
-                namespace[function.name]()
+                namespace[function.name](**fixtures)
         finally:
             verifier.close_all()
     return failure.value
@@ -160,6 +160,17 @@ return 0
         released = redis.Redis().eval(script, 1, "lock:report", "token-1")
     session.assert_consumed(args=(script, 1, "lock:report", "token-1"), kwargs=IsInstance(dict))
     expect(released in (0, 1), f"{released!r} from {script.splitlines()[2].strip()}")
+
+
+@deterministic
+@given(st.builds(redis.Redis), tripwire_strategies.redis_session(error_rate=0))
+@per_example_verifier
+def client_argument(client: redis.Redis, session: RedisSession) -> None:
+    session.install()
+    with tripwire:
+        value = client.get("k")
+    session.assert_consumed(args=("k",), kwargs=IsInstance(dict))
+    expect(value is not None, f"GET answered {value!r}")
 
 
 async def read_counter(client: redis.asyncio.Redis, name: str) -> int:
@@ -341,3 +352,26 @@ def test_a_property_without_source_is_printed_as_a_skeleton_with_its_mocks() -> 
         "    tripwire.redis.assert_command('GET', args=('k',), kwargs={'keys': ['k']})"
     )
     assert isinstance(ast.parse(test).body[0], ast.FunctionDef)
+
+
+def test_an_argument_that_does_not_print_as_code_is_a_parameter_of_the_printed_test() -> None:
+    # As a client from a pytest fixture would be.
+    failure = failure_of(client_argument)
+    test = printed_test(failure)
+    assert test == (
+        "def test_client_argument_example(client):\n"
+        "    from tripwire_hypothesis import RedisSession, Step\n"
+        "\n"
+        "    # Passed by pytest from the fixtures of these names (their values do not print as "
+        "code): client\n"
+        "    session = RedisSession([\n"
+        "        Step('GET', returns=None),\n"
+        "    ])\n"
+        "    session.install()\n"
+        "    with tripwire:\n"
+        '        value = client.get("k")\n'
+        '    session.assert_consumed(args=("k",), kwargs=IsInstance(dict))\n'
+        '    expect(value is not None, f"GET answered {value!r}")'
+    )
+    pasted = replay(test, client=redis.Redis())
+    assert (type(pasted), str(pasted)) == (type(failure), str(failure))
