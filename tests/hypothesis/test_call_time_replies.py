@@ -266,3 +266,19 @@ def test_list_replies_hold_as_many_items_as_the_call_asks_for() -> None:
     assert {0, 2} <= sizes("ZPOPMAX 2") <= {0, 1, 2}
     assert {0, 2} <= sizes("LRANGE 0 1") <= {0, 1, 2}
     assert max(size or 0 for size in sizes("LRANGE 0 -1")) > 2
+
+
+def test_injected_errors_come_from_each_family_code_tells_apart() -> None:
+    seen = collect(
+        tripwire_strategies.redis_session(error_rate=0.5),
+        {"GET": lambda client: _outcome(lambda: client.get("k"))},
+    )
+    errors = [outcome for outcome in seen["GET"] if isinstance(outcome, BaseException)]
+    families = {
+        family.__name__
+        for error in errors
+        for family in (redis.ConnectionError, redis.TimeoutError, redis.ResponseError)
+        if isinstance(error, family)
+    }
+    assert families == {"ConnectionError", "TimeoutError", "ResponseError"}
+    assert all(isinstance(error, redis.RedisError) for error in errors)
