@@ -68,6 +68,11 @@ class Outcome:
             return f"raises {error_code(self.raises)}"
         return f"returns {safe_repr(self.returns)}"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis' report prints each draw with its pretty printer, which would otherwise
+        # show a dataclass field by field, or as the call that built it: Outcome(None).
+        printer.text(repr(self))
+
 
 def _watch_error() -> BaseException:
     return exceptions.WatchError("Watched variable changed.")

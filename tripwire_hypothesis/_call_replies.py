@@ -12,14 +12,13 @@ call costs a dictionary lookup, not a strategy built afresh.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from tripwire_hypothesis._replies import REPLY_SHAPES, replies, reply_key
+from tripwire_hypothesis._replies import REPLY_SHAPES, ListOf, Nullable, replies, reply_key
 
 __all__ = ["call_replies", "command_name"]
 
@@ -101,37 +100,87 @@ def _values_of(count: int, decode_responses: bool) -> SearchStrategy[Any]:
 _VALUES = replies("GETRANGE")
 _VALUES_DECODED = replies("GETRANGE", decode_responses=True)
 
-_GLOB_PIECE = re.compile(r"\\(.)|(\*)|(\?)|(\[[^\]]*\])|(.)", re.DOTALL)
+#: The characters a glob's ``[...]`` stands for: readable ones, or else any other ASCII one.
+_NAME_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789:_-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_OTHER_ASCII = "".join(chr(code) for code in range(128) if chr(code) not in _NAME_CHARACTERS)
+
+
+def _class_members(pattern: str, start: int) -> tuple[list[str], int]:
+    """The characters the class at ``pattern[start:]`` (after its ``[``) matches, and its end.
+
+    As Redis reads a class: ``^`` first negates it, ``\\x`` is ``x``, ``a-z`` a range, and ``]``
+    (or the pattern's end) closes it.
+    """
+    index, end = start, len(pattern)
+    negated = pattern[index : index + 1] == "^"
+    index += negated
+    singles: set[str] = set()
+    spans: list[tuple[str, str]] = []
+    while index < end and pattern[index] != "]":
+        if pattern[index] == "\\" and index + 1 < end:
+            singles.add(pattern[index + 1])
+            index += 2
+        elif index + 2 < end and pattern[index + 1] == "-":
+            low, high = sorted((pattern[index], pattern[index + 2]))
+            spans.append((low, high))
+            index += 3
+        else:
+            singles.add(pattern[index])
+            index += 1
+
+    def matches(character: str) -> bool:
+        inside = character in singles or any(low <= character <= high for low, high in spans)
+        return inside is not negated
+
+    members = [character for character in _NAME_CHARACTERS if matches(character)]
+    members = members or [character for character in _OTHER_ASCII if matches(character)]
+    if not negated:
+        members += sorted((singles | {low for low, _ in spans}) - set(members))
+    # Only a class refusing every ASCII character leaves nothing; any name will do then.
+    return members or ["x"], index + 1
 
 
 @functools.lru_cache(maxsize=256)
 def _matching(pattern: str, decode_responses: bool) -> SearchStrategy[Any]:
-    """Short, readable names matching the glob ``pattern`` (``*``, ``?``, ``[abc]``, ``\\x``)."""
+    """Short, readable names matching the glob ``pattern`` (``*``, ``?``, ``[...]``, ``\\x``)."""
     pieces: list[SearchStrategy[str]] = []
-    for escaped, star, question, group, plain in _GLOB_PIECE.findall(pattern):
-        if star:
+    index, end = 0, len(pattern)
+    while index < end:
+        character = pattern[index]
+        index += 1
+        if character == "\\" and index < end:
+            pieces.append(st.just(pattern[index]))
+            index += 1
+        elif character == "*":
             pieces.append(st.one_of(st.just(""), st.integers(0, 999).map(str)))
-        elif question:
+        elif character == "?":
             pieces.append(st.sampled_from("0123456789abcdef"))
-        elif group:
-            choices = [c for c in group[1:-1].lstrip("^") if c not in "-^"] or ["x"]
-            pieces.append(st.sampled_from(choices))
+        elif character == "[":
+            members, index = _class_members(pattern, index)
+            pieces.append(st.sampled_from(members))
         else:
-            pieces.append(st.just(escaped or plain))
+            pieces.append(st.just(character))
     names = st.tuples(*pieces).map("".join) if pieces else st.just("")
     return names.map(_encode(decode_responses))
 
 
 @functools.lru_cache(maxsize=256)
-def _scan(command: str, pattern: str | None, decode_responses: bool) -> SearchStrategy[Any]:
-    """A ``SCAN``-family page: ``(cursor, names)``; names match ``MATCH`` when one is given."""
+def _scan(
+    command: str, pattern: str | None, decode_responses: bool, no_values: bool
+) -> SearchStrategy[Any]:
+    """A ``SCAN``-family page: ``(cursor, names)``; names match ``MATCH`` when one is given.
+
+    ``HSCAN ... NOVALUES`` pages list the fields' names only.
+    """
     shape = REPLY_SHAPES[command]
     general = shape.strategy(decode_responses)
     if pattern is None:
+        if no_values:
+            return st.tuples(_CURSOR, general.map(lambda page: list(page[1])))
         return st.tuples(_CURSOR, general.map(lambda page: page[1]))
     names = _matching(pattern, decode_responses)
     page: SearchStrategy[Any]
-    if command == "HSCAN":
+    if command == "HSCAN" and not no_values:
         values = _VALUES_DECODED if decode_responses else _VALUES
         page = st.dictionaries(names, values, max_size=5)
     elif command == "ZSCAN":
@@ -158,6 +207,60 @@ _KEY_COUNTS = frozenset({"DEL", "UNLINK", "EXISTS", "TOUCH"})
 #: Commands that count how many of their members (after the key) they affected.
 _MEMBER_COUNTS = frozenset({"SADD", "SREM", "ZREM", "HDEL"})
 _SCANS = {"SCAN": 2, "SSCAN": 3, "HSCAN": 3, "ZSCAN": 3}
+#: What may come between ZADD's key and its score/member pairs.
+_ZADD_FLAGS = frozenset({"NX", "XX", "CH", "GT", "LT"})
+#: Commands answering one item per argument from this position (after the key, mostly).
+_ONE_PER_ARGUMENT = {"SMISMEMBER": 2, "ZMSCORE": 2, "SCRIPT EXISTS": 1}
+#: Commands whose list reply holds at most their count argument's number of items.
+_UP_TO_COUNT = frozenset({"LPOP", "RPOP", "SPOP", "SRANDMEMBER", "ZPOPMIN", "ZPOPMAX"})
+
+
+def _integer(value: object) -> int | None:
+    """An integer argument, however it was sent (``3``, ``"3"``, ``b"-2"``), or None."""
+    if type(value) is int:
+        return value
+    if isinstance(value, (bytes, str)):
+        try:
+            return int(value)
+        except ValueError:
+            return None
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _sized(
+    key: str, low: int, high: int, decode_responses: bool, unique: bool = False
+) -> SearchStrategy[Any]:
+    """The list reply ``key`` with ``low`` to ``high`` items, or ``None`` where it may be."""
+    shape = REPLY_SHAPES[key]
+    inner = shape.inner if isinstance(shape, Nullable) else shape
+    assert isinstance(inner, ListOf)
+    items = st.lists(
+        inner.item.strategy(decode_responses),
+        min_size=low,
+        max_size=high,
+        unique=unique or inner.unique,
+    )
+    return items if inner is shape else st.one_of(st.none(), items)
+
+
+def _counted(
+    name: str, args: tuple[Any, ...], key: str, decode_responses: bool
+) -> SearchStrategy[Any] | None:
+    """Replies of a call with a count (``LPOP k 3``, ``SRANDMEMBER k -2``), or None."""
+    count = _integer(args[2]) if len(args) > 2 else 1 if name.startswith("ZPOP") else None
+    if count is None or key not in REPLY_SHAPES:
+        return None
+    if count < 0:  # SRANDMEMBER with a negative count: exactly that many, repeats allowed
+        return _sized(key, -count, -count, decode_responses)
+    shape = REPLY_SHAPES[key]
+    inner = shape.inner if isinstance(shape, Nullable) else shape
+    if not isinstance(inner, ListOf):
+        return None
+    low = min(inner.min_size, count)
+    # Members drawn with a positive count are distinct.
+    unique = name == "SRANDMEMBER"
+    return _sized(key, low, max(low, min(count, inner.max_size)), decode_responses, unique)
 
 
 def call_replies(
@@ -183,16 +286,32 @@ def call_replies(
         mapping = options.get("mapping")
         return _at_most(pairs + (len(mapping) if isinstance(mapping, dict) else 0))
     if name == "ZADD" and not options.get("as_score"):
-        return _at_most(max((len(args) - 2) // 2, 0))
+        flags = next(
+            (count for count, arg in enumerate(args[2:]) if _word(arg) not in _ZADD_FLAGS),
+            len(args) - 2,
+        )
+        return _at_most(max((len(args) - 2 - flags) // 2, 0))
     if name in ("MGET", "HMGET"):
         count = len(args) - (1 if name == "MGET" else 2)
         return _values_of(max(count, 1), decode_responses)
     if name in _SCANS:
         pattern = _option_after(args, "MATCH", _SCANS[name] - 1)
-        return _scan(name, None if pattern is None else _text(pattern), decode_responses)
+        no_values = name == "HSCAN" and any(_word(arg) == "NOVALUES" for arg in args[3:])
+        return _scan(name, None if pattern is None else _text(pattern), decode_responses, no_values)
     if name == "KEYS" and len(args) > 1:
         return st.lists(_matching(_text(args[1]), decode_responses), max_size=5, unique=True)
+    if name in _ONE_PER_ARGUMENT:
+        count = max(len(args) - _ONE_PER_ARGUMENT[name], 1)
+        return _sized(name, count, count, decode_responses)
     key = reply_key(name, *args[1:], **options)
+    if name in _UP_TO_COUNT:
+        counted = _counted(name, args, key, decode_responses)
+        if counted is not None:
+            return counted
+    if name == "LRANGE" and len(args) > 3:
+        start, stop = _integer(args[2]), _integer(args[3])
+        if start is not None and stop is not None and start >= 0 and stop >= 0:
+            return _sized(key, 0, max(0, min(stop - start + 1, 5)), decode_responses)
     if key == "SET" and not any(_word(arg) in _SET_CONDITIONS for arg in args[3:]):
         return _OK
     if key in _READS:

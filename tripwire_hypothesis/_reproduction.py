@@ -75,12 +75,23 @@ def reproduction(
         return _checked("\n".join(lines))
     name = code.co_name if code.co_name.startswith("test") else f"test_{code.co_name}"
     asynchronous = "async " if code.co_flags & inspect.CO_COROUTINE else ""
+    values = {argument: safe_repr(value) for argument, value in arguments.items()}
+    # A value that does not print as code (a client from a fixture, mostly) stays a parameter,
+    # for pytest to pass from the fixture of that name.
+    fixtures = [argument for argument, text in values.items() if not _is_expression(text)]
     lines = [
-        f"{asynchronous}def {name}_example():",
+        f"{asynchronous}def {name}_example({', '.join(fixtures)}):",
         "    from tripwire_hypothesis import RedisSession, Step",
         "",
     ]
-    lines += [f"    {argument} = {safe_repr(value)}" for argument, value in arguments.items()]
+    if fixtures:
+        lines.append(
+            "    # Passed by pytest from the fixtures of these names (their values do not print "
+            f"as code): {', '.join(fixtures)}"
+        )
+    lines += [
+        f"    {argument} = {text}" for argument, text in values.items() if argument not in fixtures
+    ]
     options = "" if required else ", required=False"
     if answers:
         lines.append(f"    {session_name} = RedisSession([")
@@ -117,10 +128,26 @@ def _body_of(code: CodeType) -> list[str] | None:
         statements = statements[1:]  # the docstring
     start, end = statements[0].lineno, function.end_lineno or statements[-1].lineno
     indent = statements[0].col_offset
+    # Lines that continue a string literal are its text: re-indenting them would change it.
+    verbatim = {
+        number
+        for node in ast.walk(function)
+        if isinstance(node, ast.JoinedStr)
+        or (isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)))
+        for number in range(node.lineno + 1, (node.end_lineno or node.lineno) + 1)
+    }
     return [
-        f"    {line[indent:]}" if line.strip() else ""
-        for line in source.splitlines()[start - 1 : end]
+        line if number in verbatim else f"    {line[indent:]}" if line.strip() else ""
+        for number, line in enumerate(source.splitlines()[start - 1 : end], start=start)
     ]
+
+
+def _is_expression(text: str) -> bool:
+    try:
+        ast.parse(text, mode="eval")
+    except SyntaxError:
+        return False
+    return True
 
 
 def _checked(text: str) -> str:

@@ -37,13 +37,12 @@ def test_install_registers_each_step_as_a_mock_in_order() -> None:
     )
     results = run(session, ("GET", "a"), ("GET", "b"), ("SET", "a", b"2"))
     assert results == [b"1", REFUSED, True]
+    # In call order, each with what it returned or raised.
     assert session.consumed == (
-        ConsumedStep(0, Step("GET", returns=b"1"), ("a",), {}),
-        ConsumedStep(2, session.steps[2], ("b",), {}),
-        ConsumedStep(1, Step("SET", returns=True), ("a", b"2"), {}),
+        ConsumedStep(0, "GET", ("a",), {}, returns=b"1"),
+        ConsumedStep(1, "GET", ("b",), {}, raises=REFUSED),
+        ConsumedStep(2, "SET", ("a", b"2"), {}, returns=True),
     )
-    assert [step.returns for step in session.consumed] == [b"1", None, True]
-    assert [step.raises for step in session.consumed] == [None, REFUSED, None]
     session.assert_consumed({"GET": {"args": IsInstance(tuple)}, "SET": {"args": ("a", b"2")}})
 
 
@@ -144,8 +143,8 @@ def test_a_consumed_command_without_expected_args_is_an_error() -> None:
     with pytest.raises(InvalidArgument) as error:
         session.assert_consumed({"GET": {"args": ("k",)}})
     assert str(error.value) == (
-        "RedisSession.assert_consumed() has no expected args for 'SET', which step 1 "
-        "consumed. Pass args=..., or an entry {'SET': {'args': ...}}."
+        "RedisSession.assert_consumed() has no expected args for 'SET', call 0. "
+        "Pass args=..., or an entry {'SET': {'args': ...}}."
     )
     session.assert_consumed({"GET": {"args": ("k",)}}, args=("k", "v"))
 
@@ -154,7 +153,8 @@ def test_a_consumed_command_without_expected_args_is_an_error() -> None:
     ("per_command", "shown"),
     [
         pytest.param(["GET"], "['GET'] (list)", id="not-a-mapping"),
-        pytest.param({"DEL": {"args": ()}}, "'DEL' (str)", id="unknown-command"),
+        pytest.param({"": {"args": ()}}, "'' (str)", id="empty-command"),
+        pytest.param({b"GET": {"args": ()}}, "b'GET' (bytes)", id="bytes-command"),
         pytest.param({"GET": ("k",)}, "('k',) (tuple)", id="entry-not-a-mapping"),
         pytest.param({"GET": {"arg": ()}}, "{'arg': ()} (dict)", id="unknown-field"),
     ],
@@ -165,28 +165,36 @@ def test_per_command_entries_are_checked(per_command: object, shown: str) -> Non
     with pytest.raises(InvalidArgument) as error:
         session.assert_consumed(per_command)  # type: ignore[arg-type]
     assert str(error.value) == (
-        "RedisSession.assert_consumed() argument 'per_command' must be a mapping from this "
-        "session's commands ('GET', 'SET') to {'args': ..., 'kwargs': ...}, got " + shown
+        "RedisSession.assert_consumed() argument 'per_command' must be a mapping from command "
+        "names to {'args': ..., 'kwargs': ...}, got " + shown
     )
 
 
 # -- reprs: code a user can paste ------------------------------------------------------------------
 
 
-def test_the_repr_of_a_session_is_its_mock_command_lines() -> None:
+def test_the_repr_of_a_session_is_the_code_that_builds_it() -> None:
     session = RedisSession(
         [Step("GET", returns=None), Step("GET", raises=REFUSED), Step("SET", returns=True)],
         required=False,
     )
-    assert repr(session) == (
-        "RedisSession(\n"
-        "    tripwire.redis.mock_command('GET', returns=None, required=False),\n"
-        "    tripwire.redis.mock_command('GET', returns=None, raises=redis.exceptions."
-        "ConnectionError('Error 111 connecting to localhost:6379. Refused.'), required=False),\n"
-        "    tripwire.redis.mock_command('SET', returns=True, required=False),\n"
-        ")"
+    text = (
+        "RedisSession([\n"
+        "    Step('GET', returns=None),\n"
+        "    Step('GET', raises=redis.exceptions.ConnectionError("
+        "'Error 111 connecting to localhost:6379. Refused.')),\n"
+        "    Step('SET', returns=True),\n"
+        "], required=False)"
     )
+    assert repr(session) == text
+    rebuilt = eval(text, {"RedisSession": RedisSession, "Step": Step, "redis": redis})
+    assert [step.command for step in rebuilt.steps] == ["GET", "GET", "SET"]
+    assert rebuilt.steps[0] == session.steps[0]
+    assert rebuilt.steps[2] == session.steps[2]
+    assert repr(rebuilt.steps[1].raises) == repr(REFUSED)
+    assert not rebuilt.required
     assert repr(RedisSession()) == "RedisSession()"
+    assert repr(RedisSession(required=False)) == "RedisSession(required=False)"
 
 
 @pytest.mark.parametrize(
@@ -225,24 +233,36 @@ def test_the_repr_of_a_step_builds_it(step: Step, text: str) -> None:
     assert eval(text, {"Step": Step, "redis": redis}) == step or step.raises is not None
 
 
-def test_the_reproduction_is_a_plain_test_with_what_was_called(verifier: StrictVerifier) -> None:
-    session = RedisSession([Step("GET", returns=b"1"), Step("DEL", returns=1)])
-    run(session, ("GET", "k"))
-    session.assert_consumed(args=("k",))
+def fetch_user(session: RedisSession) -> None:
+    """A test body that installs the session, for the reproduction to read."""
+    session.install()
+    with tripwire:
+        redis.Redis().get("user:1")
+    session.assert_consumed(args=("user:1",), kwargs=IsInstance(dict))
+
+
+def test_the_reproduction_is_the_installing_function_s_body_with_the_session_scripted() -> None:
+    session = RedisSession([Step("GET", returns=b"1"), Step("DEL", returns=1)], required=False)
+    fetch_user(session)
     assert session.reproduction() == (
-        "def test_example():\n"
-        "    tripwire.redis.mock_command('GET', returns=b'1')\n"
-        "    tripwire.redis.mock_command('DEL', returns=1)  # never called\n"
+        "def test_fetch_user_example():\n"
+        "    from tripwire_hypothesis import RedisSession, Step\n"
+        "\n"
+        "    session = RedisSession([\n"
+        "        Step('GET', returns=b'1'),\n"
+        "        Step('DEL', returns=1),\n"
+        "    ], required=False)\n"
+        "    session.install()\n"
         "    with tripwire:\n"
-        "        ...  # the code under test\n"
-        "    tripwire.redis.assert_command('GET', args=('k',), kwargs={})"
+        '        redis.Redis().get("user:1")\n'
+        '    session.assert_consumed(args=("user:1",), kwargs=IsInstance(dict))'
     )
 
 
-def test_a_session_not_installed_reproduces_without_assertions() -> None:
+def test_a_session_not_installed_reproduces_as_a_skeleton_with_its_mocks() -> None:
     assert RedisSession([Step("PING", returns=True)]).reproduction() == (
         "def test_example():\n"
-        "    tripwire.redis.mock_command('PING', returns=True)  # never called\n"
+        "    tripwire.redis.mock_command('PING', returns=True)\n"
         "    with tripwire:\n"
         "        ...  # the code under test"
     )

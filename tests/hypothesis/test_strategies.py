@@ -1,100 +1,142 @@
-"""`redis_session()`: what it generates, what it shrinks towards, and its argument checks."""
+"""`redis_session()`: what its sessions answer, what they shrink towards, its argument checks."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import redis
+from dirty_equals import IsInstance
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 import tripwire
 import tripwire_hypothesis
-from tripwire_hypothesis import RedisSession, Step, redis_session
+from tripwire_hypothesis import (
+    RedisSession,
+    Step,
+    per_example_verifier,
+    redis_session,
+    supported_commands,
+)
 from tripwire_hypothesis import strategies as tripwire_strategies
 
-quick = settings(deadline=None, phases=[Phase.explicit, Phase.generate, Phase.shrink])
+quick = settings(
+    database=None, deadline=None, phases=[Phase.explicit, Phase.generate, Phase.shrink]
+)
 
 
-def minimal(strategy: st.SearchStrategy[RedisSession], condition: Any = lambda _: True) -> str:
-    """The repr of the simplest session ``strategy`` draws that meets ``condition``."""
-    return repr(find(strategy, condition, settings=settings(quick, database=None)))
+def answers_of_simplest(
+    strategy: st.SearchStrategy[RedisSession],
+    code: Callable[[redis.Redis], object],
+    condition: Callable[[RedisSession, object], bool] = lambda session, result: True,
+) -> tuple[Step, ...]:
+    """The answers of the simplest session under which ``code`` meets ``condition``."""
+
+    @per_example_verifier
+    def run(session: RedisSession) -> bool:
+        session.install()
+        with tripwire:
+            try:
+                result = code(redis.Redis())
+            except redis.RedisError as error:
+                result = error
+        session.assert_consumed(args=IsInstance(tuple), kwargs=IsInstance(dict))
+        return condition(session, result)
+
+    return find(strategy, run, settings=quick).answers
 
 
 # -- what is generated ---------------------------------------------------------------------------
 
 
 @quick
-@given(redis_session(max_steps=5))
-def test_every_generated_step_can_be_installed_consumed_and_asserted(
-    session: RedisSession,
+@given(redis_session(), st.sampled_from(supported_commands()))
+def test_every_supported_command_is_answered_recorded_and_assertable(
+    session: RedisSession, command: str
 ) -> None:
     session.install()
     with tripwire:
-        client = redis.Redis()
-        for step in session.steps:
-            try:
-                result = client.execute_command(step.command, "key")
-            except redis.RedisError as error:
-                result = error
-            assert result is (step.returns if step.raises is None else step.raises)
-    assert [consumed.step for consumed in session.consumed] == list(session.steps)
+        try:
+            result = redis.Redis().execute_command(command, "key")
+        except redis.RedisError as error:
+            result = error
+    (call,) = session.consumed
+    assert call.command == command
+    assert result is (call.returns if call.raises is None else call.raises)
+    assert session.answers == (Step(command, returns=call.returns, raises=call.raises),)
     session.assert_consumed(args=("key",))
 
 
 @quick
-@given(
-    redis_session(
-        commands=["ZRANGE WITHSCORES", "script load"], min_steps=1, error_rate=0, required=False
-    )
-)
-def test_option_variants_mock_their_command_with_the_variant_s_replies(
+@given(redis_session(commands=["ZRANGE WITHSCORES", "script load"], error_rate=0))
+def test_option_variants_answer_their_command_with_the_variant_s_replies(
     session: RedisSession,
 ) -> None:
     assert session.commands == {"ZRANGE", "SCRIPT LOAD"}
-    assert not session.required
-    for step in session.steps:
-        assert step.command in session.commands
-        if step.command == "ZRANGE":
-            assert all(isinstance(pair, tuple) for pair in step.returns)
-        else:
-            assert isinstance(step.returns, str)
+    session.install()
+    with tripwire:
+        client = redis.Redis()
+        pairs = client.zrange("board", 0, -1, withscores=True)
+        sha = client.script_load("return 1")
+    assert all(isinstance(pair, tuple) for pair in pairs)
+    assert isinstance(sha, str)
+    session.assert_consumed(args=IsInstance(tuple), kwargs=IsInstance(dict))
 
 
 @quick
-@given(redis_session(commands=["GET", "HGETALL"], error_rate=0, decode_responses=True))
+@given(redis_session(error_rate=0, decode_responses=True))
 def test_decoded_replies_are_str(session: RedisSession) -> None:
-    for step in session.steps:
-        assert step.returns is None or isinstance(step.returns, (dict, str))
-        if isinstance(step.returns, dict):
-            assert all(isinstance(key, str) for key in step.returns)
+    session.install()
+    with tripwire:
+        client = redis.Redis(decode_responses=True)
+        value = client.get("k")
+        fields = client.hgetall("h")
+    assert value is None or isinstance(value, str)
+    assert all(isinstance(key, str) for key in fields)
+    session.assert_consumed(args=IsInstance(tuple), kwargs=IsInstance(dict))
 
 
 @quick
 @given(
     redis_session(
         commands=["GET"],
-        min_steps=3,
         replies={"get": st.just(b"mine")},
         errors=st.just(redis.exceptions.ReadOnlyError("READONLY")),
         error_rate=1,
     )
 )
-def test_error_rate_one_fails_every_step_with_the_given_errors(session: RedisSession) -> None:
-    assert len(session.steps) >= 3
-    assert all(isinstance(step.raises, redis.exceptions.ReadOnlyError) for step in session.steps)
+def test_error_rate_one_fails_every_call_with_the_given_errors(session: RedisSession) -> None:
+    session.install()
+    with tripwire:
+        client = redis.Redis()
+        for _ in range(3):
+            with pytest.raises(redis.exceptions.ReadOnlyError, match=r"^READONLY$"):
+                client.get("k")
+    assert all(isinstance(call.raises, redis.exceptions.ReadOnlyError) for call in session.consumed)
+    session.assert_consumed(args=("k",), kwargs=IsInstance(dict))
 
 
 @quick
 @given(redis_session(commands=["GET"], replies={"GET": st.just(b"mine")}, error_rate=0))
 def test_error_rate_zero_never_fails_and_overrides_replace_replies(session: RedisSession) -> None:
-    assert all(step == Step("GET", returns=b"mine") for step in session.steps)
+    session.install()
+    with tripwire:
+        client = redis.Redis()
+        values = [client.get("k") for _ in range(3)]
+    assert values == [b"mine"] * 3
+    assert session.answers == (Step("GET", returns=b"mine"),) * 3
+    session.assert_consumed(args=("k",), kwargs=IsInstance(dict))
 
 
-def test_from_type_draws_sessions() -> None:
-    assert minimal(st.from_type(RedisSession)) == "RedisSession()"
+def test_from_type_draws_sessions_that_answer_at_call_time() -> None:
+    session = find(st.from_type(RedisSession), lambda _: True, settings=quick)
+    assert repr(session) == "redis_session()"
+    assert answers_of_simplest(st.from_type(RedisSession), lambda client: client.get("k")) == (
+        Step("GET", returns=None),
+    )
 
 
 def test_the_module_and_the_package_export_the_same_strategies() -> None:
@@ -105,36 +147,41 @@ def test_the_module_and_the_package_export_the_same_strategies() -> None:
 # -- what failures shrink towards ----------------------------------------------------------------
 
 
-def test_sessions_shrink_to_no_steps() -> None:
-    assert minimal(redis_session()) == "RedisSession()"
+def test_answers_shrink_to_the_simplest_reply() -> None:
+    def read(client: redis.Redis) -> object:
+        return (client.get("k"), client.incr("n"), client.set("k", "v"), client.scan(0))
 
-
-def test_steps_shrink_to_the_first_command_and_its_simplest_reply() -> None:
-    assert minimal(redis_session(commands=["GET", "SET"], min_steps=1)) == (
-        "RedisSession(\n    tripwire.redis.mock_command('GET', returns=None),\n)"
+    assert answers_of_simplest(redis_session(), read) == (
+        Step("GET", returns=None),
+        Step("INCRBY", returns=1),
+        Step("SET", returns=True),
+        Step("SCAN", returns=(0, [])),
     )
 
 
 def test_a_needed_failure_shrinks_to_the_first_error_kind() -> None:
-    session = redis_session(commands=["SET", "GET"], max_steps=4)
-    failing_get = minimal(
-        session, lambda s: any(step.command == "GET" and step.failed for step in s.steps)
+    answers = answers_of_simplest(
+        redis_session(),
+        lambda client: client.get("k"),
+        lambda session, result: isinstance(result, redis.RedisError),
     )
-    assert failing_get == (
-        "RedisSession(\n"
-        "    tripwire.redis.mock_command('GET', returns=None, "
-        "raises=redis.exceptions.ConnectionError('Connection closed by server.')),\n"
-        ")"
+    assert repr(answers) == (
+        "(Step('GET', raises=redis.exceptions.ConnectionError('Connection closed by server.')),)"
     )
 
 
-def test_a_needed_count_of_steps_shrinks_to_exactly_that() -> None:
-    assert minimal(redis_session(commands=["INCR"]), lambda s: len(s.steps) >= 2) == (
-        "RedisSession(\n"
-        "    tripwire.redis.mock_command('INCR', returns=0),\n"
-        "    tripwire.redis.mock_command('INCR', returns=0),\n"
-        ")"
+def test_a_needed_number_of_calls_shrinks_to_exactly_that() -> None:
+    def scan_all(client: redis.Redis) -> int:
+        cursor, pages = None, 0
+        while cursor != 0:
+            cursor, _ = client.scan(cursor or 0, match="user:*")
+            pages += 1
+        return pages
+
+    answers = answers_of_simplest(
+        redis_session(), scan_all, lambda session, pages: isinstance(pages, int) and pages >= 2
     )
+    assert answers == (Step("SCAN", returns=(1, [])), Step("SCAN", returns=(0, [])))
 
 
 # -- argument checks -----------------------------------------------------------------------------
@@ -170,41 +217,21 @@ STRATEGY = st.just(b"v")
             id="commands-bytes",
         ),
         pytest.param(
-            {"min_steps": -1},
-            "argument 'min_steps' must be an int >= 0, got -1 (int)",
-            id="min-steps-negative",
-        ),
-        pytest.param(
-            {"min_steps": True},
-            "argument 'min_steps' must be an int >= 0, got True (bool)",
-            id="min-steps-bool",
-        ),
-        pytest.param(
-            {"min_steps": 3, "max_steps": 2},
-            "argument 'max_steps' must be an int >= min_steps (3), got 2 (int)",
-            id="max-steps-below-min",
-        ),
-        pytest.param(
-            {"max_steps": 2.0},
-            "argument 'max_steps' must be an int >= min_steps (0), got 2.0 (float)",
-            id="max-steps-float",
-        ),
-        pytest.param(
             {"replies": [("GET", STRATEGY)]},
             "argument 'replies' must be a mapping from command name to a SearchStrategy of "
-            "replies, got [('GET', just(b'v'))] (list)",
+            "replies or a function of the call, got [('GET', just(b'v'))] (list)",
             id="replies-not-a-mapping",
         ),
         pytest.param(
-            {"replies": {"GET": b"v"}},
+            {"replies": {"GET": 42}},
             "argument 'replies' must be a mapping from command name to a SearchStrategy of "
-            "replies, got {'GET': b'v'} (dict)",
+            "replies or a function of the call, got {'GET': 42} (dict)",
             id="replies-value-not-a-strategy",
         ),
         pytest.param(
             {"replies": {"": STRATEGY}},
             "argument 'replies' must be a mapping from command name to a SearchStrategy of "
-            "replies, got {'': just(b'v')} (dict)",
+            "replies or a function of the call, got {'': just(b'v')} (dict)",
             id="replies-empty-name",
         ),
         pytest.param(
@@ -213,10 +240,20 @@ STRATEGY = st.just(b"v")
             id="replies-not-in-commands",
         ),
         pytest.param(
+            {"errors": 42},
+            "argument 'errors' must be a SearchStrategy of exceptions or None, got 42 (int)",
+            id="errors-a-number",
+        ),
+        pytest.param(
             {"errors": redis.exceptions.ConnectionError()},
             "argument 'errors' must be a SearchStrategy of exceptions or None, "
             "got network:ConnectionError (ConnectionError)",
             id="errors-not-a-strategy",
+        ),
+        pytest.param(
+            {"error_rate": 2},
+            "argument 'error_rate' must be a number from 0 to 1, got 2 (int)",
+            id="error-rate-two",
         ),
         pytest.param(
             {"error_rate": 1.5},
@@ -239,9 +276,24 @@ STRATEGY = st.just(b"v")
             id="decode-responses-not-bool",
         ),
         pytest.param(
-            {"required": None},
-            "argument 'required' must be a bool, got None (NoneType)",
-            id="required-not-bool",
+            {"decode_responses": 1},
+            "argument 'decode_responses' must be a bool, got 1 (int)",
+            id="decode-responses-one",
+        ),
+        pytest.param(
+            {"max_answers": 0},
+            "argument 'max_answers' must be an int >= 1, got 0 (int)",
+            id="max-answers-zero",
+        ),
+        pytest.param(
+            {"max_answers": True},
+            "argument 'max_answers' must be an int >= 1, got True (bool)",
+            id="max-answers-bool",
+        ),
+        pytest.param(
+            {"max_answers": 10.0},
+            "argument 'max_answers' must be an int >= 1, got 10.0 (float)",
+            id="max-answers-float",
         ),
     ],
 )
@@ -253,8 +305,9 @@ def test_invalid_arguments_are_refused_when_the_strategy_is_built(
     assert str(error.value) == f"redis_session() {message}"
 
 
-def test_a_command_outside_the_reply_table_needs_a_reply_strategy() -> None:
-    session = minimal(
-        redis_session(commands=["JSON.GET"], replies={"json.get": STRATEGY}, min_steps=1)
+def test_a_command_outside_the_reply_table_is_answered_from_its_replies_entry() -> None:
+    answers = answers_of_simplest(
+        redis_session(commands=["JSON.GET"], replies={"json.get": STRATEGY}),
+        lambda client: client.execute_command("JSON.GET", "doc", "$"),
     )
-    assert session == "RedisSession(\n    tripwire.redis.mock_command('JSON.GET', returns=b'v'),\n)"
+    assert answers == (Step("JSON.GET", returns=b"v"),)
