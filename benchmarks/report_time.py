@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def planted_bug_helpers() -> types.ModuleType:
     path = ROOT / "tests" / "hypothesis" / "test_planted_bugs.py"
     spec = importlib.util.spec_from_file_location("planted_bugs", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)

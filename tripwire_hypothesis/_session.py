@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -132,11 +133,9 @@ class ConsumedStep:
 class _Installation(NamedTuple):
     verifier: StrictVerifier
     plugin: RedisPlugin
-    #: The scripted steps' mocks, in step order.
-    mocks: tuple[RedisCall, ...]
     #: The timeline's length at installation: the session's calls are recorded after it.
     start: int
-    answerer: Answerer | None
+    answerer: Answerer | _Script
     #: The test function that installed the session, the session's argument name in it (if it
     #: is one), and its other arguments then.
     code: CodeType
@@ -240,21 +239,22 @@ class RedisSession:
         plugin = verifier.get_plugin(RedisPlugin)
         # Errors about these mocks point at the test that installed them.
         caller = sys._getframe(1)
-        answerer = None
-        if self._policy is not None and self._data is not None:
-            if plugin.answerer is not None:
-                raise InvalidArgument(
-                    "RedisSession.install() found another session already answering this "
-                    "example's Redis calls. Draw one session per example."
-                )
-            answerer = _answerer_class()(plugin, self._policy, self._data, caller)
-        mocks = []
-        for step in self.steps:
-            mock = plugin.mock_command(
-                step.command, returns=step.returns, raises=step.raises, required=self.required
+        if plugin.answerer is not None:
+            raise InvalidArgument(
+                "RedisSession.install() found another session already answering this "
+                "example's Redis calls. Install one session per example."
             )
-            mock._registered_at(caller)
-            mocks.append(mock)
+        answerer: Answerer | _Script
+        if self._policy is not None and self._data is not None:
+            answerer = _answerer_class()(plugin, self._policy, self._data, caller)
+        else:
+            site = (caller.f_code, caller.f_lasti)
+            required = self.required
+            steps = [
+                plugin.new_call(step.command, step.returns, step.raises, site, required=required)
+                for step in self.steps
+            ]
+            answerer = _Script(plugin, steps, site)
         # The test's arguments, for the reproduction; the session itself is named, not kept,
         # which would make a reference cycle of it.
         code = caller.f_code
@@ -269,7 +269,7 @@ class RedisSession:
                 arguments[name] = value
         start = len(verifier.timeline)
         self._installed = _Installation(
-            verifier, plugin, tuple(mocks), start, answerer, code, session_name, arguments
+            verifier, plugin, start, answerer, code, session_name, arguments
         )
         plugin.answerer = answerer
         if example is not None:
@@ -315,7 +315,8 @@ class RedisSession:
         ``RedisSession(session.answers)`` replays the example without drawing.
         """
         installed = self._installed
-        drawn = installed.answerer.answered if installed and installed.answerer else ()
+        answerer = installed.answerer if installed is not None else None
+        drawn = answerer.answered if isinstance(answerer, _answerer_class()) else ()
         return self.steps + tuple(
             Step(mock.command, returns=mock.returns, raises=mock.raises) for mock in drawn
         )
@@ -392,6 +393,44 @@ class RedisSession:
         # An example outside Hypothesis (per_example_verifier on a plain function) has no report.
         if currently_in_test_context():
             note(_Reproduction(self))
+
+
+class _Script:
+    """The ``answerer`` of a scripted session: its steps, in order per command.
+
+    The steps answer the calls no mock covers, as a drawing session's answers do, so a script of
+    a drawn example's answers replays it (mocks registered by hand are used first either way).
+    """
+
+    __slots__ = ("_plugin", "_queues", "_site", "in_batch")
+
+    def __init__(
+        self, plugin: RedisPlugin, steps: list[RedisCall], site: tuple[CodeType, int]
+    ) -> None:
+        self._plugin = plugin
+        self._site = site
+        self._queues: dict[str, deque[RedisCall]] = {}
+        for step in steps:
+            self._queues.setdefault(step.command, deque()).append(step)
+        self.in_batch = False
+
+    def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
+        __tracebackhide__ = True
+        spelling = args[0]
+        text = spelling.decode("utf-8", "replace") if isinstance(spelling, bytes) else spelling
+        queue = self._queues.get(_normalise(str(text)))
+        if queue:
+            return queue.popleft()
+        raise self._plugin._unmocked(args, options) from None
+
+    def answer_exec(self, watching: bool) -> RedisCall:
+        queue = self._queues.get("EXEC")
+        if queue:
+            return queue.popleft()
+        return self._plugin.new_call("EXEC", None, None, self._site)  # it commits
+
+    def unused(self) -> list[RedisCall]:
+        return [step for queue in self._queues.values() for step in queue]
 
 
 @functools.cache

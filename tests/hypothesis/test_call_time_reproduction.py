@@ -300,11 +300,6 @@ PROPERTIES: list[Any] = [
         '    expect(first == b"cached", f"first read {first!r}")\n'
         '    expect(second == b"fresh", f"second read {second!r}")',
         id="hand-mock-after-install",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="replayed, the scripted GET is queued before the hand-made mock, so the "
-            "pasted test's first GET gets b'stale' ('first read b'stale'')",
-        ),
     ),
 ]
 

@@ -245,5 +245,5 @@ def test_one_example_installs_one_drawing_session() -> None:
         check()
     assert str(failure.value) == (
         "RedisSession.install() found another session already answering this example's Redis "
-        "calls. Draw one session per example."
+        "calls. Install one session per example."
     )

@@ -52,6 +52,9 @@ class Answerer(Protocol):
         ``watching``: whether the transaction watched keys (only then can a race be lost).
         """
 
+    def unused(self) -> list[RedisCall]:
+        """The mocks it holds that no call has used yet (they fail verification if required)."""
+
 
 class RedisCall(Interaction):
     """A mocked Redis command; once consumed, also the call that consumed it.
@@ -305,13 +308,17 @@ class RedisPlugin(BasePlugin):
         returns: Any,
         raises: BaseException | type | None,
         site: tuple[CodeType, int],
+        *,
+        required: bool = False,
     ) -> RedisCall:
-        """A mock made at the moment of a call (an answer drawn then), not queued anywhere.
+        """A mock that no queue holds: an answerer's, made when it is needed.
 
         It counts as registered at ``site`` (a code object and an instruction offset in it, as
         `Interaction` keeps them), in registration order after every mock so far.
         """
-        mock = RedisCall(self, command, returns, raises, False, sys._getframe(), self._next_order())
+        mock = RedisCall(
+            self, command, returns, raises, required, sys._getframe(), self._next_order()
+        )
         mock._origin, mock._offset = site
         return mock
 
@@ -354,16 +361,15 @@ class RedisPlugin(BasePlugin):
         self.answerer = None
 
     def unused_mocks(self) -> list[Interaction]:
-        unused: list[Interaction] = []
-        if not any(self._queues.values()):
-            return unused
-        unused.extend(
-            sorted(
-                (mock for queue in self._queues.values() for mock in queue if mock.required),
-                key=attrgetter("order"),
-            )
+        answerer = self.answerer
+        held = answerer.unused() if answerer is not None else ()
+        if not held and not any(self._queues.values()):
+            return []
+        queued = (mock for queue in self._queues.values() for mock in queue)
+        return sorted(
+            (mock for mock in itertools.chain(queued, held) if mock.required),
+            key=attrgetter("order"),
         )
-        return unused
 
     # -- formatting, for error messages only ---------------------------------------------------
 
