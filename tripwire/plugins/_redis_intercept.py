@@ -7,10 +7,12 @@ attribute. That keeps a sandbox cheap to open (a Hypothesis test opens one per e
 redis-py's classes, and the interpreter's caches of their attributes, alone.
 
 With a plugin active, commands, pipelines, transactions and their asyncio twins consume its mocks;
-connection pools hand out connections that never connect; a connection that tries to connect
-anyway (PubSub, cluster discovery) is refused, so nothing reaches the network. With none active,
-the guard refuses with `UnsandboxedInteractionError`, and without a guard the call goes to
-redis-py's own method.
+connection pools hand out connections that never connect. Below them, every connection method
+that opens a socket, sends or reads is refused (`UnmockedConnectionError`), whoever holds the
+connection and whenever it connected: a PubSub, a cluster node, a pipeline's ``reset``, a
+connection used directly. So nothing reaches the network. With none active, the guard refuses
+both layers with `UnsandboxedInteractionError`, and without a guard the call goes to redis-py's
+own method.
 
 Facts relied on (redis-py 4.0 to 8.x): ``Redis.execute_command(self, *args, **options)``;
 ``Pipeline.command_stack`` holds ``(args, options)`` pairs; pipelines send WATCH and the commands
@@ -31,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from tripwire._errors import UnmockedConnectionError, UnsandboxedInteractionError, where
 from tripwire._plugin import Patches
+from tripwire.plugins import _redis_libraries as _libraries
 
 if TYPE_CHECKING:
     from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
@@ -290,16 +293,50 @@ def _outside_execute(owner: type, pipe: Any, raise_on_error: bool) -> Any:
     return _originals[owner, "execute"](pipe, raise_on_error)
 
 
-def _check_connecting(connection: Any) -> None:
-    """Refuse a connection opened inside the sandbox, or outside it under the guard."""
+def _check_connecting(connection: Any, action: str = "opened") -> None:
+    """Refuse a connection inside the sandbox, or outside it under the guard.
+
+    ``action`` says what was asked of it: opened, to send a command, to read a reply.
+    """
     __tracebackhide__ = True
     plugin = _hot[2]
     if plugin is not _INACTIVE:
-        error = UnmockedConnectionError(_address(connection))
+        error = UnmockedConnectionError(_address(connection), action)
         plugin.verifier.report_unmocked(error)
         raise error
     if _guards:
-        raise _refuse(f"a redis connection to {_address(connection)} was opened")
+        raise _refuse(f"a redis connection to {_address(connection)} was {action}")
+
+
+#: What a connection method does, as the refusal of its call says it.
+_ACTIONS = {
+    **dict.fromkeys(_libraries.CONNECTING, "opened"),
+    **dict.fromkeys(_libraries.SENDING, "asked to send a command"),
+    **dict.fromkeys(_libraries.READING, "asked to read a reply"),
+}
+
+
+def _check_using(connection: Any, action: str) -> None:
+    """Refuse a connection that sends or reads inside the sandbox, or outside it under the guard.
+
+    This is the layer every byte passes, whoever holds the connection and whenever it was
+    connected: a PubSub, a cluster node, a pipeline's ``reset``, a connection used directly.
+    A connection not connected yet would connect first, and is refused as opened. fakeredis'
+    connections talk to no server and are let through.
+    """
+    __tracebackhide__ = True
+    if (_hot[2] is not _INACTIVE or _guards) and not type(connection).__module__.startswith(
+        "fakeredis"
+    ):
+        # The socket of a sync connection, the stream writer of an asyncio one.
+        if (
+            getattr(connection, "_sock", None) is None
+            and getattr(connection, "_writer", None) is None
+        ):
+            action = "opened"
+        elif action == "opened":
+            return  # connecting a connected connection opens nothing: redis-py returns at once
+        _check_connecting(connection, action)
 
 
 def _sync_pass_through(owner: type, attribute: str) -> Callable[..., Any]:
@@ -314,9 +351,11 @@ def _sync_pass_through(owner: type, attribute: str) -> Callable[..., Any]:
 
         return get_connection
 
+    action = _ACTIONS[attribute]
+
     def connect(connection: Any, *args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
-        _check_connecting(connection)
+        _check_using(connection, action)
         return _originals[owner, attribute](connection, *args, **kwargs)
 
     connect.__name__ = connect.__qualname__ = attribute
@@ -376,9 +415,11 @@ def _async_pass_through(owner: type, attribute: str) -> Callable[..., Any]:
 
         return get_connection
 
+    action = _ACTIONS[attribute]
+
     async def connect(connection: Any, *args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
-        _check_connecting(connection)
+        _check_using(connection, action)
         return await _originals[owner, attribute](connection, *args, **kwargs)
 
     connect.__name__ = connect.__qualname__ = attribute
@@ -386,38 +427,6 @@ def _async_pass_through(owner: type, attribute: str) -> Callable[..., Any]:
 
 
 # -- where they go ------------------------------------------------------------------------------
-
-
-@functools.cache
-def _defining(cls: type, attribute: str) -> type:
-    """The class in ``cls``'s MRO whose own ``__dict__`` defines ``attribute``."""
-    for klass in cls.__mro__:
-        if attribute in vars(klass):
-            return klass
-    raise AttributeError(f"{cls.__qualname__}.{attribute}")  # pragma: no cover
-
-
-#: The methods through which a redis-py connection opens its socket. ``connect_check_health``
-#: (redis-py 6 and later) is called directly by ``send_packed_command``, bypassing ``connect``.
-_CONNECTING = ("connect", "connect_check_health")
-
-
-def _connection_methods(connection_class: type) -> list[tuple[type, str]]:
-    return [
-        (_defining(connection_class, name), name)
-        for name in _CONNECTING
-        if hasattr(connection_class, name)
-    ]
-
-
-def _pools(module: Any) -> list[type]:
-    """The connection pool classes of a redis-py module that define their own get_connection."""
-    found = []
-    for name in ("ConnectionPool", "BlockingConnectionPool"):
-        pool = getattr(module, name, None)
-        if pool is not None and "get_connection" in vars(pool):
-            found.append(pool)
-    return found
 
 
 @functools.cache
@@ -445,28 +454,25 @@ def _redis_asyncio_client() -> Any:
 
 def _interceptors() -> tuple[Patch, ...]:
     """Every (class, attribute, interceptor) installed while anything holds the interception."""
-    import redis.client
-    import redis.connection
-
-    patches: list[Patch] = [
-        (redis.client.Redis, "execute_command", execute_command),
-        (redis.client.Pipeline, "immediate_execute_command", immediate_execute_command),
-        (redis.client.Pipeline, "execute", pipeline_execute),
-    ]
-    passing = _connection_methods(redis.connection.Connection)
-    passing += [(pool, "get_connection") for pool in _pools(redis.connection)]
-    patches += [(owner, name, _sync_pass_through(owner, name)) for owner, name in passing]
-    modules = _async_modules()
-    if modules is not None:
-        aclient, aconnection = modules
+    patches: list[Patch] = []
+    for library in _libraries.installed():
+        sync = library.sync
         patches += [
-            (aclient.Redis, "execute_command", async_execute_command),
-            (aclient.Pipeline, "immediate_execute_command", async_immediate_execute_command),
-            (aclient.Pipeline, "execute", async_pipeline_execute),
+            (sync.client, "execute_command", execute_command),
+            (sync.pipeline, "immediate_execute_command", immediate_execute_command),
+            (sync.pipeline, "execute", pipeline_execute),
         ]
-        passing = _connection_methods(aconnection.Connection)
-        passing += [(pool, "get_connection") for pool in _pools(aconnection)]
-        patches += [(owner, name, _async_pass_through(owner, name)) for owner, name in passing]
+        passing = sync.connection_methods() + [(pool, "get_connection") for pool in sync.pools]
+        patches += [(owner, name, _sync_pass_through(owner, name)) for owner, name in passing]
+        side = library.asyncio
+        if side is not None:
+            patches += [
+                (side.client, "execute_command", async_execute_command),
+                (side.pipeline, "immediate_execute_command", async_immediate_execute_command),
+                (side.pipeline, "execute", async_pipeline_execute),
+            ]
+            passing = side.connection_methods() + [(pool, "get_connection") for pool in side.pools]
+            patches += [(owner, name, _async_pass_through(owner, name)) for owner, name in passing]
     return tuple(patches)
 
 
