@@ -23,7 +23,6 @@ coroutine function.
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 import threading
@@ -220,7 +219,8 @@ def execute_command(client: Any, *args: Any, **options: Any) -> Any:
         queue = lookup[args[0]]
     except (KeyError, IndexError, TypeError):
         if plugin is _INACTIVE:
-            return _outside_command(_redis_client().Redis, "execute_command", client, args, options)
+            owner = _owner(client, "execute_command")
+            return _outside_command(owner, "execute_command", client, args, options)
         queue = plugin._resolve(args, options)
     try:
         mock = queue.popleft()
@@ -238,7 +238,7 @@ def immediate_execute_command(pipe: Any, *args: Any, **options: Any) -> Any:
     __tracebackhide__ = True
     plugin = _hot[2]
     if plugin is _INACTIVE:
-        owner = _redis_client().Pipeline
+        owner = _owner(pipe, "immediate_execute_command")
         return _outside_command(owner, "immediate_execute_command", pipe, args, options)
     return _immediate(plugin, pipe, args, options)
 
@@ -260,7 +260,7 @@ def pipeline_execute(pipe: Any, raise_on_error: bool = True) -> list[Any]:
     __tracebackhide__ = True
     plugin = _hot[2]
     if plugin is _INACTIVE:
-        return _outside_execute(_redis_client().Pipeline, pipe, raise_on_error)  # type: ignore[no-any-return]
+        return _outside_execute(_owner(pipe, "execute"), pipe, raise_on_error)  # type: ignore[no-any-return]
     stack = pipe.command_stack
     if not stack and not pipe.watching:
         return []
@@ -369,7 +369,7 @@ async def async_execute_command(client: Any, *args: Any, **options: Any) -> Any:
     __tracebackhide__ = True
     plugin = _hot[2]
     if plugin is _INACTIVE:
-        owner = _redis_asyncio_client().Redis
+        owner = _owner(client, "execute_command")
         return await _outside_command(owner, "execute_command", client, args, options)
     mock = _consume(plugin, args, options)
     if mock.raises is not None:
@@ -381,7 +381,7 @@ async def async_immediate_execute_command(pipe: Any, *args: Any, **options: Any)
     __tracebackhide__ = True
     plugin = _hot[2]
     if plugin is _INACTIVE:
-        owner = _redis_asyncio_client().Pipeline
+        owner = _owner(pipe, "immediate_execute_command")
         return await _outside_command(owner, "immediate_execute_command", pipe, args, options)
     return _immediate(plugin, pipe, args, options)
 
@@ -390,7 +390,7 @@ async def async_pipeline_execute(pipe: Any, raise_on_error: bool = True) -> list
     __tracebackhide__ = True
     plugin = _hot[2]
     if plugin is _INACTIVE:
-        owner = _redis_asyncio_client().Pipeline
+        owner = _owner(pipe, "execute")
         return await _outside_execute(owner, pipe, raise_on_error)  # type: ignore[no-any-return]
     stack = pipe.command_stack
     if not stack and not pipe.watching:
@@ -429,27 +429,23 @@ def _async_pass_through(owner: type, attribute: str) -> Callable[..., Any]:
 # -- where they go ------------------------------------------------------------------------------
 
 
-@functools.cache
-def _async_modules() -> tuple[Any, Any] | None:
-    """``redis.asyncio.client`` and ``redis.asyncio.connection``, or None before redis 4.2."""
-    try:
-        import redis.asyncio.client
-        import redis.asyncio.connection
-    except ImportError:  # pragma: no cover - redis-py 4.0 and 4.1
-        return None
-    return redis.asyncio.client, redis.asyncio.connection
+def _owner(target: Any, attribute: str) -> type:
+    """The class whose ``attribute`` was replaced for ``target``, a client or pipeline of
+    redis-py or valkey-py (or a subclass): its own method is ``_originals[owner, attribute]``.
+
+    Called only outside the sandbox, on the way to the library's own method.
+    """
+    cls = type(target)
+    owner = _OWNERS.get((cls, attribute))
+    if owner is None:
+        owner = _OWNERS[cls, attribute] = next(
+            klass for klass in cls.__mro__ if (klass, attribute) in _originals
+        )
+    return owner
 
 
-def _redis_client() -> Any:
-    import redis.client
-
-    return redis.client
-
-
-def _redis_asyncio_client() -> Any:
-    modules = _async_modules()
-    assert modules is not None
-    return modules[0]
+#: `_owner`'s answers, by (class of the target, attribute).
+_OWNERS: dict[tuple[type, str], type] = {}
 
 
 def _interceptors() -> tuple[Patch, ...]:
@@ -485,12 +481,11 @@ def _call_site() -> str:
     """``file:line`` of the first frame outside redis-py and tripwire."""
     global _SKIP_DIRS
     if not _SKIP_DIRS:
-        import redis
-
         import tripwire
 
-        _SKIP_DIRS = tuple(
-            os.path.dirname(str(module.__file__)) + os.sep for module in (redis, tripwire)
+        _SKIP_DIRS = (
+            *(library.directory for library in _libraries.installed()),
+            os.path.dirname(str(tripwire.__file__)) + os.sep,
         )
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:

@@ -24,8 +24,8 @@ import os
 from dataclasses import dataclass
 from types import ModuleType
 
-#: The client libraries tripwire intercepts, by top-level package.
-LIBRARIES = ("redis",)
+#: The client libraries tripwire intercepts, by top-level package: redis-py and valkey-py.
+LIBRARIES = ("redis", "valkey")
 
 #: The connection methods through which a redis-py connection opens its socket.
 #: ``connect_check_health`` (redis-py 6 and later) is called directly by ``send_packed_command``,
