@@ -9,6 +9,7 @@ commands processed) that nothing reached it inside the sandbox, or under the gua
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -313,3 +314,70 @@ def test_the_guard_refuses_connections_made_before_the_test(
     assert str(read.value) == refused_outside(redis_server, READ, read)
     assert str(documents.value) == refused_outside(redis_server, SEND, documents)
     assert str(reset.value) == refused_outside(redis_server, SEND, reset)
+
+
+# -- 4. processes started inside the sandbox or under the guard -----------------------------------
+
+#: What the child process runs (``exec`` is the target: a test function would have to be
+#: importable by name in the child). It reports the outcome through ``pipe``.
+CHILD = """
+import redis
+try:
+    redis.Redis(host=HOST, port=PORT).set("from-child", "1")
+except Exception as exc:
+    pipe.send(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+else:
+    pipe.send("written")
+"""
+
+
+def start_child(method: str, server: _Server) -> tuple[Any, Any]:
+    """Start a process that sets a key on ``server``; returns it and the end to receive on."""
+    context = multiprocessing.get_context(method)
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(
+        target=exec, args=(CHILD, {"HOST": server.host, "PORT": server.port, "pipe": send})
+    )
+    process.start()
+    send.close()
+    return process, receive
+
+
+def outcome(process: Any, receive: Any) -> str:
+    assert receive.poll(60), "the child process reported nothing"
+    reported: str = receive.recv()
+    process.join(60)
+    assert process.exitcode == 0
+    return reported
+
+
+#: What the child reports: refused by the guard, at the line of ``CHILD`` that sets the key.
+CHILD_REFUSED = (
+    "UnsandboxedInteractionError: redis.SET(...) was called outside the tripwire sandbox, "
+    "at <string>:4."
+)
+
+START_METHODS = pytest.mark.parametrize("method", ["spawn", "forkserver"])
+
+
+@START_METHODS
+@ALLOW_REDIS
+def test_a_process_started_inside_the_sandbox(empty: _Server, method: str) -> None:
+    before = empty.bytes_received()
+    with tripwire:
+        process, receive = start_child(method, empty)
+    assert outcome(process, receive) == CHILD_REFUSED
+    assert empty.bytes_since(before) == 0
+    assert empty.execute_raw("GET", "from-child") is None
+    # Started after the sandbox, the same child writes.
+    assert outcome(*start_child(method, empty)) == "written"
+    assert empty.execute_raw("GET", "from-child") == b"1"
+
+
+@START_METHODS
+def test_a_process_started_under_the_guard(empty: _Server, method: str) -> None:
+    before = empty.bytes_received()
+    process, receive = start_child(method, empty)
+    assert outcome(process, receive) == CHILD_REFUSED
+    assert empty.bytes_since(before) == 0
+    assert empty.execute_raw("GET", "from-child") is None

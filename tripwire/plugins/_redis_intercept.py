@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from tripwire._errors import UnmockedConnectionError, UnsandboxedInteractionError, where
 from tripwire._plugin import Patches
+from tripwire.plugins import _redis_children as _children
 from tripwire.plugins import _redis_libraries as _libraries
 
 if TYPE_CHECKING:
@@ -469,6 +470,12 @@ def _interceptors() -> tuple[Patch, ...]:
             ]
             passing = side.connection_methods() + [(pool, "get_connection") for pool in side.pools]
             patches += [(owner, name, _async_pass_through(owner, name)) for owner, name in passing]
+    if patches:
+        # Processes started meanwhile (spawn, forkserver) refuse real Redis too.
+        import multiprocessing.process
+
+        process = multiprocessing.process.BaseProcess
+        patches.append((process, "start", _children.refusing_start(vars(process)["start"])))
     return tuple(patches)
 
 
