@@ -225,6 +225,24 @@ def _free_port() -> int:
         return port
 
 
+#: A cluster node also listens on its port + 10000 (its cluster bus), which must be a valid port.
+CLUSTER_BUS_OFFSET = 10000
+
+
+def _free_cluster_port() -> int:
+    """A free port whose cluster bus port (10000 higher) is free too."""
+    while True:
+        port = _free_port()
+        if port + CLUSTER_BUS_OFFSET > 65535:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((HOST, port + CLUSTER_BUS_OFFSET))
+            except OSError:
+                continue
+        return port
+
+
 def _log_tail(log_path: Path) -> str:
     try:
         text = log_path.read_text(errors="replace")
@@ -255,14 +273,17 @@ def _is_ours(port: int, pid: int) -> bool:
     return server_pid == str(pid)
 
 
-def _start(binary: Path, workdir: Path, *options: str) -> tuple[subprocess.Popen[bytes], int]:
+def _start(
+    binary: Path, workdir: Path, *options: str, cluster: bool = False
+) -> tuple[subprocess.Popen[bytes], int]:
     """Start the server on a free port and wait until it answers; retry on a port race.
 
-    ``options`` are further command-line options of the server.
+    ``options`` are further command-line options of the server; a ``cluster`` node gets a port
+    whose cluster bus port is free too.
     """
     problems: list[str] = []
     for _attempt in range(PORT_ATTEMPTS):
-        port = _free_port()
+        port = _free_cluster_port() if cluster else _free_port()
         log_path = workdir / f"redis-server-{port}.log"
         command = [
             str(binary),
@@ -340,8 +361,12 @@ def cluster_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisSe
     binary = _find_binary()
     workdir = tmp_path_factory.mktemp("redis-cluster")
     process, port = _start(
-        binary, workdir, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"
-    )
+        binary,
+        workdir,
+        "--cluster-enabled", "yes",
+        "--cluster-config-file", "nodes.conf",
+        cluster=True,
+    )  # fmt: skip
     try:
         raw_command(port, "CLUSTER", "ADDSLOTS", *range(16384))
         deadline = time.monotonic() + STARTUP_TIMEOUT
