@@ -10,6 +10,7 @@ commands processed) that nothing reached it inside the sandbox, or under the gua
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.process
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -287,7 +288,7 @@ class Early:
     pipe: Any
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def early(redis_server: _Server) -> Iterator[Early]:
     client = client_of(redis_server, single_connection_client=True)
     pubsub = client_of(redis_server).pubsub()
@@ -377,6 +378,7 @@ def test_a_process_started_inside_the_sandbox(empty: _Server, method: str) -> No
     assert outcome(process, receive) == CHILD_REFUSED
     assert empty.bytes_since(before) == 0
     assert empty.execute_raw("GET", "from-child") is None
+    assert multiprocessing.process.BaseProcess.start.__module__ == "multiprocessing.process"
     # Started after the sandbox, the same child writes.
     assert outcome(*start_child(method, empty)) == "written"
     assert empty.execute_raw("GET", "from-child") == b"1"

@@ -33,7 +33,10 @@ from typing import TYPE_CHECKING, Any
 from tripwire._errors import UnmockedConnectionError, UnsandboxedInteractionError, where
 from tripwire._plugin import Patches
 from tripwire.plugins import _redis_children as _children
+from tripwire.plugins import _redis_connections as _connections
 from tripwire.plugins import _redis_libraries as _libraries
+from tripwire.plugins._redis_connections import address as _address
+from tripwire.plugins._redis_connections import unconnected as _unconnected
 
 if TYPE_CHECKING:
     from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
@@ -189,26 +192,6 @@ def _run_batch(
     return results
 
 
-def _unconnected(pool: Any) -> Any:
-    # A connection object, never connected: single_connection_client and pipelines ask for one
-    # before they run a command, and the command itself is intercepted. It is marked in use, as
-    # the pool's own method does, so that release() takes it back.
-    connection = pool.make_connection()
-    in_use = getattr(pool, "_in_use_connections", None)
-    if in_use is not None:
-        in_use.add(connection)
-    return connection
-
-
-def _address(connection: Any) -> str:
-    host = getattr(connection, "host", None)
-    port = getattr(connection, "port", None)
-    if host is not None:
-        return f"{host}:{port}"
-    path = getattr(connection, "path", None)
-    return str(path) if path else type(connection).__name__
-
-
 # -- the sync interceptors ----------------------------------------------------------------------
 
 
@@ -309,14 +292,6 @@ def _check_connecting(connection: Any, action: str = "opened") -> None:
         raise _refuse(f"a redis connection to {_address(connection)} was {action}")
 
 
-#: What a connection method does, as the refusal of its call says it.
-_ACTIONS = {
-    **dict.fromkeys(_libraries.CONNECTING, "opened"),
-    **dict.fromkeys(_libraries.SENDING, "asked to send a command"),
-    **dict.fromkeys(_libraries.READING, "asked to read a reply"),
-}
-
-
 def _check_using(connection: Any, action: str) -> None:
     """Refuse a connection that sends or reads inside the sandbox, or outside it under the guard.
 
@@ -326,14 +301,8 @@ def _check_using(connection: Any, action: str) -> None:
     connections talk to no server and are let through.
     """
     __tracebackhide__ = True
-    if (_hot[2] is not _INACTIVE or _guards) and not type(connection).__module__.startswith(
-        "fakeredis"
-    ):
-        # The socket of a sync connection, the stream writer of an asyncio one.
-        if (
-            getattr(connection, "_sock", None) is None
-            and getattr(connection, "_writer", None) is None
-        ):
+    if (_hot[2] is not _INACTIVE or _guards) and not _connections.is_fake(connection):
+        if not _connections.is_connected(connection):
             action = "opened"
         elif action == "opened":
             return  # connecting a connected connection opens nothing: redis-py returns at once
@@ -352,7 +321,7 @@ def _sync_pass_through(owner: type, attribute: str) -> Callable[..., Any]:
 
         return get_connection
 
-    action = _ACTIONS[attribute]
+    action = _connections.ACTIONS[attribute]
 
     def connect(connection: Any, *args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
@@ -416,7 +385,7 @@ def _async_pass_through(owner: type, attribute: str) -> Callable[..., Any]:
 
         return get_connection
 
-    action = _ACTIONS[attribute]
+    action = _connections.ACTIONS[attribute]
 
     async def connect(connection: Any, *args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
