@@ -198,3 +198,25 @@ async def test_allowed_async_valkey_reaches_the_server(server: _Server) -> None:
     assert await client.pipeline(transaction=False).get("k").execute() == [b"real"]
     assert server.delta_since(before) == 2
     await client.aclose()
+
+
+class Subclassed(valkey.Valkey):
+    """A client class of the application's own, over valkey-py's."""
+
+
+@ALLOW_REDIS
+def test_a_method_bound_in_the_sandbox_reaches_valkeys_own_after_it(server: _Server) -> None:
+    # Bound while the interceptors were installed, called after: the interceptor passes the
+    # call on to the method it replaced on the client's class, valkey-py's own.
+    tripwire.redis.mock_command("GET", returns=b"mocked")
+    client = Subclassed(host=server.host, port=server.port)
+    assert client.ping() is True
+    with tripwire:
+        execute = client.execute_command
+        assert execute("GET", "k") == b"mocked"
+    before = server.commands_processed()
+    assert execute("SET", "k", "real") is True
+    assert execute("GET", "k") == b"real"
+    assert server.delta_since(before) == 2
+    client.close()
+    tripwire.redis.assert_command("GET", args=("k",))
