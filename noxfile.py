@@ -1,6 +1,6 @@
-"""The test suite on each supported Python, and the Redis tests on each redis-py line.
+"""The test suite on each supported Python, the Redis tests on each redis-py and valkey-py line.
 
-`nox` runs both; `nox -s tests-3.12` or `nox -s "redis_versions(redis='4.0')"` runs one.
+`nox` runs all three; `nox -s tests-3.12` or `nox -s "redis_versions(redis='4.0')"` runs one.
 Arguments after `--` go to pytest. A missing interpreter fails the run.
 """
 
@@ -26,13 +26,22 @@ REDIS_VERSIONS: dict[str, str] = {
     "8": "redis>=8,<9",
 }
 
+# valkey-py release line -> requirement; "6" follows the newest 6.x.
+VALKEY_VERSIONS: dict[str, str] = {
+    "6.0": "valkey~=6.0.0",
+    "6.1": "valkey~=6.1.0",
+    "6": "valkey>=6,<7",
+}
+
 # Every line above installs and imports on 3.11. redis 4.0.x imports distutils,
 # which 3.12 removed from the standard library.
 REDIS_PYTHON = "3.11"
 
 REDIS_TEST_PATHS: list[str] = ["tests/redis", "tests/realserver"]
 
-nox.options.sessions = ["tests", "redis_versions"]
+VALKEY_TEST_PATHS: list[str] = ["tests/realserver/test_valkey.py"]
+
+nox.options.sessions = ["tests", "redis_versions", "valkey_versions"]
 nox.options.error_on_missing_interpreters = True
 # Only the package registries are reachable: never try to download an interpreter.
 nox.options.download_python = "never"
@@ -65,6 +74,16 @@ def redis_versions(session: nox.Session, redis: str) -> None:
     session.run("python", "-c", "import redis; print('redis-py', redis.__version__)")
     # --no-cov: the coverage gate in pyproject.toml is for the whole suite.
     session.run("pytest", *REDIS_TEST_PATHS, "-p", "no:randomly", "--no-cov", *session.posargs)
+
+
+@nox.session(python=REDIS_PYTHON)
+@nox.parametrize("valkey", list(VALKEY_VERSIONS))
+def valkey_versions(session: nox.Session, valkey: str) -> None:
+    """Run the valkey-py tests against one valkey-py release line (a real server included)."""
+    session.install("-e", ".[dev]")
+    session.install(VALKEY_VERSIONS[valkey])
+    session.run("python", "-c", "import valkey; print('valkey-py', valkey.__version__)")
+    session.run("pytest", *VALKEY_TEST_PATHS, "-p", "no:randomly", "--no-cov", *session.posargs)
 
 
 # -- mutation testing: run only when asked for (`nox -s mutation`) -----------------------------

@@ -178,13 +178,14 @@ class UnmockedInteractionError(TripwireError, AssertionError):
 
 
 class UnmockedConnectionError(UnmockedInteractionError):
-    """Inside the sandbox, a client tried to open a real connection that tripwire does not mock."""
+    """Inside the sandbox, a client tried to open or use a connection tripwire does not mock."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, action: str = "opened") -> None:
         self.address = address
+        self.action = action
         AssertionError.__init__(
             self,
-            f"A connection to {address} was opened inside the sandbox, by a part of the client "
+            f"A connection to {address} was {action} inside the sandbox, by a part of the client "
             "that tripwire does not intercept (for redis-py: PubSub, cluster or sentinel "
             "clients).\nNothing was sent. Test that code against a real server with "
             '@pytest.mark.allow("redis") outside the sandbox, or move the call behind a '

@@ -177,6 +177,26 @@ class RedisServer:
         """
         return self.commands_processed() - before - 1
 
+    def bytes_received(self) -> int:
+        """``total_net_input_bytes`` from ``INFO stats``: every byte clients sent the server.
+
+        Unlike ``commands_processed`` it counts what the server rejects unexecuted too (an
+        unknown command such as ``JSON.GET`` on a server without the module). The reading
+        includes the request of the ``INFO`` that takes it; compare readings with
+        ``bytes_since``.
+        """
+        return int(self.info("stats")["total_net_input_bytes"])
+
+    def bytes_since(self, before: int) -> int:
+        """Bytes received since ``before = self.bytes_received()``, without this reading's own.
+
+        ``0`` when nothing but the two readings reached the server.
+        """
+        return self.bytes_received() - before - len(_INFO_STATS)
+
+
+_INFO_STATS = _encode(("INFO", "stats"))
+
 
 def _find_binary() -> Path:
     override = os.environ.get(ENV_VAR, "")
@@ -202,6 +222,24 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
         port: int = sock.getsockname()[1]
+        return port
+
+
+#: A cluster node also listens on its port + 10000 (its cluster bus), which must be a valid port.
+CLUSTER_BUS_OFFSET = 10000
+
+
+def _free_cluster_port() -> int:
+    """A free port whose cluster bus port (10000 higher) is free too."""
+    while True:
+        port = _free_port()
+        if port + CLUSTER_BUS_OFFSET > 65535:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((HOST, port + CLUSTER_BUS_OFFSET))
+            except OSError:
+                continue
         return port
 
 
@@ -235,11 +273,17 @@ def _is_ours(port: int, pid: int) -> bool:
     return server_pid == str(pid)
 
 
-def _start(binary: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """Start the server on a free port and wait until it answers; retry on a port race."""
+def _start(
+    binary: Path, workdir: Path, *options: str, cluster: bool = False
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start the server on a free port and wait until it answers; retry on a port race.
+
+    ``options`` are further command-line options of the server; a ``cluster`` node gets a port
+    whose cluster bus port is free too.
+    """
     problems: list[str] = []
     for _attempt in range(PORT_ATTEMPTS):
-        port = _free_port()
+        port = _free_cluster_port() if cluster else _free_port()
         log_path = workdir / f"redis-server-{port}.log"
         command = [
             str(binary),
@@ -251,6 +295,7 @@ def _start(binary: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
             "--daemonize", "no",
             "--dir", str(workdir),
             "--logfile", "",
+            *options,
         ]  # fmt: skip
         with log_path.open("wb") as log:
             try:
@@ -301,6 +346,34 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     workdir = tmp_path_factory.mktemp("redis-server")
     process, port = _start(binary, workdir)
     try:
+        version = _parse_info(raw_command(port, "INFO", "server"))["redis_version"]
+        yield RedisServer(host=HOST, port=port, version=version, binary=binary, pid=process.pid)
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="session")
+def cluster_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A one-node Redis Cluster on 127.0.0.1, holding every hash slot, for the whole session.
+
+    For the tests of cluster clients; started like ``redis_server`` with cluster mode on.
+    """
+    binary = _find_binary()
+    workdir = tmp_path_factory.mktemp("redis-cluster")
+    process, port = _start(
+        binary,
+        workdir,
+        "--cluster-enabled", "yes",
+        "--cluster-config-file", "nodes.conf",
+        cluster=True,
+    )  # fmt: skip
+    try:
+        raw_command(port, "CLUSTER", "ADDSLOTS", *range(16384))
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while _parse_info(raw_command(port, "CLUSTER", "INFO"))["cluster_state"] != "ok":
+            if time.monotonic() > deadline:
+                pytest.fail("the one-node cluster did not reach cluster_state:ok", pytrace=False)
+            time.sleep(0.02)
         version = _parse_info(raw_command(port, "INFO", "server"))["redis_version"]
         yield RedisServer(host=HOST, port=port, version=version, binary=binary, pid=process.pid)
     finally:

@@ -7,10 +7,12 @@ attribute. That keeps a sandbox cheap to open (a Hypothesis test opens one per e
 redis-py's classes, and the interpreter's caches of their attributes, alone.
 
 With a plugin active, commands, pipelines, transactions and their asyncio twins consume its mocks;
-connection pools hand out connections that never connect; a connection that tries to connect
-anyway (PubSub, cluster discovery) is refused, so nothing reaches the network. With none active,
-the guard refuses with `UnsandboxedInteractionError`, and without a guard the call goes to
-redis-py's own method.
+connection pools hand out connections that never connect. Below them, every connection method
+that opens a socket, sends or reads is refused (`UnmockedConnectionError`), whoever holds the
+connection and whenever it connected: a PubSub, a cluster node, a pipeline's ``reset``, a
+connection used directly. So nothing reaches the network. With none active, the guard refuses
+both layers with `UnsandboxedInteractionError`, and without a guard the call goes to redis-py's
+own method.
 
 Facts relied on (redis-py 4.0 to 8.x): ``Redis.execute_command(self, *args, **options)``;
 ``Pipeline.command_stack`` holds ``(args, options)`` pairs; pipelines send WATCH and the commands
@@ -21,7 +23,6 @@ coroutine function.
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 import threading
@@ -31,6 +32,11 @@ from typing import TYPE_CHECKING, Any
 
 from tripwire._errors import UnmockedConnectionError, UnsandboxedInteractionError, where
 from tripwire._plugin import Patches
+from tripwire.plugins import _redis_children as _children
+from tripwire.plugins import _redis_connections as _connections
+from tripwire.plugins import _redis_libraries as _libraries
+from tripwire.plugins._redis_connections import address as _address
+from tripwire.plugins._redis_connections import unconnected as _unconnected
 
 if TYPE_CHECKING:
     from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
@@ -204,26 +210,6 @@ def _run_batch(
     return results
 
 
-def _unconnected(pool: Any) -> Any:
-    # A connection object, never connected: single_connection_client and pipelines ask for one
-    # before they run a command, and the command itself is intercepted. It is marked in use, as
-    # the pool's own method does, so that release() takes it back.
-    connection = pool.make_connection()
-    in_use = getattr(pool, "_in_use_connections", None)
-    if in_use is not None:
-        in_use.add(connection)
-    return connection
-
-
-def _address(connection: Any) -> str:
-    host = getattr(connection, "host", None)
-    port = getattr(connection, "port", None)
-    if host is not None:
-        return f"{host}:{port}"
-    path = getattr(connection, "path", None)
-    return str(path) if path else type(connection).__name__
-
-
 # -- the sync interceptors ----------------------------------------------------------------------
 
 
@@ -235,7 +221,8 @@ def execute_command(client: Any, *args: Any, **options: Any) -> Any:
         queue = lookup[args[0]]
     except (KeyError, IndexError, TypeError):
         if plugin is _INACTIVE:
-            return _outside_command(_redis_client().Redis, "execute_command", client, args, options)
+            owner = _owner(client, "execute_command")
+            return _outside_command(owner, "execute_command", client, args, options)
         queue = plugin._resolve(args, options)
     try:
         mock = queue.popleft()
@@ -253,7 +240,7 @@ def immediate_execute_command(pipe: Any, *args: Any, **options: Any) -> Any:
     __tracebackhide__ = True
     plugin = _hot[2]
     if plugin is _INACTIVE:
-        owner = _redis_client().Pipeline
+        owner = _owner(pipe, "immediate_execute_command")
         return _outside_command(owner, "immediate_execute_command", pipe, args, options)
     return _immediate(plugin, pipe, args, options)
 
@@ -275,7 +262,7 @@ def pipeline_execute(pipe: Any, raise_on_error: bool = True) -> list[Any]:
     __tracebackhide__ = True
     plugin = _hot[2]
     if plugin is _INACTIVE:
-        return _outside_execute(_redis_client().Pipeline, pipe, raise_on_error)  # type: ignore[no-any-return]
+        return _outside_execute(_owner(pipe, "execute"), pipe, raise_on_error)  # type: ignore[no-any-return]
     stack = pipe.command_stack
     if not stack and not pipe.watching:
         return []
@@ -307,16 +294,36 @@ def _outside_execute(owner: type, pipe: Any, raise_on_error: bool) -> Any:
     return _originals[owner, "execute"](pipe, raise_on_error)
 
 
-def _check_connecting(connection: Any) -> None:
-    """Refuse a connection opened inside the sandbox, or outside it under the guard."""
+def _check_connecting(connection: Any, action: str = "opened") -> None:
+    """Refuse a connection inside the sandbox, or outside it under the guard.
+
+    ``action`` says what was asked of it: opened, to send a command, to read a reply.
+    """
     __tracebackhide__ = True
     plugin = _hot[2]
     if plugin is not _INACTIVE:
-        error = UnmockedConnectionError(_address(connection))
+        error = UnmockedConnectionError(_address(connection), action)
         plugin.verifier.report_unmocked(error)
         raise error
     if _guards:
-        raise _refuse(f"a redis connection to {_address(connection)} was opened")
+        raise _refuse(f"a redis connection to {_address(connection)} was {action}")
+
+
+def _check_using(connection: Any, action: str) -> None:
+    """Refuse a connection that sends or reads inside the sandbox, or outside it under the guard.
+
+    This is the layer every byte passes, whoever holds the connection and whenever it was
+    connected: a PubSub, a cluster node, a pipeline's ``reset``, a connection used directly.
+    A connection not connected yet would connect first, and is refused as opened. fakeredis'
+    connections talk to no server and are let through.
+    """
+    __tracebackhide__ = True
+    if (_hot[2] is not _INACTIVE or _guards) and not _connections.is_fake(connection):
+        if not _connections.is_connected(connection):
+            action = "opened"
+        elif action == "opened":
+            return  # connecting a connected connection opens nothing: redis-py returns at once
+        _check_connecting(connection, action)
 
 
 def _sync_pass_through(owner: type, attribute: str) -> Callable[..., Any]:
@@ -331,9 +338,11 @@ def _sync_pass_through(owner: type, attribute: str) -> Callable[..., Any]:
 
         return get_connection
 
+    action = _connections.ACTIONS[attribute]
+
     def connect(connection: Any, *args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
-        _check_connecting(connection)
+        _check_using(connection, action)
         return _originals[owner, attribute](connection, *args, **kwargs)
 
     connect.__name__ = connect.__qualname__ = attribute
@@ -347,7 +356,7 @@ async def async_execute_command(client: Any, *args: Any, **options: Any) -> Any:
     __tracebackhide__ = True
     plugin = _hot[2]
     if plugin is _INACTIVE:
-        owner = _redis_asyncio_client().Redis
+        owner = _owner(client, "execute_command")
         return await _outside_command(owner, "execute_command", client, args, options)
     mock = _consume(plugin, args, options)
     if mock.raises is not None:
@@ -359,7 +368,7 @@ async def async_immediate_execute_command(pipe: Any, *args: Any, **options: Any)
     __tracebackhide__ = True
     plugin = _hot[2]
     if plugin is _INACTIVE:
-        owner = _redis_asyncio_client().Pipeline
+        owner = _owner(pipe, "immediate_execute_command")
         return await _outside_command(owner, "immediate_execute_command", pipe, args, options)
     return _immediate(plugin, pipe, args, options)
 
@@ -368,7 +377,7 @@ async def async_pipeline_execute(pipe: Any, raise_on_error: bool = True) -> list
     __tracebackhide__ = True
     plugin = _hot[2]
     if plugin is _INACTIVE:
-        owner = _redis_asyncio_client().Pipeline
+        owner = _owner(pipe, "execute")
         return await _outside_execute(owner, pipe, raise_on_error)  # type: ignore[no-any-return]
     stack = pipe.command_stack
     if not stack and not pipe.watching:
@@ -392,9 +401,11 @@ def _async_pass_through(owner: type, attribute: str) -> Callable[..., Any]:
 
         return get_connection
 
+    action = _connections.ACTIONS[attribute]
+
     async def connect(connection: Any, *args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
-        _check_connecting(connection)
+        _check_using(connection, action)
         return await _originals[owner, attribute](connection, *args, **kwargs)
 
     connect.__name__ = connect.__qualname__ = attribute
@@ -404,85 +415,52 @@ def _async_pass_through(owner: type, attribute: str) -> Callable[..., Any]:
 # -- where they go ------------------------------------------------------------------------------
 
 
-@functools.cache
-def _defining(cls: type, attribute: str) -> type:
-    """The class in ``cls``'s MRO whose own ``__dict__`` defines ``attribute``."""
-    for klass in cls.__mro__:
-        if attribute in vars(klass):
-            return klass
-    raise AttributeError(f"{cls.__qualname__}.{attribute}")  # pragma: no cover
+def _owner(target: Any, attribute: str) -> type:
+    """The class whose ``attribute`` was replaced for ``target``, a client or pipeline of
+    redis-py or valkey-py (or a subclass): its own method is ``_originals[owner, attribute]``.
+
+    Called only outside the sandbox, on the way to the library's own method.
+    """
+    cls = type(target)
+    owner = _OWNERS.get((cls, attribute))
+    if owner is None:
+        owner = _OWNERS[cls, attribute] = next(
+            klass for klass in cls.__mro__ if (klass, attribute) in _originals
+        )
+    return owner
 
 
-#: The methods through which a redis-py connection opens its socket. ``connect_check_health``
-#: (redis-py 6 and later) is called directly by ``send_packed_command``, bypassing ``connect``.
-_CONNECTING = ("connect", "connect_check_health")
-
-
-def _connection_methods(connection_class: type) -> list[tuple[type, str]]:
-    return [
-        (_defining(connection_class, name), name)
-        for name in _CONNECTING
-        if hasattr(connection_class, name)
-    ]
-
-
-def _pools(module: Any) -> list[type]:
-    """The connection pool classes of a redis-py module that define their own get_connection."""
-    found = []
-    for name in ("ConnectionPool", "BlockingConnectionPool"):
-        pool = getattr(module, name, None)
-        if pool is not None and "get_connection" in vars(pool):
-            found.append(pool)
-    return found
-
-
-@functools.cache
-def _async_modules() -> tuple[Any, Any] | None:
-    """``redis.asyncio.client`` and ``redis.asyncio.connection``, or None before redis 4.2."""
-    try:
-        import redis.asyncio.client
-        import redis.asyncio.connection
-    except ImportError:  # pragma: no cover - redis-py 4.0 and 4.1
-        return None
-    return redis.asyncio.client, redis.asyncio.connection
-
-
-def _redis_client() -> Any:
-    import redis.client
-
-    return redis.client
-
-
-def _redis_asyncio_client() -> Any:
-    modules = _async_modules()
-    assert modules is not None
-    return modules[0]
+#: `_owner`'s answers, by (class of the target, attribute).
+_OWNERS: dict[tuple[type, str], type] = {}
 
 
 def _interceptors() -> tuple[Patch, ...]:
     """Every (class, attribute, interceptor) installed while anything holds the interception."""
-    import redis.client
-    import redis.connection
-
-    patches: list[Patch] = [
-        (redis.client.Redis, "execute_command", execute_command),
-        (redis.client.Pipeline, "immediate_execute_command", immediate_execute_command),
-        (redis.client.Pipeline, "execute", pipeline_execute),
-    ]
-    passing = _connection_methods(redis.connection.Connection)
-    passing += [(pool, "get_connection") for pool in _pools(redis.connection)]
-    patches += [(owner, name, _sync_pass_through(owner, name)) for owner, name in passing]
-    modules = _async_modules()
-    if modules is not None:
-        aclient, aconnection = modules
+    patches: list[Patch] = []
+    for library in _libraries.installed():
+        sync = library.sync
         patches += [
-            (aclient.Redis, "execute_command", async_execute_command),
-            (aclient.Pipeline, "immediate_execute_command", async_immediate_execute_command),
-            (aclient.Pipeline, "execute", async_pipeline_execute),
+            (sync.client, "execute_command", execute_command),
+            (sync.pipeline, "immediate_execute_command", immediate_execute_command),
+            (sync.pipeline, "execute", pipeline_execute),
         ]
-        passing = _connection_methods(aconnection.Connection)
-        passing += [(pool, "get_connection") for pool in _pools(aconnection)]
-        patches += [(owner, name, _async_pass_through(owner, name)) for owner, name in passing]
+        passing = sync.connection_methods() + [(pool, "get_connection") for pool in sync.pools]
+        patches += [(owner, name, _sync_pass_through(owner, name)) for owner, name in passing]
+        side = library.asyncio
+        if side is not None:
+            patches += [
+                (side.client, "execute_command", async_execute_command),
+                (side.pipeline, "immediate_execute_command", async_immediate_execute_command),
+                (side.pipeline, "execute", async_pipeline_execute),
+            ]
+            passing = side.connection_methods() + [(pool, "get_connection") for pool in side.pools]
+            patches += [(owner, name, _async_pass_through(owner, name)) for owner, name in passing]
+    if patches:
+        # Processes started meanwhile (spawn, forkserver) refuse real Redis too.
+        import multiprocessing.process
+
+        process = multiprocessing.process.BaseProcess
+        patches.append((process, "start", _children.refusing_start(vars(process)["start"])))
     return tuple(patches)
 
 
@@ -495,12 +473,11 @@ def _call_site() -> str:
     """``file:line`` of the first frame outside redis-py and tripwire."""
     global _SKIP_DIRS
     if not _SKIP_DIRS:
-        import redis
-
         import tripwire
 
-        _SKIP_DIRS = tuple(
-            os.path.dirname(str(module.__file__)) + os.sep for module in (redis, tripwire)
+        _SKIP_DIRS = (
+            *(library.directory for library in _libraries.installed()),
+            os.path.dirname(str(tripwire.__file__)) + os.sep,
         )
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:
