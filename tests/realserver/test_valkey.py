@@ -107,8 +107,11 @@ def test_pipelines(server: _Server, transaction: bool) -> None:
         assert pipe.execute() == [1, True]
     assert server.bytes_since(before) == 0
     tripwire.redis.assert_command("WATCH", args=("hits",))
+    # multi() makes it a transaction either way.
+    tripwire.redis.assert_command("MULTI")
     tripwire.redis.assert_command("INCRBY", args=("hits", 1))
     tripwire.redis.assert_command("EXPIRE", args=("hits", 60))
+    tripwire.redis.assert_command("EXEC")
 
 
 @pytest.mark.asyncio
@@ -124,7 +127,9 @@ async def test_async_commands_and_pipelines(server: _Server) -> None:
     assert server.bytes_since(before) == 0
     await client.aclose()
     tripwire.redis.assert_command("GET", args=("k",), kwargs=ANY_OPTIONS)
+    tripwire.redis.assert_command("MULTI")
     tripwire.redis.assert_command("INCRBY", args=("n", 3))
+    tripwire.redis.assert_command("EXEC")
 
 
 @ALLOW_REDIS
