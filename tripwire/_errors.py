@@ -7,9 +7,16 @@ Messages are built here, when an error is raised, and never on the hot path.
 
 from __future__ import annotations
 
+import ast
+import copy
+import enum
+import itertools
 import os
-from collections.abc import Sequence
-from typing import Any, Protocol
+import pickle
+import reprlib
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
 __all__ = [
     "AssertionInsideSandboxError",
@@ -27,6 +34,8 @@ __all__ = [
     "UnusedMocksError",
     "VerificationError",
 ]
+
+_T = TypeVar("_T")
 
 #: How many records an error message lists before it summarises the rest.
 MAX_LISTED = 20
@@ -56,38 +65,246 @@ def _where(filename: str, lineno: int) -> str:
     return f"{relative}:{lineno}"
 
 
-def _bullets(lines: Sequence[str]) -> str:
-    shown = [f"    {line}" for line in lines[:MAX_LISTED]]
-    if len(lines) > MAX_LISTED:
-        shown.append(f"    ... and {len(lines) - MAX_LISTED} more")
+def _bullets(items: Sequence[_T], line: Callable[[_T], str]) -> str:
+    """The first `MAX_LISTED` items as indented lines; only those are formatted."""
+    shown = [f"    {line(item)}" for item in items[:MAX_LISTED]]
+    if len(items) > MAX_LISTED:
+        shown.append(f"    ... and {len(items) - MAX_LISTED} more")
     return "\n".join(shown)
 
 
-def _safe_repr(value: object) -> str:
-    """``repr(value)``, or a placeholder when the object's own ``__repr__`` fails.
+# -- bounded reprs ------------------------------------------------------------------------------
 
-    A dirty-equals matcher that once compared equal reprs as the value it matched; an error
-    message must show the matcher the user wrote, so its unmatched form is used, in containers too.
+#: How many characters of a str or bytes value a message shows, and how many items of a container.
+MAX_CHARACTERS = 200
+MAX_ITEMS = 20
+
+
+class _BoundedRepr(reprlib.Repr):
+    """`reprlib.Repr` that says what it cut, shows recursion as ``[...]`` and enums as code.
+
+    A str, bytes or container that is too long is shown with ``...`` at the cut and its full size
+    after it, ``'aaa...' (5000 characters)``, which is not valid Python on purpose: such a line
+    cannot be pasted by mistake. Every cut, including a container nested too deep, is counted in
+    `cuts`, so that a line built from these reprs can say it is not paste-ready.
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel = 6
+        self.maxtuple = self.maxlist = self.maxarray = self.maxdict = MAX_ITEMS
+        self.maxset = self.maxfrozenset = self.maxdeque = MAX_ITEMS
+        self.maxstring = self.maxother = MAX_CHARACTERS
+        self.cuts = 0
+        self._inside: set[int] = set()
+
+    def repr1(self, x: Any, level: int) -> str:
+        if isinstance(x, (list, dict, tuple, set, frozenset, deque)) and type(x).__repr__ in (
+            list.__repr__,
+            dict.__repr__,
+            tuple.__repr__,
+            set.__repr__,
+            frozenset.__repr__,
+            deque.__repr__,
+        ):
+            # As the built-in repr does: a container met again inside itself is shown as [...].
+            key = id(x)
+            if key in self._inside:
+                self.cuts += 1
+                return {list: "[...]", dict: "{...}"}.get(type(x), "...")
+            if level <= 0 and len(x):
+                self.cuts += 1  # nested deeper than `maxlevel`: shown as [...]
+            self._inside.add(key)
+            try:
+                return self._sized(super().repr1(x, level), len(x))
+            finally:
+                self._inside.discard(key)
+        if isinstance(x, (str, bytes, bytearray)):
+            return self._text(x)
+        if isinstance(x, enum.Enum):
+            return self._enum(x)
+        unmatched = getattr(type(x), "_repr_ne", None)
+        if unmatched is not None and type(x).__module__.startswith("dirty_equals"):
+            # A dirty-equals matcher that once compared equal reprs as the value it matched; a
+            # message shows the matcher the user wrote.
+            return self._other(str(unmatched(x)))
+        try:
+            return self._other(repr(x))
+        except Exception as exc:  # a user's object must not hide the real error
+            return f"<{type(x).__name__} object; repr() raised {type(exc).__name__}>"
+
+    def repr_dict(self, x: dict[Any, Any], level: int) -> str:
+        # In insertion order, as the built-in repr (reprlib sorts the keys).
+        if not x:
+            return "{}"
+        if level <= 0:
+            return "{...}"
+        items = [
+            f"{self.repr1(key, level - 1)}: {self.repr1(value, level - 1)}"
+            for key, value in itertools.islice(x.items(), MAX_ITEMS)
+        ]
+        if len(x) > MAX_ITEMS:
+            items.append("...")
+        return "{" + ", ".join(items) + "}"
+
+    def _sized(self, text: str, size: int) -> str:
+        if size > MAX_ITEMS:
+            self.cuts += 1
+            return f"{text} ({size} items)"
+        return text
+
+    def _text(self, x: str | bytes | bytearray) -> str:
+        if len(x) <= MAX_CHARACTERS:
+            return repr(x)
+        self.cuts += 1
+        shown = repr(x[:MAX_CHARACTERS])
+        # The cut goes inside the closing quote (and bracket, for a bytearray).
+        closing = 2 if isinstance(x, bytearray) else 1
+        unit = "characters" if isinstance(x, str) else "bytes"
+        return f"{shown[:-closing]}...{shown[-closing:]} ({len(x)} {unit})"
+
+    def _enum(self, x: enum.Enum) -> str:
+        # JobStatus.QUEUED, as code, rather than <JobStatus.QUEUED: 'queued'>.
+        cls = type(x)
+        name = x.name
+        if name is not None and name.isidentifier() and cls.__dict__.get(name) is x:
+            return f"{cls.__name__}.{name}"
+        return self._other(repr(x))
+
+    def _other(self, text: str) -> str:
+        if len(text) <= MAX_CHARACTERS:
+            return text
+        self.cuts += 1
+        return f"{text[:MAX_CHARACTERS]}... ({len(text)} characters)"
+
+
+#: Cuts made by every bounded repr so far; a line is paste-ready only if none was made for it.
+_cuts = [0]
+
+
+def _safe_repr(value: object) -> str:
+    """A bounded ``repr(value)`` that never raises (see `_BoundedRepr`)."""
+    bounded = _BoundedRepr()
     try:
-        if type(value) is tuple:
-            inner = ", ".join(_safe_repr(item) for item in value)
-            return f"({inner},)" if len(value) == 1 else f"({inner})"
-        if type(value) is list:
-            return "[" + ", ".join(_safe_repr(item) for item in value) + "]"
-        if type(value) is dict:
-            pairs = (f"{_safe_repr(k)}: {_safe_repr(v)}" for k, v in value.items())
-            return "{" + ", ".join(pairs) + "}"
-        unmatched = getattr(type(value), "_repr_ne", None)
-        if unmatched is not None and type(value).__module__.startswith("dirty_equals"):
-            return str(unmatched(value))
-        return repr(value)
+        return bounded.repr(value)
     except Exception as exc:  # a user's object must not hide the real error
         return f"<{type(value).__name__} object; repr() raised {type(exc).__name__}>"
+    finally:
+        _cuts[0] += bounded.cuts
+
+
+def _code(make_line: Callable[[], str]) -> tuple[str, str]:
+    """A line of code for a message, and why it cannot be pasted ('' when it can)."""
+    before = _cuts[0]
+    line = make_line()
+    if _cuts[0] != before:
+        return line, "a value was shortened"
+    try:
+        ast.parse(line)
+    except SyntaxError:
+        return line, "a value's repr is not Python code"
+    return line, ""
+
+
+_NOT_READY = "not paste-ready"
+
+
+def _code_line(make_line: Callable[[], str], comment: str = "") -> str:
+    """`_code`'s line with a comment, which also says why it is not paste-ready."""
+    line, why = _code(make_line)
+    notes = [note for note in (comment, why and f"{_NOT_READY}: {why}") if note]
+    return f"{line}  # {'; '.join(notes)}" if notes else line
+
+
+def _assertion_line(record: Described) -> str:
+    return _code_line(record.assertion_hint)
+
+
+def _registration_line(record: Described) -> str:
+    return _code_line(record.registration_hint, f"registered at {record.location()}")
 
 
 class TripwireError(Exception):
-    """The root of every exception tripwire raises."""
+    """The root of every exception tripwire raises.
+
+    Every one can be pickled (a process pool sends a worker's error back this way) and copied:
+    the copy has the same type, message and attributes. Pickling and deep copies replace the
+    records an error lists (mocks, interactions), which belong to a verifier, by `Record`
+    snapshots that describe themselves the same way, and a value that cannot be pickled by a
+    `Shown` that has its repr.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The default passes the message to __init__, whose parameters differ from it.
+        return (_rebuilt, (type(self), self.args, _portable(vars(self))))
+
+    def __copy__(self) -> TripwireError:
+        return _rebuilt(type(self), self.args, dict(vars(self)))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> TripwireError:
+        state = copy.deepcopy(_portable(vars(self)), memo)
+        return _rebuilt(type(self), copy.deepcopy(self.args, memo), state)
+
+
+def _rebuilt(cls: type[TripwireError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    """An error of class ``cls`` with these ``args`` and attributes, without calling __init__."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    vars(error).update(state)
+    return error
+
+
+class Record:
+    """A mock or interaction as an unpickled error lists it: it describes itself as the original."""
+
+    __slots__ = ("_assertion", "_location", "_registration", "_repr")
+
+    def __init__(self, original: Described) -> None:
+        self._registration = original.registration_hint()
+        self._assertion = original.assertion_hint()
+        self._location = original.location()
+        self._repr = _safe_repr(original)
+
+    def registration_hint(self) -> str:
+        return self._registration
+
+    def assertion_hint(self) -> str:
+        return self._assertion
+
+    def location(self) -> str:
+        return self._location
+
+    def __repr__(self) -> str:
+        return self._repr
+
+
+class Shown:
+    """A value that could not be pickled, as an unpickled error holds it: its repr."""
+
+    __slots__ = ("_repr",)
+
+    def __init__(self, value: object) -> None:
+        self._repr = _safe_repr(value)
+
+    def __repr__(self) -> str:
+        return self._repr
+
+
+def _portable(value: Any) -> Any:
+    """``value`` with records turned into `Record` and what cannot be pickled into `Shown`."""
+    if value is None or type(value) in (str, int, float, bool, bytes, Record, Shown):
+        return value
+    if type(value) is dict:
+        return {key: _portable(item) for key, item in value.items()}
+    if type(value) in (list, tuple):
+        return type(value)(_portable(item) for item in value)
+    if all(callable(getattr(value, name, None)) for name in ("registration_hint", "location")):
+        return Record(value)
+    try:
+        pickle.dumps(value)
+    except Exception:
+        return Shown(value)
+    return value
 
 
 class InvalidArgumentError(TripwireError, TypeError, ValueError):
@@ -238,7 +455,7 @@ class InteractionMismatchError(TripwireError, AssertionError):
         else:
             parts = [
                 f"Expected the next interaction to be:\n    {expected}\n"
-                f"but it was:\n    {actual.assertion_hint()}"
+                f"but it was:\n    {_code_line(actual.assertion_hint)}"
             ]
             if fields:
                 width = max(len(name) for name, *_ in fields)
@@ -251,7 +468,7 @@ class InteractionMismatchError(TripwireError, AssertionError):
         if remaining:
             parts.append(
                 f"Unasserted interactions, in the order they happened ({len(remaining)}):\n"
-                + _bullets([item.assertion_hint() for item in remaining])
+                + _bullets(remaining, _assertion_line)
             )
         else:
             parts.append("No unasserted interactions remain.")
@@ -269,19 +486,18 @@ class VerificationError(TripwireError, AssertionError):
             noun = "mock was" if len(unused) == 1 else "mocks were"
             parts.append(
                 f"{len(unused)} required {noun} never used:\n"
-                + _bullets(
-                    [f"{m.registration_hint()}  # registered at {m.location()}" for m in unused]
-                )
+                + _bullets(unused, _registration_line)
                 + "\nRemove each mock the code no longer needs, or pass required=False "
                 "if it is optional."
             )
         if unasserted:
             noun = "interaction was" if len(unasserted) == 1 else "interactions were"
+            lines = _bullets(unasserted, _assertion_line)
+            marked = ", except those marked not paste-ready" if _NOT_READY in lines else ""
             parts.append(
-                f"{len(unasserted)} {noun} recorded but never asserted:\n"
-                + _bullets([i.assertion_hint() for i in unasserted])
-                + "\nAssert each one after the sandbox closes, in the order shown "
-                "(the lines above can be pasted)."
+                f"{len(unasserted)} {noun} recorded but never asserted:\n{lines}\n"
+                "Assert each one after the sandbox closes, in the order shown "
+                f"(the lines above can be pasted{marked})."
             )
         super().__init__("\n".join(parts))
 
