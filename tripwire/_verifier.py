@@ -6,7 +6,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any, ClassVar, TypeVar
 
 from tripwire._errors import (
@@ -21,6 +21,7 @@ from tripwire._errors import (
 )
 from tripwire._plugin import BasePlugin, registered_plugins
 from tripwire._timeline import Interaction, Timeline
+from tripwire._validate import invalid
 
 __all__ = ["Sandbox", "StrictVerifier", "in_hypothesis_example"]
 
@@ -31,6 +32,39 @@ def in_hypothesis_example() -> bool:
     """Whether a Hypothesis example is running; Hypothesis is asked only if already imported."""
     control = sys.modules.get("hypothesis.control")
     return control is not None and bool(control.currently_in_test_context())
+
+
+#: Modules whose frames stand between the code that opens a sandbox and `StrictVerifier._open`.
+_OPENING_MODULES = ("tripwire", "contextlib")
+
+
+def _opener() -> FrameType | None:
+    """The frame that is opening a sandbox: the first, from `_open`'s caller, outside tripwire."""
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(_OPENING_MODULES):
+        frame = frame.f_back
+    return frame
+
+
+def _reached(error: BaseException, openers: tuple[FrameType, ...]) -> bool:
+    """Whether ``error`` went through one of ``openers``, the frames that opened the sandbox.
+
+    An exception's traceback lists every frame it passed through, from the one that caught it
+    to the one that raised it. If that includes the frame of the ``with tripwire:`` block, the
+    test itself caught the error (``with pytest.raises(...)``, ``try``) or the error failed the
+    test; else the code under test caught it, and only the end-of-test check can report it.
+    """
+    traceback = error.__traceback__
+    if traceback is None or not openers:
+        return False
+    catcher = traceback.tb_frame
+    while traceback is not None:
+        if traceback.tb_frame in openers:
+            return True
+        traceback = traceback.tb_next
+    # pytest.raises(Error, function, ...) catches in pytest's own frame, called by the test.
+    module = catcher.f_globals.get("__name__", "")
+    return module.split(".")[0] in ("pytest", "_pytest") and catcher.f_back in openers
 
 
 class StrictVerifier:
@@ -61,9 +95,11 @@ class StrictVerifier:
         self._depth = 0
         self._any_order = 0
         self._state_lock = threading.RLock()
-        #: Unmocked-call errors raised during the test, reported again at verification in case
-        #: the code under test swallowed them.
-        self._unmocked: list[UnmockedInteractionError] = []
+        #: Unmocked-call errors raised during the test, each with the frames that had opened the
+        #: sandboxes open at the time; reported again at verification unless one reached them.
+        self._unmocked: list[tuple[UnmockedInteractionError, tuple[FrameType, ...]]] = []
+        #: The frame that opened each open sandbox (the test's, usually), innermost last.
+        self._openers: list[FrameType] = []
         #: A verifier made inside a Hypothesis example belongs to that example; any other one
         #: used inside an example would carry mocks from one example into the next.
         self._made_in_example = in_hypothesis_example()
@@ -91,6 +127,8 @@ class StrictVerifier:
 
     def get_plugin(self, cls: type[P]) -> P:
         """This verifier's instance of plugin class ``cls``, created on first use."""
+        if not isinstance(cls, type) or not issubclass(cls, BasePlugin) or not cls.name:
+            raise invalid("get_plugin", "cls", "a BasePlugin subclass with a name", cls)
         plugin = self._plugins.get(cls.name)
         if plugin is None:
             with self._state_lock:
@@ -106,9 +144,13 @@ class StrictVerifier:
 
     def plugin_named(self, name: str) -> BasePlugin:
         """This verifier's plugin registered as ``name`` (``"redis"``), created on first use."""
-        plugin = self._plugins.get(name)
+        plugin = self._plugins.get(name) if type(name) is str else None
         if plugin is not None:
             return plugin
+        names = [spec.name for spec in registered_plugins()]
+        if name not in names:
+            known = ", ".join(repr(known) for known in names)
+            raise invalid("plugin_named", "name", f"the name of a registered plugin ({known})", name)
         from tripwire._plugin import plugin_class
 
         return self.get_plugin(plugin_class(name))
@@ -130,6 +172,7 @@ class StrictVerifier:
         return self._depth > 0
 
     def _open(self) -> None:
+        opener = _opener()
         with self._state_lock:
             if self._depth == 0:
                 # Hypothesis asks once per example here, not per mock: the check costs ~0.5 µs.
@@ -150,12 +193,16 @@ class StrictVerifier:
                     plugin.deactivate()
                 raise
             self._depth += 1
+            if opener is not None:
+                self._openers.append(opener)
 
     def _close(self) -> None:
         with self._state_lock:
             if self._depth == 0:
                 return
             self._depth -= 1
+            if self._openers:
+                self._openers.pop()
             for plugin in reversed(self._plugins.values()):
                 plugin.deactivate()
 
@@ -181,6 +228,7 @@ class StrictVerifier:
             forget(self)
         self.timeline.clear()
         self._unmocked.clear()
+        self._openers.clear()
 
     # -- assertions ----------------------------------------------------------------------------
 
@@ -237,18 +285,22 @@ class StrictVerifier:
         """Remember an unmocked call's error, to raise it again in `verify_all`.
 
         Plugins call this before raising the error at the call, so that code under test that
-        catches every exception cannot hide it.
+        catches every exception cannot hide it. An error that reached the frame that opened the
+        sandbox (the test's own ``with pytest.raises(...)`` or ``try``) is not raised again.
         """
-        self._unmocked.append(error)
+        self._unmocked.append((error, tuple(self._openers)))
 
     def verify_all(self) -> None:
         """Fail if a required mock was never used or a recorded interaction never asserted.
 
-        Also re-raises an unmocked call that the code under test caught and swallowed.
+        Also re-raises an unmocked call that the code under test caught and swallowed: one whose
+        error never reached the frame that opened the sandbox.
         """
         __tracebackhide__ = True
         if self._unmocked:
-            raise self._unmocked[0].reported_again(len(self._unmocked))
+            hidden = [error for error, openers in self._unmocked if not _reached(error, openers)]
+            if hidden:
+                raise hidden[0].reported_again(len(hidden))
         unused = [mock for plugin in self._plugins.values() for mock in plugin.unused_mocks()]
         timeline = self.timeline
         unasserted = [] if timeline.next_unasserted() is None else list(timeline.unasserted())
@@ -266,6 +318,8 @@ class Sandbox:
     __slots__ = ("verifier",)
 
     def __init__(self, verifier: StrictVerifier) -> None:
+        if not isinstance(verifier, StrictVerifier):
+            raise invalid("Sandbox", "verifier", "a StrictVerifier", verifier)
         self.verifier = verifier
 
     def __enter__(self) -> StrictVerifier:
