@@ -96,6 +96,7 @@ class _BoundedRepr(reprlib.Repr):
         self.maxset = self.maxfrozenset = self.maxdeque = MAX_ITEMS
         self.maxstring = self.maxother = MAX_CHARACTERS
         self.cuts = 0
+        self.contains_itself = False
         self._inside: set[int] = set()
 
     def repr1(self, x: Any, level: int) -> str:
@@ -111,6 +112,7 @@ class _BoundedRepr(reprlib.Repr):
             key = id(x)
             if key in self._inside:
                 self.cuts += 1
+                self.contains_itself = True
                 return {list: "[...]", dict: "{...}"}.get(type(x), "...")
             if level <= 0 and len(x):
                 self.cuts += 1  # nested deeper than `maxlevel`: shown as [...]
@@ -178,8 +180,9 @@ class _BoundedRepr(reprlib.Repr):
         return f"{text[:MAX_CHARACTERS]}... ({len(text)} characters)"
 
 
-#: Cuts made by every bounded repr so far; a line is paste-ready only if none was made for it.
-_cuts = [0]
+#: Cuts made by every bounded repr so far, and the last one's reason; a line is paste-ready only
+#: if none was made for it.
+_cuts: list[Any] = [0, ""]
 
 
 def _safe_repr(value: object) -> str:
@@ -190,7 +193,11 @@ def _safe_repr(value: object) -> str:
     except Exception as exc:  # a user's object must not hide the real error
         return f"<{type(value).__name__} object; repr() raised {type(exc).__name__}>"
     finally:
-        _cuts[0] += bounded.cuts
+        if bounded.cuts:
+            _cuts[0] += bounded.cuts
+            _cuts[1] = (
+                "a value contains itself" if bounded.contains_itself else "a value was shortened"
+            )
 
 
 def _code(make_line: Callable[[], str]) -> tuple[str, str]:
@@ -198,7 +205,7 @@ def _code(make_line: Callable[[], str]) -> tuple[str, str]:
     before = _cuts[0]
     line = make_line()
     if _cuts[0] != before:
-        return line, "a value was shortened"
+        return line, str(_cuts[1])
     try:
         ast.parse(line)
     except SyntaxError:

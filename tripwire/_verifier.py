@@ -301,7 +301,9 @@ class StrictVerifier:
             hidden = [error for error, openers in self._unmocked if not _reached(error, openers)]
             if hidden:
                 raise hidden[0].reported_again(len(hidden))
-        unused = [mock for plugin in self._plugins.values() for mock in plugin.unused_mocks()]
+        unused: list[Interaction] = []
+        for plugin in self._plugins.values():
+            unused += plugin.unused_mocks()
         timeline = self.timeline
         unasserted = [] if timeline.next_unasserted() is None else list(timeline.unasserted())
         if unused and unasserted:

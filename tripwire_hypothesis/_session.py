@@ -173,6 +173,14 @@ class RedisSession:
         required: bool = True,
         commands: Iterable[str] | None = None,
     ) -> None:
+        # A str is iterable too: commands="GET" would become {"G", "E", "T"}.
+        if isinstance(steps, (str, bytes)) or not isinstance(steps, Iterable):
+            raise invalid("RedisSession", "steps", "an iterable of Step objects", steps)
+        if commands is not None and (
+            isinstance(commands, (str, bytes)) or not isinstance(commands, Iterable)
+        ):
+            requirement = "an iterable of command names (a str is one name, not an iterable)"
+            raise invalid("RedisSession", "commands", requirement, commands)
         self.steps: tuple[Step, ...] = tuple(steps)
         for step in self.steps:
             if not isinstance(step, Step):
