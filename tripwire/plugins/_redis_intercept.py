@@ -21,6 +21,7 @@ coroutine function.
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 import sys
@@ -52,6 +53,7 @@ _stack: list[RedisPlugin] = []
 #: What the interceptors need of that plugin, read in one step: its lookup, its timeline's
 #: append, and the plugin itself. Derived from `_stack` by `_refresh`.
 _hot: tuple[dict[Any, Any], Callable[[Any], object], Any] = ({}, id, _INACTIVE)
+_hot_pair: tuple[dict[Any, Any], Callable[[Any], object]] = ({}, id)
 #: How many guards are on; with none, calls outside the sandbox reach redis-py.
 _guards = 0
 _installed = Patches()
@@ -106,9 +108,10 @@ def guard() -> Callable[[], None]:
 
 
 def _refresh() -> None:
-    global _hot
+    global _hot, _hot_pair
     plugin = _stack[-1] if _stack else _INACTIVE
     _hot = ({}, id, plugin) if plugin is _INACTIVE else (plugin._lookup, plugin._record, plugin)
+    _hot_pair = _hot[:2]
 
 
 def _install_if_needed() -> None:
@@ -146,10 +149,36 @@ def _consume(plugin: RedisPlugin, args: tuple[Any, ...], options: dict[str, Any]
         mock = queue.popleft()
     except IndexError:
         raise plugin._unmocked(args, options) from None
+    try:
+        args in {None}  # noqa: B015 - see execute_command
+    except TypeError:
+        args = _snapshot(args)
     mock.args = args
     mock.kwargs = options
     plugin._record(mock)
     return mock
+
+
+def _snapshot(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``args`` with each mutable argument copied: what was sent, whatever the caller does next.
+
+    A ``bytearray`` stays one, a ``memoryview`` becomes the bytes it showed; other unhashable
+    arguments are copied if they can be.
+    """
+    copied = []
+    for arg in args:
+        try:
+            hash(arg)
+        except TypeError:
+            if isinstance(arg, memoryview):
+                arg = arg.tobytes()
+            else:
+                try:
+                    arg = copy.copy(arg)
+                except Exception:  # pragma: no cover - an object that refuses to be copied
+                    pass
+        copied.append(arg)
+    return tuple(copied)
 
 
 def _result(mock: RedisCall) -> Any:
@@ -212,20 +241,22 @@ def _address(connection: Any) -> str:
 def execute_command(client: Any, *args: Any, **options: Any) -> Any:
     """``Redis.execute_command``: the call that matters most, so `_consume` is written out here."""
     __tracebackhide__ = True
-    lookup, record, plugin = _hot
+    lookup, record = _hot_pair
     try:
-        queue = lookup[args[0]]
+        # Hashing the arguments (in C, the str hashes cached) raises for a bytearray or a
+        # memoryview, which the caller may change once the call returns; `_consume` copies them.
+        args in {None}  # noqa: B015
+        mock = lookup[args[0]].popleft()
     except (KeyError, IndexError, TypeError):
+        # Also a spelling of the command not seen yet, or no mock left: `_consume` sorts it out.
+        plugin = _hot[2]
         if plugin is _INACTIVE:
             return _outside_command(_redis_client().Redis, "execute_command", client, args, options)
-        queue = plugin._resolve(args, options)
-    try:
-        mock = queue.popleft()
-    except IndexError:
-        raise plugin._unmocked(args, options) from None
-    mock.args = args
-    mock.kwargs = options
-    record(mock)
+        mock = _consume(plugin, args, options)
+    else:
+        mock.args = args
+        mock.kwargs = options
+        record(mock)
     if mock.raises is not None:
         raise mock.raises
     return mock.returns
