@@ -151,7 +151,7 @@ def _consume(plugin: RedisPlugin, args: tuple[Any, ...], options: dict[str, Any]
         raise plugin._unmocked(args, options) from None
     try:
         args in {None}  # noqa: B015 - see execute_command
-    except TypeError:
+    except (TypeError, ValueError):
         args = _snapshot(args)
     mock.args = args
     mock.kwargs = options
@@ -169,7 +169,7 @@ def _snapshot(args: tuple[Any, ...]) -> tuple[Any, ...]:
     for arg in args:
         try:
             hash(arg)
-        except TypeError:
+        except (TypeError, ValueError):
             if isinstance(arg, memoryview):
                 arg = arg.tobytes()
             else:
@@ -244,10 +244,11 @@ def execute_command(client: Any, *args: Any, **options: Any) -> Any:
     lookup, record = _hot_pair
     try:
         # Hashing the arguments (in C, the str hashes cached) raises for a bytearray or a
-        # memoryview, which the caller may change once the call returns; `_consume` copies them.
+        # writable memoryview (TypeError, ValueError), which the caller may change once the
+        # call returns; `_consume` copies them.
         args in {None}  # noqa: B015
         mock = lookup[args[0]].popleft()
-    except (KeyError, IndexError, TypeError):
+    except (KeyError, IndexError, TypeError, ValueError):
         # Also a spelling of the command not seen yet, or no mock left: `_consume` sorts it out.
         plugin = _hot[2]
         if plugin is _INACTIVE:
