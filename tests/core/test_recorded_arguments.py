@@ -30,12 +30,13 @@ def test_a_memoryview_changed_after_the_call(verifier: StrictVerifier) -> None:
     tripwire.redis.mock_command("SET", returns=True)
     backing = bytearray(b"old")
     with tripwire:
-        redis.Redis().execute_command("SET", memoryview(backing), memoryview(backing)[1:])
+        view = memoryview(backing)
+        redis.Redis().execute_command("SET", view, view[1:], view.toreadonly())
         backing[:] = b"new"
-    call = tripwire.redis.assert_command("SET", args=(b"old", b"ld"))
+    call = tripwire.redis.assert_command("SET", args=(b"old", b"ld", b"old"))
     # What the view showed, as bytes.
-    assert call.args[1:] == (b"old", b"ld")
-    assert [type(arg) for arg in call.args[1:]] == [bytes, bytes]
+    assert call.args[1:] == (b"old", b"ld", b"old")
+    assert [type(arg) for arg in call.args[1:]] == [bytes, bytes, bytes]
 
 
 def test_a_read_only_view_of_bytes_is_kept(verifier: StrictVerifier) -> None:
@@ -64,15 +65,6 @@ def test_a_command_name_spelled_anew_with_a_buffer(verifier: StrictVerifier) -> 
         redis.Redis().execute_command(b"set", "k", buffer)
         buffer[:] = b"changed"
     tripwire.redis.assert_command("SET", args=("k", b"v"))
-
-
-def test_a_list_argument_is_copied_too(verifier: StrictVerifier) -> None:
-    tripwire.redis.mock_command("CUSTOM", returns=True)
-    values = ["a"]
-    with tripwire:
-        redis.Redis().execute_command("CUSTOM", values)
-        values.append("b")
-    tripwire.redis.assert_command("CUSTOM", args=(["a"],))
 
 
 def test_a_pipeline_records_the_buffer_as_sent_at_execute(verifier: StrictVerifier) -> None:

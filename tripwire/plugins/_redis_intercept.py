@@ -21,7 +21,6 @@ coroutine function.
 
 from __future__ import annotations
 
-import copy
 import functools
 import os
 import sys
@@ -160,23 +159,19 @@ def _consume(plugin: RedisPlugin, args: tuple[Any, ...], options: dict[str, Any]
 
 
 def _snapshot(args: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``args`` with each mutable argument copied: what was sent, whatever the caller does next.
+    """``args`` with each mutable buffer copied: what was sent, whatever the caller does next.
 
-    A ``bytearray`` stays one, a ``memoryview`` becomes the bytes it showed; other unhashable
-    arguments are copied if they can be.
+    A ``bytearray`` stays one; a ``memoryview`` becomes the bytes it showed.
     """
     copied = []
     for arg in args:
-        try:
-            hash(arg)
-        except (TypeError, ValueError):
-            if isinstance(arg, memoryview):
+        if isinstance(arg, bytearray):
+            arg = bytearray(arg)
+        elif isinstance(arg, memoryview):
+            try:
+                hash(arg)  # only a read-only view of bytes can be hashed, and cannot change
+            except (TypeError, ValueError):
                 arg = arg.tobytes()
-            else:
-                try:
-                    arg = copy.copy(arg)
-                except Exception:  # pragma: no cover - an object that refuses to be copied
-                    pass
         copied.append(arg)
     return tuple(copied)
 
