@@ -1,0 +1,158 @@
+"""Every tripwire error survives pickling and copying: same type, message and attributes.
+
+A process pool sends a worker's exception back pickled; an error that cannot be rebuilt turns into
+``BrokenProcessPool`` and hides what happened.
+"""
+
+from __future__ import annotations
+
+import copy
+import multiprocessing
+import pickle
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import pytest
+import redis
+
+import tripwire
+from tripwire import (
+    AssertionInsideSandboxError,
+    ConfigurationError,
+    InteractionMismatchError,
+    InvalidArgumentError,
+    NoActiveVerifierError,
+    NoExampleVerifierError,
+    StrictVerifier,
+    TripwireError,
+    UnassertedInteractionsError,
+    UnmockedConnectionError,
+    UnmockedInteractionError,
+    UnsandboxedInteractionError,
+    UnusedMocksAndUnassertedInteractionsError,
+    UnusedMocksError,
+    VerificationError,
+)
+from tripwire.plugins.redis_plugin import RedisPlugin
+
+
+def _unmocked() -> UnmockedInteractionError:
+    verifier = StrictVerifier()
+    RedisPlugin(verifier)
+    with verifier.sandbox(), pytest.raises(UnmockedInteractionError) as excinfo:
+        redis.Redis().execute_command("GET", "k")
+    return excinfo.value
+
+
+def _verification(unused: bool, unasserted: bool) -> VerificationError:
+    verifier = StrictVerifier()
+    plugin = RedisPlugin(verifier)
+    if unasserted:
+        plugin.mock_command("GET", returns=b"v")
+        with verifier.sandbox():
+            redis.Redis().execute_command("GET", "k", lambda: None)  # a value pickle refuses
+    if unused:
+        plugin.mock_command("SET", returns=True)
+    with pytest.raises(VerificationError) as excinfo:
+        verifier.verify_all()
+    return excinfo.value
+
+
+def _mismatch() -> InteractionMismatchError:
+    verifier = StrictVerifier()
+    plugin = RedisPlugin(verifier)
+    plugin.mock_command("GET", returns=b"v")
+    with verifier.sandbox():
+        redis.Redis().execute_command("GET", "k")
+    with pytest.raises(InteractionMismatchError) as excinfo:
+        plugin.assert_command("GET", args=("other",))
+    return excinfo.value
+
+
+ERRORS: list[Any] = [
+    pytest.param(lambda: InvalidArgumentError("bad"), id="InvalidArgumentError"),
+    pytest.param(lambda: ConfigurationError("bad"), id="ConfigurationError"),
+    pytest.param(lambda: NoActiveVerifierError("tripwire.redis"), id="NoActiveVerifierError"),
+    pytest.param(lambda: NoExampleVerifierError("mocks"), id="NoExampleVerifierError"),
+    pytest.param(
+        lambda: AssertionInsideSandboxError("assert_command()"), id="AssertionInsideSandboxError"
+    ),
+    pytest.param(_unmocked, id="UnmockedInteractionError"),
+    pytest.param(lambda: _unmocked().reported_again(2), id="UnmockedInteractionError-again"),
+    pytest.param(lambda: UnmockedConnectionError("cache:6379"), id="UnmockedConnectionError"),
+    pytest.param(
+        lambda: UnsandboxedInteractionError("redis.GET(...) was called", "t.py:1", "redis", "x"),
+        id="UnsandboxedInteractionError",
+    ),
+    pytest.param(_mismatch, id="InteractionMismatchError"),
+    pytest.param(lambda: _verification(True, False), id="UnusedMocksError"),
+    pytest.param(lambda: _verification(False, True), id="UnassertedInteractionsError"),
+    pytest.param(
+        lambda: _verification(True, True), id="UnusedMocksAndUnassertedInteractionsError"
+    ),
+]
+
+ROUND_TRIPS = {
+    "pickle": lambda error: pickle.loads(pickle.dumps(error)),
+    "copy": copy.copy,
+    "deepcopy": copy.deepcopy,
+}
+
+
+def _described(value: Any) -> Any:
+    """An attribute as a user sees it: records by their hints, other values by their repr."""
+    if isinstance(value, list):
+        return [_described(item) for item in value]
+    if hasattr(value, "assertion_hint"):
+        return (value.registration_hint(), value.assertion_hint(), value.location(), repr(value))
+    return repr(value)
+
+
+@pytest.mark.parametrize("make", ERRORS)
+@pytest.mark.parametrize("how", sorted(ROUND_TRIPS))
+def test_round_trip(make: Callable[[], TripwireError], how: str) -> None:
+    error = make()
+    again = ROUND_TRIPS[how](error)
+    assert type(again) is type(error)
+    assert str(again) == str(error)
+    assert again.args == error.args
+    assert {name: _described(value) for name, value in vars(again).items()} == {
+        name: _described(value) for name, value in vars(error).items()
+    }
+
+
+def test_every_public_error_is_covered() -> None:
+    covered = {param.id.split("-")[0] for param in ERRORS}
+    public = {
+        name
+        for name in tripwire.__all__
+        if isinstance(getattr(tripwire, name), type)
+        and issubclass(getattr(tripwire, name), TripwireError)
+    }
+    assert public - covered == {"TripwireError", "VerificationError"}  # never raised themselves
+    assert {UnusedMocksError.__name__, UnassertedInteractionsError.__name__} <= covered
+    assert UnusedMocksAndUnassertedInteractionsError.__name__ in covered
+
+
+def a_worker_with_an_unmocked_call() -> object:
+    """Runs in a child process: an unmocked call inside its own sandbox."""
+    verifier = StrictVerifier()
+    RedisPlugin(verifier)
+    with verifier.sandbox():
+        return redis.Redis().execute_command("GET", "k")
+
+
+def test_a_worker_process_sends_the_error_back() -> None:
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method)) as pool:
+        future = pool.submit(a_worker_with_an_unmocked_call)
+        with pytest.raises(UnmockedInteractionError) as excinfo:
+            future.result(timeout=60)
+    assert str(excinfo.value) == (
+        "redis.GET(...) was called but no mock was registered.\n"
+        "Register a mock with:\n"
+        "    tripwire.redis.mock_command('GET', returns=...)\n"
+        "Called with: args=('k',), kwargs={}"
+    )
+    assert excinfo.value.hint == "tripwire.redis.mock_command('GET', returns=...)"
