@@ -150,7 +150,8 @@ class StrictVerifier:
         names = [spec.name for spec in registered_plugins()]
         if name not in names:
             known = ", ".join(repr(known) for known in names)
-            raise invalid("plugin_named", "name", f"the name of a registered plugin ({known})", name)
+            requirement = f"the name of a registered plugin ({known})"
+            raise invalid("plugin_named", "name", requirement, name)
         from tripwire._plugin import plugin_class
 
         return self.get_plugin(plugin_class(name))

@@ -174,10 +174,12 @@ class RedisSession:
         commands: Iterable[str] | None = None,
     ) -> None:
         # A str is iterable too: commands="GET" would become {"G", "E", "T"}.
-        if isinstance(steps, (str, bytes)) or not isinstance(steps, Iterable):
+        given_steps: object = steps
+        given_commands: object = commands
+        if isinstance(given_steps, (str, bytes)) or not isinstance(given_steps, Iterable):
             raise invalid("RedisSession", "steps", "an iterable of Step objects", steps)
-        if commands is not None and (
-            isinstance(commands, (str, bytes)) or not isinstance(commands, Iterable)
+        if given_commands is not None and (
+            isinstance(given_commands, (str, bytes)) or not isinstance(given_commands, Iterable)
         ):
             requirement = "an iterable of command names (a str is one name, not an iterable)"
             raise invalid("RedisSession", "commands", requirement, commands)

@@ -125,8 +125,7 @@ BAD_ARGUMENTS = [
     ),
     pytest.param(
         lambda: tripwire.register_plugin(42, "pkg.mod:Plugin", requires="pkg"),  # type: ignore[arg-type]
-        "register_plugin() argument 'name' must be a str that is a Python identifier, "
-        "got 42 (int)",
+        "register_plugin() argument 'name' must be a str that is a Python identifier, got 42 (int)",
         id="register_plugin-name-int",
     ),
     pytest.param(
@@ -193,8 +192,12 @@ def test_a_normalised_name_is_shown_as_such(verifier: StrictVerifier) -> None:
     tripwire.redis.mock_command("script  load\n", returns=b"sha")
     with pytest.raises(tripwire.UnusedMocksError) as excinfo:
         verifier.verify_all()
-    assert str(excinfo.value).splitlines()[1].startswith(
-        "    tripwire.redis.mock_command('SCRIPT LOAD', returns=b'sha')  # registered at "
+    assert (
+        str(excinfo.value)
+        .splitlines()[1]
+        .startswith(
+            "    tripwire.redis.mock_command('SCRIPT LOAD', returns=b'sha')  # registered at "
+        )
     )
 
 

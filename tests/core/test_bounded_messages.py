@@ -60,7 +60,10 @@ def test_a_megabyte_argument_gives_a_short_message(verifier: StrictVerifier) -> 
         (bytearray(b"b" * 300), f"bytearray(b'{'b' * 200}...') (300 bytes)"),
         (list(range(25)), f"[{', '.join(map(str, range(20)))}, ...] (25 items)"),
         (tuple(range(21)), f"({', '.join(map(str, range(20)))}, ...) (21 items)"),
-        ({i: i for i in range(21)}, f"{{{', '.join(f'{i}: {i}' for i in range(20))}, ...}} (21 items)"),
+        (
+            {i: i for i in range(21)},
+            f"{{{', '.join(f'{i}: {i}' for i in range(20))}, ...}} (21 items)",
+        ),
         ({"b": 1, "a": 2}, "{'b': 1, 'a': 2}"),
         ([[[[[[[[1]]]]]]]], "[[[[[[[...]]]]]]]"),
         (JobStatus.QUEUED, "JobStatus.QUEUED"),

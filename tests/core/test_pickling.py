@@ -88,9 +88,7 @@ ERRORS: list[Any] = [
     pytest.param(_mismatch, id="InteractionMismatchError"),
     pytest.param(lambda: _verification(True, False), id="UnusedMocksError"),
     pytest.param(lambda: _verification(False, True), id="UnassertedInteractionsError"),
-    pytest.param(
-        lambda: _verification(True, True), id="UnusedMocksAndUnassertedInteractionsError"
-    ),
+    pytest.param(lambda: _verification(True, True), id="UnusedMocksAndUnassertedInteractionsError"),
 ]
 
 ROUND_TRIPS = {

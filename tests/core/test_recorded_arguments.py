@@ -1,4 +1,4 @@
-"""A call records what was sent: a buffer the caller changes afterwards does not change the record."""
+"""A call records what was sent: a buffer the caller changes later does not change the record."""
 
 from __future__ import annotations
 
