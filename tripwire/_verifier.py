@@ -34,20 +34,20 @@ def in_hypothesis_example() -> bool:
     return control is not None and bool(control.currently_in_test_context())
 
 
-#: Modules whose frames stand between the code that opens a sandbox and `StrictVerifier._open`.
-_OPENING_MODULES = ("tripwire", "contextlib")
+#: Modules whose frames stand between a `with` block and `StrictVerifier._close`.
+_CLOSING_MODULES = ("tripwire", "contextlib")
 
 
-def _opener() -> FrameType | None:
-    """The frame that is opening a sandbox: the first, from `_open`'s caller, outside tripwire."""
+def _block_frame() -> FrameType | None:
+    """The frame of the `with` block that is closing a sandbox: the first outside tripwire."""
     frame: FrameType | None = sys._getframe(2)
-    while frame is not None and frame.f_globals.get("__name__", "").startswith(_OPENING_MODULES):
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(_CLOSING_MODULES):
         frame = frame.f_back
     return frame
 
 
-def _reached(error: BaseException, openers: tuple[FrameType, ...]) -> bool:
-    """Whether ``error`` went through one of ``openers``, the frames that opened the sandbox.
+def _reached(error: BaseException, block: FrameType | None) -> bool:
+    """Whether ``error`` went through ``block``, the frame of the sandbox's `with` block.
 
     An exception's traceback lists every frame it passed through, from the one that caught it
     to the one that raised it. If that includes the frame of the ``with tripwire:`` block, the
@@ -55,16 +55,16 @@ def _reached(error: BaseException, openers: tuple[FrameType, ...]) -> bool:
     test; else the code under test caught it, and only the end-of-test check can report it.
     """
     traceback = error.__traceback__
-    if traceback is None or not openers:
+    if traceback is None or block is None:
         return False
     catcher = traceback.tb_frame
     while traceback is not None:
-        if traceback.tb_frame in openers:
+        if traceback.tb_frame is block:
             return True
         traceback = traceback.tb_next
     # pytest.raises(Error, function, ...) catches in pytest's own frame, called by the test.
     module = catcher.f_globals.get("__name__", "")
-    return module.split(".")[0] in ("pytest", "_pytest") and catcher.f_back in openers
+    return module.split(".")[0] in ("pytest", "_pytest") and catcher.f_back is block
 
 
 class StrictVerifier:
@@ -95,11 +95,12 @@ class StrictVerifier:
         self._depth = 0
         self._any_order = 0
         self._state_lock = threading.RLock()
-        #: Unmocked-call errors raised during the test, each with the frames that had opened the
-        #: sandboxes open at the time; reported again at verification unless one reached them.
-        self._unmocked: list[tuple[UnmockedInteractionError, tuple[FrameType, ...]]] = []
-        #: The frame that opened each open sandbox (the test's, usually), innermost last.
-        self._openers: list[FrameType] = []
+        #: Unmocked-call errors raised during the test, each with the frame of the `with` block
+        #: of the sandbox it was raised in (known once that sandbox closes); reported again at
+        #: verification unless the error went through that frame.
+        self._unmocked: list[list[Any]] = []
+        #: How many of them do not know that frame yet.
+        self._unplaced = 0
         #: A verifier made inside a Hypothesis example belongs to that example; any other one
         #: used inside an example would carry mocks from one example into the next.
         self._made_in_example = in_hypothesis_example()
@@ -173,7 +174,6 @@ class StrictVerifier:
         return self._depth > 0
 
     def _open(self) -> None:
-        opener = _opener()
         with self._state_lock:
             if self._depth == 0:
                 # Hypothesis asks once per example here, not per mock: the check costs ~0.5 µs.
@@ -194,16 +194,16 @@ class StrictVerifier:
                     plugin.deactivate()
                 raise
             self._depth += 1
-            if opener is not None:
-                self._openers.append(opener)
 
     def _close(self) -> None:
         with self._state_lock:
             if self._depth == 0:
                 return
             self._depth -= 1
-            if self._openers:
-                self._openers.pop()
+            if self._unplaced:
+                # The code closing the sandbox is where it was opened, the `with` block: found
+                # now, only if an unmocked call needs it, not at every opening.
+                self._place_unmocked(_block_frame())
             for plugin in reversed(self._plugins.values()):
                 plugin.deactivate()
 
@@ -229,7 +229,7 @@ class StrictVerifier:
             forget(self)
         self.timeline.clear()
         self._unmocked.clear()
-        self._openers.clear()
+        self._unplaced = 0
 
     # -- assertions ----------------------------------------------------------------------------
 
@@ -289,7 +289,13 @@ class StrictVerifier:
         catches every exception cannot hide it. An error that reached the frame that opened the
         sandbox (the test's own ``with pytest.raises(...)`` or ``try``) is not raised again.
         """
-        self._unmocked.append((error, tuple(self._openers)))
+        self._unmocked.append([error, None])
+        self._unplaced += 1
+
+    def _place_unmocked(self, frame: FrameType | None) -> None:
+        for entry in self._unmocked[len(self._unmocked) - self._unplaced :]:
+            entry[1] = frame
+        self._unplaced = 0
 
     def verify_all(self) -> None:
         """Fail if a required mock was never used or a recorded interaction never asserted.
@@ -299,7 +305,7 @@ class StrictVerifier:
         """
         __tracebackhide__ = True
         if self._unmocked:
-            hidden = [error for error, openers in self._unmocked if not _reached(error, openers)]
+            hidden = [error for error, block in self._unmocked if not _reached(error, block)]
             if hidden:
                 raise hidden[0].reported_again(len(hidden))
         unused: list[Interaction] = []

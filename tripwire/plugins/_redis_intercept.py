@@ -50,9 +50,8 @@ _INACTIVE: Any = object()
 #: the one whose mocks the intercepted calls consume.
 _stack: list[RedisPlugin] = []
 #: What the interceptors need of that plugin, read in one step: its lookup, its timeline's
-#: append, and the plugin itself. Derived from `_stack` by `_refresh`.
-_hot: tuple[dict[Any, Any], Callable[[Any], object], Any] = ({}, id, _INACTIVE)
-_hot_pair: tuple[dict[Any, Any], Callable[[Any], object]] = ({}, id)
+#: entries, and the plugin itself. Derived from `_stack` by `_refresh`.
+_hot: tuple[dict[Any, Any], list[Any], Any] = ({}, [], _INACTIVE)
 #: How many guards are on; with none, calls outside the sandbox reach redis-py.
 _guards = 0
 _installed = Patches()
@@ -107,10 +106,12 @@ def guard() -> Callable[[], None]:
 
 
 def _refresh() -> None:
-    global _hot, _hot_pair
+    global _hot
     plugin = _stack[-1] if _stack else _INACTIVE
-    _hot = ({}, id, plugin) if plugin is _INACTIVE else (plugin._lookup, plugin._record, plugin)
-    _hot_pair = _hot[:2]
+    if plugin is _INACTIVE:
+        _hot = ({}, [], plugin)
+    else:
+        _hot = (plugin._lookup, plugin.verifier.timeline.entries, plugin)
 
 
 def _install_if_needed() -> None:
@@ -236,7 +237,7 @@ def _address(connection: Any) -> str:
 def execute_command(client: Any, *args: Any, **options: Any) -> Any:
     """``Redis.execute_command``: the call that matters most, so `_consume` is written out here."""
     __tracebackhide__ = True
-    lookup, record = _hot_pair
+    lookup, entries, plugin = _hot
     try:
         # Hashing the arguments (in C, the str hashes cached) raises for a bytearray or a
         # writable memoryview (TypeError, ValueError), which the caller may change once the
@@ -245,14 +246,15 @@ def execute_command(client: Any, *args: Any, **options: Any) -> Any:
         mock = lookup[args[0]].popleft()
     except (KeyError, IndexError, TypeError, ValueError):
         # Also a spelling of the command not seen yet, or no mock left: `_consume` sorts it out.
-        plugin = _hot[2]
         if plugin is _INACTIVE:
             return _outside_command(_redis_client().Redis, "execute_command", client, args, options)
         mock = _consume(plugin, args, options)
     else:
         mock.args = args
         mock.kwargs = options
-        record(mock)
+        # ``entries.append``, not a bound ``append`` kept aside: the interpreter has a fast path
+        # for the former that pays for the hashing above.
+        entries.append(mock)
     if mock.raises is not None:
         raise mock.raises
     return mock.returns

@@ -189,8 +189,9 @@ class RedisPlugin(BasePlugin):
         )
 
     # -- the intercepted call ------------------------------------------------------------------
-    # The interceptors (`_redis_intercept`) read the active plugin's `_lookup`, `_record`,
-    # `_resolve` and `_unmocked`: a call costs a dict lookup, a pop and an append.
+    # The interceptors (`_redis_intercept`) read the active plugin's `_lookup`, `_record` (or
+    # its timeline's entries), `_resolve` and `_unmocked`: a call costs a hash of its arguments,
+    # a dict lookup, a pop and an append.
 
     def _consume_if_queued(
         self, args: tuple[Any, ...], options: dict[str, Any]
