@@ -86,6 +86,32 @@ def test_values_are_bounded(value: object, shown: str) -> None:
     assert safe_repr(value) == shown
 
 
+class Flag(enum.Flag):
+    READ = 1
+    WRITE = 2
+
+
+class BrokenLength(list[int]):
+    def __len__(self) -> int:
+        raise RuntimeError("no length")
+
+
+def test_values_with_no_code_form_or_a_failing_part() -> None:
+    # A combination of flags has no single name: its own repr, which is not code.
+    assert safe_repr(Flag.READ | Flag.WRITE) == repr(Flag.READ | Flag.WRITE)
+
+    class Long:
+        def __repr__(self) -> str:
+            return "<" + "long" * 100 + ">"
+
+    shown = repr(Long())
+    assert safe_repr(Long()) == f"{shown[:200]}... (402 characters)"
+    assert safe_repr({"a": {"b": {"c": {"d": {"e": {"f": {"g": 1}}}}}}}) == (
+        "{'a': {'b': {'c': {'d': {'e': {'f': {...}}}}}}}"
+    )
+    assert safe_repr(BrokenLength([1])) == "<BrokenLength object; repr() raised RuntimeError>"
+
+
 def test_a_list_that_contains_itself() -> None:
     loop: list[object] = []
     loop.append(loop)

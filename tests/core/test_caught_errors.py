@@ -96,6 +96,19 @@ def test_a_later_sandbox_of_the_same_test_counts_too(verifier: StrictVerifier) -
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_verified_before_the_sandbox_closed(verifier: StrictVerifier) -> None:
+    # The block's frame is learnt when the sandbox closes; until then, every error counts.
+    with tripwire:
+        with pytest.raises(UnmockedInteractionError):
+            redis.Redis().execute_command("GET", "hidden")
+        with pytest.raises(UnmockedInteractionError) as excinfo:
+            verifier.verify_all()
+    assert str(excinfo.value) == REPORTED_AGAIN
+    # Once closed, the same error is known to have reached the test.
+    verifier.verify_all()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_raised_in_a_thread_never_reaches_the_test(verifier: StrictVerifier) -> None:
     # The thread dies with the error; the test only sees it at the end.
     def lookup() -> None:

@@ -11,6 +11,7 @@ import multiprocessing
 import pickle
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -118,6 +119,23 @@ def test_round_trip(make: Callable[[], TripwireError], how: str) -> None:
     assert {name: _described(value) for name, value in vars(again).items()} == {
         name: _described(value) for name, value in vars(error).items()
     }
+
+
+def test_a_value_that_cannot_be_pickled_keeps_its_repr() -> None:
+    verifier = StrictVerifier()
+    plugin = RedisPlugin(verifier)
+    plugin.mock_command("SET", returns=True)
+    unpicklable = lambda: None  # noqa: E731
+    with verifier.sandbox():
+        redis.Redis().execute_command("SET", "k", unpicklable)
+    with pytest.raises(InteractionMismatchError) as excinfo:
+        plugin.assert_command("SET", args=("k", Decimal("1.5")))
+    again = pickle.loads(pickle.dumps(excinfo.value))
+    name, want, got, equal, note = again.fields[1]
+    # What pickles is kept as it was; what does not, by its repr.
+    assert (name, want, equal, note) == ("args", ("k", Decimal("1.5")), False, "")
+    assert repr(got) == repr(("k", unpicklable))
+    assert str(again) == str(excinfo.value)
 
 
 def test_every_public_error_is_covered() -> None:
