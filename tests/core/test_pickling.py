@@ -151,20 +151,28 @@ def test_every_public_error_is_covered() -> None:
     assert UnusedMocksAndUnassertedInteractionsError.__name__ in covered
 
 
-def a_worker_with_an_unmocked_call() -> object:
-    """Runs in a child process: an unmocked call inside its own sandbox."""
-    verifier = StrictVerifier()
-    RedisPlugin(verifier)
-    with verifier.sandbox():
-        return redis.Redis().execute_command("GET", "k")
+#: Runs in the worker process: an unmocked call inside a sandbox of its own. Sent as text, so the
+#: worker needs to import nothing of the tests.
+WORKER = """
+import redis
+from tripwire import StrictVerifier
+from tripwire.plugins.redis_plugin import RedisPlugin
+
+verifier = StrictVerifier()
+RedisPlugin(verifier)
+with verifier.sandbox():
+    redis.Redis().execute_command("GET", "k")
+"""
 
 
 def test_a_worker_process_sends_the_error_back() -> None:
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method)) as pool:
-        future = pool.submit(a_worker_with_an_unmocked_call)
+    # A fresh interpreter (fork would copy this process's threads and guard).
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        future = pool.submit(exec, WORKER, {})
         with pytest.raises(UnmockedInteractionError) as excinfo:
-            future.result(timeout=60)
+            future.result(timeout=120)
     assert str(excinfo.value) == (
         "redis.GET(...) was called but no mock was registered.\n"
         "Register a mock with:\n"
