@@ -10,12 +10,13 @@ from __future__ import annotations
 import types
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from operator import attrgetter
 from types import TracebackType
 from typing import Any
 
 from tripwire._errors import NoActiveVerifierError
+from tripwire._validate import invalid
 from tripwire._verifier import StrictVerifier
 
 __all__ = ["PluginProxy", "TripwireModule", "current_verifier", "release", "use_verifier"]
@@ -41,9 +42,15 @@ def _swap(verifier: StrictVerifier | None) -> StrictVerifier | None:
     return previous
 
 
-@contextmanager
-def use_verifier(verifier: StrictVerifier) -> Iterator[StrictVerifier]:
+def use_verifier(verifier: StrictVerifier) -> AbstractContextManager[StrictVerifier]:
     """Make ``verifier`` the current one (for ``tripwire.redis`` and ``with tripwire:``)."""
+    if not isinstance(verifier, StrictVerifier):
+        raise invalid("use_verifier", "verifier", "a StrictVerifier", verifier)
+    return _using(verifier)
+
+
+@contextmanager
+def _using(verifier: StrictVerifier) -> Iterator[StrictVerifier]:
     previous = _swap(verifier)
     try:
         yield verifier

@@ -1,15 +1,21 @@
 """Every exception tripwire raises, and the one formatter per kind that writes its message.
 
-This module imports nothing from the rest of the package: the objects the messages describe are
-reached through the small `Described` protocol, so an error can be built from any plugin's records.
+This module imports nothing from the rest of the package but `_reprs`, itself a leaf: the objects
+the messages describe are reached through the small `Described` protocol, so an error can be built
+from any plugin's records.
 Messages are built here, when an error is raised, and never on the hot path.
 """
 
 from __future__ import annotations
 
+import copy
 import os
-from collections.abc import Sequence
-from typing import Any, Protocol
+import pickle
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
+
+from tripwire._reprs import NOT_READY, code_line
+from tripwire._reprs import safe_repr as _safe_repr
 
 __all__ = [
     "AssertionInsideSandboxError",
@@ -27,6 +33,8 @@ __all__ = [
     "UnusedMocksError",
     "VerificationError",
 ]
+
+_T = TypeVar("_T")
 
 #: How many records an error message lists before it summarises the rest.
 MAX_LISTED = 20
@@ -56,38 +64,105 @@ def _where(filename: str, lineno: int) -> str:
     return f"{relative}:{lineno}"
 
 
-def _bullets(lines: Sequence[str]) -> str:
-    shown = [f"    {line}" for line in lines[:MAX_LISTED]]
-    if len(lines) > MAX_LISTED:
-        shown.append(f"    ... and {len(lines) - MAX_LISTED} more")
+def _bullets(items: Sequence[_T], line: Callable[[_T], str]) -> str:
+    """The first `MAX_LISTED` items as indented lines; only those are formatted."""
+    shown = [f"    {line(item)}" for item in items[:MAX_LISTED]]
+    if len(items) > MAX_LISTED:
+        shown.append(f"    ... and {len(items) - MAX_LISTED} more")
     return "\n".join(shown)
 
 
-def _safe_repr(value: object) -> str:
-    """``repr(value)``, or a placeholder when the object's own ``__repr__`` fails.
+def _assertion_line(record: Described) -> str:
+    return code_line(record.assertion_hint)
 
-    A dirty-equals matcher that once compared equal reprs as the value it matched; an error
-    message must show the matcher the user wrote, so its unmatched form is used, in containers too.
-    """
-    try:
-        if type(value) is tuple:
-            inner = ", ".join(_safe_repr(item) for item in value)
-            return f"({inner},)" if len(value) == 1 else f"({inner})"
-        if type(value) is list:
-            return "[" + ", ".join(_safe_repr(item) for item in value) + "]"
-        if type(value) is dict:
-            pairs = (f"{_safe_repr(k)}: {_safe_repr(v)}" for k, v in value.items())
-            return "{" + ", ".join(pairs) + "}"
-        unmatched = getattr(type(value), "_repr_ne", None)
-        if unmatched is not None and type(value).__module__.startswith("dirty_equals"):
-            return str(unmatched(value))
-        return repr(value)
-    except Exception as exc:  # a user's object must not hide the real error
-        return f"<{type(value).__name__} object; repr() raised {type(exc).__name__}>"
+
+def _registration_line(record: Described) -> str:
+    return code_line(record.registration_hint, f"registered at {record.location()}")
 
 
 class TripwireError(Exception):
-    """The root of every exception tripwire raises."""
+    """The root of every exception tripwire raises.
+
+    Every one can be pickled (a process pool sends a worker's error back this way) and copied:
+    the copy has the same type, message and attributes. Pickling and deep copies replace the
+    records an error lists (mocks, interactions), which belong to a verifier, by `Record`
+    snapshots that describe themselves the same way, and a value that cannot be pickled by a
+    `Shown` that has its repr.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The default passes the message to __init__, whose parameters differ from it.
+        return (_rebuilt, (type(self), self.args, _portable(vars(self))))
+
+    def __copy__(self) -> TripwireError:
+        return _rebuilt(type(self), self.args, dict(vars(self)))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> TripwireError:
+        state = copy.deepcopy(_portable(vars(self)), memo)
+        return _rebuilt(type(self), copy.deepcopy(self.args, memo), state)
+
+
+def _rebuilt(
+    cls: type[TripwireError], args: tuple[Any, ...], state: dict[str, Any]
+) -> TripwireError:
+    """An error of class ``cls`` with these ``args`` and attributes, without calling __init__."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    vars(error).update(state)
+    return error
+
+
+class Record:
+    """A mock or interaction as an unpickled error lists it: it describes itself as the original."""
+
+    __slots__ = ("_assertion", "_location", "_registration", "_repr")
+
+    def __init__(self, original: Described) -> None:
+        self._registration = original.registration_hint()
+        self._assertion = original.assertion_hint()
+        self._location = original.location()
+        self._repr = _safe_repr(original)
+
+    def registration_hint(self) -> str:
+        return self._registration
+
+    def assertion_hint(self) -> str:
+        return self._assertion
+
+    def location(self) -> str:
+        return self._location
+
+    def __repr__(self) -> str:
+        return self._repr
+
+
+class Shown:
+    """A value that could not be pickled, as an unpickled error holds it: its repr."""
+
+    __slots__ = ("_repr",)
+
+    def __init__(self, value: object) -> None:
+        self._repr = _safe_repr(value)
+
+    def __repr__(self) -> str:
+        return self._repr
+
+
+def _portable(value: Any) -> Any:
+    """``value`` with records turned into `Record` and what cannot be pickled into `Shown`."""
+    if value is None or type(value) in (str, int, float, bool, bytes, Record, Shown):
+        return value
+    if type(value) is dict:
+        return {key: _portable(item) for key, item in value.items()}
+    if type(value) in (list, tuple):
+        return type(value)(_portable(item) for item in value)
+    if all(callable(getattr(value, name, None)) for name in ("registration_hint", "location")):
+        return Record(value)
+    try:
+        pickle.dumps(value)
+    except Exception:
+        return Shown(value)
+    return value
 
 
 class InvalidArgumentError(TripwireError, TypeError, ValueError):
@@ -239,7 +314,7 @@ class InteractionMismatchError(TripwireError, AssertionError):
         else:
             parts = [
                 f"Expected the next interaction to be:\n    {expected}\n"
-                f"but it was:\n    {actual.assertion_hint()}"
+                f"but it was:\n    {code_line(actual.assertion_hint)}"
             ]
             if fields:
                 width = max(len(name) for name, *_ in fields)
@@ -252,7 +327,7 @@ class InteractionMismatchError(TripwireError, AssertionError):
         if remaining:
             parts.append(
                 f"Unasserted interactions, in the order they happened ({len(remaining)}):\n"
-                + _bullets([item.assertion_hint() for item in remaining])
+                + _bullets(remaining, _assertion_line)
             )
         else:
             parts.append("No unasserted interactions remain.")
@@ -270,19 +345,18 @@ class VerificationError(TripwireError, AssertionError):
             noun = "mock was" if len(unused) == 1 else "mocks were"
             parts.append(
                 f"{len(unused)} required {noun} never used:\n"
-                + _bullets(
-                    [f"{m.registration_hint()}  # registered at {m.location()}" for m in unused]
-                )
+                + _bullets(unused, _registration_line)
                 + "\nRemove each mock the code no longer needs, or pass required=False "
                 "if it is optional."
             )
         if unasserted:
             noun = "interaction was" if len(unasserted) == 1 else "interactions were"
+            lines = _bullets(unasserted, _assertion_line)
+            marked = ", except those marked not paste-ready" if NOT_READY in lines else ""
             parts.append(
-                f"{len(unasserted)} {noun} recorded but never asserted:\n"
-                + _bullets([i.assertion_hint() for i in unasserted])
-                + "\nAssert each one after the sandbox closes, in the order shown "
-                "(the lines above can be pasted)."
+                f"{len(unasserted)} {noun} recorded but never asserted:\n{lines}\n"
+                "Assert each one after the sandbox closes, in the order shown "
+                f"(the lines above can be pasted{marked})."
             )
         super().__init__("\n".join(parts))
 

@@ -19,6 +19,7 @@ from typing import Any, TypeVar, cast
 
 from tripwire import _context
 from tripwire._context import _swap, release
+from tripwire._validate import invalid
 from tripwire._verifier import StrictVerifier, in_hypothesis_example
 
 __all__ = [
@@ -108,6 +109,8 @@ def per_example_verifier(test: F) -> F:
     test's body, or another runner. Coroutine functions get a coroutine wrapper. Wrapping twice
     is the same as wrapping once.
     """
+    if not callable(test):
+        raise invalid("per_example_verifier", "test", "a function", test)
     if getattr(test, _WRAPPED, False):
         return test
     wrapper: Callable[..., Any]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tripwire._errors import ConfigurationError
+from tripwire._validate import check_name, invalid
 
 if TYPE_CHECKING:
     from tripwire._timeline import Interaction
@@ -42,6 +43,9 @@ class BasePlugin:
     """``tripwire.<name>`` is the plugin's proxy, ``@pytest.mark.allow("<name>")`` its marker."""
 
     def __init__(self, verifier: StrictVerifier) -> None:
+        # Duck-typed: this module cannot import the verifier's, which imports it.
+        if not callable(getattr(verifier, "_register_plugin", None)):
+            raise invalid(type(self).__name__, "verifier", "a StrictVerifier", verifier)
         self.verifier = verifier
         self._activations = 0
         self.patches = Patches()
@@ -207,6 +211,11 @@ _REGISTRY: dict[str, PluginSpec] = {}
 
 def register_plugin(name: str, target: str, *, requires: str) -> PluginSpec:
     """Make ``tripwire.<name>`` resolve to the plugin class at ``"package.module:Class"``."""
+    check_name("register_plugin", "name", name)
+    if type(target) is not str or not all(part.strip() for part in target.partition(":")):
+        raise invalid("register_plugin", "target", "a str 'package.module:Class'", target)
+    if type(requires) is not str or not requires.strip():
+        raise invalid("register_plugin", "requires", "a non-empty str (a module name)", requires)
     module, _, qualname = target.partition(":")
     spec = PluginSpec(name=name, module=module, qualname=qualname, requires=requires)
     _REGISTRY[name] = spec

@@ -17,10 +17,21 @@ def invalid(function: str, argument: str, requirement: str, value: object) -> In
 
 
 def check_command(function: str, value: object, argument: str = "command") -> str:
-    """A non-empty command name, upper-cased."""
+    """A non-empty command name as redis-py sends it: stripped, single-spaced, upper-case.
+
+    ``" get"``, ``"GET\\n"`` and ``"script  load"`` become ``"GET"`` and ``"SCRIPT LOAD"``, the
+    spellings a call can match.
+    """
     if type(value) is not str or not value.strip():
         raise invalid(function, argument, "a non-empty str", value)
-    return value.upper()
+    return " ".join(value.split()).upper()
+
+
+def check_name(function: str, argument: str, value: object) -> str:
+    """A str that is a Python identifier, such as a plugin's name."""
+    if type(value) is not str or not value.isidentifier():
+        raise invalid(function, argument, "a str that is a Python identifier", value)
+    return value
 
 
 def check_bool(function: str, argument: str, value: object) -> bool:

@@ -6,7 +6,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any, ClassVar, TypeVar
 
 from tripwire._errors import (
@@ -21,6 +21,7 @@ from tripwire._errors import (
 )
 from tripwire._plugin import BasePlugin, registered_plugins
 from tripwire._timeline import Interaction, Timeline
+from tripwire._validate import invalid
 
 __all__ = ["Sandbox", "StrictVerifier", "in_hypothesis_example"]
 
@@ -31,6 +32,39 @@ def in_hypothesis_example() -> bool:
     """Whether a Hypothesis example is running; Hypothesis is asked only if already imported."""
     control = sys.modules.get("hypothesis.control")
     return control is not None and bool(control.currently_in_test_context())
+
+
+#: Modules whose frames stand between a `with` block and `StrictVerifier._close`.
+_CLOSING_MODULES = ("tripwire", "contextlib")
+
+
+def _block_frame() -> FrameType | None:
+    """The frame of the `with` block that is closing a sandbox: the first outside tripwire."""
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(_CLOSING_MODULES):
+        frame = frame.f_back
+    return frame
+
+
+def _reached(error: BaseException, block: FrameType | None) -> bool:
+    """Whether ``error`` went through ``block``, the frame of the sandbox's `with` block.
+
+    An exception's traceback lists every frame it passed through, from the one that caught it
+    to the one that raised it. If that includes the frame of the ``with tripwire:`` block, the
+    test itself caught the error (``with pytest.raises(...)``, ``try``) or the error failed the
+    test; else the code under test caught it, and only the end-of-test check can report it.
+    """
+    traceback = error.__traceback__
+    if traceback is None or block is None:
+        return False
+    catcher = traceback.tb_frame
+    while traceback is not None:
+        if traceback.tb_frame is block:
+            return True
+        traceback = traceback.tb_next
+    # pytest.raises(Error, function, ...) catches in pytest's own frame, called by the test.
+    module = catcher.f_globals.get("__name__", "")
+    return module.split(".")[0] in ("pytest", "_pytest") and catcher.f_back is block
 
 
 class StrictVerifier:
@@ -61,9 +95,12 @@ class StrictVerifier:
         self._depth = 0
         self._any_order = 0
         self._state_lock = threading.RLock()
-        #: Unmocked-call errors raised during the test, reported again at verification in case
-        #: the code under test swallowed them.
-        self._unmocked: list[UnmockedInteractionError] = []
+        #: Unmocked-call errors raised during the test, each with the frame of the `with` block
+        #: of the sandbox it was raised in (known once that sandbox closes); reported again at
+        #: verification unless the error went through that frame.
+        self._unmocked: list[list[Any]] = []
+        #: How many of them do not know that frame yet.
+        self._unplaced = 0
         #: A verifier made inside a Hypothesis example belongs to that example; any other one
         #: used inside an example would carry mocks from one example into the next.
         self._made_in_example = in_hypothesis_example()
@@ -91,6 +128,8 @@ class StrictVerifier:
 
     def get_plugin(self, cls: type[P]) -> P:
         """This verifier's instance of plugin class ``cls``, created on first use."""
+        if not isinstance(cls, type) or not issubclass(cls, BasePlugin) or not cls.name:
+            raise invalid("get_plugin", "cls", "a BasePlugin subclass with a name", cls)
         plugin = self._plugins.get(cls.name)
         if plugin is None:
             with self._state_lock:
@@ -106,9 +145,14 @@ class StrictVerifier:
 
     def plugin_named(self, name: str) -> BasePlugin:
         """This verifier's plugin registered as ``name`` (``"redis"``), created on first use."""
-        plugin = self._plugins.get(name)
+        plugin = self._plugins.get(name) if type(name) is str else None
         if plugin is not None:
             return plugin
+        names = [spec.name for spec in registered_plugins()]
+        if name not in names:
+            known = ", ".join(repr(known) for known in names)
+            requirement = f"the name of a registered plugin ({known})"
+            raise invalid("plugin_named", "name", requirement, name)
         from tripwire._plugin import plugin_class
 
         return self.get_plugin(plugin_class(name))
@@ -156,6 +200,10 @@ class StrictVerifier:
             if self._depth == 0:
                 return
             self._depth -= 1
+            if self._unplaced:
+                # The code closing the sandbox is where it was opened, the `with` block: found
+                # now, only if an unmocked call needs it, not at every opening.
+                self._place_unmocked(_block_frame())
             for plugin in reversed(self._plugins.values()):
                 plugin.deactivate()
 
@@ -181,6 +229,7 @@ class StrictVerifier:
             forget(self)
         self.timeline.clear()
         self._unmocked.clear()
+        self._unplaced = 0
 
     # -- assertions ----------------------------------------------------------------------------
 
@@ -237,19 +286,31 @@ class StrictVerifier:
         """Remember an unmocked call's error, to raise it again in `verify_all`.
 
         Plugins call this before raising the error at the call, so that code under test that
-        catches every exception cannot hide it.
+        catches every exception cannot hide it. An error that reached the frame that opened the
+        sandbox (the test's own ``with pytest.raises(...)`` or ``try``) is not raised again.
         """
-        self._unmocked.append(error)
+        self._unmocked.append([error, None])
+        self._unplaced += 1
+
+    def _place_unmocked(self, frame: FrameType | None) -> None:
+        for entry in self._unmocked[len(self._unmocked) - self._unplaced :]:
+            entry[1] = frame
+        self._unplaced = 0
 
     def verify_all(self) -> None:
         """Fail if a required mock was never used or a recorded interaction never asserted.
 
-        Also re-raises an unmocked call that the code under test caught and swallowed.
+        Also re-raises an unmocked call that the code under test caught and swallowed: one whose
+        error never reached the frame that opened the sandbox.
         """
         __tracebackhide__ = True
         if self._unmocked:
-            raise self._unmocked[0].reported_again(len(self._unmocked))
-        unused = [mock for plugin in self._plugins.values() for mock in plugin.unused_mocks()]
+            hidden = [error for error, block in self._unmocked if not _reached(error, block)]
+            if hidden:
+                raise hidden[0].reported_again(len(hidden))
+        unused: list[Interaction] = []
+        for plugin in self._plugins.values():
+            unused += plugin.unused_mocks()
         timeline = self.timeline
         unasserted = [] if timeline.next_unasserted() is None else list(timeline.unasserted())
         if unused and unasserted:
@@ -266,6 +327,8 @@ class Sandbox:
     __slots__ = ("verifier",)
 
     def __init__(self, verifier: StrictVerifier) -> None:
+        if not isinstance(verifier, StrictVerifier):
+            raise invalid("Sandbox", "verifier", "a StrictVerifier", verifier)
         self.verifier = verifier
 
     def __enter__(self) -> StrictVerifier:

@@ -160,21 +160,22 @@ class RedisSession:
         required: bool = True,
         commands: Iterable[str] | None = None,
     ) -> None:
-        candidate: object = steps
-        if not isinstance(candidate, Iterable) or isinstance(candidate, (str, bytes)):
+        # A str is iterable too: commands="GET" would become {"G", "E", "T"}.
+        given_steps: object = steps
+        given_commands: object = commands
+        if isinstance(given_steps, (str, bytes)) or not isinstance(given_steps, Iterable):
             raise invalid("RedisSession", "steps", "an iterable of Step objects", steps)
+        if given_commands is not None and (
+            isinstance(given_commands, (str, bytes)) or not isinstance(given_commands, Iterable)
+        ):
+            requirement = "an iterable of command names (a str is one name, not an iterable)"
+            raise invalid("RedisSession", "commands", requirement, commands)
         self.steps: tuple[Step, ...] = tuple(steps)
         for step in self.steps:
             if not isinstance(step, Step):
                 raise invalid("RedisSession", "steps", "an iterable of Step objects", self.steps)
         #: Whether every step must be consumed by the end of the example.
         self.required = check_bool("RedisSession", "required", required)
-        if commands is not None and (
-            isinstance(commands, (str, bytes)) or not isinstance(commands, Iterable)
-        ):
-            raise invalid(
-                "RedisSession", "commands", "an iterable of command names or None", commands
-            )
         #: The commands this session answers (``None``: every command, for a drawn session).
         self.commands: frozenset[str] | None = frozenset(
             (_command_name("RedisSession", "commands", name) for name in commands)

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 import tripwire
-from tripwire import InvalidArgumentError, StrictVerifier, TripwireError
+from tripwire import BasePlugin, InvalidArgumentError, Sandbox, StrictVerifier, TripwireError
+from tripwire._plugin import registered_plugins
+from tripwire.plugins.redis_plugin import RedisPlugin
 
 
 def mock(**kwargs: Any) -> Callable[[], object]:
@@ -77,6 +79,73 @@ BAD_ARGUMENTS = [
         "assert_command() argument 'command' must be a non-empty str, got '' (str)",
         id="assert_command-command-empty",
     ),
+    pytest.param(
+        lambda: tripwire.current_verifier().get_plugin(42),  # type: ignore[type-var]
+        "get_plugin() argument 'cls' must be a BasePlugin subclass with a name, got 42 (int)",
+        id="get_plugin-cls-int",
+    ),
+    pytest.param(
+        lambda: tripwire.current_verifier().get_plugin(str),  # type: ignore[type-var]
+        "get_plugin() argument 'cls' must be a BasePlugin subclass with a name, "
+        "got <class 'str'> (type)",
+        id="get_plugin-cls-not-a-plugin",
+    ),
+    pytest.param(
+        lambda: tripwire.current_verifier().get_plugin(BasePlugin),
+        "get_plugin() argument 'cls' must be a BasePlugin subclass with a name, "
+        "got <class 'tripwire._plugin.BasePlugin'> (type)",
+        id="get_plugin-cls-without-a-name",
+    ),
+    pytest.param(
+        lambda: tripwire.current_verifier().plugin_named("nope"),
+        "plugin_named() argument 'name' must be the name of a registered plugin ('redis'), "
+        "got 'nope' (str)",
+        id="plugin_named-name-unknown",
+    ),
+    pytest.param(
+        lambda: tripwire.current_verifier().plugin_named(42),  # type: ignore[arg-type]
+        "plugin_named() argument 'name' must be the name of a registered plugin ('redis'), "
+        "got 42 (int)",
+        id="plugin_named-name-int",
+    ),
+    pytest.param(
+        lambda: RedisPlugin(42),  # type: ignore[arg-type]
+        "RedisPlugin() argument 'verifier' must be a StrictVerifier, got 42 (int)",
+        id="RedisPlugin-verifier-int",
+    ),
+    pytest.param(
+        lambda: Sandbox(42),  # type: ignore[arg-type]
+        "Sandbox() argument 'verifier' must be a StrictVerifier, got 42 (int)",
+        id="Sandbox-verifier-int",
+    ),
+    pytest.param(
+        lambda: tripwire.use_verifier(42),  # type: ignore[arg-type]
+        "use_verifier() argument 'verifier' must be a StrictVerifier, got 42 (int)",
+        id="use_verifier-verifier-int",
+    ),
+    pytest.param(
+        lambda: tripwire.register_plugin(42, "pkg.mod:Plugin", requires="pkg"),  # type: ignore[arg-type]
+        "register_plugin() argument 'name' must be a str that is a Python identifier, got 42 (int)",
+        id="register_plugin-name-int",
+    ),
+    pytest.param(
+        lambda: tripwire.register_plugin("my plugin", "pkg.mod:Plugin", requires="pkg"),
+        "register_plugin() argument 'name' must be a str that is a Python identifier, "
+        "got 'my plugin' (str)",
+        id="register_plugin-name-not-an-identifier",
+    ),
+    pytest.param(
+        lambda: tripwire.register_plugin("mine", "pkg.mod.Plugin", requires="pkg"),
+        "register_plugin() argument 'target' must be a str 'package.module:Class', "
+        "got 'pkg.mod.Plugin' (str)",
+        id="register_plugin-target-without-colon",
+    ),
+    pytest.param(
+        lambda: tripwire.register_plugin("mine", "pkg.mod:Plugin", requires=None),  # type: ignore[arg-type]
+        "register_plugin() argument 'requires' must be a non-empty str (a module name), "
+        "got None (NoneType)",
+        id="register_plugin-requires-none",
+    ),
 ]
 
 
@@ -91,6 +160,45 @@ def test_bad_argument(verifier: StrictVerifier, call: Callable[[], object], mess
     assert isinstance(excinfo.value, TripwireError)
     # Nothing was registered.
     verifier.verify_all()
+    assert [spec.name for spec in registered_plugins()] == ["redis"]
+
+
+@pytest.mark.parametrize(
+    ("spelling", "called_as"),
+    [
+        (" GET", "GET"),
+        ("GET\n", "get"),
+        ("\tget ", b"GET"),
+        ("SCRIPT  LOAD", "SCRIPT LOAD"),
+        (" script\nload ", b"script load"),
+    ],
+    ids=["leading-space", "newline", "tab-and-lower-case", "two-spaces", "newline-inside"],
+)
+def test_command_names_are_spelled_as_redis_py_sends_them(
+    verifier: StrictVerifier, spelling: str, called_as: object
+) -> None:
+    # Stripped, single-spaced and upper-cased, by mock_command and assert_command alike.
+    import redis
+
+    mock = tripwire.redis.mock_command(spelling, returns=b"ok")
+    assert mock.command == " ".join(spelling.split()).upper()
+    with tripwire:
+        assert redis.Redis().execute_command(called_as, "k") == b"ok"
+    tripwire.redis.assert_command(spelling, args=("k",))
+    verifier.verify_all()
+
+
+def test_a_normalised_name_is_shown_as_such(verifier: StrictVerifier) -> None:
+    tripwire.redis.mock_command("script  load\n", returns=b"sha")
+    with pytest.raises(tripwire.UnusedMocksError) as excinfo:
+        verifier.verify_all()
+    assert (
+        str(excinfo.value)
+        .splitlines()[1]
+        .startswith(
+            "    tripwire.redis.mock_command('SCRIPT LOAD', returns=b'sha')  # registered at "
+        )
+    )
 
 
 def test_returns_is_required(verifier: StrictVerifier) -> None:

@@ -56,8 +56,8 @@ _INACTIVE: Any = object()
 #: the one whose mocks the intercepted calls consume.
 _stack: list[RedisPlugin] = []
 #: What the interceptors need of that plugin, read in one step: its lookup, its timeline's
-#: append, and the plugin itself. Derived from `_stack` by `_refresh`.
-_hot: tuple[dict[Any, Any], Callable[[Any], object], Any] = ({}, id, _INACTIVE)
+#: entries, and the plugin itself. Derived from `_stack` by `_refresh`.
+_hot: tuple[dict[Any, Any], list[Any], Any] = ({}, [], _INACTIVE)
 #: How many guards are on; with none, calls outside the sandbox reach redis-py.
 _guards = 0
 _installed = Patches()
@@ -114,7 +114,10 @@ def guard() -> Callable[[], None]:
 def _refresh() -> None:
     global _hot
     plugin = _stack[-1] if _stack else _INACTIVE
-    _hot = ({}, id, plugin) if plugin is _INACTIVE else (plugin._lookup, plugin._record, plugin)
+    if plugin is _INACTIVE:
+        _hot = ({}, [], plugin)
+    else:
+        _hot = (plugin._lookup, plugin.verifier.timeline.entries, plugin)
 
 
 def _install_if_needed() -> None:
@@ -152,10 +155,32 @@ def _consume(plugin: RedisPlugin, args: tuple[Any, ...], options: dict[str, Any]
         mock = queue.popleft()
     except IndexError:
         mock = plugin._exhausted(args, options)
+    try:
+        args in {None}  # noqa: B015 - see execute_command
+    except (TypeError, ValueError):
+        args = _snapshot(args)
     mock.args = args
     mock.kwargs = options
     plugin._record(mock)
     return mock
+
+
+def _snapshot(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``args`` with each mutable buffer copied: what was sent, whatever the caller does next.
+
+    A ``bytearray`` stays one; a ``memoryview`` becomes the bytes it showed.
+    """
+    copied = []
+    for arg in args:
+        if isinstance(arg, bytearray):
+            arg = bytearray(arg)
+        elif isinstance(arg, memoryview):
+            try:
+                hash(arg)  # only a read-only view of bytes can be hashed, and cannot change
+            except (TypeError, ValueError):
+                arg = arg.tobytes()
+        copied.append(arg)
+    return tuple(copied)
 
 
 def _result(mock: RedisCall) -> Any:
@@ -216,21 +241,25 @@ def _run_batch(
 def execute_command(client: Any, *args: Any, **options: Any) -> Any:
     """``Redis.execute_command``: the call that matters most, so `_consume` is written out here."""
     __tracebackhide__ = True
-    lookup, record, plugin = _hot
+    lookup, entries, plugin = _hot
     try:
-        queue = lookup[args[0]]
-    except (KeyError, IndexError, TypeError):
+        # Hashing the arguments (in C, the str hashes cached) raises for a bytearray or a
+        # writable memoryview (TypeError, ValueError), which the caller may change once the
+        # call returns; `_consume` copies them.
+        args in {None}  # noqa: B015
+        mock = lookup[args[0]].popleft()
+    except (KeyError, IndexError, TypeError, ValueError):
+        # Also a spelling of the command not seen yet, or no mock left: `_consume` sorts it out.
         if plugin is _INACTIVE:
             owner = _owner(client, "execute_command")
             return _outside_command(owner, "execute_command", client, args, options)
-        queue = plugin._resolve(args, options)
-    try:
-        mock = queue.popleft()
-    except IndexError:
-        mock = plugin._exhausted(args, options)
-    mock.args = args
-    mock.kwargs = options
-    record(mock)
+        mock = _consume(plugin, args, options)
+    else:
+        mock.args = args
+        mock.kwargs = options
+        # ``entries.append``, not a bound ``append`` kept aside: the interpreter has a fast path
+        # for the former that pays for the hashing above.
+        entries.append(mock)
     if mock.raises is not None:
         raise mock.raises
     return mock.returns

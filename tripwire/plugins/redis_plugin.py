@@ -211,8 +211,9 @@ class RedisPlugin(BasePlugin):
         )
 
     # -- the intercepted call ------------------------------------------------------------------
-    # The interceptors (`_redis_intercept`) read the active plugin's `_lookup`, `_record`,
-    # `_resolve` and `_unmocked`: a call costs a dict lookup, a pop and an append.
+    # The interceptors (`_redis_intercept`) read the active plugin's `_lookup`, `_record` (or
+    # its timeline's entries), `_resolve` and `_unmocked`: a call costs a hash of its arguments,
+    # a dict lookup, a pop and an append.
 
     def _consume_if_queued(
         self, args: tuple[Any, ...], options: dict[str, Any]
@@ -363,13 +364,17 @@ class RedisPlugin(BasePlugin):
     def unused_mocks(self) -> list[Interaction]:
         answerer = self.answerer
         held = answerer.unused() if answerer is not None else ()
-        if not held and not any(self._queues.values()):
-            return []
-        queued = (mock for queue in self._queues.values() for mock in queue)
-        return sorted(
-            (mock for mock in itertools.chain(queued, held) if mock.required),
-            key=attrgetter("order"),
+        queues = [queue for queue in self._queues.values() if queue]
+        if held:
+            queues.append(held)
+        # In C throughout (a million mocks take a fifth of a second): each queue is already in
+        # registration order, so sorting only merges them.
+        unused: list[Interaction] = list(
+            filter(attrgetter("required"), itertools.chain.from_iterable(queues))
         )
+        if len(queues) > 1:
+            unused.sort(key=attrgetter("order"))
+        return unused
 
     # -- formatting, for error messages only ---------------------------------------------------
 
