@@ -23,8 +23,12 @@ from tripwire_hypothesis import (
 )
 from tripwire_hypothesis import strategies as tripwire_strategies
 
+# Derandomized: from some seeds the shrinker stops at another error family (3 to 5 runs in 60).
 quick = settings(
-    database=None, deadline=None, phases=[Phase.explicit, Phase.generate, Phase.shrink]
+    database=None,
+    derandomize=True,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate, Phase.shrink],
 )
 
 
