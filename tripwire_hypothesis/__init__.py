@@ -1,12 +1,13 @@
 """tripwire_hypothesis: property-based tests of Redis-backed code under tripwire's strict mocks.
 
-Hypothesis generates what Redis answers (realistic replies and real-world failures); every
-interaction is still mocked, used and asserted, and each example has a verifier of its own::
+Hypothesis answers each Redis command when the code sends it (realistic replies and real-world
+failures); every interaction is still recorded and asserted, and each example has a verifier of
+its own::
 
     from hypothesis import given
     from tripwire_hypothesis import strategies as tripwire_strategies
 
-    @given(tripwire_strategies.redis_session(commands=["GET"], min_steps=1, max_steps=1))
+    @given(tripwire_strategies.redis_session())
     def test_get_user(session):
         session.install()
         with tripwire:

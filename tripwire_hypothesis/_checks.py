@@ -1,6 +1,6 @@
 """Argument checks for the strategies: the core's message shape, raised as `InvalidArgument`.
 
-    redis_session() argument 'max_steps' must be an int >= 0, got -1 (int)
+    redis_session() argument 'max_answers' must be an int >= 1, got 0 (int)
 
 Hypothesis' own `InvalidArgument` (a `TypeError`) is what users of strategies expect; the text
 comes from the core's formatter so every message of the project reads the same.
