@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
 from tripwire import _context
-from tripwire._context import _swap, release
+from tripwire._context import Scope, begin, end
 from tripwire._verifier import StrictVerifier, in_hypothesis_example
 
 __all__ = [
@@ -36,43 +36,54 @@ _WRAPPED = "__tripwire_per_example__"
 
 
 class Example:
-    """One example's own verifier, current from construction until `finish`."""
+    """One example's scope, running from construction until `finish`.
 
-    __slots__ = ("_previous", "on_failure", "verifier")
+    Its verifier is made when the example first uses tripwire; an example that never does costs
+    a few assignments.
+    """
+
+    __slots__ = ("_saved", "on_failure", "scope")
 
     def __init__(self) -> None:
-        self.verifier = StrictVerifier()
-        # Made for this example, whether or not Hypothesis has started it yet.
-        self.verifier._made_in_example = True
+        parent = _context._scope
+        # The example's use of tripwire is the test's use too (it installs the test's guard).
+        self.scope = Scope(parent.use if parent is not None else None, in_example=True)
         #: Called, without arguments, when the example fails: its body raised or verification
         #: failed. They run while the example is still Hypothesis' current test case, so they
         #: can add notes to the report.
         self.on_failure: list[Callable[[], None]] = []
-        self._previous = _swap(self.verifier)
+        self._saved = begin(self.scope)
         _examples.append(self)
 
+    @property
+    def verifier(self) -> StrictVerifier:
+        """The example's own verifier, made if it has none yet."""
+        return self.scope.verifier_for("the example's verifier")
+
     def finish(self, *, passed: bool) -> None:
-        """Close the example's sandbox, make the previous verifier current again, then verify.
+        """Close the example's sandboxes, make the previous verifier current again, then verify.
 
         Verification runs only when ``passed``: an ``assume()`` rejection or a failing body
         already has its outcome, and a verification error derived from it would hide it.
         """
         __tracebackhide__ = True
         try:
-            release(self.verifier)
+            end(self.scope, self._saved)
         finally:
             _examples.remove(self)
-            _swap(self._previous)
         if not passed:
             self._failed()
             return
+        verifier = self.scope.verifier
+        if verifier is None:
+            return
         try:
-            self.verifier.verify_all()
+            verifier.verify_all()
         except BaseException:
             self._failed()
             raise
         # A failed example keeps its verifier for the report; a passing one lets it go.
-        self.verifier.dispose()
+        verifier.dispose()
 
     def _failed(self) -> None:
         for callback in self.on_failure:
@@ -84,10 +95,13 @@ _examples: list[Example] = []
 
 
 def current_example() -> Example | None:
-    """The example whose verifier is the current one, or ``None`` outside any example."""
+    """The example that is running (not a test or `use_verifier` inside it), or ``None``."""
     if _examples:
         example = _examples[-1]
-        if example.verifier is _context._current:
+        if example.scope is _context._scope and _context._current in (
+            None,
+            example.scope.verifier,
+        ):
             return example
     return None
 

@@ -53,6 +53,9 @@ class StrictVerifier:
     #: Called with a verifier whose plugins were dropped (`dispose`), so that nothing keeps
     #: reaching them.
     _plugins_dropped: ClassVar[list[Callable[[StrictVerifier], None]]] = []
+    #: Called with a verifier whose first sandbox opens, so that the running test can close it
+    #: when it ends (a failing test may leave one open) and knows it uses tripwire.
+    _sandbox_opened: ClassVar[list[Callable[[StrictVerifier], None]]] = []
 
     def __init__(self) -> None:
         self.timeline = Timeline()
@@ -140,6 +143,8 @@ class StrictVerifier:
                 for spec in registered_plugins():
                     if spec.name not in self._plugins and spec.available():
                         spec.load()(self)
+                for opened in self._sandbox_opened:
+                    opened(self)
             activated: list[BasePlugin] = []
             try:
                 for plugin in self._plugins.values():

@@ -79,12 +79,9 @@ def test_errors_keep_what_their_message_was_built_from(verifier: StrictVerifier)
     assert inside.value.helper == "assert_command()"
     tripwire.redis.assert_command("GET", args=("k",), kwargs={"keys": ["k"]})
 
-    previous = _context._swap(None)  # as outside any test
-    try:
+    with _context._no_test():  # as outside any test
         with pytest.raises(NoActiveVerifierError) as none_active:
             tripwire.current_verifier()
-    finally:
-        _context._swap(previous)
     assert none_active.value.what == "tripwire.current_verifier()"
 
 
