@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from tripwire._errors import ConfigurationError, safe_repr
 from tripwire._plugin import registered_plugins
@@ -43,7 +43,10 @@ KEYS = {
     "guard": 'which tests refuse real calls outside the sandbox: "used" by default, "all" or false',
 }
 #: The pytest ini option of each key, and its type for pytest's ``addini``.
-INI_NAMES = {"guard": ("tripwire_guard", "string"), "allow": ("tripwire_allow", "args")}
+INI_NAMES: dict[str, tuple[str, Literal["string", "args"]]] = {
+    "guard": ("tripwire_guard", "string"),
+    "allow": ("tripwire_allow", "args"),
+}
 
 GUARD_USED = "used"
 GUARD_ALL = "all"
@@ -123,8 +126,7 @@ def load_settings(pyproject: Path | None, ini: Mapping[str, Any] | None = None) 
         where, allow = values["allow"]
         if not isinstance(allow, list):
             raise ConfigurationError(
-                f"{where} must be a list of plugin names such as "
-                f'["redis"]; got {safe_repr(allow)}'
+                f'{where} must be a list of plugin names such as ["redis"]; got {safe_repr(allow)}'
             )
         settings = Settings(allow=_check_names(where, allow))
     if "guard" in values:

@@ -121,8 +121,7 @@ class NoActiveVerifierError(TripwireError, RuntimeError):
                 "Outside pytest, construct one yourself:\n"
             )
         super().__init__(
-            where
-            + "    from tripwire import StrictVerifier\n"
+            where + "    from tripwire import StrictVerifier\n"
             "    from tripwire.plugins.redis_plugin import RedisPlugin\n"
             "    verifier = StrictVerifier()\n"
             "    redis_mock = RedisPlugin(verifier)\n"

@@ -217,8 +217,11 @@ def execute_command(client: Any, *args: Any, **options: Any) -> Any:
         queue = lookup[args[0]]
     except (KeyError, IndexError, TypeError):
         if plugin is _INACTIVE:
-            return _outside_command(_redis_client().Redis, "execute_command", client, args, options)
-        queue = plugin._resolve(args, options)
+            # The call is made after this block, by `_OutsideCall.popleft`: an error raised in
+            # here would print this KeyError first, as the error's context.
+            queue = _OutsideCall(client, args, options)
+        else:
+            queue = plugin._resolve(args, options)
     try:
         mock = queue.popleft()
     except IndexError:
@@ -269,13 +272,40 @@ def pipeline_execute(pipe: Any, raise_on_error: bool = True) -> list[Any]:
         pipe.reset()
 
 
+class _OutsideCall:
+    """Stands for the mock queue of a `execute_command` made with no sandbox open.
+
+    `popleft` makes the call (or the guard refuses it) and gives back the outcome in a mock's
+    shape, for `execute_command` to return or raise.
+    """
+
+    __slots__ = ("args", "client", "kwargs", "raises", "returns")
+
+    def __init__(self, client: Any, args: tuple[Any, ...], options: dict[str, Any]) -> None:
+        self.client = client
+        self.args = args
+        self.kwargs = options
+        self.raises: BaseException | None = None
+        self.returns: Any = None
+
+    def popleft(self) -> _OutsideCall:
+        __tracebackhide__ = True
+        try:
+            self.returns = _outside_command(
+                _redis_client().Redis, "execute_command", self.client, self.args, self.kwargs
+            )
+        except BaseException as error:
+            self.raises = error
+        return self
+
+
 def _outside_command(
     owner: type, attribute: str, target: Any, args: tuple[Any, ...], options: Any
 ) -> Any:
     """A command sent with no sandbox open: refused by the guard, or sent by redis-py."""
     __tracebackhide__ = True
-    if _guards:
-        raise _refuse(f"redis.{_name(args)}(...) was called")
+    if _guards and _opens_sockets(target):
+        raise _refuse(f"redis.{_name(args)}(...) was called") from None
     return _originals[owner, attribute](target, *args, **options)
 
 
@@ -285,8 +315,8 @@ def _outside_execute(owner: type, pipe: Any, raise_on_error: bool) -> Any:
     For redis.asyncio, what redis-py's method returns is the coroutine the caller awaits.
     """
     __tracebackhide__ = True
-    if _guards:
-        raise _refused_pipeline(pipe)
+    if _guards and _opens_sockets(pipe):
+        raise _refused_pipeline(pipe) from None
     return _originals[owner, "execute"](pipe, raise_on_error)
 
 
@@ -298,8 +328,37 @@ def _check_connecting(connection: Any) -> None:
         error = UnmockedConnectionError(_address(connection))
         plugin.verifier.report_unmocked(error)
         raise error
-    if _guards:
-        raise _refuse(f"a redis connection to {_address(connection)} was opened")
+    if _guards and _is_socket_connection(type(connection)):
+        raise _refuse(f"a redis connection to {_address(connection)} was opened") from None
+
+
+def _opens_sockets(client: Any) -> bool:
+    """Whether ``client`` (a client or a pipeline) talks to a server over the network.
+
+    Clients whose connections open no socket, such as fakeredis' ``FakeRedis`` and
+    ``FakeAsyncRedis``, are never refused: they reach no server.
+    """
+    connection_class = getattr(getattr(client, "connection_pool", None), "connection_class", None)
+    return connection_class is None or _is_socket_connection(connection_class)
+
+
+def _is_socket_connection(connection_class: type) -> bool:
+    # redis-py's connections open their socket in ``_connect``; one that replaces it (fakeredis'
+    # ``FakeConnection`` does) connects to something else.
+    known = _SOCKET_CONNECTIONS.get(connection_class)
+    if known is None:
+        opener = next((k for k in connection_class.__mro__ if "_connect" in vars(k)), object)
+        known = _SOCKET_CONNECTIONS[connection_class] = (
+            opener.__module__.partition(".")[0] in _SOCKET_PACKAGES
+        )
+    return known
+
+
+_SOCKET_CONNECTIONS: dict[type, bool] = {}
+
+
+#: The packages whose own connection classes open sockets.
+_SOCKET_PACKAGES = frozenset({"redis", "valkey"})
 
 
 def _sync_pass_through(owner: type, attribute: str) -> Callable[..., Any]:
@@ -473,26 +532,47 @@ def _interceptors() -> tuple[Patch, ...]:
 # -- the guard's refusals -----------------------------------------------------------------------
 
 _SKIP_DIRS: tuple[str, ...] = ()
+_RUNNER_DIRS: tuple[str, ...] = ()
 
 
 def _call_site() -> str:
-    """``file:line`` of the first frame outside redis-py and tripwire."""
-    global _SKIP_DIRS
+    """``file:line`` of the first frame outside redis-py and tripwire: the user's code."""
+    global _SKIP_DIRS, _RUNNER_DIRS
     if not _SKIP_DIRS:
         import redis
 
         import tripwire
 
-        _SKIP_DIRS = tuple(
-            os.path.dirname(str(module.__file__)) + os.sep for module in (redis, tripwire)
-        )
+        _SKIP_DIRS = _directories(redis, tripwire)
+        _RUNNER_DIRS = _directories(*(sys.modules.get(name) for name in ("_pytest", "pluggy")))
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
         if not filename.startswith(_SKIP_DIRS) and not filename.startswith("<frozen"):
+            if _RUNNER_DIRS and filename.startswith(_RUNNER_DIRS):
+                # pytest called redis-py itself: a finalizer such as addfinalizer(r.flushdb).
+                return _finalizer_site(frame)
             return where(filename, frame.f_lineno)
         frame = frame.f_back
     return "an unknown place"  # pragma: no cover
+
+
+def _directories(*modules: Any) -> tuple[str, ...]:
+    return tuple(
+        os.path.dirname(str(module.__file__)) + os.sep for module in modules if module is not None
+    )
+
+
+def _finalizer_site(frame: FrameType | None) -> str:
+    """Where the fixture is defined whose finalizer pytest is running in ``frame``'s stack."""
+    while frame is not None:
+        fixture = frame.f_locals.get("self")
+        code = getattr(getattr(fixture, "func", None), "__code__", None)
+        if code is not None and isinstance(getattr(fixture, "argname", None), str):
+            site = where(code.co_filename, code.co_firstlineno)
+            return f"{site} (a finalizer of the fixture {fixture.argname!r})"  # type: ignore[union-attr]
+        frame = frame.f_back
+    return "a finalizer that pytest ran"
 
 
 def _name(args: tuple[Any, ...]) -> str:
