@@ -79,9 +79,8 @@ def test_errors_keep_what_their_message_was_built_from(verifier: StrictVerifier)
     assert inside.value.helper == "assert_command()"
     tripwire.redis.assert_command("GET", args=("k",), kwargs={"keys": ["k"]})
 
-    with _context._no_test():  # as outside any test
-        with pytest.raises(NoActiveVerifierError) as none_active:
-            tripwire.current_verifier()
+    with _context._no_test(), pytest.raises(NoActiveVerifierError) as none_active:
+        tripwire.current_verifier()  # as outside any test
     assert none_active.value.what == "tripwire.current_verifier()"
 
 

@@ -1,4 +1,4 @@
-"""Which tests refuse real Redis: the ``guard`` setting, where it is read, and clients never refused.
+"""Which tests refuse real Redis: the ``guard`` setting, where it is read, clients never refused.
 
 This repository's own suite runs with ``guard = "all"`` (pyproject.toml); the default scope, and
 each way to configure it, are checked in user suites run with pytester.

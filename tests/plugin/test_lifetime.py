@@ -201,7 +201,6 @@ def test_reads(cached):
 def test_a_refusal_in_a_fixture_finalizer_points_at_the_fixture(
     pytester: pytest.Pytester,
 ) -> None:
-    pytester.makepyprojecttoml('[tool.tripwire]\nguard = "all"\n')
     result = run(
         pytester,
         """
@@ -216,7 +215,7 @@ def client(request):
     return client
 
 
-def test_uses_it(client):
+def test_uses_it(client, tripwire_verifier):
     pass
 """,
     )
