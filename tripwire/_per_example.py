@@ -27,6 +27,7 @@ __all__ = [
     "hypothesis_examples",
     "in_example_without_verifier",
     "per_example_verifier",
+    "wrap_examples",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,30 +36,24 @@ F = TypeVar("F", bound=Callable[..., Any])
 _WRAPPED = "__tripwire_per_example__"
 
 
-class Example:
+class Example(Scope):
     """One example's scope, running from construction until `finish`.
 
     Its verifier is made when the example first uses tripwire; an example that never does costs
     a few assignments.
     """
 
-    __slots__ = ("_saved", "on_failure", "scope")
+    __slots__ = ("_saved", "on_failure")
 
     def __init__(self) -> None:
         parent = _context._scope
         # The example's use of tripwire is the test's use too (it installs the test's guard).
-        self.scope = Scope(parent.use if parent is not None else None, in_example=True)
+        super().__init__(None if parent is None else parent.use, in_example=True)
         #: Called, without arguments, when the example fails: its body raised or verification
         #: failed. They run while the example is still Hypothesis' current test case, so they
         #: can add notes to the report.
         self.on_failure: list[Callable[[], None]] = []
-        self._saved = begin(self.scope)
-        _examples.append(self)
-
-    @property
-    def verifier(self) -> StrictVerifier:
-        """The example's own verifier, made if it has none yet."""
-        return self.scope.verifier_for("the example's verifier")
+        self._saved = begin(self)
 
     def finish(self, *, passed: bool) -> None:
         """Close the example's sandboxes, make the previous verifier current again, then verify.
@@ -67,14 +62,11 @@ class Example:
         already has its outcome, and a verification error derived from it would hide it.
         """
         __tracebackhide__ = True
-        try:
-            end(self.scope, self._saved)
-        finally:
-            _examples.remove(self)
+        end(self, self._saved)
         if not passed:
             self._failed()
             return
-        verifier = self.scope.verifier
+        verifier = self.verifier
         if verifier is None:
             return
         try:
@@ -90,19 +82,11 @@ class Example:
             callback()
 
 
-#: The examples under way, innermost last.
-_examples: list[Example] = []
-
-
 def current_example() -> Example | None:
     """The example that is running (not a test or `use_verifier` inside it), or ``None``."""
-    if _examples:
-        example = _examples[-1]
-        if example.scope is _context._scope and _context._current in (
-            None,
-            example.scope.verifier,
-        ):
-            return example
+    scope = _context._scope
+    if isinstance(scope, Example) and _context._current in (None, scope.verifier):
+        return scope
     return None
 
 
@@ -164,16 +148,26 @@ def hypothesis_examples(item: object) -> Iterator[None]:
     The wrapper is installed for this call only and the original put back afterwards, so
     re-running the item (or the other items of a parametrized test) never stacks wrappers.
     """
-    handle = _hypothesis_handle(item)
-    if handle is None:
-        yield
-        return
-    inner = handle.inner_test
-    handle.inner_test = per_example_verifier(inner)
+    unwrap = wrap_examples(item)
     try:
         yield
     finally:
+        if unwrap is not None:
+            unwrap()
+
+
+def wrap_examples(item: object) -> Callable[[], None] | None:
+    """`hypothesis_examples` without the context manager: the function that undoes it, if any."""
+    handle = _hypothesis_handle(item)
+    if handle is None:
+        return None
+    inner = handle.inner_test
+    handle.inner_test = per_example_verifier(inner)
+
+    def unwrap() -> None:
         handle.inner_test = inner
+
+    return unwrap
 
 
 def _hypothesis_handle(item: object) -> Any:

@@ -7,7 +7,12 @@ guard installed, only when it first registers a mock, opens a sandbox or asks fo
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
+import sys
+import types
 from collections.abc import Callable, Generator
+from typing import Any
 
 import pytest
 
@@ -23,8 +28,8 @@ from tripwire._config import (
 )
 from tripwire._context import Saved, Scope, begin, end
 from tripwire._errors import ConfigurationError
-from tripwire._per_example import hypothesis_examples
-from tripwire._plugin import registered_plugins
+from tripwire._per_example import wrap_examples
+from tripwire._plugin import PluginSpec, registered_plugins
 from tripwire._verifier import StrictVerifier
 
 _SETTINGS = pytest.StashKey[Settings]()
@@ -49,8 +54,14 @@ class _Test:
         """Refuse, from now to the test's end, real calls of every plugin not allowed."""
         __tracebackhide__ = True
         for spec in registered_plugins():
-            if spec.name not in self.allowed and spec.available():
+            if spec.name in self.allowed or not spec.available():
+                continue
+            if spec.requires in sys.modules:
                 self.lifts.append(spec.load().guard())
+            else:
+                # Nothing can call a library that is not imported: guard it if the test imports
+                # it, rather than import it for every test (redis takes ~100 ms to import).
+                self.lifts.append(_GuardOnImport(spec, self.lifts).remove)
 
     def finish(self) -> StrictVerifier | None:
         """Close the test's sandboxes, lift its guards; its verifier if it is to be checked."""
@@ -63,6 +74,37 @@ class _Test:
 
 
 _TEST = pytest.StashKey[_Test]()
+
+
+class _GuardOnImport(importlib.abc.MetaPathFinder):
+    """Installs a plugin's guard once its library is imported, until `remove` is called."""
+
+    def __init__(self, spec: PluginSpec, lifts: list[Callable[[], None]]) -> None:
+        self.spec = spec
+        self.lifts = lifts
+        sys.meta_path.insert(0, self)
+
+    def remove(self) -> None:
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> Any:
+        if name != self.spec.requires:
+            return None
+        self.remove()
+        found = importlib.util.find_spec(name)
+        loader = getattr(found, "loader", None)
+        if loader is None:
+            return found
+        execute = loader.exec_module
+
+        def exec_module(module: types.ModuleType) -> None:
+            del loader.exec_module  # the loader's own method again
+            execute(module)
+            self.lifts.append(self.spec.load().guard())
+
+        loader.exec_module = exec_module
+        return found
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -135,8 +177,12 @@ class _Outside:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     # Each example of a Hypothesis @given test gets a verifier of its own.
-    with hypothesis_examples(item):
+    unwrap = wrap_examples(item)
+    try:
         result = yield
+    finally:
+        if unwrap is not None:
+            unwrap()
     test = item.stash.get(_TEST, None)
     if test is not None:
         test.passed = True

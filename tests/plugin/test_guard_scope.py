@@ -287,3 +287,37 @@ def test_the_sandbox_still_intercepts_fakeredis() -> None:
     with tripwire:
         assert fakeredis.FakeRedis().get("k") == b"mocked"
     tripwire.redis.assert_command("GET", args=("k",), kwargs={"keys": ["k"]})
+
+
+def test_guard_all_guards_redis_imported_during_a_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml('[tool.tripwire]\nguard = "all"\n')
+    pytester.makepyfile(
+        test_suite="""
+import sys
+
+import pytest
+
+import tripwire
+
+
+def test_tripwire_imports_no_redis_for_a_test_that_does_not():
+    assert "redis" not in sys.modules
+
+
+def test_redis_imported_by_the_test_is_guarded():
+    import redis
+
+    with pytest.raises(tripwire.UnsandboxedInteractionError):
+        redis.Redis(host="127.0.0.1", port=1).ping()
+
+
+@pytest.mark.allow("redis")
+def test_allowed_afterwards():
+    import redis
+
+    with pytest.raises(redis.exceptions.ConnectionError):
+        redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2).ping()
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=3)
