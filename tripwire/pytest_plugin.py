@@ -63,6 +63,13 @@ class _Test:
                 # it, rather than import it for every test (redis takes ~100 ms to import).
                 self.lifts.append(_GuardOnImport(spec, self.lifts).remove)
 
+    def suspend(self) -> bool:
+        """Lift the guards while a fixture shared between tests runs; whether there were any."""
+        lifts, self.lifts = self.lifts, []
+        for lift in reversed(lifts):
+            lift()
+        return bool(lifts)
+
     def finish(self) -> StrictVerifier | None:
         """Close the test's sandboxes, lift its guards; its verifier if it is to be checked."""
         try:
@@ -135,6 +142,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     settings = item.config.stash[_SETTINGS]
     allowed = settings.allow | allowed_by_marker(item.iter_markers("allow"))
     test = item.stash[_TEST] = _Test(item, settings.guard, allowed)
+    _running[:] = [test]
     if settings.guard == GUARD_ALL:
         test.scope.use()
 
@@ -159,19 +167,36 @@ def pytest_fixture_setup(
 
 
 class _Outside:
-    __slots__ = ("saved", "scope")
+    """A fixture shared between tests, while it runs: no test's verifier, and no test's guard.
+
+    Like the test's own `@pytest.mark.allow`, the guard is a test's: a session-scoped fixture
+    may reach the real server it prepares.
+    """
+
+    __slots__ = ("guarded", "saved", "scope")
 
     def __init__(self, scope: str) -> None:
         self.scope = Scope(outside=scope)
         self.saved: Saved | None = None
+        self.guarded: _Test | None = None
 
     def enter(self) -> None:
+        test = _running[-1] if _running else None
+        if test is not None and test.suspend():
+            self.guarded = test
         self.saved = begin(self.scope)
 
     def leave(self) -> None:
         saved, self.saved = self.saved, None
         if saved is not None:
             end(self.scope, saved)
+        test, self.guarded = self.guarded, None
+        if test is not None:
+            test.guard()
+
+
+#: The test being set up, run or torn down (a list, so that no hook needs ``global``).
+_running: list[_Test] = []
 
 
 @pytest.hookimpl(wrapper=True)
@@ -202,6 +227,7 @@ def pytest_runtest_teardown(
         verifier = None
         if test is not None:
             del item.stash[_TEST]
+            _running.clear()
             verifier = test.finish()
     # Verify only a body that passed: a failing test already has its error, and a second one
     # derived from it would only hide it.

@@ -228,3 +228,33 @@ def test_uses_it(client, tripwire_verifier):
     )
     result.stdout.no_fnmatch_line("*KeyError*")
     result.stdout.no_fnmatch_line("*During handling of the above exception*")
+
+
+def test_fixtures_shared_between_tests_are_not_guarded(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml('[tool.tripwire]\nguard = "all"\n')
+    result = run(
+        pytester,
+        """
+import pytest
+import redis
+import tripwire
+
+CLOSED = dict(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    # Belongs to no test: it may reach the server it prepares.
+    with pytest.raises(redis.exceptions.ConnectionError):
+        redis.Redis(**CLOSED).flushall()
+    yield
+    with pytest.raises(redis.exceptions.ConnectionError):
+        redis.Redis(**CLOSED).flushall()
+
+
+def test_guarded_around_it(prepared):
+    with pytest.raises(tripwire.UnsandboxedInteractionError):
+        redis.Redis(**CLOSED).ping()
+""",
+    )
+    result.assert_outcomes(passed=1)
