@@ -32,7 +32,7 @@ REDIS_PYTHON = "3.11"
 
 REDIS_TEST_PATHS: list[str] = ["tests/redis", "tests/realserver"]
 
-nox.options.sessions = ["tests", "redis_versions"]
+nox.options.sessions = ["tests", "redis_versions", "lowest_pytest"]
 nox.options.error_on_missing_interpreters = True
 # Only the package registries are reachable: never try to download an interpreter.
 nox.options.download_python = "never"
@@ -65,6 +65,19 @@ def redis_versions(session: nox.Session, redis: str) -> None:
     session.run("python", "-c", "import redis; print('redis-py', redis.__version__)")
     # --no-cov: the coverage gate in pyproject.toml is for the whole suite.
     session.run("pytest", *REDIS_TEST_PATHS, "-p", "no:randomly", "--no-cov", *session.posargs)
+
+
+#: The oldest pytest that `pyproject.toml` accepts (``pytest>=8.2``); pytest-asyncio 0.24, the
+#: oldest in the dev extra, needs it too.
+LOWEST_PYTEST = "8.2.0"
+
+
+@nox.session(python=REDIS_PYTHON)
+def lowest_pytest(session: nox.Session) -> None:
+    """Run the suite on the oldest pytest tripwire supports."""
+    session.install("-e", ".[dev]", f"pytest=={LOWEST_PYTEST}")
+    session.run("python", "-c", "import pytest; print('pytest', pytest.__version__)")
+    session.run("pytest", "-p", "no:randomly", "--no-cov", *session.posargs)
 
 
 # -- mutation testing: run only when asked for (`nox -s mutation`) -----------------------------
