@@ -134,10 +134,11 @@ class StrictVerifier:
 
     def _open(self) -> None:
         with self._state_lock:
+            # Also when already open: a @given test or find() run inside an open sandbox would
+            # share this verifier's mocks between its examples. Asked per sandbox, not per mock
+            # (the check costs ~0.5 µs); a mock registered while one is open asks too.
+            self.refuse_in_example("the sandbox was opened")
             if self._depth == 0:
-                # Hypothesis asks once per example here, not per mock: the check costs ~0.5 µs.
-                if not self._made_in_example and in_hypothesis_example():
-                    raise NoExampleVerifierError("the sandbox was opened")
                 # Every library tripwire knows and that is installed is intercepted, mocked or
                 # not, so an unmocked call fails loudly instead of reaching the network.
                 for spec in registered_plugins():
@@ -155,6 +156,16 @@ class StrictVerifier:
                     plugin.deactivate()
                 raise
             self._depth += 1
+
+    def refuse_in_example(self, what: str) -> None:
+        """Raise `NoExampleVerifierError` if a Hypothesis example that is not this verifier's runs.
+
+        Its mocks would answer the example's successors. ``what`` says what happened ("the
+        sandbox was opened").
+        """
+        __tracebackhide__ = True
+        if not self._made_in_example and in_hypothesis_example():
+            raise NoExampleVerifierError(what)
 
     def _close(self) -> None:
         with self._state_lock:

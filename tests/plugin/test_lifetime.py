@@ -258,3 +258,56 @@ def test_guarded_around_it(prepared):
 """,
     )
     result.assert_outcomes(passed=1)
+
+
+EXAMPLES_IN_AN_OPEN_SANDBOX = """
+import pytest
+import redis
+from hypothesis import find, given, settings, strategies as st
+
+import tripwire
+from tripwire import NoExampleVerifierError
+
+
+def test_given_run_inside_an_open_sandbox():
+    @settings(max_examples=5, database=None)
+    @given(st.integers())
+    def check(n):
+        # Registered in one example, it would answer the next one's call.
+        tripwire.redis.mock_command("GET", returns=n)
+
+    with tripwire, pytest.raises(NoExampleVerifierError) as excinfo:
+        check()
+    assert str(excinfo.value).startswith(
+        "mock_command() was called inside a Hypothesis example that has no verifier of its own"
+    )
+
+
+def test_find_inside_an_open_sandbox():
+    def condition(n):
+        tripwire.redis.mock_command("GET", returns=n, required=False)
+        return True
+
+    with tripwire, pytest.raises(NoExampleVerifierError):
+        find(st.integers(), condition, settings=settings(database=None))
+
+
+def test_a_sandbox_reopened_inside_an_example():
+    @settings(max_examples=5, database=None)
+    @given(st.integers())
+    def check(n):
+        with tripwire:
+            redis.Redis().get("k")
+
+    tripwire.redis.mock_command("GET", returns=1, required=False)
+    with tripwire, pytest.raises(NoExampleVerifierError) as excinfo:
+        check()
+    assert str(excinfo.value).startswith("the sandbox was opened inside a Hypothesis example")
+"""
+
+
+def test_no_mock_is_shared_between_examples_run_in_an_open_sandbox(
+    pytester: pytest.Pytester,
+) -> None:
+    result = run(pytester, EXAMPLES_IN_AN_OPEN_SANDBOX)
+    result.assert_outcomes(passed=3)
