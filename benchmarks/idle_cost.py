@@ -1,6 +1,6 @@
 """What tripwire costs the tests that never use it: a paired measurement, run as a script.
 
-    python benchmarks/idle_cost.py [--rounds 9] [--tests 2000] [--examples 1000]
+    python benchmarks/idle_cost.py [--rounds 15] [--tests 2000] [--examples 300]
 
 Three ratios, each of CPU time with tripwire over CPU time without it:
 
@@ -151,16 +151,16 @@ def example_ratio(rounds: int, examples: int) -> tuple[float, float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--rounds", type=int, default=15, help="suite rounds (x4 for @given)")
     parser.add_argument("--tests", type=int, default=2000)
-    parser.add_argument("--examples", type=int, default=1000)
+    parser.add_argument("--examples", type=int, default=300)
     parser.add_argument("--skip-suite", action="store_true", help="only the @given measure")
     options = parser.parse_args()
     if not options.skip_suite:
         print(f"{options.tests} trivial tests, {options.rounds} rounds (CPU, paired):")
         for name, (ratio, per_test) in suite_ratios(options.rounds, options.tests).items():
             print(f"  {name:18} {ratio:.3f}x  {per_test:7.1f} µs per test")
-    ratio, bare, wrapped = example_ratio(options.rounds * 3, options.examples)
+    ratio, bare, wrapped = example_ratio(options.rounds * 4, options.examples)
     print(f"@given example that never touches tripwire, {options.examples} examples:")
     print(f"  {ratio:.3f}x  ({bare:.1f} µs without, {wrapped:.1f} µs with)")
 
