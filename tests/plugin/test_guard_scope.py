@@ -7,15 +7,13 @@ each way to configure it, are checked in user suites run with pytester.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import fakeredis
 import pytest
 import redis
 
 import tripwire
-from tripwire import ConfigurationError, UnsandboxedInteractionError
-from tripwire._config import GUARD_ALL, GUARD_OFF, GUARD_USED, Settings, load_settings
+from tripwire import UnsandboxedInteractionError
 
 SUITE_HEADER = """
 import pytest
@@ -169,77 +167,6 @@ def test_a_setting_in_two_places_is_a_usage_error(pytester: pytest.Pytester) -> 
         "option tripwire_guard; keep one of them"
     )
     result.stderr.re_match_lines([re.escape(message).replace(r"\*", ".*/pyproject.toml")])
-
-
-# -- the settings, read directly ----------------------------------------------------------------
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "pyproject.toml"
-    path.write_text(text)
-    return path
-
-
-@pytest.mark.parametrize(
-    ("text", "ini", "guard"),
-    [
-        pytest.param("", {}, GUARD_USED, id="default"),
-        pytest.param('[tool.tripwire]\nguard = "used"\n', {}, GUARD_USED, id="toml-used"),
-        pytest.param('[tool.tripwire]\nguard = "all"\n', {}, GUARD_ALL, id="toml-all"),
-        pytest.param("[tool.tripwire]\nguard = false\n", {}, GUARD_OFF, id="toml-false"),
-        pytest.param("", {"tripwire_guard": "all"}, GUARD_ALL, id="ini-all"),
-        pytest.param("", {"tripwire_guard": "false"}, GUARD_OFF, id="ini-false"),
-        pytest.param("", {"tripwire_guard": ""}, GUARD_USED, id="ini-empty-is-unset"),
-    ],
-)
-def test_guard_values(tmp_path: Path, text: str, ini: dict[str, str], guard: str) -> None:
-    assert load_settings(write(tmp_path, text), ini) == Settings(guard=guard)
-
-
-@pytest.mark.parametrize(
-    ("text", "ini", "message"),
-    [
-        pytest.param(
-            '[tool.tripwire]\nguard = "al"\n',
-            {},
-            "[tool.tripwire] guard in {path} must be one of 'used', 'all', false; got 'al'",
-            id="toml-typo",
-        ),
-        pytest.param(
-            "[tool.tripwire]\nguard = true\n",
-            {},
-            "[tool.tripwire] guard in {path} must be one of 'used', 'all', false; got True",
-            id="toml-true",
-        ),
-        pytest.param(
-            "",
-            {"tripwire_guard": "sometimes"},
-            "the pytest ini option tripwire_guard must be one of 'used', 'all', 'false'; "
-            "got 'sometimes'",
-            id="ini-typo",
-        ),
-        pytest.param(
-            "",
-            {"tripwire_allow": ["redsi"]},
-            "the pytest ini option tripwire_allow accepts the plugin names 'redis'; got 'redsi'",
-            id="ini-allow-typo",
-        ),
-        pytest.param(
-            '[tool.tripwire]\nallow = ["redis"]\n',
-            {"tripwire_allow": ["redis"]},
-            "tripwire's 'allow' is set both in [tool.tripwire] in {path} and in the pytest ini "
-            "option tripwire_allow; keep one of them",
-            id="allow-twice",
-        ),
-    ],
-)
-def test_invalid_guard_settings(
-    tmp_path: Path, text: str, ini: dict[str, object], message: str
-) -> None:
-    path = write(tmp_path, text)
-    with pytest.raises(ConfigurationError) as excinfo:
-        load_settings(path, ini)
-    assert str(excinfo.value) == message.format(path=path)
 
 
 # -- clients that reach no server are never refused (this suite runs with guard = "all") ---------

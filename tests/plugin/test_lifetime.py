@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-import redis
-
-import tripwire
-from tripwire import StrictVerifier, use_verifier
-from tripwire.plugins.redis_plugin import RedisPlugin
 
 
 def run(pytester: pytest.Pytester, source: str) -> pytest.RunResult:
@@ -53,28 +46,6 @@ def test_second_keeps_its_sandbox_when_that_thread_leaves():
 """,
     )
     result.assert_outcomes(passed=2)
-
-
-def test_a_thread_leaving_closes_the_sandbox_it_entered_not_another_verifiers() -> None:
-    own = StrictVerifier()
-    RedisPlugin(own).mock_command("GET", returns=b"own")
-    entered, leave = threading.Event(), threading.Event()
-
-    def worker() -> None:
-        with tripwire:  # the test's verifier
-            entered.set()
-            leave.wait(10)
-
-    thread = threading.Thread(target=worker)
-    thread.start()
-    assert entered.wait(10)
-    with use_verifier(own), tripwire:
-        leave.set()
-        thread.join(10)
-        assert redis.Redis().get("k") == b"own"
-    own.get_plugin(RedisPlugin).assert_command("GET", args=("k",), kwargs={"keys": ["k"]})
-    own.verify_all()
-    assert not tripwire.current_verifier().sandbox_open
 
 
 def test_a_sandbox_left_open_by_a_failing_test_is_closed_at_its_end(
