@@ -77,7 +77,11 @@ def lowest_pytest(session: nox.Session) -> None:
     """Run the suite on the oldest pytest tripwire supports."""
     session.install("-e", ".[dev]", f"pytest=={LOWEST_PYTEST}")
     session.run("python", "-c", "import pytest; print('pytest', pytest.__version__)")
-    session.run("pytest", "-p", "no:randomly", "--no-cov", *session.posargs)
+    # Before 8.4, pytest blames an unclosed socket of an asyncio test's event loop on whichever
+    # later test the garbage collector happens to run in (the same at tripwire's commits before
+    # this session existed); later pytests do not, and the other sessions keep the check.
+    unraisable = "ignore::pytest.PytestUnraisableExceptionWarning"
+    session.run("pytest", "-p", "no:randomly", "--no-cov", "-W", unraisable, *session.posargs)
 
 
 # -- mutation testing: run only when asked for (`nox -s mutation`) -----------------------------
