@@ -162,6 +162,9 @@ class RedisPlugin(BasePlugin):
             check_exception("mock_command", "raises", raises)
         if required is not True:
             check_bool("mock_command", "required", required)
+        if self._activations:
+            # Registered inside an open sandbox, as in a Hypothesis example run there.
+            self.verifier.refuse_in_example("mock_command() was called")
         mock = RedisCall(
             self, name, returns, raises, required, sys._getframe(1), self._next_order()
         )
