@@ -180,7 +180,7 @@ class Model:
         if flags is None:
             # The raw reply: redis-py's callback for COMMAND chokes on an unknown name.
             connection = self.client.model_connection()
-            connection.send_command("COMMAND", "INFO", name.split(" ")[0])
+            connection.send_command("COMMAND", "INFO", name.split(" ")[0].lower())
             info = connection.read_response()
             found = info[0] if isinstance(info, list) and info and info[0] else None
             raw = found[2] if isinstance(found, list) and len(found) > 2 else []

@@ -42,12 +42,82 @@ printed_test = _helpers.printed_test
 shown_report = _helpers.shown_report
 fails_block = _helpers.fails_block
 
-#: Each planted bug: the property's message, the Draw lines, and the session of the printed test.
-STORIES: dict[str, tuple[str, str, str]] = {}
+#: Each planted bug: the property's message, the Draw lines (the faults drawn, in call order),
+#: and the session of the printed test.
+CLOSED = "redis.exceptions.ConnectionError('Connection closed by server.')"
+STORIES = {
+    "test_no_job_is_lost": (
+        "a job was lost",
+        "Draw 1 (RPOP('jobs')): None\n"
+        "Draw 2 (LPUSH('jobs:processing', b'job-2')): None\n"
+        "Draw 3 (LREM('jobs:processing', 1, b'job-2')): None\n"
+        f"Draw 4 (RPOP('jobs')): Fault({CLOSED}, applied=True)\n"
+        "Draw 5 (RPOP('jobs')): None",
+        "    session = RedisSession.from_faults([\n"
+        "        None,  # RPOP('jobs')\n"
+        "        None,  # LPUSH('jobs:processing', b'job-2')\n"
+        "        None,  # LREM('jobs:processing', 1, b'job-2')\n"
+        f"        Fault({CLOSED}, applied=True),  # RPOP('jobs')\n"
+        "        None,  # RPOP('jobs')\n"
+        "    ])",
+    ),
+    "test_transfers_keep_the_total": (
+        "the total is kept",
+        "Draw 1 (WATCH('balance:alice')): None\n"
+        "Draw 2 (GET('balance:alice')): None\n"
+        "Draw 3 (EXEC): Fault(redis.exceptions.WatchError('Watched variable changed.'))\n"
+        f"Draw 4 (DECRBY('balance:alice', 5)): Fault({CLOSED}, applied=True)",
+        "    session = RedisSession.from_faults([\n"
+        "        None,  # WATCH('balance:alice')\n"
+        "        None,  # GET('balance:alice')\n"
+        "        Fault(redis.exceptions.WatchError('Watched variable changed.')),  # EXEC\n"
+        f"        Fault({CLOSED}, applied=True),  # DECRBY('balance:alice', 5)\n"
+        "    ])",
+    ),
+}
 
 
 @pytest.mark.usefixtures("guide_modules")
-@pytest.mark.parametrize("test", ["test_no_job_is_lost", "test_transfer_keeps_the_total"])
-def test_show(test: str) -> None:
+@pytest.mark.parametrize("test", list(STORIES))
+def test_each_planted_bug_shrinks_to_the_fewest_faults(test: str) -> None:
+    message, draws, script = STORIES[test]
     failure, _ = run_planted(test)
-    Path(f"/tmp/i15/{test}.txt").write_text(report_of(failure))
+    report = report_of(failure)
+    body = fails_block(test).code.split(f"def {test}(session):\n", 1)[1].rstrip("\n")
+    assert report == (
+        f"AssertionError: {message}\n"
+        f"Failing test case: {test}(\n"
+        "    session=redis_session(model=True),\n"
+        ")\n"
+        f"{draws}\n"
+        "# The same example as a plain pytest test:\n"
+        f"def {test}_example():\n"
+        "    from tripwire_hypothesis import Fault, RedisSession\n"
+        "\n"
+        f"{script}\n"
+        f"{body}"
+    )
+
+
+@pytest.mark.usefixtures("guide_modules")
+@pytest.mark.parametrize("test", list(STORIES))
+def test_the_printed_test_parses_and_fails_the_same_way_when_pasted(test: str) -> None:
+    failure, namespace = run_planted(test)
+    pasted = printed_test(report_of(failure))
+    ast.parse(pasted)
+    exec(compile(pasted, "pasted.py", "exec"), namespace)
+    example = namespace[f"{test}_example"]
+    verifier = tripwire.StrictVerifier()
+    with tripwire.use_verifier(verifier), pytest.raises(AssertionError) as again:
+        example()  # type: ignore[operator]
+    assert type(again.value) is type(failure)
+    assert str(again.value) == str(failure)
+
+
+@pytest.mark.usefixtures("guide_modules")
+@pytest.mark.parametrize("test", list(STORIES))
+def test_the_guide_shows_the_real_report(test: str) -> None:
+    failure, _ = run_planted(test)
+    assert shown_report(test) == report_of(failure), (
+        f"update the <!-- report: {test} --> block of {_helpers.DOCUMENT} to the real report"
+    )
