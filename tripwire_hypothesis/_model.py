@@ -146,28 +146,32 @@ class ModelClient(fakeredis.FakeRedis):
         # method of redis.Redis returns.
         connection = self.model_connection()
         connection.send_command(*args)
-        return self.parse_response(connection, args[0], **options)
+        parse: Any = self.parse_response  # untyped in redis-py
+        return parse(connection, args[0], **options)
 
     def model_connection(self) -> Any:
         """The one connection its commands go through (made by the pool, never handed out)."""
         connection = self.__dict__.get("_model_connection")
         if connection is None:
-            connection = self.__dict__["_model_connection"] = (
-                self.connection_pool.make_connection()
-            )
+            connection = self.__dict__["_model_connection"] = self.connection_pool.make_connection()
         return connection
+
+
+#: Command name -> its flags, as fakeredis gives them (the same for every server).
+_FLAGS: dict[str, frozenset[str]] = {}
 
 
 class Model:
     """One example's model of Redis: a fakeredis server, and a client of it."""
 
-    __slots__ = ("_flags", "client")
+    __slots__ = ("client",)
 
     def __init__(self, *, decode_responses: bool) -> None:
         self.client = ModelClient(server=fakeredis.FakeServer(), decode_responses=decode_responses)
-        self._flags: dict[str, frozenset[str]] = {}
 
-    def run(self, args: tuple[Any, ...], options: dict[str, Any]) -> tuple[Any, BaseException | None]:
+    def run(
+        self, args: tuple[Any, ...], options: dict[str, Any]
+    ) -> tuple[Any, BaseException | None]:
         """The model's reply to the call, or the error reply it gave."""
         try:
             return self.client.execute_command(*args, **options), None
@@ -176,7 +180,7 @@ class Model:
 
     def flags(self, name: str) -> frozenset[str]:
         """The command's flags (``write``, ``denyoom``, ...), as ``COMMAND INFO`` gives them."""
-        flags = self._flags.get(name)
+        flags = _FLAGS.get(name)
         if flags is None:
             # The raw reply: redis-py's callback for COMMAND chokes on an unknown name.
             connection = self.client.model_connection()
@@ -184,7 +188,7 @@ class Model:
             info = connection.read_response()
             found = info[0] if isinstance(info, list) and info and info[0] else None
             raw = found[2] if isinstance(found, list) and len(found) > 2 else []
-            flags = self._flags[name] = frozenset(
+            flags = _FLAGS[name] = frozenset(
                 flag.decode() if isinstance(flag, bytes) else str(flag) for flag in raw
             )
         return flags
@@ -195,7 +199,7 @@ class Model:
 
     def snapshot(self) -> list[tuple[Any, int, Any]]:
         client = self.client
-        return [(key, client.pttl(key), client.dump(key)) for key in client.keys()]
+        return [(key, client.pttl(key), client.dump(key)) for key in client.keys("*")]
 
     def restore(self, snapshot: list[tuple[Any, int, Any]]) -> None:
         client = self.client
@@ -207,7 +211,16 @@ class Model:
 class ModelAnswerer(Answerer):
     """The ``answerer`` of a model session: the model's replies, and the faults drawn or given."""
 
-    __slots__ = ("_batch", "_conflict", "_script", "_snapshot", "_watched", "_writes", "decisions", "model")
+    __slots__ = (
+        "_batch",
+        "_conflict",
+        "_script",
+        "_snapshot",
+        "_watched",
+        "_writes",
+        "decisions",
+        "model",
+    )
 
     def __init__(
         self,
@@ -233,7 +246,7 @@ class ModelAnswerer(Answerer):
         self._writes = False
 
     # The pipeline interception sets this around a batch's queued commands.
-    @property  # type: ignore[override]
+    @property
     def in_batch(self) -> bool:
         return self._batch
 

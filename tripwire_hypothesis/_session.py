@@ -152,7 +152,16 @@ class RedisSession:
     as one mock; its repr is the code that builds it.
     """
 
-    __slots__ = ("_data", "_faults", "_installed", "_model", "_policy", "commands", "required", "steps")
+    __slots__ = (
+        "_data",
+        "_faults",
+        "_installed",
+        "_model",
+        "_policy",
+        "commands",
+        "required",
+        "steps",
+    )
 
     def __init__(
         self,

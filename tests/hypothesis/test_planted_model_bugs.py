@@ -28,7 +28,8 @@ def _sibling() -> ModuleType:
     # The guide's blocks run as test_planted_bugs.py runs them: one place says how.
     path = Path(__file__).with_name("test_planted_bugs.py")
     spec = importlib.util.spec_from_file_location("_planted_bugs_helpers", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
