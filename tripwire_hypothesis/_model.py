@@ -288,7 +288,7 @@ class ModelAnswerer(Answerer):
             return self._answer(name, None, fault.error)
         if name == "WATCH":
             for key in args[1:]:
-                self._watched.setdefault(key, model.version(key))
+                self._watched[key] = model.version(key)
             returns, raises = True, None
         elif name == "UNWATCH":
             self._watched.clear()
@@ -302,7 +302,9 @@ class ModelAnswerer(Answerer):
     def answer_exec(self, watching: bool) -> RedisCall:
         """A transaction's EXEC: it commits, fails on a watched key that changed, or faults."""
         __tracebackhide__ = True
-        conflict = self._conflict if self._snapshot is not None else self._watch_broken()
+        conflict = watching and (
+            self._conflict if self._snapshot is not None else self._watch_broken()
+        )
         fault: Fault | None
         if conflict:
             # A watched key changed since WATCH: Redis refuses the transaction, no draw needed.

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from hypothesis import note
 from hypothesis.control import currently_in_test_context
 from hypothesis.errors import InvalidArgument
+from hypothesis.stateful import RuleBasedStateMachine
 
 from tripwire._context import current_verifier
 from tripwire._errors import safe_repr
@@ -142,6 +143,8 @@ class _Installation(NamedTuple):
     code: CodeType
     session_name: str | None
     arguments: dict[str, Any]
+    #: Installed by a state machine's rule: the report prints the session, not a test.
+    machine: bool = False
 
 
 class RedisSession:
@@ -347,7 +350,14 @@ class RedisSession:
                 arguments[name] = value
         start = len(verifier.timeline)
         self._installed = _Installation(
-            verifier, plugin, start, answerer, code, session_name, arguments
+            verifier,
+            plugin,
+            start,
+            answerer,
+            code,
+            session_name,
+            arguments,
+            isinstance(local.get("self"), RuleBasedStateMachine),
         )
         plugin.answerer = answerer
         if example is not None:
@@ -570,4 +580,14 @@ class _Reproduction:
         self.session = session
 
     def __repr__(self) -> str:
-        return "# The same example as a plain pytest test:\n" + self.session.reproduction()
+        session = self.session
+        installed = session._installed
+        if installed is not None and installed.machine:
+            # The steps Hypothesis printed are the program; the session is what they replay with.
+            script = getattr(installed.answerer, "script", None)
+            code = script() if script is not None else repr(RedisSession(session.answers))
+            return (
+                "# This run's session, to pass instead of the drawn one in the steps above:\n"
+                + code
+            )
+        return "# The same example as a plain pytest test:\n" + session.reproduction()

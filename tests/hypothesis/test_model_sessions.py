@@ -418,7 +418,7 @@ class PlantedQueue(VerifiedStateMachine):
 
 
 def test_a_state_machine_keeps_one_model_per_run_and_finds_the_lost_job() -> None:
-    with pytest.raises(AssertionError, match="a job was lost"):
+    with pytest.raises(AssertionError, match="a job was lost") as failed:
         run_state_machine_as_test(
             PlantedQueue,
             settings=settings(
@@ -430,3 +430,66 @@ def test_a_state_machine_keeps_one_model_per_run_and_finds_the_lost_job() -> Non
                 suppress_health_check=[HealthCheck.too_slow],
             ),
         )
+    assert "\n".join(failed.value.__notes__) == (
+        "Failing test case: <state machine>\n"
+        "state = PlantedQueue()\n"
+        "state.start(session=redis_session(model=True))\n"
+        "state.no_job_is_lost()\n"
+        "Draw 1 (LPUSH('jobs', 'job-1')): None\n"
+        "state.enqueue(job='job-1')\n"
+        "state.no_job_is_lost()\n"
+        "Draw 2 (RPOP('jobs')): None\n"
+        f"Draw 3 (LPUSH('jobs:processing', b'job-1')): Fault({CONNECTION_CODE})\n"
+        "state.work()\n"
+        "state.no_job_is_lost()\n"
+        "state.teardown()\n"
+        "# This run's session, to pass instead of the drawn one in the steps above:\n"
+        "RedisSession.from_faults([\n"
+        "    None,  # LPUSH('jobs', 'job-1')\n"
+        "    None,  # RPOP('jobs')\n"
+        f"    Fault({CONNECTION_CODE}),  # LPUSH('jobs:processing', b'job-1')\n"
+        "])"
+    )
+
+
+def test_the_printed_steps_replay_with_the_printed_session() -> None:
+    state = PlantedQueue()
+    state.start(session=RedisSession.from_faults([None, None, Fault(CONNECTION)]))
+    state.enqueue(job="job-1")
+    state.work()
+    with pytest.raises(AssertionError, match="a job was lost"):
+        state.no_job_is_lost()
+    state.teardown()
+
+
+@quick
+@given(tripwire_strategies.redis_session(model=True, commands=["get"], error_rate=0))
+def test_commands_limits_what_a_model_session_answers(session: RedisSession) -> None:
+    session.install()
+    with tripwire:
+        assert client.get("k") is None
+        with pytest.raises(tripwire.UnmockedInteractionError) as refused:
+            client.set("k", "v")
+    assert str(refused.value).startswith(
+        "redis.SET(...) was called, but this session answers only GET "
+        "(redis_session(commands=...)) and no mock was registered for it."
+    )
+    assert_all(session)
+
+
+def test_a_watch_left_behind_by_a_failed_call_fails_no_later_transaction(
+    verifier: StrictVerifier,
+) -> None:
+    session = RedisSession.from_faults([None, Fault(CONNECTION)])
+    session.model.set("a", "1")
+    session.install()
+    with verifier.sandbox():
+        with client.pipeline() as pipe, pytest.raises(redis.exceptions.ConnectionError):
+            pipe.watch("a")
+            pipe.get("a")  # fails: the pipeline is dropped with its WATCH
+        client.set("a", "2")
+        with client.pipeline() as pipe:
+            pipe.set("a", "3")
+            assert pipe.execute() == [True]
+    assert_all(session)
+    assert session.model.get("a") == b"3"
