@@ -70,7 +70,7 @@ class Outcome:
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         # Hypothesis' report prints each draw with its pretty printer, which would otherwise
-        # show a dataclass field by field, or as the call that built it: Outcome(None).
+        # show the call that built it: Outcome(None).
         printer.text(repr(self))
 
 
@@ -110,17 +110,6 @@ def _outcomes(
         return Outcome(returns=draw(replies))
 
     return outcome()
-
-
-class _UnwatchedExec(dict[int, SearchStrategy[Outcome]]):
-    """EXEC of a transaction that watched nothing, by error cut: it commits, or faults."""
-
-    def __missing__(self, cut: int) -> SearchStrategy[Outcome]:
-        self[cut] = strategy = _outcomes(_COMMIT, _EXEC_FAULTS, cut)
-        return strategy
-
-
-_UNWATCHED_EXEC = _UnwatchedExec()
 
 
 @st.composite
@@ -235,7 +224,8 @@ class Answerer:
             errors = st.one_of(_WATCH, policy.errors) if watching else policy.errors
             strategy = _outcomes(_COMMIT, errors, policy.cut)
         else:
-            strategy = _WATCHED_EXEC if watching else _UNWATCHED_EXEC[policy.cut]
+            # A transaction that watched nothing commits, or its connection fails.
+            strategy = _WATCHED_EXEC if watching else _outcomes(_COMMIT, _EXEC_FAULTS, policy.cut)
         outcome = self.data.draw(strategy, label="EXEC")
         mock = self._plugin.new_call("EXEC", None, outcome.raises, self._site)
         self.answered.append(mock)

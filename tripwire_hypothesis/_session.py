@@ -151,55 +151,36 @@ class RedisSession:
     """What Redis answers in one example: drawn at each call, or scripted step by step.
 
     `tripwire_hypothesis.redis_session` draws sessions that answer at call time. By hand, a
-    session is a script of steps (``RedisSession([Step("GET", returns=None)])``), each installed
-    as one mock; its repr is the code that builds it.
+    session is a script of steps (``RedisSession([Step("GET", returns=None)])``) that answer in
+    order, per command; its repr is the code that builds it. Either way a session answers only
+    the calls that no mock registered with ``tripwire.redis.mock_command`` covers.
     """
 
-    __slots__ = (
-        "_data",
-        "_faults",
-        "_installed",
-        "_model",
-        "_policy",
-        "commands",
-        "required",
-        "steps",
-    )
+    __slots__ = ("_data", "_faults", "_installed", "_model", "_policy", "required", "steps")
 
-    def __init__(
-        self,
-        steps: Iterable[Step] = (),
-        *,
-        required: bool = True,
-        commands: Iterable[str] | None = None,
-    ) -> None:
-        # A str is iterable too: commands="GET" would become {"G", "E", "T"}.
+    def __init__(self, steps: Iterable[Step] = (), *, required: bool = True) -> None:
+        # A str is iterable too, and a single Step is not a script of one.
         given_steps: object = steps
-        given_commands: object = commands
         if isinstance(given_steps, (str, bytes)) or not isinstance(given_steps, Iterable):
             raise invalid("RedisSession", "steps", "an iterable of Step objects", steps)
-        if given_commands is not None and (
-            isinstance(given_commands, (str, bytes)) or not isinstance(given_commands, Iterable)
-        ):
-            requirement = "an iterable of command names (a str is one name, not an iterable)"
-            raise invalid("RedisSession", "commands", requirement, commands)
         self.steps: tuple[Step, ...] = tuple(steps)
         for step in self.steps:
             if not isinstance(step, Step):
                 raise invalid("RedisSession", "steps", "an iterable of Step objects", self.steps)
         #: Whether every step must be consumed by the end of the example.
         self.required = check_bool("RedisSession", "required", required)
-        #: The commands this session answers (``None``: every command, for a drawn session).
-        self.commands: frozenset[str] | None = frozenset(
-            (_command_name("RedisSession", "commands", name) for name in commands)
-            if commands is not None
-            else (step.command for step in self.steps)
-        )
         self._policy: Policy | None = None
         self._data: DataObject | None = None
         self._installed: _Installation | None = None
         self._model: Model | None = None
         self._faults: tuple[Fault | None, ...] | None = None
+
+    @property
+    def commands(self) -> frozenset[str] | None:
+        """The commands this session answers: its steps' or its ``commands=``; None for all."""
+        if self._policy is not None:
+            return self._policy.commands
+        return frozenset(step.command for step in self.steps)
 
     @classmethod
     def _drawing(cls, data: DataObject, policy: Policy) -> RedisSession:
@@ -208,7 +189,6 @@ class RedisSession:
         session = cls.__new__(cls)
         session.steps = ()
         session.required = True
-        session.commands = policy.commands
         session._policy = policy
         session._data = data
         session._installed = None
@@ -300,10 +280,11 @@ class RedisSession:
     def install(self) -> None:
         """Install the session on the current example's verifier, before ``with tripwire:``.
 
-        A scripted session registers one mock per step, in order. A drawn session also answers
-        every later call that no mock covers. Inside a Hypothesis example that has no verifier
-        of its own it raises `NoExampleVerifierError`, since mocks would leak into the next
-        example.
+        From then on the session answers every call that no mock covers: a drawn session draws
+        each answer, a scripted one gives its steps in order per command (a call beyond them is
+        unmocked, and a required step left unused fails the example). Inside a Hypothesis example
+        that has no verifier of its own it raises `NoExampleVerifierError`, since the answers
+        would leak into the next example.
         """
         verifier = current_verifier()
         example = current_example()
