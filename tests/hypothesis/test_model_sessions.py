@@ -493,3 +493,27 @@ def test_a_watch_left_behind_by_a_failed_call_fails_no_later_transaction(
             assert pipe.execute() == [True]
     assert_all(session)
     assert session.model.get("a") == b"3"
+
+
+def test_asyncio_clients_are_answered_by_the_model_too(verifier: StrictVerifier) -> None:
+    import asyncio
+
+    import redis.asyncio
+
+    async def transfer() -> list[Any]:
+        async_client = redis.asyncio.Redis()
+        async with async_client.pipeline() as pipe:
+            await pipe.watch("a")
+            balance = await pipe.get("a")
+            pipe.multi()
+            pipe.decrby("a", 4)
+            pipe.incrby("b", 4)
+            return [balance, await pipe.execute()]
+
+    session = RedisSession.from_faults([None, None, Fault(CONNECTION, applied=True)])
+    session.model.set("a", "10")
+    session.install()
+    with verifier.sandbox(), pytest.raises(redis.exceptions.ConnectionError):
+        asyncio.run(transfer())
+    assert_all(session)
+    assert session.model.mget("a", "b") == [b"6", b"4"]
