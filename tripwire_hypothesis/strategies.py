@@ -211,6 +211,14 @@ def _model_options(
     if errors is not None:
         raise invalid(function, "errors", "None with model=True (use faults=)", errors)
     # Imported here: it imports fakeredis, an optional dependency only a model session needs.
-    from tripwire_hypothesis._model import check_faults
-
+    try:
+        from tripwire_hypothesis._model import check_faults
+    except ModuleNotFoundError as missing:
+        if missing.name != "fakeredis":
+            raise
+        raise ModuleNotFoundError(
+            "redis_session(model=True) answers from fakeredis, which is not installed: "
+            "pip install 'python-tripwire[model]'",
+            name="fakeredis",
+        ) from missing
     return check_faults(function, faults)

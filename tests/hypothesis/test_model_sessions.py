@@ -517,3 +517,18 @@ def test_asyncio_clients_are_answered_by_the_model_too(verifier: StrictVerifier)
         asyncio.run(transfer())
     assert_all(session)
     assert session.model.mget("a", "b") == [b"6", b"4"]
+
+
+def test_a_model_session_without_fakeredis_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    monkeypatch.delitem(sys.modules, "tripwire_hypothesis._model")
+    monkeypatch.setitem(sys.modules, "fakeredis", None)
+    with pytest.raises(ModuleNotFoundError) as missing:
+        tripwire_strategies.redis_session(model=True)
+    assert str(missing.value) == (
+        "redis_session(model=True) answers from fakeredis, which is not installed: "
+        "pip install 'python-tripwire[model]'"
+    )
