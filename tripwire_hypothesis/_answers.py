@@ -140,6 +140,10 @@ class Policy:
     max_answers: int
     #: The call that made the strategy, for reprs: ``redis_session(commands=['GET'])``.
     spelled: str
+    #: Whether a model of Redis answers (`tripwire_hypothesis._model`), and the fault kinds it
+    #: injects.
+    model: bool = False
+    faults: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return self.spelled
@@ -170,6 +174,16 @@ class Answerer:
 
     def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
         __tracebackhide__ = True
+        name = self._checked_name(args, options)
+        call = Call(name, args[1:], options)
+        outcome = self.data.draw(self._strategy(call, args, options), label=_label(call))
+        mock = self._plugin.new_call(name, outcome.returns, outcome.raises, self._site)
+        self.answered.append(mock)
+        return mock
+
+    def _checked_name(self, args: tuple[Any, ...], options: dict[str, Any]) -> str:
+        """The call's command name, once the session's limits allow it an answer."""
+        __tracebackhide__ = True
         policy = self._policy
         name = command_name(args[0])
         if policy.commands is not None and name not in policy.commands:
@@ -198,11 +212,7 @@ class Answerer:
                 "but Hypothesis draws answers only in the thread running the example. Register "
                 "mocks for calls made from other threads with tripwire.redis.mock_command(...).",
             ) from None
-        call = Call(name, args[1:], options)
-        outcome = self.data.draw(self._strategy(call, args, options), label=_label(call))
-        mock = self._plugin.new_call(name, outcome.returns, outcome.raises, self._site)
-        self.answered.append(mock)
-        return mock
+        return name
 
     def answer_exec(self, watching: bool) -> RedisCall:
         """A transaction's EXEC: it commits, loses a race, or its connection fails."""

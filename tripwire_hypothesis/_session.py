@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from hypothesis import note
 from hypothesis.control import currently_in_test_context
 from hypothesis.errors import InvalidArgument
+from hypothesis.stateful import RuleBasedStateMachine
 
 from tripwire._context import current_verifier
 from tripwire._errors import safe_repr
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
     from tripwire._verifier import StrictVerifier
     from tripwire_hypothesis._answers import Answerer, Policy
+    from tripwire_hypothesis._model import Fault, Model, ModelClient
 
 __all__ = ["ConsumedStep", "RedisSession", "Step"]
 
@@ -141,6 +143,8 @@ class _Installation(NamedTuple):
     code: CodeType
     session_name: str | None
     arguments: dict[str, Any]
+    #: Installed by a state machine's rule: the report prints the session, not a test.
+    machine: bool = False
 
 
 class RedisSession:
@@ -152,7 +156,7 @@ class RedisSession:
     the calls that no mock registered with ``tripwire.redis.mock_command`` covers.
     """
 
-    __slots__ = ("_data", "_installed", "_policy", "required", "steps")
+    __slots__ = ("_data", "_faults", "_installed", "_model", "_policy", "required", "steps")
 
     def __init__(self, steps: Iterable[Step] = (), *, required: bool = True) -> None:
         # A str is iterable too, and a single Step is not a script of one.
@@ -168,6 +172,8 @@ class RedisSession:
         self._policy: Policy | None = None
         self._data: DataObject | None = None
         self._installed: _Installation | None = None
+        self._model: Model | None = None
+        self._faults: tuple[Fault | None, ...] | None = None
 
     @property
     def commands(self) -> frozenset[str] | None:
@@ -186,7 +192,70 @@ class RedisSession:
         session._policy = policy
         session._data = data
         session._installed = None
+        session._model = None
+        session._faults = None
         return session
+
+    # -- model sessions (tripwire_hypothesis._model) -------------------------------------------
+
+    @classmethod
+    def from_faults(
+        cls, faults: Iterable[Fault | None], *, decode_responses: bool = False
+    ) -> RedisSession:
+        """A session answered by a fresh model of Redis, its calls failing as ``faults`` says.
+
+        One entry per call the model answers (and per transaction's ``EXEC``), in call order:
+        ``None`` for the model's reply, or a `Fault`. Calls after the last entry get the model's
+        reply. This is how the report of a failing ``redis_session(model=True)`` example prints
+        the session, to replay it without drawing.
+        """
+        from tripwire_hypothesis._answers import Policy
+        from tripwire_hypothesis._model import FAULT_KINDS, Fault
+
+        given: object = faults
+        requirement = "an iterable of Fault objects or None"
+        if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
+            raise invalid("RedisSession.from_faults", "faults", requirement, faults)
+        script = tuple(faults)
+        for fault in script:
+            if fault is not None and not isinstance(fault, Fault):
+                raise invalid("RedisSession.from_faults", "faults", requirement, fault)
+        decode = check_bool("RedisSession.from_faults", "decode_responses", decode_responses)
+        body = "".join(f"\n    {fault!r}," for fault in script)
+        options = ", decode_responses=True" if decode else ""
+        policy = Policy(
+            commands=None,
+            replies={},
+            errors=None,
+            cut=0,
+            decode_responses=decode,
+            max_answers=sys.maxsize,
+            spelled=f"RedisSession.from_faults([{body}\n]{options})",
+            model=True,
+            faults=FAULT_KINDS,
+        )
+        session = cls._drawing(None, policy)  # type: ignore[arg-type]
+        session._faults = script
+        return session
+
+    @property
+    def model(self) -> ModelClient:
+        """A client of this example's model of Redis, for a ``redis_session(model=True)`` session.
+
+        tripwire never intercepts it, inside the sandbox or out: seed the model with it before
+        ``with tripwire:``, and read its state after. Its calls are not recorded.
+        """
+        policy = self._policy
+        if policy is None or not policy.model:
+            raise InvalidArgument(
+                "RedisSession.model needs a session answered by a model: draw it with "
+                "redis_session(model=True)."
+            )
+        if self._model is None:
+            from tripwire_hypothesis._model import Model
+
+            self._model = Model(decode_responses=policy.decode_responses)
+        return self._model.client
 
     # -- reprs: the code that builds the session -----------------------------------------------
 
@@ -236,7 +305,9 @@ class RedisSession:
                 "example's Redis calls. Install one session per example."
             )
         answerer: Answerer | _Script
-        if self._policy is not None and self._data is not None:
+        if self._policy is not None and self._policy.model:
+            answerer = _model_answerer(self, plugin, caller)
+        elif self._policy is not None and self._data is not None:
             answerer = _answerer_class()(plugin, self._policy, self._data, caller)
         else:
             site = (caller.f_code, caller.f_lasti)
@@ -260,7 +331,14 @@ class RedisSession:
                 arguments[name] = value
         start = len(verifier.timeline)
         self._installed = _Installation(
-            verifier, plugin, start, answerer, code, session_name, arguments
+            verifier,
+            plugin,
+            start,
+            answerer,
+            code,
+            session_name,
+            arguments,
+            isinstance(local.get("self"), RuleBasedStateMachine),
         )
         plugin.answerer = answerer
         if example is not None:
@@ -371,6 +449,7 @@ class RedisSession:
                 consumed=(),
                 required=self.required,
             )
+        script = getattr(installed.answerer, "script", None)
         return reproduction(
             code=installed.code,
             session_name=installed.session_name,
@@ -378,6 +457,7 @@ class RedisSession:
             answers=self.answers,
             consumed=self.consumed,
             required=self.required,
+            session_code=script() if script is not None else None,
         )
 
     def _note_reproduction(self) -> None:
@@ -432,6 +512,17 @@ def _answerer_class() -> type[Answerer]:
     return Answerer
 
 
+def _model_answerer(session: RedisSession, plugin: RedisPlugin, caller: Any) -> Answerer:
+    """The answerer of a model session: its model's replies, with faults drawn or scripted."""
+    from tripwire_hypothesis._model import ModelAnswerer
+
+    policy = session._policy
+    assert policy is not None
+    session.model  # noqa: B018 - makes the example's model
+    assert session._model is not None
+    return ModelAnswerer(plugin, policy, session._data, caller, session._model, session._faults)
+
+
 def _check_per_command(
     per_command: Mapping[str, Mapping[str, Any]] | None,
 ) -> dict[str, Mapping[str, Any]]:
@@ -470,4 +561,14 @@ class _Reproduction:
         self.session = session
 
     def __repr__(self) -> str:
-        return "# The same example as a plain pytest test:\n" + self.session.reproduction()
+        session = self.session
+        installed = session._installed
+        if installed is not None and installed.machine:
+            # The steps Hypothesis printed are the program; the session is what they replay with.
+            script = getattr(installed.answerer, "script", None)
+            code = script() if script is not None else repr(RedisSession(session.answers))
+            return (
+                "# This run's session, to pass instead of the drawn one in the steps above:\n"
+                + code
+            )
+        return "# The same example as a plain pytest test:\n" + session.reproduction()
