@@ -112,11 +112,14 @@ def _outcomes(
     return outcome()
 
 
+_LOST = st.booleans()
+
+
 @st.composite
 def _watched_exec(draw: st.DrawFn) -> Outcome:
     # Optimistic locking is there for lost races: half of the watched EXECs lose one, which
     # shrinks away first; a dropped connection or a timeout is rarer.
-    if draw(st.booleans()):
+    if draw(_LOST):
         return Outcome(raises=draw(_WATCH))
     if draw(_COIN) >= COIN_SIDES - COIN_SIDES // 8:
         return Outcome(raises=draw(_EXEC_FAULTS))

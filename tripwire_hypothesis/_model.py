@@ -99,6 +99,9 @@ _SPECS = {
 }
 
 
+_LOST_RACE = st.booleans()
+
+
 @functools.lru_cache(maxsize=256)
 def _faults(kinds: tuple[str, ...], cut: int) -> SearchStrategy[Fault | None]:
     if cut >= COIN_SIDES:
@@ -110,7 +113,7 @@ def _faults(kinds: tuple[str, ...], cut: int) -> SearchStrategy[Fault | None]:
 
         @st.composite
         def race(draw: st.DrawFn) -> Fault | None:
-            if draw(st.booleans()):
+            if draw(_LOST_RACE):
                 return _fault("watch", False)
             return draw(others)
 
