@@ -16,6 +16,9 @@ from tripwire._per_example import hypothesis_examples
 from tripwire._plugin import registered_plugins
 from tripwire._verifier import StrictVerifier
 
+#: ``--tripwire-record`` and its marker, fixture and hooks.
+pytest_plugins = ["tripwire.plugins._record_pytest"]
+
 _CALL_PASSED = pytest.StashKey[bool]()
 _SETTINGS = pytest.StashKey[Settings]()
 

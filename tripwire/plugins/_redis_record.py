@@ -160,6 +160,31 @@ class Twins:
         self._pools.clear()
 
 
+def seeding_client(twins: Twins) -> Any:
+    """A redis-py client of the recording server for the test's own setup, refused inside the
+    sandbox (where the calls are the code's, and are recorded)."""
+    library = next(lib for lib in _libraries.installed() if lib.name == "redis")
+    client = twins.client(library, {})
+    client.__class__ = _seeding_class(library)
+    return client
+
+
+@functools.cache
+def _seeding_class(library: _libraries.Library) -> type:
+    base = _twin_classes(library).client
+
+    def execute_command(self: Any, *args: Any, **options: Any) -> Any:
+        if _intercept._stack:
+            raise RecordingError(
+                "tripwire_record_client was called inside `with tripwire:`. It arranges the "
+                "recording server's data before the sandbox opens; inside it, the calls are the "
+                "code under test's, and are recorded."
+            )
+        return base.execute_command(self, *args, **options)
+
+    return type("SeedingClient", (base,), {"execute_command": execute_command})
+
+
 # -- where the call came from -------------------------------------------------------------------
 
 #: The interceptors' code objects, and the name of their local holding the caller's object.
@@ -215,8 +240,9 @@ class Recorder:
         #: id(pipeline of the code) -> (that pipeline, its twin), for WATCH and what follows.
         self._pipes: dict[int, tuple[Any, Any]] = {}
         self._batch: _Batch | None = None
-        #: The mocks made so far, in call order, each with the repr of its reply at that moment.
-        self.answered: list[tuple[RedisCall, str]] = []
+        #: The mocks made so far, in call order, each with the repr of its reply at that moment
+        #: and a note for the reader (empty if none).
+        self.answered: list[tuple[RedisCall, str, str]] = []
         self.in_batch = False
 
     def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
@@ -273,7 +299,7 @@ class Recorder:
         else:  # pragma: no cover - the interception passes the stack's own tuples
             raise RecordingError(f"{name} is not one of the pipeline's queued commands")
         if batch.error is not None:
-            return self._answer(name, None, None)
+            return self._answer(name, None, None, "queued; the transaction did not commit")
         result = batch.results[index]
         if isinstance(result, BaseException):
             return self._answer(name, None, result)
@@ -303,9 +329,11 @@ class Recorder:
 
     # -- answers --------------------------------------------------------------------------------
 
-    def _answer(self, name: str, returns: Any, raises: BaseException | None) -> RedisCall:
+    def _answer(
+        self, name: str, returns: Any, raises: BaseException | None, note: str = ""
+    ) -> RedisCall:
         mock = self._plugin.new_call(name, returns, raises, self._site)
-        self.answered.append((mock, repr(returns)))
+        self.answered.append((mock, repr(returns), note))
         return mock
 
     def _failed(
