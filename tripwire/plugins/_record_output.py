@@ -55,6 +55,8 @@ class Recorded:
     asserts: list[str] = field(default_factory=list)
     #: Why the recording is incomplete (the test failed), if it is.
     problem: str = ""
+    #: Whether the test arranged data with ``tripwire_record_client``, which the mocks replace.
+    seeded: bool = False
 
     @property
     def needs_redis_import(self) -> bool:
@@ -65,6 +67,11 @@ class Recorded:
         lines = [self.nodeid]
         if self.problem:
             lines.append(f"{indent}# {self.problem}")
+        if self.seeded:
+            lines.append(
+                f"{indent}# the mocks stand for the data tripwire_record_client arranged: "
+                "drop the fixture and its calls"
+            )
         if self.needs_redis_import:
             lines.append(f"{indent}# needs `import redis` at the top of the file")
         if self.mocks:
@@ -149,12 +156,28 @@ def _looks_random(value: Any) -> bool:
 # -- rewriting a test in place ------------------------------------------------------------------
 
 
-def _is_sandbox(node: ast.AST) -> bool:
-    """``with tripwire:`` or ``async with tripwire:``."""
-    return isinstance(node, (ast.With, ast.AsyncWith)) and any(
-        isinstance(item.context_expr, ast.Name) and item.context_expr.id == "tripwire"
-        for item in node.items
-    )
+def _sandboxes(function: ast.AST) -> list[ast.With | ast.AsyncWith]:
+    """The ``with tripwire:`` and ``async with tripwire:`` blocks of ``function``, in order."""
+    found = [
+        node
+        for node in ast.walk(function)
+        if isinstance(node, (ast.With, ast.AsyncWith))
+        and any(
+            isinstance(item.context_expr, ast.Name) and item.context_expr.id == "tripwire"
+            for item in node.items
+        )
+    ]
+    return sorted(found, key=lambda node: node.lineno)
+
+
+def _marker_lines(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[int]:
+    """The line indexes of a ``@pytest.mark.tripwire_record`` decorator, if it has one."""
+    for decorator in function.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if isinstance(target, ast.Attribute) and target.attr == "tripwire_record":
+            end = decorator.end_lineno or decorator.lineno
+            return list(range(decorator.lineno - 1, end))
+    return []
 
 
 def _function(tree: ast.Module, recorded: Recorded) -> ast.FunctionDef | ast.AsyncFunctionDef:
@@ -182,16 +205,14 @@ def rewrite(path: Path, tests: Iterable[Recorded]) -> list[str]:
     edits: list[tuple[int, list[str]]] = []
     problems = []
     needs_import = False
+    removed: set[int] = set()
     for recorded in tests:
         try:
             function = _function(tree, recorded)
         except LookupError as error:
             problems.append(f"{recorded.nodeid}: not rewritten, {error}")
             continue
-        blocks = sorted(
-            (node for node in ast.walk(function) if _is_sandbox(node)),
-            key=lambda node: node.lineno,
-        )
+        blocks = _sandboxes(function)
         if not blocks:
             problems.append(
                 f"{recorded.nodeid}: not rewritten, its function has no `with tripwire:` "
@@ -205,18 +226,27 @@ def rewrite(path: Path, tests: Iterable[Recorded]) -> list[str]:
         indent = " " * last.col_offset
         edits.append((last.end_lineno, [f"{indent}{line}\n" for line in recorded.asserts]))
         needs_import = needs_import or recorded.needs_redis_import
+        # Recorded once: the marker would record it again at every run.
+        removed.update(_marker_lines(function))
+        if recorded.seeded:
+            problems.append(
+                f"{recorded.nodeid}: drop tripwire_record_client and its calls, which the mocks "
+                "now stand for"
+            )
     if needs_import and not _imports_redis(tree):
         edits.append((_after_imports(tree), ["import redis\n"]))
     for index, inserted in sorted(edits, key=lambda edit: edit[0], reverse=True):
         lines[index:index] = inserted
+        removed = {line + len(inserted) if line >= index else line for line in removed}
+    lines = [line for index, line in enumerate(lines) if index not in removed]
     path.write_text("".join(lines))
     return problems
 
 
 def _imports_redis(tree: ast.Module) -> bool:
     return any(
-        isinstance(node, ast.Import) and any(alias.name == "redis" and alias.asname is None
-                                              for alias in node.names)
+        isinstance(node, ast.Import)
+        and any(alias.name == "redis" and alias.asname is None for alias in node.names)
         for node in tree.body
     )
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tripwire._context import current_verifier
+from tripwire._errors import UnmockedConnectionError
 from tripwire.plugins._record_output import Recorded, assert_line, mock_line
 from tripwire.plugins._redis_record import Recorder, Twins
 from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
@@ -23,7 +24,7 @@ class Session:
         self._verifier = verifier = current_verifier()
         self._plugin = plugin = verifier.get_plugin(RedisPlugin)
         function: Any = getattr(item, "function", None)
-        code = function.__code__ if function is not None else self.__init__.__code__
+        code = function.__code__ if function is not None else Session.__init__.__code__
         self._code = code
         self._twins = Twins(url)
         self._recorder = Recorder(plugin, self._twins, (code, 0))
@@ -53,11 +54,17 @@ class Session:
                 # The lines are the test's assertions to be: verifying the recording run
                 # would only repeat them as a failure.
                 entry.asserted = True
-        if not mocks and not asserts:
-            return None
         code = self._code
         problem = ""
-        if error is not None:
+        if isinstance(error, UnmockedConnectionError):
+            problem = (
+                "not recorded: the code used a Redis connection directly (pub/sub, Redis "
+                "Cluster, or a connection of its own), which the recorder does not support yet; "
+                "it records clients, pipelines and transactions, sync and asyncio"
+            )
+        elif not mocks and not asserts:
+            return None
+        elif error is not None:
             problem = (
                 f"the test failed ({type(error).__name__}: {error}); these lines cover the calls "
                 "made until then"
@@ -70,4 +77,5 @@ class Session:
             mocks,
             asserts,
             problem,
+            seeded="tripwire_record_client" in getattr(self._item, "fixturenames", ()),
         )

@@ -33,7 +33,7 @@ from tripwire.plugins import _redis_libraries as _libraries
 if TYPE_CHECKING:
     from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
 
-__all__ = ["RecordingError", "Recorder", "Twins"]
+__all__ = ["Recorder", "RecordingError", "Twins", "seeding_client"]
 
 #: What a twin takes of the caller's connection settings: whatever changes how replies parse.
 _PARSING = ("db", "encoding", "encoding_errors", "decode_responses", "protocol")
@@ -47,7 +47,7 @@ class RecordingError(TripwireError, RuntimeError):
 
 
 def _original(owner: type, attribute: str) -> Any:
-    """redis-py's own method, as the interception keeps it (or the class has it, if never patched)."""
+    """redis-py's own method, as the interception keeps it (or as the class has it)."""
     found = _intercept._originals.get((owner, attribute))
     return found if found is not None else vars(owner)[attribute]
 
@@ -129,7 +129,8 @@ class Twins:
     def client(self, library: _libraries.Library, settings: dict[str, Any]) -> Any:
         """A twin client of ``library`` with these connection settings (`_PARSING`)."""
         classes = _twin_classes(library)
-        pool = classes.pool.from_url(self.url, connection_class=classes.connection, **settings)
+        pool_class: Any = classes.pool
+        pool = pool_class.from_url(self.url, connection_class=classes.connection, **settings)
         self._pools.append(pool)
         return classes.client(connection_pool=pool)
 
@@ -171,7 +172,7 @@ def seeding_client(twins: Twins) -> Any:
 
 @functools.cache
 def _seeding_class(library: _libraries.Library) -> type:
-    base = _twin_classes(library).client
+    base: Any = _twin_classes(library).client
 
     def execute_command(self: Any, *args: Any, **options: Any) -> Any:
         if _intercept._stack:
@@ -210,6 +211,7 @@ def _intercepted_frame() -> FrameType:
 
 
 # -- the answerer -------------------------------------------------------------------------------
+
 
 #: Errors that are the server's answer (an error reply, a lost race), recorded as ``raises``.
 def _is_reply(error: BaseException) -> bool:
@@ -349,7 +351,9 @@ class Recorder:
     ) -> BaseException:
         if isinstance(error, TripwireError):
             return error
-        call = f" for redis.{_name(args[0])}({describe_call(args[1:], options or {})})" if args else ""
+        call = ""
+        if args:
+            call = f" for redis.{_name(args[0])}({describe_call(args[1:], options or {})})"
         return RecordingError(
             f"The recording server at {self._twins.url} did not answer{call}: "
             f"{type(error).__name__}: {error}. Check that it is running (pytest "
@@ -361,4 +365,3 @@ def _name(spelling: Any) -> str:
     if isinstance(spelling, bytes):
         spelling = spelling.decode("utf-8", "replace")
     return str(spelling).upper()
-
