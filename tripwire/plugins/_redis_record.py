@@ -353,10 +353,10 @@ class Recorder:
             return error
         call = ""
         if args:
-            call = f" for redis.{_name(args[0])}({describe_call(args[1:], options or {})})"
+            call = f" redis.{_name(args[0])}({describe_call(args[1:], options or {})})"
         return RecordingError(
             f"The recording server at {self._twins.url} did not answer{call}: "
-            f"{type(error).__name__}: {error}. Check that it is running (pytest "
+            f"{type(error).__name__}: {str(error).rstrip('.')}. Check that it is running (pytest "
             "--tripwire-record-url=redis://127.0.0.1:6379/0), or let tripwire start one."
         )
 
