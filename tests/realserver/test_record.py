@@ -23,7 +23,6 @@ from tripwire.plugins._record_output import mock_line
 from tripwire.plugins._redis_record import Recorder, RecordingError, Twins, seeding_client
 from tripwire.plugins.redis_plugin import RedisPlugin
 
-
 try:
     import redis.asyncio
 except ImportError:  # redis-py 4.0 and 4.1
@@ -77,7 +76,7 @@ def test_direct_calls_get_the_servers_replies(recorder: Recorder, redis_server: 
         assert client.set("k", "1") is True
         assert client.get("k") == b"1"
         assert client.incr("k") == 2
-        with pytest.raises(redis.exceptions.ResponseError, match="^WRONGTYPE"):
+        with pytest.raises(redis.exceptions.ResponseError, match=r"^WRONGTYPE"):
             client.hset("k", "f", "v")
     assert redis_server.execute_raw("GET", "k") == b"2"
     assert lines(recorder) == [
@@ -131,14 +130,13 @@ def test_a_pipeline_runs_its_commands_on_the_server(
 def test_a_transaction_applies_atomically_with_each_reply(
     recorder: Recorder, redis_server: _Server, verifier: StrictVerifier
 ) -> None:
-    with tripwire:
-        with redis.Redis().pipeline() as pipe:
-            pipe.watch("n")
-            assert pipe.get("n") is None
-            pipe.multi()
-            pipe.incr("n")
-            pipe.incr("n")
-            assert pipe.execute() == [1, 2]
+    with tripwire, redis.Redis().pipeline() as pipe:
+        pipe.watch("n")
+        assert pipe.get("n") is None
+        pipe.multi()
+        pipe.incr("n")
+        pipe.incr("n")
+        assert pipe.execute() == [1, 2]
     assert redis_server.execute_raw("GET", "n") == b"2"
     assert [entry.fields()["command"] for entry in verifier.timeline.entries] == [
         "WATCH", "GET", "MULTI", "INCRBY", "INCRBY", "EXEC"
@@ -150,14 +148,13 @@ def test_a_transaction_applies_atomically_with_each_reply(
 def test_a_watched_key_changed_meanwhile_loses_the_race(
     recorder: Recorder, redis_server: _Server
 ) -> None:
-    with tripwire:
-        with redis.Redis().pipeline() as pipe:
-            pipe.watch("n")
-            redis_server.execute_raw("SET", "n", "changed")  # another client, meanwhile
-            pipe.multi()
-            pipe.set("n", "mine")
-            with pytest.raises(redis.exceptions.WatchError):
-                pipe.execute()
+    with tripwire, redis.Redis().pipeline() as pipe:
+        pipe.watch("n")
+        redis_server.execute_raw("SET", "n", "changed")  # another client, meanwhile
+        pipe.multi()
+        pipe.set("n", "mine")
+        with pytest.raises(redis.exceptions.WatchError):
+            pipe.execute()
     assert redis_server.execute_raw("GET", "n") == b"changed"
     assert lines(recorder)[-2:] == [
         "tripwire.redis.mock_command('SET', returns=None)  # review: queued; the transaction "

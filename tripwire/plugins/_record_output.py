@@ -201,6 +201,8 @@ def rewrite(path: Path, tests: Iterable[Recorded]) -> list[str]:
     source = path.read_text()
     tree = ast.parse(source)
     lines = source.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
     #: (line index, lines to insert there), applied from the bottom up.
     edits: list[tuple[int, list[str]]] = []
     problems = []
@@ -246,7 +248,9 @@ def rewrite(path: Path, tests: Iterable[Recorded]) -> list[str]:
 def _imports_redis(tree: ast.Module) -> bool:
     return any(
         isinstance(node, ast.Import)
-        and any(alias.name == "redis" and alias.asname is None for alias in node.names)
+        and any(
+            alias.name.split(".")[0] == "redis" and alias.asname is None for alias in node.names
+        )
         for node in tree.body
     )
 
