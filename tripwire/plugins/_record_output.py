@@ -57,6 +57,8 @@ class Recorded:
     problem: str = ""
     #: Whether the test arranged data with ``tripwire_record_client``, which the mocks replace.
     seeded: bool = False
+    #: Whether the test's module already imports redis-py as ``redis``.
+    imports_redis: bool = False
 
     @property
     def needs_redis_import(self) -> bool:
@@ -72,7 +74,7 @@ class Recorded:
                 f"{indent}# the mocks stand for the data tripwire_record_client arranged: "
                 "drop the fixture and its calls"
             )
-        if self.needs_redis_import:
+        if self.needs_redis_import and not self.imports_redis:
             lines.append(f"{indent}# needs `import redis` at the top of the file")
         if self.mocks:
             lines.append(f"{indent}# before `with tripwire:`")

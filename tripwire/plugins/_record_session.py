@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -78,4 +79,12 @@ class Session:
             asserts,
             problem,
             seeded="tripwire_record_client" in getattr(self._item, "fixturenames", ()),
+            imports_redis=_imports_redis(self._item),
         )
+
+
+def _imports_redis(item: pytest.Item) -> bool:
+    """Whether the test's module has ``redis`` (redis-py itself) as a global."""
+    module = getattr(item, "module", None)
+    found = getattr(module, "redis", None)
+    return found is not None and found is sys.modules.get("redis")
