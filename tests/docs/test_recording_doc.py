@@ -8,6 +8,7 @@ block, line for line, and the guide's pasted test must hold those lines around i
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -47,9 +48,16 @@ def test_the_guides_recording_is_what_the_recorder_prints(pytester: pytest.Pytes
     assert lines[first : first + len(shown) - start] == shown[start:]
     assert shown[start - 1] in lines  # the section's title
     recorded = [line.strip() for line in shown[start:] if line.startswith("    tripwire.")]
-    pasted_lines = [line.strip() for line in pasted.splitlines()]
-    with_line = pasted_lines.index("with tripwire:")
-    mocks = [line for line in recorded if ".mock_command(" in line]
-    asserts = [line for line in recorded if ".assert_command(" in line]
-    assert pasted_lines[with_line - len(mocks) : with_line] == mocks
-    assert pasted_lines[-len(asserts) :] == asserts
+    # The guide's code is formatted (ruff): compare the statements, not their layout.
+    mocks = [dump(line) for line in recorded if ".mock_command(" in line]
+    asserts = [dump(line) for line in recorded if ".assert_command(" in line]
+    function = ast.parse(pasted).body[-1]
+    assert isinstance(function, ast.FunctionDef)
+    statements = [ast.dump(statement) for statement in function.body]
+    block = next(i for i, node in enumerate(function.body) if isinstance(node, ast.With))
+    assert statements[:block] == mocks
+    assert statements[block + 1 :] == asserts
+
+
+def dump(line: str) -> str:
+    return ast.dump(ast.parse(line).body[0])
