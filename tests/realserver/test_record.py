@@ -257,3 +257,32 @@ def test_the_seeding_client_works_outside_the_sandbox_only(redis_server: _Server
         "server's data before the sandbox opens; inside it, the calls are the code under "
         "test's, and are recorded."
     )
+
+
+def test_a_transaction_whose_commands_all_have_mocks_still_runs_on_the_server(
+    recorder: Recorder, redis_server: _Server
+) -> None:
+    tripwire.redis.mock_command("SET", returns=True)
+    with tripwire:
+        pipe = redis.Redis().pipeline()
+        pipe.set("k", "v")
+        assert pipe.execute() == [True]
+    assert redis_server.execute_raw("GET", "k") == b"v"
+    assert [mock.command for mock, _, _ in recorder.answered] == ["EXEC"]
+    assert recorder.unused() == []
+
+
+def test_a_call_from_elsewhere_is_not_recorded(recorder: Recorder) -> None:
+    with pytest.raises(RecordingError) as caught:
+        recorder(("GET", "k"), {})
+    assert str(caught.value) == (
+        "the recorder supports redis-py's clients, pipelines and transactions, sync and asyncio; "
+        "Redis Cluster and pub/sub are not supported yet. Register mocks for this call by hand: "
+        "tripwire.redis.mock_command(...)."
+    )
+
+
+def test_only_redis_clients_have_twins(redis_server: _Server) -> None:
+    with pytest.raises(RecordingError) as caught:
+        Twins(f"redis://127.0.0.1:{redis_server.port}").twin_of(object())
+    assert str(caught.value) == "cannot record a call made through object"

@@ -136,6 +136,7 @@ class Twins:
 
     def twin_of(self, client: Any) -> Any:
         """The twin of a client (or pipeline) of the code under test, made on first use."""
+        library = _library_of(client)
         pool, callbacks = client.connection_pool, client.response_callbacks
         key = (id(pool), id(callbacks))
         known = self._clients.get(key)
@@ -143,7 +144,7 @@ class Twins:
             return known[2]
         kwargs = pool.connection_kwargs
         settings = {name: kwargs[name] for name in _PARSING if kwargs.get(name) is not None}
-        twin = self.client(_library_of(client), settings)
+        twin = self.client(library, settings)
         # The caller's own callbacks, so that replies parse as the caller would parse them.
         twin.response_callbacks = callbacks
         self._clients[key] = (pool, callbacks, twin)
