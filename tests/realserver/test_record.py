@@ -63,7 +63,7 @@ def recorder(verifier: StrictVerifier, redis_server: _Server) -> Iterator[Record
         entry.asserted = True
 
 
-def lines(recorder: Recorder) -> list[str | None]:
+def lines(recorder: Recorder) -> list[str]:
     return [
         mock_line(mock.command, shown, mock.raises, note)  # type: ignore[arg-type]
         for mock, shown, note in recorder.answered
@@ -142,7 +142,7 @@ def test_a_transaction_applies_atomically_with_each_reply(
         "WATCH", "GET", "MULTI", "INCRBY", "INCRBY", "EXEC"
     ]  # fmt: skip
     # A committing EXEC needs no mock.
-    assert lines(recorder)[-1] is None
+    assert [mock.command for mock, _, _ in recorder.answered][-1] == "INCRBY"
 
 
 def test_a_watched_key_changed_meanwhile_loses_the_race(
@@ -185,7 +185,7 @@ def test_scripts_are_recorded_as_evalsha_and_their_loading(recorder: Recorder) -
         script(keys=["n"], client=pipe)
         assert pipe.execute() == [2]
     assert [mock.command for mock, _, _ in recorder.answered] == [
-        "EVALSHA", "SCRIPT LOAD", "EVALSHA", "EVALSHA", "EXEC"
+        "EVALSHA", "SCRIPT LOAD", "EVALSHA", "EVALSHA"
     ]  # fmt: skip
     first = recorder.answered[0][0]
     assert isinstance(first.raises, redis.exceptions.NoScriptError)
@@ -206,7 +206,6 @@ def test_asyncio_clients_and_pipelines_are_recorded(recorder: Recorder) -> None:
         "tripwire.redis.mock_command('SET', returns=True)",
         "tripwire.redis.mock_command('APPEND', returns=2)",
         "tripwire.redis.mock_command('GET', returns='vw')",
-        None,
     ]
 
 
@@ -268,7 +267,7 @@ def test_a_transaction_whose_commands_all_have_mocks_still_runs_on_the_server(
         pipe.set("k", "v")
         assert pipe.execute() == [True]
     assert redis_server.execute_raw("GET", "k") == b"v"
-    assert [mock.command for mock, _, _ in recorder.answered] == ["EXEC"]
+    assert recorder.answered == []
     assert recorder.unused() == []
 
 
@@ -286,3 +285,29 @@ def test_only_redis_clients_have_twins(redis_server: _Server) -> None:
     with pytest.raises(RecordingError) as caught:
         Twins(f"redis://127.0.0.1:{redis_server.port}").twin_of(object())
     assert str(caught.value) == "cannot record a call made through object"
+
+
+def test_valkey_clients_are_recorded_through_valkey(recorder: Recorder) -> None:
+    import valkey
+
+    with tripwire:
+        client = valkey.Valkey(decode_responses=True)
+        assert client.set("k", "v") is True
+        with pytest.raises(valkey.exceptions.ResponseError):
+            client.lpush("k", "x")
+    assert lines(recorder) == [
+        "tripwire.redis.mock_command('SET', returns=True)",
+        "tripwire.redis.mock_command('LPUSH', returns=None, raises=valkey.exceptions."
+        "ResponseError('WRONGTYPE Operation against a key holding the wrong kind of value'))",
+    ]
+
+
+def test_a_direct_exec_is_recorded_like_any_command(recorder: Recorder) -> None:
+    with tripwire:
+        client = redis.Redis(single_connection_client=True)
+        with pytest.raises(redis.exceptions.ResponseError, match="EXEC without MULTI"):
+            client.execute_command("EXEC")
+    assert lines(recorder) == [
+        "tripwire.redis.mock_command('EXEC', returns=None, raises=redis.exceptions."
+        "ResponseError('EXEC without MULTI'))"
+    ]

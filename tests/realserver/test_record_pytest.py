@@ -350,6 +350,16 @@ def test_a_url_off_this_machine_is_refused(
     assert message in result.stderr.lines
 
 
+def test_recording_under_xdist_is_refused(pytester: pytest.Pytester) -> None:
+    setup(pytester, test_nothing="def test_nothing():\n    pass\n")
+    result = run(pytester, "--tripwire-record", "-n", "2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert (
+        "ERROR: --tripwire-record prints what each test recorded in the process that ran it: "
+        "record without -n (pytest-xdist)."
+    ) in result.stderr.lines
+
+
 def test_any_host_lets_a_remote_url_through(pytester: pytest.Pytester) -> None:
     setup(pytester, test_nothing="def test_nothing():\n    pass\n")
     result = run(

@@ -97,17 +97,10 @@ def code_of(value: Any, shown: str) -> tuple[str, bool]:
     return shown, True
 
 
-def mock_line(
-    command: str, returns: str, raises: BaseException | None, note: str = ""
-) -> str | None:
-    """The ``mock_command`` line of a recorded reply (``returns`` is its repr at the time).
-
-    None for a committing EXEC, which needs no mock.
-    """
+def mock_line(command: str, returns: str, raises: BaseException | None, note: str = "") -> str:
+    """The ``mock_command`` line of a recorded reply (``returns`` is its repr at the time)."""
     review = []
     if raises is None:
-        if command == "EXEC":
-            return None
         shown, literal = code_of(None, returns)
         options = f"returns={shown}"
     else:

@@ -57,6 +57,11 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{_MARKER}: record this test's Redis calls against a real server, as "
         "--tripwire-record does for every test.",
     )
+    if config.getoption("--tripwire-record") and getattr(config.option, "numprocesses", None):
+        raise pytest.UsageError(
+            "--tripwire-record prints what each test recorded in the process that ran it: "
+            "record without -n (pytest-xdist)."
+        )
     url = config.getoption("--tripwire-record-url")
     if url is not None:
         from tripwire.plugins._record_server import check_url

@@ -43,9 +43,7 @@ class Session:
         mocks = []
         for mock, shown, note in self._recorder.answered:
             raises = mock.raises if isinstance(mock.raises, BaseException) else None
-            line = mock_line(mock.command, shown, raises, note)
-            if line is not None:
-                mocks.append(line)
+            mocks.append(mock_line(mock.command, shown, raises, note))
         asserts = []
         for entry in self._verifier.timeline.entries:
             if entry.plugin is plugin and not entry.asserted:

@@ -20,6 +20,7 @@ so the watch holds until the transaction runs.
 from __future__ import annotations
 
 import functools
+import importlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -214,11 +215,19 @@ def _intercepted_frame() -> FrameType:
 # -- the answerer -------------------------------------------------------------------------------
 
 
-#: Errors that are the server's answer (an error reply, a lost race), recorded as ``raises``.
 def _is_reply(error: BaseException) -> bool:
-    from redis import exceptions
+    """Whether ``error`` is the server's answer (an error reply, a lost race), recorded as
+    ``raises``, rather than a failure to reach the server."""
+    return isinstance(error, _reply_errors())
 
-    return isinstance(error, (exceptions.ResponseError, exceptions.WatchError))
+
+@functools.cache
+def _reply_errors() -> tuple[type[BaseException], ...]:
+    found: list[type[BaseException]] = []
+    for library in _libraries.installed():
+        exceptions = importlib.import_module(f"{library.name}.exceptions")
+        found += [exceptions.ResponseError, exceptions.WatchError]
+    return tuple(found)
 
 
 @dataclass
@@ -271,6 +280,9 @@ class Recorder:
         if batch is None:  # every queued command had a mock of its own
             batch = self._run(_intercepted_frame())
         self._batch = None
+        if batch.error is None:
+            # A committing EXEC needs no mock: nothing to print for it.
+            return self._plugin.new_call("EXEC", None, None, self._site)
         return self._answer("EXEC", None, batch.error)
 
     def unused(self) -> list[RedisCall]:
