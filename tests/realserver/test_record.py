@@ -311,3 +311,27 @@ def test_a_direct_exec_is_recorded_like_any_command(recorder: Recorder) -> None:
         "tripwire.redis.mock_command('EXEC', returns=None, raises=redis.exceptions."
         "ResponseError('EXEC without MULTI'))"
     ]
+
+
+@NEEDS_ASYNCIO
+def test_an_asyncio_transaction_with_watch_is_recorded(
+    recorder: Recorder, redis_server: _Server
+) -> None:
+    async def main() -> list[Any]:
+        async with redis.asyncio.Redis().pipeline() as pipe:
+            await pipe.watch("n")
+            current = int(await pipe.get("n") or 0)
+            pipe.multi()
+            pipe.set("n", current + 5)
+            pipe.get("n")
+            return await pipe.execute()  # type: ignore[no-any-return]
+
+    with tripwire:
+        assert asyncio.run(main()) == [True, b"5"]
+    assert redis_server.execute_raw("GET", "n") == b"5"
+    assert lines(recorder) == [
+        "tripwire.redis.mock_command('WATCH', returns=True)",
+        "tripwire.redis.mock_command('GET', returns=None)",
+        "tripwire.redis.mock_command('SET', returns=True)",
+        "tripwire.redis.mock_command('GET', returns=b'5')",
+    ]
