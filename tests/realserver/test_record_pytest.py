@@ -14,8 +14,16 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
+import redis
 
 pytestmark = pytest.mark.filterwarnings("default")
+
+try:
+    import redis.asyncio  # noqa: F401
+except ImportError:  # redis-py 4.0 and 4.1
+    ASYNCIO = False
+else:
+    ASYNCIO = True
 
 #: The guide's example, verbatim (examples/redis_cache/app.py).
 GUIDE_APP = (Path(__file__).parents[2] / "examples" / "redis_cache" / "app.py").read_text()
@@ -221,6 +229,7 @@ def test_transfer():
     run(pytester, "test_pasted.py").assert_outcomes(passed=1)
 
 
+@pytest.mark.skipif(not ASYNCIO, reason="redis.asyncio arrived in redis-py 4.2")
 def test_rewrite_writes_the_lines_into_the_test_and_drops_the_marker(
     pytester: pytest.Pytester,
 ) -> None:
