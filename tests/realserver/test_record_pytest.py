@@ -183,6 +183,11 @@ def test_transfer(tripwire_record_client):
         refused = transfer(client, "balance:bob", "balance:alice", 50)
         after = balances(client, "balance:alice", "balance:bob")
     assert (moved, refused, after) == (True, False, [70, 30])
+
+
+def test_not_marked():
+    with tripwire:
+        redis.Redis().get("k")
 """
 
 
@@ -191,7 +196,10 @@ def test_a_pipeline_and_a_transaction_record_into_a_test_that_passes(
 ) -> None:
     setup(pytester, bank=BANK, test_recording="import pytest\n" + RECORD_BANK)
     result = run(pytester, "test_recording.py")  # the marker alone asks for the recording
-    result.assert_outcomes(passed=1)
+    # Only the marked test is recorded: the other one meets the sandbox as usual.
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*UnmockedInteractionError: redis.GET(...) was called but no*"])
+    assert list(recorded(result)) == ["test_transfer"]
     mocks, asserts = recorded(result)["test_transfer"]
     assert mocks == [
         "tripwire.redis.mock_command('WATCH', returns=True)",
