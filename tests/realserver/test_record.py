@@ -335,3 +335,19 @@ def test_an_asyncio_transaction_with_watch_is_recorded(
         "tripwire.redis.mock_command('SET', returns=True)",
         "tripwire.redis.mock_command('GET', returns=b'5')",
     ]
+
+
+def test_a_fully_mocked_transaction_after_a_pipeline_runs_on_its_own(
+    recorder: Recorder, redis_server: _Server
+) -> None:
+    client = redis.Redis()
+    with tripwire:
+        pipe = client.pipeline(transaction=False)
+        pipe.incr("n")
+        assert pipe.execute() == [1]
+    tripwire.redis.mock_command("SET", returns=True)
+    with tripwire:
+        pipe = client.pipeline()
+        pipe.set("k", "v")
+        assert pipe.execute() == [True]
+    assert redis_server.execute_raw("GET", "k") == b"v"

@@ -23,7 +23,7 @@ import functools
 import importlib
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import CodeType, FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -238,8 +238,8 @@ class _Batch:
     results: list[Any]
     #: The error the whole batch raised (a lost race, an aborted transaction), if any.
     error: BaseException | None = None
+    #: How many of the stack's commands were answered so far.
     answered: int = 0
-    pending: dict[int, Any] = field(default_factory=dict)
 
 
 class Recorder:
@@ -276,9 +276,11 @@ class Recorder:
 
     def answer_exec(self, watching: bool) -> RedisCall:
         __tracebackhide__ = True
+        frame = _intercepted_frame()
         batch = self._batch
-        if batch is None:  # every queued command had a mock of its own
-            batch = self._run(_intercepted_frame())
+        if batch is None or batch.stack is not frame.f_locals["stack"]:
+            # Every queued command had a mock of its own: the transaction runs now.
+            batch = self._run(frame)
         self._batch = None
         if batch.error is None:
             # A committing EXEC needs no mock: nothing to print for it.
