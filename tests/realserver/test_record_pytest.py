@@ -456,3 +456,30 @@ def test_the_plugin_module_stays_cheap_to_import() -> None:
     import tripwire.pytest_plugin  # noqa: F401
 
     assert "tripwire.plugins._record_pytest" in sys.modules
+
+
+def test_while_recording_the_guard_still_refuses_calls_outside_the_sandbox(
+    pytester: pytest.Pytester, redis_server: _Server
+) -> None:
+    setup(
+        pytester,
+        test_outside=f"""
+import pytest
+import redis
+import tripwire
+
+
+def test_outside():
+    with pytest.raises(tripwire.UnsandboxedInteractionError):
+        redis.Redis(port={redis_server.port}).set("k", "v")
+""",
+    )
+    before = redis_server.bytes_received()
+    result = run(
+        pytester,
+        "--tripwire-record",
+        f"--tripwire-record-url=redis://127.0.0.1:{redis_server.port}",
+    )
+    result.assert_outcomes(passed=1)
+    assert "tripwire: recorded" not in result.stdout.str()
+    assert redis_server.bytes_since(before) == 0
