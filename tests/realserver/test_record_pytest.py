@@ -125,9 +125,15 @@ def test_get_user_cache_miss():
     assert result is None
 """,
     )
-    result = run(pytester, "--tripwire-record", "test_recording.py")
+    result = run(
+        pytester, "--tripwire-record", "--tripwire-record-output=recorded.txt", "test_recording.py"
+    )
     result.assert_outcomes(passed=2)
     lines = recorded(result)
+    # The file holds what the terminal shows.
+    written = (pytester.path / "recorded.txt").read_text().splitlines()
+    first = result.outlines.index(written[0])
+    assert result.outlines[first : first + len(written)] == written
     hit_mocks, hit_asserts = lines["test_get_user_cache_hit"]
     miss_mocks, miss_asserts = lines["test_get_user_cache_miss"]
     assert hit_mocks == [

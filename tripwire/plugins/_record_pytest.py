@@ -44,6 +44,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="let --tripwire-record-url name a server on another machine.",
     )
     group.addoption(
+        "--tripwire-record-output",
+        metavar="PATH",
+        help="also write the recorded lines to this file.",
+    )
+    group.addoption(
         "--tripwire-record-rewrite",
         action="store_true",
         help="write the recorded lines into the tests themselves, around their `with tripwire:` "
@@ -167,6 +172,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if run is None:
         return
     run.stop()
+    output = session.config.getoption("--tripwire-record-output")
+    if output is not None:
+        lines = [line for recorded in run.recorded for line in recorded.block()]
+        Path(output).write_text("".join(f"{line}\n" for line in lines))
     if run.recorded and session.config.getoption("--tripwire-record-rewrite"):
         from tripwire.plugins._record_output import rewrite
 
