@@ -18,6 +18,9 @@ from tripwire._per_example import wrap_examples
 from tripwire._running import RunningTest, SharedFixture, running
 from tripwire._verifier import StrictVerifier
 
+#: ``--tripwire-record`` and its marker, fixture and hooks.
+pytest_plugins = ["tripwire.plugins._record_pytest"]
+
 _SETTINGS = pytest.StashKey[Settings]()
 _TEST = pytest.StashKey[RunningTest]()
 
