@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from tripwire._per_example import per_example_verifier
 from tripwire_hypothesis._entry_point import register as _register
-from tripwire_hypothesis._session import ConsumedStep, RedisSession, Step
+from tripwire_hypothesis._session import RedisSession
+from tripwire_hypothesis._steps import ConsumedStep, Step
 from tripwire_hypothesis._verifiers import NoExampleVerifierError, VerifiedStateMachine
 
 if TYPE_CHECKING:

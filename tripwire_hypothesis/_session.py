@@ -2,8 +2,8 @@
 
 A session drawn by `redis_session` answers every command the code sends inside the sandbox,
 drawing each reply (or injected error) at the moment of the call. A session built by hand,
-``RedisSession([Step(...), ...])``, is a script: one mock per step, for ``@example`` and for the
-printed reproduction of a failure. Either way the body calls `RedisSession.install` once, runs the
+``RedisSession([Step(...), ...])``, is a script (`tripwire_hypothesis._steps`), for ``@example``
+and for the printed reproduction of a failure. Either way the body calls `RedisSession.install` once, runs the
 code inside ``with tripwire:``, and asserts what happened with `RedisSession.assert_consumed`.
 """
 
@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hypothesis import note
@@ -22,11 +20,11 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import RuleBasedStateMachine
 
 from tripwire._context import current_verifier
-from tripwire._errors import safe_repr
 from tripwire._per_example import current_example
 from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
 from tripwire_hypothesis._checks import check_bool, invalid
-from tripwire_hypothesis._reproduction import error_code, reproduction
+from tripwire_hypothesis._reproduction import reproduction
+from tripwire_hypothesis._steps import ConsumedStep, Script, Step, normalise
 from tripwire_hypothesis._verifiers import check_example_verifier
 
 if TYPE_CHECKING:
@@ -52,92 +50,12 @@ _NOT_GIVEN: Any = _NotGiven()
 _TRANSACTION_FRAME = frozenset({"MULTI", "EXEC"})
 
 
-@functools.lru_cache(maxsize=1024)
-def _normalise(command: str) -> str:
-    """``"script  load"`` -> ``"SCRIPT LOAD"``: upper case, single spaces."""
-    return " ".join(command.split()).upper()
-
-
-def _command_name(function: str, argument: str, value: object) -> str:
-    if type(value) is not str or not value.strip():
-        raise invalid(function, argument, "a non-empty str", value)
-    return _normalise(value)
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One scripted Redis command: the reply its mock returns, or the error it raises.
-
-    ``Step("GET", returns=b"1")`` and ``Step("GET", raises=redis.exceptions.TimeoutError())``
-    build steps by hand, for ``@example(session=RedisSession([...]))``.
-    """
-
-    command: str
-    returns: Any = None
-    raises: BaseException | type[BaseException] | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "command", _command_name("Step", "command", self.command))
-        raises = self.raises
-        if raises is not None and not (
-            isinstance(raises, BaseException)
-            or (isinstance(raises, type) and issubclass(raises, BaseException))
-        ):
-            raise invalid("Step", "raises", "an exception instance, class or None", raises)
-
-    @property
-    def failed(self) -> bool:
-        """Whether this step raises an error instead of replying."""
-        return self.raises is not None
-
-    def registration(self, *, required: bool = True) -> str:
-        """The ``tripwire.redis.mock_command(...)`` line that registers this step."""
-        options = [f"returns={safe_repr(self.returns)}"]
-        if self.raises is not None:
-            options.append(f"raises={error_code(self.raises)}")
-        if not required:
-            options.append("required=False")
-        return f"tripwire.redis.mock_command({self.command!r}, {', '.join(options)})"
-
-    def __repr__(self) -> str:
-        if self.raises is not None:
-            return f"Step({self.command!r}, raises={error_code(self.raises)})"
-        return f"Step({self.command!r}, returns={safe_repr(self.returns)})"
-
-
-@dataclass(slots=True)
-class ConsumedStep:
-    """One Redis call the code made after the session was installed, and its outcome.
-
-    Every call counts, whoever answered it: a scripted step, a drawn answer, a mock registered
-    by hand, and the ``MULTI``/``EXEC`` around a transaction.
-    """
-
-    #: The call's position among the calls made since `RedisSession.install`.
-    index: int
-    command: str
-    #: The call's positional arguments after the command name, and its keyword arguments.
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-    #: What the call returned (``None`` when it raised).
-    returns: Any = None
-    #: What the call raised, or ``None``.
-    raises: BaseException | type[BaseException] | None = None
-
-    def assertion(self) -> str:
-        """The ``tripwire.redis.assert_command(...)`` line that asserts this call."""
-        return (
-            f"tripwire.redis.assert_command({self.command!r}, args={safe_repr(self.args)}, "
-            f"kwargs={safe_repr(self.kwargs)})"
-        )
-
-
 class _Installation(NamedTuple):
     verifier: StrictVerifier
     plugin: RedisPlugin
     #: The timeline's length at installation: the session's calls are recorded after it.
     start: int
-    answerer: Answerer | _Script
+    answerer: Answerer | Script
     #: The test function that installed the session, the session's argument name in it (if it
     #: is one), and its other arguments then.
     code: CodeType
@@ -304,7 +222,7 @@ class RedisSession:
                 "RedisSession.install() found another session already answering this "
                 "example's Redis calls. Install one session per example."
             )
-        answerer: Answerer | _Script
+        answerer: Answerer | Script
         if self._policy is not None and self._policy.model:
             answerer = _model_answerer(self, plugin, caller)
         elif self._policy is not None and self._data is not None:
@@ -316,7 +234,7 @@ class RedisSession:
                 plugin.new_call(step.command, step.returns, step.raises, site, required=required)
                 for step in self.steps
             ]
-            answerer = _Script(plugin, steps, site)
+            answerer = Script(plugin, steps, site)
         # The test's arguments, for the reproduction; the session itself is named, not kept,
         # which would make a reference cycle of it.
         code = caller.f_code
@@ -466,44 +384,6 @@ class RedisSession:
             note(_Reproduction(self))
 
 
-class _Script:
-    """The ``answerer`` of a scripted session: its steps, in order per command.
-
-    The steps answer the calls no mock covers, as a drawing session's answers do, so a script of
-    a drawn example's answers replays it (mocks registered by hand are used first either way).
-    """
-
-    __slots__ = ("_plugin", "_queues", "_site", "in_batch")
-
-    def __init__(
-        self, plugin: RedisPlugin, steps: list[RedisCall], site: tuple[CodeType, int]
-    ) -> None:
-        self._plugin = plugin
-        self._site = site
-        self._queues: dict[str, deque[RedisCall]] = {}
-        for step in steps:
-            self._queues.setdefault(step.command, deque()).append(step)
-        self.in_batch = False
-
-    def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
-        __tracebackhide__ = True
-        spelling = args[0]
-        text = spelling.decode("utf-8", "replace") if isinstance(spelling, bytes) else spelling
-        queue = self._queues.get(_normalise(str(text)))
-        if queue:
-            return queue.popleft()
-        raise self._plugin._unmocked(args, options) from None
-
-    def answer_exec(self, watching: bool) -> RedisCall:
-        queue = self._queues.get("EXEC")
-        if queue:
-            return queue.popleft()
-        return self._plugin.new_call("EXEC", None, None, self._site)  # it commits
-
-    def unused(self) -> list[RedisCall]:
-        return [step for queue in self._queues.values() for step in queue]
-
-
 @functools.cache
 def _answerer_class() -> type[Answerer]:
     # Imported on first use: it imports redis-py, which a scripted session does not need.
@@ -540,7 +420,7 @@ def _check_per_command(
             "kwargs",
         }:
             raise invalid("RedisSession.assert_consumed", "per_command", requirement, entry)
-        entries[_normalise(command)] = entry
+        entries[normalise(command)] = entry
     return entries
 
 
