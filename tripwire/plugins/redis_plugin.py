@@ -26,6 +26,7 @@ from tripwire._validate import check_bool, check_command, check_exception, inval
 from tripwire._verifier import StrictVerifier
 from tripwire.plugins import _redis_cluster as _redis_cluster  # noqa: F401 - its interceptors
 from tripwire.plugins import _redis_intercept as _intercept
+from tripwire.plugins._redis_pubsub import PubSubMocks
 
 __all__ = ["RedisCall", "RedisPlugin"]
 
@@ -113,7 +114,7 @@ class RedisCall(Interaction):
         return f"<RedisCall {self.registration_hint()}>"
 
 
-class RedisPlugin(BasePlugin):
+class RedisPlugin(PubSubMocks, BasePlugin):
     """Mocks for redis-py, reached in tests as ``tripwire.redis``.
 
     Register with `mock_command` before the sandbox opens, run the code inside ``with tripwire:``,
@@ -361,6 +362,7 @@ class RedisPlugin(BasePlugin):
         self._queues.clear()
         self._lookup.clear()
         self.answerer = None
+        self._dispose_pubsub()
 
     def unused_mocks(self) -> list[Interaction]:
         answerer = self.answerer
@@ -368,6 +370,9 @@ class RedisPlugin(BasePlugin):
         queues: list[Iterable[RedisCall]] = [queue for queue in self._queues.values() if queue]
         if held:
             queues.append(held)
+        messages = self._unused_messages()  # mock_message's: see PubSubMocks
+        if messages:
+            queues.append(messages)  # type: ignore[arg-type]
         # In C throughout (a million mocks take a fifth of a second): each queue is already in
         # registration order, so sorting only merges them.
         unused: list[Interaction] = list(
