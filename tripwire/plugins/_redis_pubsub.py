@@ -271,7 +271,8 @@ def _check_name(argument: str, value: object) -> None:
 def execute_command(pubsub: Any, *args: Any) -> Any:
     __tracebackhide__ = True
     plugin = _intercept._hot[2]
-    if plugin is _intercept._INACTIVE:
+    if plugin is _intercept._INACTIVE or pubsub.connection is not None:
+        # A PubSub connected before the sandbox keeps its connection, which refuses to send.
         owner = _intercept._owner(pubsub, "execute_command")
         return _intercept._originals[owner, "execute_command"](pubsub, *args)
     plugin._pubsub_command(pubsub, args)
@@ -281,7 +282,7 @@ def execute_command(pubsub: Any, *args: Any) -> Any:
 def parse_response(pubsub: Any, block: bool = True, timeout: float | None = 0) -> Any:
     __tracebackhide__ = True
     plugin = _intercept._hot[2]
-    if plugin is _intercept._INACTIVE:
+    if plugin is _intercept._INACTIVE or pubsub.connection is not None:
         owner = _intercept._owner(pubsub, "parse_response")
         return _intercept._originals[owner, "parse_response"](pubsub, block, timeout)
     reply = plugin._pubsub_read(pubsub, block)
@@ -293,7 +294,8 @@ def parse_response(pubsub: Any, block: bool = True, timeout: float | None = 0) -
 async def async_execute_command(pubsub: Any, *args: Any) -> Any:
     __tracebackhide__ = True
     plugin = _intercept._hot[2]
-    if plugin is _intercept._INACTIVE:
+    if plugin is _intercept._INACTIVE or pubsub.connection is not None:
+        # A PubSub connected before the sandbox keeps its connection, which refuses to send.
         owner = _intercept._owner(pubsub, "execute_command")
         return await _intercept._originals[owner, "execute_command"](pubsub, *args)
     plugin._pubsub_command(pubsub, args)
@@ -305,7 +307,7 @@ async def async_parse_response(
 ) -> Any:
     __tracebackhide__ = True
     plugin = _intercept._hot[2]
-    if plugin is _intercept._INACTIVE:
+    if plugin is _intercept._INACTIVE or pubsub.connection is not None:
         owner = _intercept._owner(pubsub, "parse_response")
         return await _intercept._originals[owner, "parse_response"](pubsub, block, timeout)
     reply = plugin._pubsub_read(pubsub, block)
