@@ -55,6 +55,7 @@ def patches(library: _libraries.Library) -> list[_intercept.Patch]:
     found += [
         (sync.NodesManager, "initialize", _sync_initialize(sync.PRIMARY)),
         (parser, "initialize", _sync_parser_initialize),
+        (_libraries._defining(sync.CommandsParser, "get_keys"), "get_keys", _sync_get_keys),
         (_client(sync), "execute_command", execute_command),
         (sync.ClusterPipeline, "execute", pipeline_execute),
     ]
@@ -66,6 +67,7 @@ def patches(library: _libraries.Library) -> list[_intercept.Patch]:
         found += [
             (side.NodesManager, "initialize", _async_initialize(side.PRIMARY)),
             (_libraries._defining(parser_class, "initialize"), "initialize", _async_skip),
+            (_libraries._defining(parser_class, "get_keys"), "get_keys", _async_get_keys),
             (_client(side), "execute_command", async_execute_command),
             (side.ClusterPipeline, "execute", async_pipeline_execute),
         ]
@@ -153,6 +155,31 @@ async def _async_skip(parser: Any, *args: Any, **kwargs: Any) -> Any:
         owner = _intercept._owner(parser, "initialize")
         return await _intercept._originals[owner, "initialize"](parser, *args, **kwargs)
     return None
+
+
+def _sync_get_keys(parser: Any, *args: Any) -> Any:
+    """The keys of a command, for a transaction's check that they share a slot.
+
+    In the sandbox the parser knows no command: a command's first argument stands for its keys.
+    """
+    __tracebackhide__ = True
+    if _intercept._hot[2] is _intercept._INACTIVE:
+        owner = _intercept._owner(parser, "get_keys")
+        return _intercept._originals[owner, "get_keys"](parser, *args)
+    return _first_key(args[1:])
+
+
+async def _async_get_keys(parser: Any, *args: Any) -> Any:
+    __tracebackhide__ = True
+    if _intercept._hot[2] is _intercept._INACTIVE:
+        owner = _intercept._owner(parser, "get_keys")
+        return await _intercept._originals[owner, "get_keys"](parser, *args)
+    return _first_key(args)
+
+
+def _first_key(args: tuple[Any, ...]) -> list[Any] | None:
+    """``args`` are a command's name and arguments."""
+    return [args[1]] if len(args) > 1 else None
 
 
 # -- commands ------------------------------------------------------------------------------------
