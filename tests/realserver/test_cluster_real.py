@@ -101,18 +101,26 @@ async def test_the_same_async_code_real_and_mocked(cluster_server: _Server) -> N
         return results
 
     cluster_server.execute_raw("FLUSHALL")
-    async with acluster.RedisCluster(host=cluster_server.host, port=cluster_server.port) as real_client:
+    async with acluster.RedisCluster(
+        host=cluster_server.host, port=cluster_server.port
+    ) as real_client:
         real = await run(real_client)
     assert real == [True, b"v", 1, [True, b"5"]]
 
-    for command, returns in [("SET", True), ("GET", b"v"), ("DEL", 1), ("SET", True), ("GET", b"5")]:
+    for command, returns in [
+        ("SET", True),
+        ("GET", b"v"),
+        ("DEL", 1),
+        ("SET", True),
+        ("GET", b"5"),
+    ]:
         tripwire.redis.mock_command(command, returns=returns)
     before = cluster_server.bytes_received()
-    async with tripwire:
-        async with acluster.RedisCluster(
-            host=cluster_server.host, port=cluster_server.port
-        ) as client:
-            mocked = await run(client)
+    async with (
+        tripwire,
+        acluster.RedisCluster(host=cluster_server.host, port=cluster_server.port) as client,
+    ):
+        mocked = await run(client)
     assert cluster_server.bytes_since(before) == 0
     assert mocked == real
     tripwire.redis.assert_command("SET", args=("k", "v"), kwargs=ANY_OPTIONS)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Callable
 from typing import Any, Protocol
 
 import pytest

@@ -18,7 +18,6 @@ from redis.client import PubSub
 import tripwire
 
 
-
 class _Server(Protocol):
     """The parts of conftest's ``RedisServer`` used here (conftest is not importable)."""
 
@@ -67,7 +66,9 @@ def test_the_mocked_messages_are_the_real_ones(redis_server: _Server, decode: bo
     # Against Redis.
     pubsub = client_of(redis_server, decode_responses=decode).pubsub()
     real = subscribed(pubsub)
-    real += published(pubsub, lambda channel, data: redis_server.execute_raw("PUBLISH", channel, data))
+    real += published(
+        pubsub, lambda channel, data: redis_server.execute_raw("PUBLISH", channel, data)
+    )
     pubsub.close()
     assert [message["type"] for message in real] == [
         "subscribe",
@@ -117,9 +118,16 @@ def test_ping_and_handlers_match_redis(redis_server: _Server) -> None:
         pubsub.close()
     assert redis_server.bytes_since(before) == 0
     assert mocked == real
-    assert [message["type"] for message in real] == ["subscribe", "subscribe", "pong", "unsubscribe"]
+    assert [message["type"] for message in real] == [
+        "subscribe",
+        "subscribe",
+        "pong",
+        "unsubscribe",
+    ]
     tripwire.redis.assert_command("SUBSCRIBE", args=("news", "jobs"))
-    tripwire.redis.assert_command("PING", args=(("",) if redis.__version__.startswith("4.") else ()))
+    tripwire.redis.assert_command(
+        "PING", args=(("",) if redis.__version__.startswith("4.") else ())
+    )
     tripwire.redis.assert_command("UNSUBSCRIBE", args=("news",))
 
 

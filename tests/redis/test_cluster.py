@@ -190,15 +190,14 @@ async def test_async_cluster_commands_pipelines_and_splits() -> None:
     tripwire.redis.mock_command("SET", returns=True)
     tripwire.redis.mock_command("DEL", returns=2)
     tripwire.redis.mock_command("MGET", returns=[None, b"2"])
-    async with tripwire:
-        async with acluster.RedisCluster(host="cache.internal", port=7000) as client:
-            assert client.get_default_node().name == "cache.internal:7000"
-            assert await client.get("k") == b"v"
-            pipe = client.pipeline()
-            pipe.set("a", 1)
-            assert await pipe.execute() == [True]
-            assert await client.delete("a", "b") == 2
-            assert await client.mget_nonatomic(["a", "b"]) == [None, b"2"]
+    async with tripwire, acluster.RedisCluster(host="cache.internal", port=7000) as client:
+        assert client.get_default_node().name == "cache.internal:7000"
+        assert await client.get("k") == b"v"
+        pipe = client.pipeline()
+        pipe.set("a", 1)
+        assert await pipe.execute() == [True]
+        assert await client.delete("a", "b") == 2
+        assert await client.mget_nonatomic(["a", "b"]) == [None, b"2"]
     tripwire.redis.assert_command("GET", args=("k",), kwargs=ANY_OPTIONS)
     tripwire.redis.assert_command("SET", args=("a", 1), kwargs=ANY_OPTIONS)
     tripwire.redis.assert_command("DEL", args=("a", "b"))

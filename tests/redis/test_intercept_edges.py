@@ -54,7 +54,7 @@ def test_a_unix_socket_connection_is_refused_by_its_path(verifier: StrictVerifie
 
     # Code that swallows the refusal does not hide it.
     def monitor_quietly() -> None:
-        try:  # noqa: SIM105 - written as careless code is
+        try:
             with redis.Redis(unix_socket_path=SOCKET).monitor():
                 pass
         except Exception:

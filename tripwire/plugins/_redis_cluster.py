@@ -97,7 +97,8 @@ def _one_node(manager: Any, primary: str) -> None:
     node = next(iter(manager.startup_nodes.values()))
     node.server_type = primary
     manager.nodes_cache = {node.name: node}
-    manager.slots_cache = dict.fromkeys(_SLOTS, [node])
+    # One list for every slot, as redis-py shares one per range of slots.
+    manager.slots_cache = dict.fromkeys(_SLOTS, [node])  # noqa: RUF024
     manager.default_node = node
     if hasattr(manager, "_moved_exception"):
         manager._moved_exception = None

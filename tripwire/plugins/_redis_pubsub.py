@@ -90,7 +90,11 @@ class MessageMock(Interaction):
     def reply(self, encoder: Any) -> list[Any]:
         """The message as a subscribed connection reads it."""
         if self.pattern is None:
-            return [_wire(encoder, "message"), _wire(encoder, self.channel), _wire(encoder, self.data)]
+            return [
+                _wire(encoder, "message"),
+                _wire(encoder, self.channel),
+                _wire(encoder, self.data),
+            ]
         return [
             _wire(encoder, "pmessage"),
             _wire(encoder, self.pattern),
@@ -302,9 +306,7 @@ async def async_execute_command(pubsub: Any, *args: Any) -> Any:
     return None
 
 
-async def async_parse_response(
-    pubsub: Any, block: bool = True, timeout: float | None = 0
-) -> Any:
+async def async_parse_response(pubsub: Any, block: bool = True, timeout: float | None = 0) -> Any:
     __tracebackhide__ = True
     plugin = _intercept._hot[2]
     if plugin is _intercept._INACTIVE or pubsub.connection is not None:
@@ -321,7 +323,9 @@ def patches(library: _libraries.Library) -> list[_intercept.Patch]:
     found: list[_intercept.Patch] = []
     sides = [(f"{library.name}.client", execute_command, parse_response)]
     if library.asyncio is not None:
-        sides.append((f"{library.name}.asyncio.client", async_execute_command, async_parse_response))
+        sides.append(
+            (f"{library.name}.asyncio.client", async_execute_command, async_parse_response)
+        )
     for module_name, execute, parse in sides:
         pubsub = importlib.import_module(module_name).PubSub
         found += [(pubsub, "execute_command", execute), (pubsub, "parse_response", parse)]

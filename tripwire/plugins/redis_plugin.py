@@ -24,7 +24,7 @@ from tripwire._plugin import BasePlugin
 from tripwire._timeline import Interaction
 from tripwire._validate import check_bool, check_command, check_exception, invalid
 from tripwire._verifier import StrictVerifier
-from tripwire.plugins import _redis_cluster as _redis_cluster  # noqa: F401 - its interceptors
+from tripwire.plugins import _redis_cluster as _redis_cluster  # its interceptors, registered
 from tripwire.plugins import _redis_intercept as _intercept
 from tripwire.plugins._redis_pubsub import PubSubMocks
 
