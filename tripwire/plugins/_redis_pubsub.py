@@ -46,6 +46,10 @@ _SUBSCRIBING = {
     "PUNSUBSCRIBE": ("punsubscribe", False),
 }
 
+#: Held while a PubSub's state changes or a message is taken (``run_in_thread`` reads in its own
+#: thread). One for every plugin: making one per test would cost every test.
+_lock = threading.Lock()
+
 _NOT_CONNECTED = "pubsub connection not set: did you forget to call subscribe() or psubscribe()?"
 
 
@@ -152,15 +156,11 @@ class PubSubMocks:
     verifier: StrictVerifier
     _next_order: Any
 
-    def __init__(self, verifier: StrictVerifier) -> None:
-        #: Mocked messages not yet delivered, in the order they were mocked.
-        self._messages: deque[MessageMock] = deque()
-        #: What the server knows of each PubSub used in the sandbox.
-        self._subscribers: dict[Any, _Subscriber] = {}
-        #: Held while a PubSub's state changes or a message is taken (``run_in_thread`` reads
-        #: in its own thread).
-        self._pubsub_lock = threading.Lock()
-        super().__init__(verifier)  # type: ignore[call-arg]
+    #: Mocked messages not yet delivered, in the order they were mocked: a deque once
+    #: `mock_message` is called. Made then, so that a test without pub/sub pays nothing for it.
+    _messages: deque[MessageMock] | tuple[()] = ()
+    #: What the server knows of each PubSub used in the sandbox, made at its first command.
+    _subscribers: dict[Any, _Subscriber] | None = None
 
     def mock_message(
         self,
@@ -186,7 +186,10 @@ class PubSubMocks:
         if required is not True:
             check_bool("mock_message", "required", required)
         message = MessageMock(self, channel, data, pattern, required, self._next_order())
-        self._messages.append(message)
+        messages = self._messages
+        if isinstance(messages, tuple):
+            messages = self._messages = deque()
+        messages.append(message)
         return message
 
     # -- what the interceptors call -----------------------------------------------------------
@@ -207,8 +210,11 @@ class PubSubMocks:
             if call.raises is not None:
                 raise _intercept._result(call)
         encoder = pubsub.encoder
-        with self._pubsub_lock:
-            subscriber = self._subscribers.setdefault(pubsub, _Subscriber())
+        with _lock:
+            subscribers = self._subscribers
+            if subscribers is None:
+                subscribers = self._subscribers = {}
+            subscriber = subscribers.setdefault(pubsub, _Subscriber())
             if name == "PING":
                 said = args[1] if len(args) > 1 else b""
                 subscriber.unread.append([_wire(encoder, "pong"), _wire(encoder, said)])
@@ -220,8 +226,8 @@ class PubSubMocks:
         """The next reply a PubSub reads, or None when nothing was pushed to it."""
         __tracebackhide__ = True
         encoder = pubsub.encoder
-        with self._pubsub_lock:
-            subscriber = self._subscribers.get(pubsub)
+        with _lock:
+            subscriber = self._subscribers.get(pubsub) if self._subscribers else None
             if subscriber is None:
                 raise RuntimeError(_NOT_CONNECTED)
             if subscriber.unread:
@@ -236,8 +242,8 @@ class PubSubMocks:
         return None
 
     def _nothing_to_read(self, pubsub: Any) -> UnmockedInteractionError:
-        with self._pubsub_lock:
-            subscriber = self._subscribers.get(pubsub)
+        with _lock:
+            subscriber = self._subscribers.get(pubsub) if self._subscribers else None
             held = [*subscriber.channels, *subscriber.patterns] if subscriber else []
             waiting = len(self._messages)
         note = (
@@ -255,13 +261,6 @@ class PubSubMocks:
         )
         self.verifier.report_unmocked(error)
         return error
-
-    def _unused_messages(self) -> list[MessageMock]:
-        return [message for message in self._messages if message.required]
-
-    def _dispose_pubsub(self) -> None:
-        self._messages.clear()
-        self._subscribers.clear()
 
 
 def _check_name(argument: str, value: object) -> None:
