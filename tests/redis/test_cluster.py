@@ -228,3 +228,24 @@ async def test_the_guard_refuses_async_clusters() -> None:
     with pytest.raises(UnsandboxedInteractionError) as execute:
         await pipe.execute()
     assert execute.value.what_happened == "redis cluster pipeline.execute() [GET] was called"
+
+
+# -- valkey-py ------------------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_valkey_clusters_take_the_same_mocks() -> None:
+    vcluster = pytest.importorskip("valkey.cluster")
+    avcluster = pytest.importorskip("valkey.asyncio.cluster")
+    tripwire.redis.mock_command("GET", returns=b"v")
+    tripwire.redis.mock_command("DEL", returns=2)
+    tripwire.redis.mock_command("SET", returns=True)
+    async with tripwire:
+        client = vcluster.ValkeyCluster(host="cache.internal", port=7000)
+        assert client.get("k") == b"v"
+        assert client.delete("a", "b") == 2
+        async with avcluster.ValkeyCluster(host="cache.internal", port=7000) as aclient:
+            assert await aclient.set("k", "v") is True
+    tripwire.redis.assert_command("GET", args=("k",), kwargs=ANY_OPTIONS)
+    tripwire.redis.assert_command("DEL", args=("a", "b"))
+    tripwire.redis.assert_command("SET", args=("k", "v"), kwargs=ANY_OPTIONS)

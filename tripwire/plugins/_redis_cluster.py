@@ -119,9 +119,12 @@ def _sync_initialize(primary: str) -> Callable[..., Any]:
             owner = _intercept._owner(manager, "initialize")
             return _intercept._originals[owner, "initialize"](manager, *args, **kwargs)
         _one_node(manager, primary)
-        node = manager.default_node
-        if node.redis_connection is None:
-            manager.create_redis_connections([node])
+        # The node's client (``redis_connection``, valkey-py's ``valkey_connection``), which
+        # opens no connection until it is used.
+        create = getattr(manager, "create_redis_connections", None)
+        if create is None:
+            create = manager.create_valkey_connections
+        create([manager.default_node])
         return None
 
     return initialize
