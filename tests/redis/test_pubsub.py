@@ -366,3 +366,28 @@ def test_a_cluster_pubsub() -> None:
             "data": b"hello",
         }
     tripwire.redis.assert_command("SUBSCRIBE", args=("news",))
+
+
+def test_closing_drops_the_subscriptions() -> None:
+    with tripwire:
+        pubsub = redis.Redis().pubsub()
+        pubsub.subscribe("news", "sport")
+        pubsub.close()
+        pubsub.subscribe("news")
+        assert pubsub.get_message() == subscribe(b"news")  # a count of 1 again
+    tripwire.redis.assert_command("SUBSCRIBE", args=("news", "sport"))
+    tripwire.redis.assert_command("SUBSCRIBE", args=("news",))
+
+
+@pytest.mark.asyncio
+async def test_async_closing_drops_the_subscriptions() -> None:
+    aredis = pytest.importorskip("redis.asyncio", reason="redis.asyncio arrived in redis-py 4.2")
+    async with tripwire:
+        pubsub = aredis.Redis().pubsub()
+        await pubsub.subscribe("news", "sport")
+        # aclose() from redis-py 5.0.1, reset() before.
+        await (pubsub.aclose() if hasattr(pubsub, "aclose") else pubsub.reset())
+        await pubsub.subscribe("news")
+        assert await pubsub.get_message() == subscribe(b"news")
+    tripwire.redis.assert_command("SUBSCRIBE", args=("news", "sport"))
+    tripwire.redis.assert_command("SUBSCRIBE", args=("news",))

@@ -48,7 +48,7 @@ _SUBSCRIBING = {
 
 #: Held while a PubSub's state changes or a message is taken (``run_in_thread`` reads in its own
 #: thread). One for every plugin: making one per test would cost every test.
-_lock = threading.Lock()
+_lock = threading.RLock()
 
 _NOT_CONNECTED = "pubsub connection not set: did you forget to call subscribe() or psubscribe()?"
 
@@ -241,6 +241,16 @@ class PubSubMocks:
             raise self._nothing_to_read(pubsub)
         return None
 
+    def _pubsub_forget(self, pubsub: Any) -> None:
+        """A PubSub was reset (closed): the server dropped its subscriptions.
+
+        No lock: ``reset`` also runs from ``__del__``, at any allocation of a thread that may
+        hold it; ``dict.pop`` is atomic.
+        """
+        subscribers = self._subscribers
+        if subscribers:
+            subscribers.pop(pubsub, None)
+
     def _nothing_to_read(self, pubsub: Any) -> UnmockedInteractionError:
         with _lock:
             subscriber = self._subscribers.get(pubsub) if self._subscribers else None
@@ -317,17 +327,47 @@ async def async_parse_response(pubsub: Any, block: bool = True, timeout: float |
     return reply
 
 
+def _sync_reset(owner: type, attribute: str) -> Any:
+    def reset(pubsub: Any, *args: Any, **kwargs: Any) -> Any:
+        plugin = _intercept._hot[2]
+        if plugin is not _intercept._INACTIVE:
+            plugin._pubsub_forget(pubsub)
+        return _intercept._originals[owner, attribute](pubsub, *args, **kwargs)
+
+    reset.__name__ = reset.__qualname__ = attribute
+    return reset
+
+
+def _async_reset(owner: type, attribute: str) -> Any:
+    async def reset(pubsub: Any, *args: Any, **kwargs: Any) -> Any:
+        plugin = _intercept._hot[2]
+        if plugin is not _intercept._INACTIVE:
+            plugin._pubsub_forget(pubsub)
+        return await _intercept._originals[owner, attribute](pubsub, *args, **kwargs)
+
+    reset.__name__ = reset.__qualname__ = attribute
+    return reset
+
+
 def patches(library: _libraries.Library) -> list[_intercept.Patch]:
     """The PubSub interceptors of ``library``: its PubSub classes, sync and asyncio."""
     found: list[_intercept.Patch] = []
-    sides = [(f"{library.name}.client", execute_command, parse_response)]
+    sides = [(f"{library.name}.client", execute_command, parse_response, _sync_reset)]
     if library.asyncio is not None:
         sides.append(
-            (f"{library.name}.asyncio.client", async_execute_command, async_parse_response)
+            (
+                f"{library.name}.asyncio.client",
+                async_execute_command,
+                async_parse_response,
+                _async_reset,
+            )
         )
-    for module_name, execute, parse in sides:
+    for module_name, execute, parse, resetting in sides:
         pubsub = importlib.import_module(module_name).PubSub
         found += [(pubsub, "execute_command", execute), (pubsub, "parse_response", parse)]
+        # Closing drops the subscriptions: ``reset``, or asyncio's ``aclose`` (redis-py 5 on).
+        closing = "aclose" if "aclose" in vars(pubsub) else "reset"
+        found.append((pubsub, closing, resetting(pubsub, closing)))
         # A cluster's PubSub picks its node in an execute_command of its own.
         cluster_module = module_name.replace(".client", ".cluster")
         try:
