@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import redis
 from dirty_equals import IsInstance
@@ -151,13 +153,18 @@ def test_a_transaction_is_recorded_with_multi_and_exec() -> None:
 # -- outside the sandbox --------------------------------------------------------------------------
 
 
-def test_the_guard_refuses_creating_a_cluster_client() -> None:
+def test_the_guard_refuses_creating_a_cluster_client(line_of: Callable[[str], int]) -> None:
     with pytest.raises(UnsandboxedInteractionError) as excinfo:
-        RedisCluster(host="127.0.0.1", port=1)
-    assert excinfo.value.what_happened == (
-        "a redis cluster client discovered its nodes (CLUSTER SLOTS)"
+        RedisCluster(host="127.0.0.1", port=1)  # refused here
+    assert str(excinfo.value) == (
+        "a redis cluster client discovered its nodes (CLUSTER SLOTS) outside the tripwire "
+        f"sandbox, at {HERE}:{line_of('# refused here')}.\n"
+        "During a test tripwire refuses real calls that no sandbox intercepts. Either:\n"
+        "    mock it: register tripwire.redis.mock_command(...) and make the call inside "
+        "`with tripwire:`\n"
+        '    or allow the real redis for this test: @pytest.mark.allow("redis")\n'
+        '    or for the whole project: [tool.tripwire] allow = ["redis"] in pyproject.toml'
     )
-    assert excinfo.value.site.startswith(f"{HERE}:")
 
 
 def test_the_guard_refuses_a_cluster_made_in_the_sandbox() -> None:
