@@ -256,3 +256,59 @@ async def test_valkey_clusters_take_the_same_mocks() -> None:
     tripwire.redis.assert_command("GET", args=("k",), kwargs=ANY_OPTIONS)
     tripwire.redis.assert_command("DEL", args=("a", "b"))
     tripwire.redis.assert_command("SET", args=("k", "v"), kwargs=ANY_OPTIONS)
+
+
+#: What redis-py's own methods raise for a cluster on a closed port.
+REDIS_PY_REFUSED = (redis.exceptions.RedisError, redis.exceptions.RedisClusterException, OSError)
+
+
+# -- methods bound inside the sandbox, called after it ---------------------------------------------
+
+
+@pytest.mark.allow("redis")
+def test_when_allowed_late_calls_reach_redis_py() -> None:
+    # Bound while the interceptors are installed; called once they are gone.
+    with tripwire:
+        client = RedisCluster(host="127.0.0.1", port=1)
+        node_client = client.get_default_node().redis_connection
+        initialize = client.nodes_manager.initialize
+        parse, get_keys = client.commands_parser.initialize, client.commands_parser.get_keys
+        execute, delete = client.execute_command, client.delete
+        mget, mset = client.mget_nonatomic, client.mset_nonatomic
+        pipe = client.pipeline()
+        run = pipe.get("k").execute
+    for call in (
+        initialize,
+        lambda: parse(node_client),
+        lambda: get_keys(node_client, "GET", "k"),
+        lambda: execute("GET", "k"),
+        lambda: delete("a", "b"),
+        lambda: mget(["a", "b"]),
+        lambda: mset({"a": 1}),
+        run,
+    ):
+        with pytest.raises(REDIS_PY_REFUSED):
+            call()
+
+
+@pytest.mark.asyncio
+@pytest.mark.allow("redis")
+async def test_when_allowed_late_async_calls_reach_redis_py() -> None:
+    async with tripwire:
+        client = acluster.RedisCluster(host="127.0.0.1", port=1)
+        await client.initialize()
+        manager, parser = client.nodes_manager, client.commands_parser
+        initialize, parse, get_keys = manager.initialize, parser.initialize, parser.get_keys
+        execute, delete = client.execute_command, client.delete
+        pipe = client.pipeline()
+        run = pipe.get("k").execute
+    for call in (
+        initialize,
+        lambda: parse(manager.default_node),
+        lambda: get_keys("GET", "k"),
+        lambda: execute("GET", "k"),
+        lambda: delete("a", "b"),
+        run,
+    ):
+        with pytest.raises(REDIS_PY_REFUSED):
+            await call()

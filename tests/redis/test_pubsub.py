@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 import tripwire
 from tripwire import (
@@ -391,3 +393,46 @@ async def test_async_closing_drops_the_subscriptions() -> None:
         assert await pubsub.get_message() == subscribe(b"news")
     tripwire.redis.assert_command("SUBSCRIBE", args=("news", "sport"))
     tripwire.redis.assert_command("SUBSCRIBE", args=("news",))
+
+
+#: A refused connection fails at once (redis-py 6 and later retry with a backoff by default).
+NO_RETRY = Retry(NoBackoff(), 0)
+
+
+def async_no_retry() -> Any:
+    """`NO_RETRY` for redis.asyncio, made where it is known to be importable."""
+    from redis.asyncio.retry import Retry as AsyncRetry
+
+    return AsyncRetry(NoBackoff(), 0)
+
+
+# -- methods bound inside the sandbox, called after it ---------------------------------------------
+
+
+@pytest.mark.allow("redis")
+def test_when_allowed_late_calls_reach_redis_py() -> None:
+    with tripwire:
+        pubsub = redis.Redis(host="127.0.0.1", port=1, retry=NO_RETRY).pubsub()
+        execute, parse, reset = pubsub.execute_command, pubsub.parse_response, pubsub.reset
+    with pytest.raises(RuntimeError, match="did you forget to call subscribe"):
+        parse(block=False)
+    with pytest.raises(redis.ConnectionError):
+        execute("SUBSCRIBE", "news")
+    reset()
+    assert pubsub.connection is None
+
+
+@pytest.mark.asyncio
+@pytest.mark.allow("redis")
+async def test_when_allowed_late_async_calls_reach_redis_py() -> None:
+    aredis = pytest.importorskip("redis.asyncio", reason="redis.asyncio arrived in redis-py 4.2")
+    async with tripwire:
+        pubsub = aredis.Redis(host="127.0.0.1", port=1, retry=async_no_retry()).pubsub()
+        execute, parse = pubsub.execute_command, pubsub.parse_response
+        close = pubsub.aclose if hasattr(pubsub, "aclose") else pubsub.reset
+    with pytest.raises(RuntimeError, match="did you forget to call subscribe"):
+        await parse(block=False)
+    with pytest.raises(redis.ConnectionError):
+        await execute("SUBSCRIBE", "news")
+    await close()
+    assert pubsub.connection is None
