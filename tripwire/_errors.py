@@ -273,10 +273,10 @@ class UnmockedConnectionError(UnmockedInteractionError):
         AssertionError.__init__(
             self,
             f"A connection to {address} was {action} inside the sandbox, by a part of the client "
-            "that tripwire does not intercept (for redis-py: PubSub, cluster or sentinel "
-            "clients).\nNothing was sent. Test that code against a real server with "
-            '@pytest.mark.allow("redis") outside the sandbox, or move the call behind a '
-            "function you mock.",
+            "that tripwire does not intercept (for redis-py: MONITOR, Sentinel clients, "
+            "connections used directly or connected before the sandbox).\nNothing was sent. "
+            'Test that code against a real server with @pytest.mark.allow("redis") outside the '
+            "sandbox, or move the call behind a function you mock.",
         )
         self.headline = str(self).splitlines()[0]
         self.hint = ""

@@ -41,7 +41,7 @@ from tripwire.plugins._redis_connections import unconnected as _unconnected
 if TYPE_CHECKING:
     from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
 
-__all__ = ["activate", "deactivate", "guard"]
+__all__ = ["activate", "deactivate", "extend", "guard"]
 
 Patch = tuple[type, str, Callable[..., Any]]
 
@@ -64,6 +64,16 @@ _installed = Patches()
 #: redis-py's own methods, by (class, attribute), for calls made with no plugin active.
 _originals: dict[tuple[type, str], Any] = {}
 _lock = threading.RLock()
+#: Further interceptors for each library (the cluster and PubSub clients), each a function of an
+#: installed `_libraries.Library`. Registered through `extend` by the modules that define them,
+#: which import this one.
+_extensions: list[Callable[[Any], list[Patch]]] = []
+
+
+def extend(provider: Callable[[Any], list[Patch]]) -> None:
+    """Install ``provider(library)``'s interceptors with these, for every installed library."""
+    if provider not in _extensions:
+        _extensions.append(provider)
 
 
 # -- lifecycle ---------------------------------------------------------------------------------
@@ -516,6 +526,8 @@ def _interceptors() -> tuple[Patch, ...]:
             ]
             passing = side.connection_methods() + [(pool, "get_connection") for pool in side.pools]
             patches += [(owner, name, _async_pass_through(owner, name)) for owner, name in passing]
+        for provide in _extensions:
+            patches += provide(library)
     if patches:
         # Processes started meanwhile (spawn, forkserver) refuse real Redis too.
         import multiprocessing.process

@@ -24,7 +24,9 @@ from tripwire._plugin import BasePlugin
 from tripwire._timeline import Interaction
 from tripwire._validate import check_bool, check_command, check_exception, invalid
 from tripwire._verifier import StrictVerifier
+from tripwire.plugins import _redis_cluster as _redis_cluster  # its interceptors, registered
 from tripwire.plugins import _redis_intercept as _intercept
+from tripwire.plugins._redis_pubsub import PubSubMocks
 
 __all__ = ["RedisCall", "RedisPlugin"]
 
@@ -112,7 +114,7 @@ class RedisCall(Interaction):
         return f"<RedisCall {self.registration_hint()}>"
 
 
-class RedisPlugin(BasePlugin):
+class RedisPlugin(PubSubMocks, BasePlugin):
     """Mocks for redis-py, reached in tests as ``tripwire.redis``.
 
     Register with `mock_command` before the sandbox opens, run the code inside ``with tripwire:``,
@@ -363,6 +365,8 @@ class RedisPlugin(BasePlugin):
         self._queues.clear()
         self._lookup.clear()
         self.answerer = None
+        if self._messages:  # mock_message's, which point back at it too
+            self._messages.clear()
 
     def unused_mocks(self) -> list[Interaction]:
         answerer = self.answerer
@@ -370,6 +374,8 @@ class RedisPlugin(BasePlugin):
         queues: list[Iterable[RedisCall]] = [queue for queue in self._queues.values() if queue]
         if held:
             queues.append(held)
+        if self._messages:  # mock_message's: see PubSubMocks
+            queues.append(self._messages)  # type: ignore[arg-type]
         # In C throughout (a million mocks take a fifth of a second): each queue is already in
         # registration order, so sorting only merges them.
         unused: list[Interaction] = list(
