@@ -3,8 +3,9 @@
 A session drawn by `redis_session` answers every command the code sends inside the sandbox,
 drawing each reply (or injected error) at the moment of the call. A session built by hand,
 ``RedisSession([Step(...), ...])``, is a script (`tripwire_hypothesis._steps`), for ``@example``
-and for the printed reproduction of a failure. Either way the body calls `RedisSession.install` once, runs the
-code inside ``with tripwire:``, and asserts what happened with `RedisSession.assert_consumed`.
+and for the printed reproduction of a failure. Either way the body calls `RedisSession.install`
+once, runs the code inside ``with tripwire:``, and asserts what happened with
+`RedisSession.assert_consumed`.
 """
 
 from __future__ import annotations
