@@ -234,10 +234,23 @@ def test_a_server_that_does_not_answer_is_a_recording_error(verifier: StrictVeri
     )
 
 
-def test_pub_sub_still_meets_the_sandbox(recorder: Recorder, redis_server: _Server) -> None:
+def test_pub_sub_is_answered_by_the_sandbox_not_the_server(
+    recorder: Recorder, redis_server: _Server
+) -> None:
     before = redis_server.bytes_received()
-    with tripwire, pytest.raises(UnmockedConnectionError):
+    with tripwire:
         redis.Redis(port=redis_server.port).pubsub().subscribe("news")
+    assert redis_server.bytes_since(before) == 0
+    tripwire.redis.assert_command("SUBSCRIBE", args=("news",))
+
+
+def test_a_connection_used_by_hand_still_meets_the_sandbox(
+    recorder: Recorder, redis_server: _Server
+) -> None:
+    before = redis_server.bytes_received()
+    client = redis.Redis(port=redis_server.port)
+    with tripwire, pytest.raises(UnmockedConnectionError), client.monitor() as monitor:
+        monitor.next_command()
     assert redis_server.bytes_since(before) == 0
 
 

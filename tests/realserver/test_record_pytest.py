@@ -405,7 +405,32 @@ def test_the_seeding_fixture_needs_a_recording(pytester: pytest.Pytester) -> Non
     )
 
 
-def test_pub_sub_is_refused_with_a_note(pytester: pytest.Pytester) -> None:
+def test_a_connection_used_by_hand_is_refused_with_a_note(pytester: pytest.Pytester) -> None:
+    setup(
+        pytester,
+        test_monitor="""
+import redis
+import tripwire
+
+
+def test_monitor():
+    with tripwire, redis.Redis().monitor() as monitor:
+        monitor.next_command()
+""",
+    )
+    result = run(pytester, "--tripwire-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "test_monitor.py::test_monitor",
+            "    # not recorded: the code used a Redis connection directly (MONITOR, or a "
+            "connection of its own), which the recorder does not support yet; it records clients, "
+            "pipelines and transactions, sync and asyncio",
+        ]
+    )
+
+
+def test_pub_sub_subscriptions_are_printed_as_assertions(pytester: pytest.Pytester) -> None:
     setup(
         pytester,
         test_pubsub="""
@@ -419,13 +444,11 @@ def test_subscribe():
 """,
     )
     result = run(pytester, "--tripwire-record")
-    result.assert_outcomes(failed=1)
+    result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
         [
             "test_pubsub.py::test_subscribe",
-            "    # not recorded: the code used a Redis connection directly (pub/sub, Redis "
-            "Cluster, or a connection of its own), which the recorder does not support yet; it "
-            "records clients, pipelines and transactions, sync and asyncio",
+            "    tripwire.redis.assert_command('SUBSCRIBE', args=('news',))",
         ]
     )
 

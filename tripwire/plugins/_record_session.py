@@ -57,9 +57,9 @@ class Session:
         problem = ""
         if isinstance(error, UnmockedConnectionError):
             problem = (
-                "not recorded: the code used a Redis connection directly (pub/sub, Redis "
-                "Cluster, or a connection of its own), which the recorder does not support yet; "
-                "it records clients, pipelines and transactions, sync and asyncio"
+                "not recorded: the code used a Redis connection directly (MONITOR, or a "
+                "connection of its own), which the recorder does not support yet; it records "
+                "clients, pipelines and transactions, sync and asyncio"
             )
         elif not mocks and not asserts:
             return None
