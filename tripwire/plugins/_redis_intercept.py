@@ -35,6 +35,7 @@ from tripwire._plugin import Patches
 from tripwire.plugins import _redis_children as _children
 from tripwire.plugins import _redis_connections as _connections
 from tripwire.plugins import _redis_libraries as _libraries
+from tripwire.plugins import _redis_scripts as _scripts
 from tripwire.plugins._redis_connections import address as _address
 from tripwire.plugins._redis_connections import unconnected as _unconnected
 
@@ -159,7 +160,7 @@ def _consume(plugin: RedisPlugin, args: tuple[Any, ...], options: dict[str, Any]
         args in {None}  # noqa: B015 - see execute_command
     except (TypeError, ValueError):
         args = _snapshot(args)
-    mock.args = args
+    mock._sent = args
     mock.kwargs = options
     plugin._record(mock)
     return mock
@@ -255,7 +256,7 @@ def execute_command(client: Any, *args: Any, **options: Any) -> Any:
             return _outside_command(owner, "execute_command", client, args, options)
         mock = _consume(plugin, args, options)
     else:
-        mock.args = args
+        mock._sent = args
         mock.kwargs = options
         # ``entries.append``, not a bound ``append`` kept aside: the interpreter has a fast path
         # for the former that pays for the hashing above.
@@ -484,6 +485,8 @@ def _interceptors() -> tuple[Patch, ...]:
             ]
             passing = side.connection_methods() + [(pool, "get_connection") for pool in side.pools]
             patches += [(owner, name, _async_pass_through(owner, name)) for owner, name in passing]
+        # Scripts made meanwhile teach which source has which sha1 (`_redis_scripts`).
+        patches += _scripts.patches(library.name)
     if patches:
         # Processes started meanwhile (spawn, forkserver) refuse real Redis too.
         import multiprocessing.process

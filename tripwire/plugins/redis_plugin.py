@@ -16,17 +16,22 @@ from types import CodeType, FrameType
 from typing import Any, ClassVar, Protocol, cast
 
 from tripwire._errors import (
+    ConfigurationError,
+    InvalidArgumentError,
     UnmockedInteractionError,
     describe_call,
     safe_repr,
 )
 from tripwire._plugin import BasePlugin
-from tripwire._timeline import Interaction
+from tripwire._timeline import Interaction, Row
 from tripwire._validate import check_bool, check_command, check_exception, invalid
 from tripwire._verifier import StrictVerifier
 from tripwire.plugins import _redis_intercept as _intercept
+from tripwire.plugins import _redis_scripts as _scripts
+from tripwire.plugins._redis_scripts import ScriptSource
+from tripwire.plugins._redis_wire import near_names, same_as_sent
 
-__all__ = ["RedisCall", "RedisPlugin"]
+__all__ = ["RedisCall", "RedisPlugin", "ScriptSource"]
 
 
 #: Command names given to `RedisPlugin.mock_command`, checked and upper-cased.
@@ -59,11 +64,27 @@ class Answerer(Protocol):
 class RedisCall(Interaction):
     """A mocked Redis command; once consumed, also the call that consumed it.
 
-    ``args`` holds the caller's own argument tuple, command name included, so consuming the mock
-    allocates nothing: `fields` slices the name off only when an assertion looks.
+    ``args`` are the call's positional arguments after the command name, as `assert_command`'s
+    ``args`` are. The caller's own tuple, command name included, is kept as it came, so
+    consuming the mock allocates nothing: ``args`` slices the name off only when read.
     """
 
-    __slots__ = ("args", "command", "kwargs", "order", "raises", "required", "returns")
+    __slots__ = (
+        "_group",
+        "_sent",
+        "_trusted",
+        "command",
+        "kwargs",
+        "order",
+        "raises",
+        "required",
+        "returns",
+    )
+
+    #: Set only on the mocks of ``mock_command(..., times=...)``: what they share.
+    _group: Repeat
+    #: Set (True) only on the mocks of ``mock_command(..., check_returns=False)``.
+    _trusted: bool
 
     def __init__(
         self,
@@ -83,33 +104,100 @@ class RedisCall(Interaction):
         self.returns = returns
         self.raises = raises
         self.required = required
-        self.args: tuple[Any, ...] = ()
+        self._sent: tuple[Any, ...] = ()
         self.kwargs: dict[str, Any] = _NO_KWARGS
+        # `_group` (a `Repeat`) is set only on the mocks of mock_command(..., times=...), and
+        # `_trusted` only with check_returns=False: left unset, they cost registration nothing.
+
+    @property
+    def args(self) -> tuple[Any, ...]:
+        """The positional arguments after the command name (``()`` until consumed)."""
+        return self._sent[1:]
 
     @property
     def consumed(self) -> bool:
         """Whether a call has used this mock."""
-        return bool(self.args)
+        return bool(self._sent)
+
+    @property
+    def times(self) -> int | None:
+        """The ``times`` this mock was registered with (``None``: any number of calls)."""
+        group = getattr(self, "_group", None)
+        return 1 if group is None else group.times
 
     def fields(self) -> dict[str, Any]:
         """The command, the arguments after its name, and the keyword arguments."""
-        return {"command": self.command, "args": self.args[1:], "kwargs": self.kwargs}
+        return {"command": self.command, "args": self._sent[1:], "kwargs": self.kwargs}
 
     def matches(self, expected: Mapping[str, Any]) -> bool:
         # The common case of assert_command, without building the field-by-field report.
         try:
-            return bool(
-                expected["command"] == self.command
-                and expected["args"] == self.args[1:]
-                and expected["kwargs"] == self.kwargs
-            )
+            if not (expected["command"] == self.command and expected["kwargs"] == self.kwargs):
+                return False
+            want, sent = expected["args"], self._sent[1:]
+            if want == sent:
+                return True
+            return not expected.get("exact") and same_as_sent(want, sent)
         except Exception:
             return False  # compare() reports what the comparison raised
+
+    def compare(self, expected: Mapping[str, Any]) -> list[Row]:
+        rows = super().compare(expected)
+        if not expected.get("exact"):
+            for index, (name, want, got, equal, note) in enumerate(rows):
+                if name == "args" and not equal and not note and same_as_sent(want, self.args):
+                    rows[index] = (name, want, got, True, "equal as sent to Redis")
+        return rows
+
+    def location(self) -> str:
+        where = super().location()
+        group = getattr(self, "_group", None)
+        if group is None or self.consumed:
+            return where
+        return f"{where}; {group.usage()}"
 
     def __repr__(self) -> str:
         if self.consumed:
             return f"<RedisCall {self.assertion_hint()}>"
         return f"<RedisCall {self.registration_hint()}>"
+
+
+class Repeat:
+    """What the mocks of one ``mock_command(..., times=...)`` share."""
+
+    __slots__ = ("times", "used")
+
+    def __init__(self, times: int | None) -> None:
+        #: The ``times`` given: a count, or ``None`` for any number of calls.
+        self.times = times
+        #: How many calls used them, counted when a message needs it (and by each call, for
+        #: ``times=None``).
+        self.used = 0
+
+    def usage(self) -> str:
+        if self.times is None:
+            return "never used" if not self.used else f"used {self.used} times"
+        return f"used {self.used} of {self.times} times"
+
+
+class _Unlimited(deque):  # type: ignore[type-arg]
+    """The queue of a command that has a ``times=None`` mock: it answers once the queue is empty,
+    so nothing may be queued after it (`append` refuses). The intercepted call only pops."""
+
+    __slots__ = ("template",)
+
+    def __init__(self, queued: Iterable[RedisCall], template: RedisCall) -> None:
+        super().__init__(queued)
+        self.template = template
+
+    def append(self, mock: RedisCall) -> None:
+        template = self.template
+        raise ConfigurationError(
+            f"mock_command({mock.command!r}) was called after a mock of {template.command!r} "
+            f"with times=None (registered at {super(RedisCall, template).location()}), which "
+            "answers every later call: this mock could never be used. Register it before the "
+            "times=None mock."
+        )
 
 
 class RedisPlugin(BasePlugin):
@@ -129,6 +217,8 @@ class RedisPlugin(BasePlugin):
         self._lookup: dict[Any, deque[RedisCall]] = {}
         #: Registration order across commands, for reporting unused mocks as they were written.
         self._next_order = itertools.count().__next__
+        #: The mocks registered before this order had their ``returns`` checked.
+        self._checked_until = 0
         #: Answers the calls for which no mock is queued (a Hypothesis session drawing replies
         #: at call time). Consulted on the slow path only.
         self.answerer: Answerer | None = None
@@ -145,12 +235,18 @@ class RedisPlugin(BasePlugin):
         returns: Any,
         raises: BaseException | type[BaseException] | None = None,
         required: bool = True,
+        times: int | None = 1,
+        check_returns: bool = True,
     ) -> RedisCall:
-        """Queue a mock for the next call of ``command``.
+        """Queue a mock for the next call of ``command``, or for the next ``times`` calls.
 
         ``returns`` is given back to the caller unchanged (the same object); ``raises``, an
         exception instance or class, is raised instead. An unconsumed ``required`` mock fails the
-        test at teardown. Returns the mock, which becomes the recorded interaction when consumed.
+        test at teardown. ``times=N`` queues it for N calls, each recorded and asserted on its
+        own; ``times=None`` answers every call of ``command`` once the mocks queued before it
+        are used. ``returns`` is checked against what redis-py can return for ``command`` when
+        the sandbox opens; ``check_returns=False`` skips that. Returns the (first) mock, which
+        becomes the recorded interaction when consumed.
         """
         # A command name already seen skips the checks and the upper-casing.
         name = _CHECKED_NAMES.get(command) if type(command) is str else None
@@ -162,6 +258,8 @@ class RedisPlugin(BasePlugin):
             check_exception("mock_command", "raises", raises)
         if required is not True:
             check_bool("mock_command", "required", required)
+        if times != 1 or check_returns is not True:
+            return self._mock_special(name, returns, raises, required, times, check_returns)
         mock = RedisCall(
             self, name, returns, raises, required, sys._getframe(1), self._next_order()
         )
@@ -171,15 +269,71 @@ class RedisPlugin(BasePlugin):
         queue.append(mock)
         return mock
 
+    def _mock_special(
+        self,
+        name: str,
+        returns: Any,
+        raises: BaseException | type | None,
+        required: bool,
+        times: Any,
+        check_returns: Any,
+    ) -> RedisCall:
+        """`mock_command` with ``times`` or ``check_returns`` given."""
+        if times is not None and (type(times) is not int or times < 1):
+            raise invalid(
+                "mock_command", "times", "a positive int, or None for any number of calls", times
+            )
+        trusted = not check_bool("mock_command", "check_returns", check_returns)
+        caller = sys._getframe(2)
+        queue = self._queues.get(name)
+        if queue is None:
+            queue = self._queues[name] = self._lookup[name] = deque()
+        group = Repeat(times) if times != 1 else None
+        mocks = []
+        for _ in range(1 if times is None else times):
+            mock = RedisCall(self, name, returns, raises, required, caller, self._next_order())
+            if group is not None:
+                mock._group = group
+            if trusted:
+                mock._trusted = True
+            mocks.append(mock)
+        if times is None:
+            template = mocks[0]
+            if isinstance(queue, _Unlimited):
+                queue.append(template)  # refused: the earlier one answers every call
+            unlimited = _Unlimited(queue, template)
+            self._queues[name] = unlimited
+            for spelling, known in list(self._lookup.items()):
+                if known is queue:
+                    self._lookup[spelling] = unlimited
+        else:
+            for mock in mocks:
+                queue.append(mock)
+        return mocks[0]
+
+    def script(self, source: str | bytes) -> ScriptSource:
+        """A value equal to the Lua script ``source`` and to its sha1, for `assert_command`.
+
+        ``tripwire.redis.assert_command("EVALSHA", args=(tripwire.redis.script(SOURCE), 1, key))``
+        asserts that the script with this source ran, whichever way redis-py sent it.
+        """
+        if not isinstance(source, (str, bytes)) or not source:
+            raise invalid("script", "source", "a non-empty str or bytes (a Lua script)", source)
+        return ScriptSource(source)
+
     # -- assertion -----------------------------------------------------------------------------
 
-    def assert_command(self, command: str, args: Any = (), kwargs: Any = None) -> RedisCall:
+    def assert_command(
+        self, command: str, args: Any = (), kwargs: Any = None, *, exact: bool = False
+    ) -> RedisCall:
         """Assert that the next unasserted interaction is ``command`` called with these arguments.
 
         ``args`` are the positional arguments after the command name, ``kwargs`` the keyword
         arguments (``None`` means ``{}``). Any value may be a matcher such as
-        ``dirty_equals.IsInstance(dict)``. Inside ``tripwire.in_any_order()`` any unasserted
-        interaction may match.
+        ``dirty_equals.IsInstance(dict)``. Plain values (str, bytes, int, float) match what Redis
+        receives: ``60``, ``"60"`` and ``b"60"`` are equal, as they are on the wire; with
+        ``exact=True`` they must equal the values redis-py was given. Inside
+        ``tripwire.in_any_order()`` any unasserted interaction may match.
         """
         __tracebackhide__ = True
         name = _CHECKED_NAMES.get(command) if type(command) is str else None
@@ -190,15 +344,15 @@ class RedisPlugin(BasePlugin):
         if kwargs is None:
             kwargs = _NO_KWARGS
         verifier = self.verifier
-        # The common case, in order and matching, without building the expected mapping; the
-        # verifier's general path handles the rest and words the errors.
+        # The common case, in order and equal as Python values, without building the expected
+        # mapping; the verifier's general path compares as sent and words the errors.
         if not verifier._depth and not verifier._any_order:
             entry: Any = verifier.timeline.next_unasserted()
             if entry is not None and entry.plugin is self:
                 try:
                     # The expected values on the left: a matcher's __eq__ decides.
                     same = (
-                        name == entry.command and args == entry.args[1:] and kwargs == entry.kwargs
+                        name == entry.command and args == entry._sent[1:] and kwargs == entry.kwargs
                     )
                 except Exception:
                     same = False
@@ -206,6 +360,8 @@ class RedisPlugin(BasePlugin):
                     entry.asserted = True
                     return entry  # type: ignore[no-any-return]
         expected = {"command": name, "args": args, "kwargs": kwargs}
+        if exact is not False and check_bool("assert_command", "exact", exact):
+            expected["exact"] = True
         return cast(
             RedisCall, verifier.assert_interaction(self, expected, helper="assert_command()")
         )
@@ -228,8 +384,10 @@ class RedisPlugin(BasePlugin):
         try:
             mock = queue.popleft()
         except IndexError:
-            return None
-        mock.args = args
+            if not isinstance(queue, _Unlimited):
+                return None
+            mock = self._repeat(queue.template)
+        mock._sent = args
         mock.kwargs = options
         self._record(mock)
         return mock
@@ -243,7 +401,7 @@ class RedisPlugin(BasePlugin):
         it counts as registered where it was recorded.
         """
         call = RedisCall(self, args[0], returns, None, False, sys._getframe(1), 0)
-        call.args = args
+        call._sent = args
         call.kwargs = options
         self._record(call)
         return call
@@ -258,7 +416,7 @@ class RedisPlugin(BasePlugin):
         if answerer is None:
             return self._record_builtin(("EXEC",), {}, None)
         call = answerer.answer_exec(watching)
-        call.args = ("EXEC",)
+        call._sent = ("EXEC",)
         call.kwargs = {}
         self._record(call)
         return call
@@ -298,10 +456,23 @@ class RedisPlugin(BasePlugin):
         Called while the hot path handles the empty queue's ``IndexError``, hence ``from None``.
         """
         __tracebackhide__ = True
+        queue = self._queues.get(_canonical(args[0]))
+        if isinstance(queue, _Unlimited):
+            return self._repeat(queue.template)
         answerer = self.answerer
         if answerer is not None:
             return answerer(args, options)
         raise self._unmocked(args, options) from None
+
+    def _repeat(self, template: RedisCall) -> RedisCall:
+        """A new mock like ``template``, a ``times=None`` mock, for one more call."""
+        mock = RedisCall(
+            self, template.command, template.returns, template.raises, False, sys._getframe(), 0
+        )
+        mock._origin, mock._offset, mock.order = template._origin, template._offset, template.order
+        group = mock._group = template._group
+        group.used += 1
+        return mock
 
     def new_call(
         self,
@@ -324,29 +495,93 @@ class RedisPlugin(BasePlugin):
         return mock
 
     def _unmocked(self, args: tuple[Any, ...], options: dict[str, Any]) -> UnmockedInteractionError:
-        spelling = args[0] if args else ""
-        if isinstance(spelling, bytes):
-            spelling = spelling.decode("utf-8", "replace")
-        name = str(spelling).upper()
-        queue = self._queues.get(name)
-        note = ""
-        if queue is not None:
-            note = "Every mock registered for this command was already consumed."
+        name = _canonical(args[0] if args else "")
+        notes = self._near(name)
+        if name in ("EVALSHA", "EVALSHA_RO") and len(args) > 1:
+            source = _scripts.source_of(args[1], self._recorded())
+            if source is not None:
+                notes.append(f"The script {args[1]!r} is: {_scripts.shown(source)}")
         error = UnmockedInteractionError(
             f"redis.{name}(...) was called but no mock was registered.",
             f"tripwire.redis.mock_command({name!r}, returns=...)",
             describe_call(args[1:], options),
-            note,
+            "\n".join(notes),
         )
         self.verifier.report_unmocked(error)
         return error
 
+    def _near(self, name: str) -> list[str]:
+        """What a call of ``name`` that found no mock was near: its used-up queue, or a mock
+        queued under another name (``INCR`` for redis-py's ``incr()``, which sends ``INCRBY``).
+        """
+        notes = []
+        if name in self._queues:
+            used = sum(1 for call in self._recorded() if call.command == name)
+            if used == 1:
+                done = f"The one mock registered for {name!r} was used by an earlier call"
+            else:
+                done = f"All {used} mocks registered for {name!r} were used by earlier calls"
+            notes.append(
+                f"{done}: register one more for this call (mock_command's times=N registers N "
+                "at once, times=None answers any number of calls)."
+            )
+        queued = {other: queue for other, queue in self._queues.items() if queue}
+        for other, method in near_names(name, queued):
+            where = queued[other][0].location()
+            if method:
+                notes.append(
+                    f"A mock is queued for {other!r} (registered at {where}), which this call "
+                    f"cannot use: redis-py sends {name} for {method}. Register that mock for "
+                    f"{name!r} instead."
+                )
+            else:
+                notes.append(
+                    f"A mock is queued for {other!r} (registered at {where}), a name spelled "
+                    f"differently: if it was meant for this call, register it for {name!r}."
+                )
+        return notes
+
+    def _recorded(self) -> list[RedisCall]:
+        """This plugin's recorded calls, in the order they happened."""
+        return [call for call in self.verifier.timeline.entries if call.plugin is self]  # type: ignore[misc]
+
     # -- lifecycle -----------------------------------------------------------------------------
 
     def install_patches(self) -> None:
+        # Mocks Redis could never return are refused before the code under test runs.
+        self._check_replies()
         # The interceptors stay installed while a guard or a sandbox needs them; opening a
         # sandbox makes this plugin the one they use.
         _intercept.activate(self)
+
+    def _check_replies(self) -> None:
+        """Refuse a mock registered since the last sandbox opened whose ``returns`` redis-py
+        could never return for its command (`_redis_replies`).
+
+        Each queue is in registration order, so only its newest mocks are looked at: opening
+        a sandbox again costs nothing for the mocks already checked.
+        """
+        checked_until = self._checked_until
+        self._checked_until = self._next_order()
+        if not self._queues:
+            return
+        # Imported here: the table reads redis-py's version, and importing this module must
+        # not import redis-py (tripwire_hypothesis imports it without).
+        from tripwire.plugins import _redis_replies as _replies
+
+        for name, queue in self._queues.items():
+            if not _replies.known(name):
+                continue
+            newest: Iterable[RedisCall] = reversed(queue)
+            if isinstance(queue, _Unlimited):
+                newest = itertools.chain((queue.template,), newest)
+            for mock in newest:
+                if mock.order < checked_until:
+                    break
+                if mock.raises is None and not getattr(mock, "_trusted", False):
+                    wanted = _replies.wrong_reply(name, mock.returns)
+                    if wanted is not None:
+                        raise _wrong_reply(mock, wanted)
 
     def restore_patches(self) -> None:
         _intercept.deactivate(self)
@@ -372,6 +607,18 @@ class RedisPlugin(BasePlugin):
         unused: list[Interaction] = list(
             filter(attrgetter("required"), itertools.chain.from_iterable(queues))
         )
+        never = [
+            queue.template
+            for queue in self._queues.values()
+            if isinstance(queue, _Unlimited)
+            and queue.template.required
+            and not queue.template._group.used
+        ]
+        if never:
+            unused += never
+            queues.append(never)
+        if unused:
+            unused = _one_per_group(unused)
         if len(queues) > 1:
             unused.sort(key=attrgetter("order"))
         return unused
@@ -380,10 +627,17 @@ class RedisPlugin(BasePlugin):
 
     def format_assertion(self, interaction: Interaction) -> str:
         assert isinstance(interaction, RedisCall)
-        return self._assertion_line(interaction.command, interaction.args[1:], interaction.kwargs)
+        args = interaction.args
+        if interaction.command in _RUNNING_SCRIPTS and args:
+            # The script by its source, as tripwire.redis.script(...) asserts it.
+            source = _scripts.source_of(args[0], self._recorded())
+            if source is not None:
+                args = (_scripts.ScriptSource(source), *args[1:])
+        return self._assertion_line(interaction.command, args, interaction.kwargs)
 
     def format_expected(self, expected: Mapping[str, Any]) -> str:
-        return self._assertion_line(expected["command"], expected["args"], expected["kwargs"])
+        line = self._assertion_line(expected["command"], expected["args"], expected["kwargs"])
+        return f"{line[:-1]}, exact=True)" if expected.get("exact") else line
 
     def _assertion_line(self, command: str, args: Any, kwargs: Any) -> str:
         return (
@@ -398,4 +652,49 @@ class RedisPlugin(BasePlugin):
             options.append(f"raises={safe_repr(interaction.raises)}")
         if not interaction.required:
             options.append("required=False")
+        times = interaction.times
+        if times != 1:
+            options.append(f"times={times}")
+        if getattr(interaction, "_trusted", False):
+            options.append("check_returns=False")
         return f"tripwire.{self.name}.mock_command({interaction.command!r}, {', '.join(options)})"
+
+
+#: The commands whose first argument names a script by its sha1.
+_RUNNING_SCRIPTS = frozenset({"EVALSHA", "EVALSHA_RO"})
+
+
+def _canonical(spelling: object) -> str:
+    """The upper-case command name of a call's first argument, however it was spelled."""
+    if isinstance(spelling, bytes):
+        spelling = spelling.decode("utf-8", "replace")
+    return " ".join(str(spelling).split()).upper()
+
+
+def _one_per_group(unused: list[Interaction]) -> list[Interaction]:
+    """``unused`` with the mocks of one ``times=N`` registration reported once, by the first,
+    whose message says how many of them were used."""
+    seen: dict[int, Repeat] = {}
+    kept = []
+    for mock in unused:
+        group = getattr(mock, "_group", None)
+        if group is None:
+            kept.append(mock)
+        elif id(group) not in seen:
+            seen[id(group)] = group
+            if group.times is not None:
+                group.used = group.times
+            kept.append(mock)
+        if group is not None and group.times is not None:
+            group.used -= 1
+    return kept
+
+
+def _wrong_reply(mock: RedisCall, wanted: str) -> InvalidArgumentError:
+    requirement = f"what redis-py returns for {mock.command}: {wanted}"
+    error = invalid("mock_command", "returns", requirement, mock.returns)
+    return InvalidArgumentError(
+        f"{error}\nThe mock was registered at {mock.location()}; the sandbox was not opened. "
+        "If this client does return it (a response callback of your own, RESP3), pass "
+        "check_returns=False to mock_command."
+    )

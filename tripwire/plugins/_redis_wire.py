@@ -1,0 +1,93 @@
+"""Values as Redis receives them, and what a call that found no mock was near.
+
+redis-py sends every argument as bytes: ``"60"``, ``60`` and ``b"60"`` reach the server as the
+same three bytes, and so do ``"WITHSCORES"`` and ``b"WITHSCORES"``. An assertion's plain values
+are compared in that form when they differ as Python values (`same_as_sent`). Only assertions
+and error messages come here, never the intercepted call.
+
+Imports nothing of tripwire's.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = ["SENT_INSTEAD", "as_sent", "near_names", "same_as_sent"]
+
+
+def as_sent(value: object) -> bytes | None:
+    """``value`` as redis-py's encoder sends it (UTF-8 for str), or None if it is not plain.
+
+    A bool is not plain: redis-py refuses it. A matcher, a list or any other object is compared
+    as it is.
+    """
+    kind = type(value)
+    if kind is bytes:
+        return value  # type: ignore[return-value]
+    if kind is str:
+        return value.encode("utf-8", "surrogatepass")  # type: ignore[attr-defined, no-any-return]
+    if kind is int or kind is float:
+        return repr(value).encode()
+    if kind is bytearray or kind is memoryview:
+        return bytes(value)  # type: ignore[call-overload, no-any-return]
+    return None
+
+
+def same_as_sent(expected: Any, sent: tuple[Any, ...]) -> bool:
+    """Whether the expected arguments equal ``sent`` (the arguments after the command name),
+    each plain value compared as bytes on the wire, each other value (a matcher) by ``==``.
+
+    Called only once the tuples were found unequal as Python values.
+    """
+    if type(expected) is not tuple or len(expected) != len(sent):
+        return False
+    for want, got in zip(expected, sent, strict=True):
+        try:
+            if want == got:  # the expected value on the left: a matcher's __eq__ decides
+                continue
+        except Exception:
+            return False
+        wire = as_sent(want)
+        if wire is None or wire != as_sent(got):
+            return False
+    return True
+
+
+#: Commands redis-py sends for a method named otherwise: the command sent, then each name a test
+#: may have mocked instead, with what redis-py sends the command for.
+SENT_INSTEAD: dict[str, tuple[tuple[str, str], ...]] = {
+    "INCRBY": (("INCR", "incr()"),),
+    "DECRBY": (("DECR", "decr()"),),
+    "DEL": (("DELETE", "delete()"),),
+    "EVALSHA": (("EVAL", "register_script() scripts and a Lock's release() and extend()"),),
+    "SET": (("SETEX", "set(..., ex=...)"), ("SETNX", "set(..., nx=True)")),
+    "HSET": (("HMSET", "hset(name, mapping=...)"),),
+    "SCAN": (("SCAN_ITER", "scan_iter()"),),
+    "HSCAN": (("HSCAN_ITER", "hscan_iter()"),),
+    "SSCAN": (("SSCAN_ITER", "sscan_iter()"),),
+    "ZSCAN": (("ZSCAN_ITER", "zscan_iter()"),),
+}
+
+
+def _squashed(name: str) -> str:
+    return "".join(character for character in name if character not in " _-")
+
+
+def near_names(name: str, queued: Iterable[str]) -> list[tuple[str, str]]:
+    """The queued command names a call of ``name`` may have been meant to use.
+
+    Each comes with the redis-py method that sends ``name`` when that explains the difference
+    (``INCR`` queued, ``INCRBY`` sent by ``incr()``), else with ``""`` (a name spelled
+    differently: ``HGETAL``, ``SCRIPT_LOAD``).
+    """
+    queued = [other for other in queued if other != name]
+    near: list[tuple[str, str]] = [
+        (other, method) for other, method in SENT_INSTEAD.get(name, ()) if other in queued
+    ]
+    known = {other for other, _ in near}
+    by_squashed = {_squashed(other): other for other in queued if other not in known}
+    for close in difflib.get_close_matches(_squashed(name), list(by_squashed), n=2, cutoff=0.8):
+        near.append((by_squashed[close], ""))
+    return near
