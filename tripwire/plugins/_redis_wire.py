@@ -5,7 +5,7 @@ same three bytes, and so do ``"WITHSCORES"`` and ``b"WITHSCORES"``. An assertion
 are compared in that form when they differ as Python values (`same_as_sent`). Only assertions
 and error messages come here, never the intercepted call.
 
-Imports nothing of tripwire's.
+Imports nothing of tripwire's but the bounded repr.
 """
 
 from __future__ import annotations
@@ -14,14 +14,16 @@ import difflib
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["SENT_INSTEAD", "as_sent", "near_names", "same_as_sent"]
+from tripwire._reprs import safe_repr
+
+__all__ = ["SENT_INSTEAD", "Exactly", "as_sent", "near_names", "same_as_sent"]
 
 
 def as_sent(value: object) -> bytes | None:
     """``value`` as redis-py's encoder sends it (UTF-8 for str), or None if it is not plain.
 
-    A bool is not plain: redis-py refuses it. A matcher, a list or any other object is compared
-    as it is.
+    A bool is not plain: redis-py refuses it. A matcher, a list, an `Exactly` or any other
+    object is compared as it is.
     """
     kind = type(value)
     if kind is bytes:
@@ -53,6 +55,30 @@ def same_as_sent(expected: Any, sent: tuple[Any, ...]) -> bool:
         if wire is None or wire != as_sent(got):
             return False
     return True
+
+
+class Exactly:
+    """A value compared as the Python value redis-py was given (``==``), never as sent.
+
+    Made by ``tripwire.redis.exactly(value)``. Being no plain value, it is left out of the
+    comparison as bytes; the assertion's fast path compares it like any matcher.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self.value == other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"tripwire.redis.exactly({safe_repr(self.value)})"
 
 
 #: Commands redis-py sends for a method named otherwise: the command sent, then each name a test
