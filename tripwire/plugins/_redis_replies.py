@@ -399,4 +399,4 @@ def wrong_reply(name: str, value: object) -> str | None:
     for shape in shapes:
         if shape.matches(value, False) or shape.matches(value, True):
             return None
-    return " or ".join(dict.fromkeys(describe(shape) for shape in shapes))
+    return ", or ".join(dict.fromkeys(describe(shape) for shape in shapes))

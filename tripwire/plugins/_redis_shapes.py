@@ -467,8 +467,10 @@ def _(shape: AnyReply) -> str:
 
 
 def _plural(words: str) -> str:
-    """``"an int"`` as an item of a collection: ``"ints"``; a phrase it cannot shorten stays."""
+    """``"an int"`` as the items of a collection: ``"ints"``; ``"a tuple (...)"``: ``"tuples
+    (...)"``. Words with no article stay as they are (``"bytes or str"``)."""
     for article in ("a ", "an "):
-        if words.startswith(article) and " " not in words[len(article) :]:
-            return words[len(article) :] + "s"
+        if words.startswith(article):
+            noun, _, rest = words[len(article) :].partition(" ")
+            return f"{noun}s {rest}" if rest else f"{noun}s"
     return words

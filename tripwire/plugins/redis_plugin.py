@@ -37,6 +37,10 @@ __all__ = ["Exactly", "RedisCall", "RedisPlugin", "ScriptSource"]
 #: Command names given to `RedisPlugin.mock_command`, checked and upper-cased.
 _CHECKED_NAMES: dict[str, str] = {}
 
+#: ``times``' default, compared by identity (small ints are shared), so that ``True`` and ``1.0``
+#: reach the argument check.
+_ONE = 1
+
 #: The keyword arguments of a mock not yet consumed, and the default of `assert_command`'s
 #: ``kwargs``. Never mutated.
 _NO_KWARGS: dict[str, Any] = {}
@@ -259,7 +263,7 @@ class RedisPlugin(BasePlugin):
             check_exception("mock_command", "raises", raises)
         if required is not True:
             check_bool("mock_command", "required", required)
-        if times != 1 or check_returns is not True:
+        if times is not _ONE or check_returns is not True:
             return self._mock_special(name, returns, raises, required, times, check_returns)
         mock = RedisCall(
             self, name, returns, raises, required, sys._getframe(1), self._next_order()
