@@ -11,12 +11,12 @@ Imports nothing of tripwire's but the bounded repr.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from tripwire._reprs import safe_repr
 
-__all__ = ["SENT_INSTEAD", "Exactly", "as_sent", "near_names", "same_as_sent"]
+__all__ = ["SENT_INSTEAD", "Exactly", "as_sent", "near_names", "near_notes", "same_as_sent"]
 
 
 def as_sent(value: object) -> bytes | None:
@@ -117,3 +117,37 @@ def near_names(name: str, queued: Iterable[str]) -> list[tuple[str, str]]:
     for close in difflib.get_close_matches(_squashed(name), list(by_squashed), n=2, cutoff=0.8):
         near.append((by_squashed[close], ""))
     return near
+
+
+def near_notes(
+    name: str, queues: Mapping[str, Sequence[Any]], recorded: Sequence[Any]
+) -> list[str]:
+    """What a call of ``name`` that found no mock was near: its used-up queue, or a mock
+    queued under another name (``INCR`` for redis-py's ``incr()``, which sends ``INCRBY``).
+    """
+    notes = []
+    if name in queues:
+        used = sum(1 for call in recorded if call.command == name)
+        if used == 1:
+            done = f"The one mock registered for {name!r} was used by an earlier call"
+        else:
+            done = f"All {used} mocks registered for {name!r} were used by earlier calls"
+        notes.append(
+            f"{done}: register one more for this call (mock_command's times=N registers N "
+            "at once, times=None answers any number of calls)."
+        )
+    queued = {other: queue for other, queue in queues.items() if queue}
+    for other, method in near_names(name, queued):
+        where = queued[other][0].location()
+        if method:
+            notes.append(
+                f"A mock is queued for {other!r} (registered at {where}), which this call "
+                f"cannot use: redis-py sends {name} for {method}. Register that mock for "
+                f"{name!r} instead."
+            )
+        else:
+            notes.append(
+                f"A mock is queued for {other!r} (registered at {where}), a name spelled "
+                f"differently: if it was meant for this call, register it for {name!r}."
+            )
+    return notes

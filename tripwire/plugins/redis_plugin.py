@@ -12,24 +12,30 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from operator import attrgetter
-from types import CodeType, FrameType
+from types import CodeType
 from typing import Any, ClassVar, Protocol, cast
 
 from tripwire._errors import (
-    ConfigurationError,
-    InvalidArgumentError,
     UnmockedInteractionError,
     describe_call,
     safe_repr,
 )
 from tripwire._plugin import BasePlugin
-from tripwire._timeline import Interaction, Row
+from tripwire._timeline import Interaction
 from tripwire._validate import check_bool, check_command, check_exception, invalid
 from tripwire._verifier import StrictVerifier
 from tripwire.plugins import _redis_intercept as _intercept
 from tripwire.plugins import _redis_scripts as _scripts
+from tripwire.plugins._redis_call import (
+    NO_KWARGS,
+    RedisCall,
+    Repeat,
+    Unlimited,
+    one_per_group,
+    refuse_wrong_replies,
+)
 from tripwire.plugins._redis_scripts import ScriptSource
-from tripwire.plugins._redis_wire import Exactly, near_names, same_as_sent
+from tripwire.plugins._redis_wire import Exactly, near_notes
 
 __all__ = ["Exactly", "RedisCall", "RedisPlugin", "ScriptSource"]
 
@@ -40,10 +46,6 @@ _CHECKED_NAMES: dict[str, str] = {}
 #: ``times``' default, compared by identity (small ints are shared), so that ``True`` and ``1.0``
 #: reach the argument check.
 _ONE = 1
-
-#: The keyword arguments of a mock not yet consumed, and the default of `assert_command`'s
-#: ``kwargs``. Never mutated.
-_NO_KWARGS: dict[str, Any] = {}
 
 
 class Answerer(Protocol):
@@ -63,146 +65,6 @@ class Answerer(Protocol):
 
     def unused(self) -> list[RedisCall]:
         """The mocks it holds that no call has used yet (they fail verification if required)."""
-
-
-class RedisCall(Interaction):
-    """A mocked Redis command; once consumed, also the call that consumed it.
-
-    ``args`` are the call's positional arguments after the command name, as `assert_command`'s
-    ``args`` are. The caller's own tuple, command name included, is kept as it came, so
-    consuming the mock allocates nothing: ``args`` slices the name off only when read.
-    """
-
-    __slots__ = (
-        "_group",
-        "_sent",
-        "_trusted",
-        "command",
-        "kwargs",
-        "order",
-        "raises",
-        "required",
-        "returns",
-    )
-
-    #: Set only on the mocks of ``mock_command(..., times=...)``: what they share.
-    _group: Repeat
-    #: Set (True) only on the mocks of ``mock_command(..., check_returns=False)``.
-    _trusted: bool
-
-    def __init__(
-        self,
-        plugin: RedisPlugin,
-        command: str,
-        returns: Any,
-        raises: BaseException | type | None,
-        required: bool,
-        caller: FrameType,
-        order: int,
-    ) -> None:
-        self.plugin = plugin
-        self.order = order
-        # `Interaction._registered_at`, written out: registering is what a test does most.
-        self._origin = caller.f_code
-        self._offset = caller.f_lasti
-        self.asserted = False
-        self.command = command
-        self.returns = returns
-        self.raises = raises
-        self.required = required
-        self._sent: tuple[Any, ...] = ()
-        self.kwargs: dict[str, Any] = _NO_KWARGS
-        # `_group` (a `Repeat`) is set only on the mocks of mock_command(..., times=...), and
-        # `_trusted` only with check_returns=False: left unset, they cost registration nothing.
-
-    @property
-    def args(self) -> tuple[Any, ...]:
-        """The positional arguments after the command name (``()`` until consumed)."""
-        return self._sent[1:]
-
-    @property
-    def consumed(self) -> bool:
-        """Whether a call has used this mock."""
-        return bool(self._sent)
-
-    @property
-    def times(self) -> int | None:
-        """The ``times`` this mock was registered with (``None``: any number of calls)."""
-        group = getattr(self, "_group", None)
-        return 1 if group is None else group.times
-
-    def fields(self) -> dict[str, Any]:
-        """The command, the arguments after its name, and the keyword arguments."""
-        return {"command": self.command, "args": self._sent[1:], "kwargs": self.kwargs}
-
-    def matches(self, expected: Mapping[str, Any]) -> bool:
-        # The common case of assert_command, without building the field-by-field report.
-        try:
-            if not (expected["command"] == self.command and expected["kwargs"] == self.kwargs):
-                return False
-            want, sent = expected["args"], self._sent[1:]
-            if want == sent:
-                return True
-            return same_as_sent(want, sent)
-        except Exception:
-            return False  # compare() reports what the comparison raised
-
-    def compare(self, expected: Mapping[str, Any]) -> list[Row]:
-        rows = super().compare(expected)
-        for index, (name, want, got, equal, note) in enumerate(rows):
-            if name == "args" and not equal and not note and same_as_sent(want, self.args):
-                rows[index] = (name, want, got, True, "equal as sent to Redis")
-        return rows
-
-    def location(self) -> str:
-        where = super().location()
-        group = getattr(self, "_group", None)
-        if group is None or self.consumed:
-            return where
-        return f"{where}; {group.usage()}"
-
-    def __repr__(self) -> str:
-        if self.consumed:
-            return f"<RedisCall {self.assertion_hint()}>"
-        return f"<RedisCall {self.registration_hint()}>"
-
-
-class Repeat:
-    """What the mocks of one ``mock_command(..., times=...)`` share."""
-
-    __slots__ = ("times", "used")
-
-    def __init__(self, times: int | None) -> None:
-        #: The ``times`` given: a count, or ``None`` for any number of calls.
-        self.times = times
-        #: How many calls used them, counted when a message needs it (and by each call, for
-        #: ``times=None``).
-        self.used = 0
-
-    def usage(self) -> str:
-        if self.times is None:
-            return "never used" if not self.used else f"used {self.used} times"
-        return f"used {self.used} of {self.times} times"
-
-
-class _Unlimited(deque):  # type: ignore[type-arg]
-    """The queue of a command that has a ``times=None`` mock: it answers once the queue is empty,
-    so nothing may be queued after it (`append` refuses). The intercepted call only pops."""
-
-    __slots__ = ("template",)
-
-    def __init__(self, queued: Iterable[RedisCall], template: RedisCall) -> None:
-        super().__init__(queued)
-        self.template = template
-
-    def append(self, mock: RedisCall) -> None:
-        template = self.template
-        raise ConfigurationError(
-            f"mock_command({mock.command!r}) was called after a mock of {template.command!r} "
-            f"with times=None (registered at {super(RedisCall, template).location()}), which "
-            "answers every later call: this mock could never be used. Register it before the "
-            "times=None mock."
-        )
 
 
 class RedisPlugin(BasePlugin):
@@ -304,9 +166,9 @@ class RedisPlugin(BasePlugin):
             mocks.append(mock)
         if times is None:
             template = mocks[0]
-            if isinstance(queue, _Unlimited):
+            if isinstance(queue, Unlimited):
                 queue.append(template)  # refused: the earlier one answers every call
-            unlimited = _Unlimited(queue, template)
+            unlimited = Unlimited(queue, template)
             self._queues[name] = unlimited
             for spelling, known in list(self._lookup.items()):
                 if known is queue:
@@ -353,7 +215,7 @@ class RedisPlugin(BasePlugin):
         if type(args) is list:
             args = tuple(args)
         if kwargs is None:
-            kwargs = _NO_KWARGS
+            kwargs = NO_KWARGS
         verifier = self.verifier
         # The common case, in order and equal as Python values, without building the expected
         # mapping; the verifier's general path compares as sent and words the errors.
@@ -393,7 +255,7 @@ class RedisPlugin(BasePlugin):
         try:
             mock = queue.popleft()
         except IndexError:
-            if not isinstance(queue, _Unlimited):
+            if not isinstance(queue, Unlimited):
                 return None
             mock = self._repeat(queue.template)
         mock._sent = args
@@ -466,7 +328,7 @@ class RedisPlugin(BasePlugin):
         """
         __tracebackhide__ = True
         queue = self._queues.get(_canonical(args[0]))
-        if isinstance(queue, _Unlimited):
+        if isinstance(queue, Unlimited):
             return self._repeat(queue.template)
         answerer = self.answerer
         if answerer is not None:
@@ -505,7 +367,7 @@ class RedisPlugin(BasePlugin):
 
     def _unmocked(self, args: tuple[Any, ...], options: dict[str, Any]) -> UnmockedInteractionError:
         name = _canonical(args[0] if args else "")
-        notes = self._near(name)
+        notes = near_notes(name, self._queues, self._recorded())
         if name in ("EVALSHA", "EVALSHA_RO") and len(args) > 1:
             source = _scripts.source_of(args[1], self._recorded())
             if source is not None:
@@ -519,37 +381,6 @@ class RedisPlugin(BasePlugin):
         self.verifier.report_unmocked(error)
         return error
 
-    def _near(self, name: str) -> list[str]:
-        """What a call of ``name`` that found no mock was near: its used-up queue, or a mock
-        queued under another name (``INCR`` for redis-py's ``incr()``, which sends ``INCRBY``).
-        """
-        notes = []
-        if name in self._queues:
-            used = sum(1 for call in self._recorded() if call.command == name)
-            if used == 1:
-                done = f"The one mock registered for {name!r} was used by an earlier call"
-            else:
-                done = f"All {used} mocks registered for {name!r} were used by earlier calls"
-            notes.append(
-                f"{done}: register one more for this call (mock_command's times=N registers N "
-                "at once, times=None answers any number of calls)."
-            )
-        queued = {other: queue for other, queue in self._queues.items() if queue}
-        for other, method in near_names(name, queued):
-            where = queued[other][0].location()
-            if method:
-                notes.append(
-                    f"A mock is queued for {other!r} (registered at {where}), which this call "
-                    f"cannot use: redis-py sends {name} for {method}. Register that mock for "
-                    f"{name!r} instead."
-                )
-            else:
-                notes.append(
-                    f"A mock is queued for {other!r} (registered at {where}), a name spelled "
-                    f"differently: if it was meant for this call, register it for {name!r}."
-                )
-        return notes
-
     def _recorded(self) -> list[RedisCall]:
         """This plugin's recorded calls, in the order they happened."""
         return [call for call in self.verifier.timeline.entries if call.plugin is self]  # type: ignore[misc]
@@ -558,39 +389,11 @@ class RedisPlugin(BasePlugin):
 
     def install_patches(self) -> None:
         # Mocks Redis could never return are refused before the code under test runs.
-        self._check_replies()
+        checked_until, self._checked_until = self._checked_until, self._next_order()
+        refuse_wrong_replies(self._queues, checked_until)
         # The interceptors stay installed while a guard or a sandbox needs them; opening a
         # sandbox makes this plugin the one they use.
         _intercept.activate(self)
-
-    def _check_replies(self) -> None:
-        """Refuse a mock registered since the last sandbox opened whose ``returns`` redis-py
-        could never return for its command (`_redis_replies`).
-
-        Each queue is in registration order, so only its newest mocks are looked at: opening
-        a sandbox again costs nothing for the mocks already checked.
-        """
-        checked_until = self._checked_until
-        self._checked_until = self._next_order()
-        if not self._queues:
-            return
-        # Imported here: the table reads redis-py's version, and importing this module must
-        # not import redis-py (tripwire_hypothesis imports it without).
-        from tripwire.plugins import _redis_replies as _replies
-
-        for name, queue in self._queues.items():
-            if not _replies.known(name):
-                continue
-            newest: Iterable[RedisCall] = reversed(queue)
-            if isinstance(queue, _Unlimited):
-                newest = itertools.chain((queue.template,), newest)
-            for mock in newest:
-                if mock.order < checked_until:
-                    break
-                if mock.raises is None and not getattr(mock, "_trusted", False):
-                    wanted = _replies.wrong_reply(name, mock.returns)
-                    if wanted is not None:
-                        raise _wrong_reply(mock, wanted)
 
     def restore_patches(self) -> None:
         _intercept.deactivate(self)
@@ -619,7 +422,7 @@ class RedisPlugin(BasePlugin):
         never = [
             queue.template
             for queue in self._queues.values()
-            if isinstance(queue, _Unlimited)
+            if isinstance(queue, Unlimited)
             and queue.template.required
             and not queue.template._group.used
         ]
@@ -627,7 +430,7 @@ class RedisPlugin(BasePlugin):
             unused += never
             queues.append(never)
         if unused:
-            unused = _one_per_group(unused)
+            unused = one_per_group(unused)
         if len(queues) > 1:
             unused.sort(key=attrgetter("order"))
         return unused
@@ -677,32 +480,3 @@ def _canonical(spelling: object) -> str:
     if isinstance(spelling, bytes):
         spelling = spelling.decode("utf-8", "replace")
     return " ".join(str(spelling).split()).upper()
-
-
-def _one_per_group(unused: list[Interaction]) -> list[Interaction]:
-    """``unused`` with the mocks of one ``times=N`` registration reported once, by the first,
-    whose message says how many of them were used."""
-    seen: dict[int, Repeat] = {}
-    kept = []
-    for mock in unused:
-        group = getattr(mock, "_group", None)
-        if group is None:
-            kept.append(mock)
-        elif id(group) not in seen:
-            seen[id(group)] = group
-            if group.times is not None:
-                group.used = group.times
-            kept.append(mock)
-        if group is not None and group.times is not None:
-            group.used -= 1
-    return kept
-
-
-def _wrong_reply(mock: RedisCall, wanted: str) -> InvalidArgumentError:
-    requirement = f"what redis-py returns for {mock.command}: {wanted}"
-    error = invalid("mock_command", "returns", requirement, mock.returns)
-    return InvalidArgumentError(
-        f"{error}\nThe mock was registered at {mock.location()}; the sandbox was not opened. "
-        "If this client does return it (a response callback of your own, RESP3), pass "
-        "check_returns=False to mock_command."
-    )
