@@ -3,20 +3,28 @@
 redis-py runs a script made by ``register_script()`` (and a ``Lock``'s release and extend) as
 ``EVALSHA <sha1 of the source>``. tripwire learns which source has which sha1:
 
-- when a ``Script`` is created while the interception is installed (its ``__init__`` is wrapped
-  next to the other interceptors, `patches`);
-- from redis-py's own ``Lock`` scripts, looked up when a message needs them;
+- when a ``Script`` (``register_script()``'s) is made while the interception is installed
+  (during a test, or inside a sandbox): its ``__init__`` is wrapped next to the other
+  interceptors (`patches`);
+- from the ``Script`` objects alive in the process, such as those an application module made
+  at import, found through the garbage collector when a message needs a sha1 not known
+  otherwise;
+- from `ScriptSource` itself, the matcher ``tripwire.redis.script(source)`` returns;
 - from ``EVAL`` and ``SCRIPT LOAD`` calls recorded on a timeline (`source_of`'s ``calls``);
-- from `ScriptSource` itself, the matcher ``tripwire.redis.script(source)`` returns.
+- from redis-py's own ``Lock`` scripts.
 
-The sha1 of a source is a fact, so one map serves the whole process; it holds at most
-`MAX_KNOWN` scripts. Nothing here runs on the intercepted call.
+Every redis-py from 4.0 to 8.x, and valkey-py, give a ``Script`` (and an ``AsyncScript``) its
+``script`` (the source) and ``sha`` in ``__init__``. The sha1 of a source is a fact, so one map
+serves the whole process; it holds at most `MAX_KNOWN` scripts. Nothing here runs on the
+intercepted call: only assertions and messages look scripts up.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import importlib
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -84,8 +92,30 @@ def source_of(sha: object, calls: Iterable[Any] = ()) -> str | bytes | None:
                     loaded_as = _text(loaded)
                     if loaded_as == key:
                         return source
-    _learn_lock_scripts()
+    if key not in _SEARCHED:
+        _SEARCHED.add(key)
+        _learn_lock_scripts()
+        _learn_live_scripts()
     return _KNOWN.get(key)
+
+
+#: The sha1s `source_of` looked for among the live scripts: each is looked for once.
+_SEARCHED: set[str] = set()
+
+
+def _learn_live_scripts() -> None:
+    """Learn the source of every redis-py and valkey-py ``Script`` object alive."""
+    classes = tuple(
+        cls
+        for package in ("redis", "valkey")
+        for name in ("Script", "AsyncScript")
+        if isinstance(cls := getattr(sys.modules.get(f"{package}.commands.core"), name, None), type)
+    )
+    if not classes:
+        return
+    for found in gc.get_objects():
+        if isinstance(found, classes):
+            learn(getattr(found, "script", None), getattr(found, "sha", None))
 
 
 def shown(source: str | bytes) -> str:
@@ -140,19 +170,20 @@ def _learning_init(original: Callable[..., None]) -> Callable[..., None]:
     return __init__
 
 
-def patches(library: str) -> list[tuple[type, str, Callable[..., Any]]]:
-    """(class, ``"__init__"``, wrapper) for each of ``library``'s script classes.
+def patches(library: str) -> tuple[tuple[type, str, Callable[..., Any]], ...]:
+    """(class, ``"__init__"``, wrapper) for each of ``library``'s script classes; each wrapper
+    calls the ``__init__`` in place when the interception is installed.
 
     redis-py 4.0 to 8.x and valkey-py define ``Script`` and ``AsyncScript`` in
-    ``<library>.commands.core``; each ``__init__`` sets ``script`` (the source) and ``sha``.
+    ``<library>.commands.core``.
     """
     try:
         module = importlib.import_module(f"{library}.commands.core")
     except ImportError:  # pragma: no cover - every supported version has it
-        return []
+        return ()
     found = []
     for name in ("Script", "AsyncScript"):
         cls = getattr(module, name, None)
         if isinstance(cls, type) and "__init__" in vars(cls):
             found.append((cls, "__init__", _learning_init(vars(cls)["__init__"])))
-    return found
+    return tuple(found)
