@@ -140,3 +140,21 @@ def test_script_needs_a_source(source: object) -> None:
         "script() argument 'source' must be a non-empty str or bytes (a Lua script), "
         f"got {source!r} ({type(source).__name__})"
     )
+
+
+@pytest.mark.allow("redis")
+def test_a_script_made_before_any_interception_is_found(verifier: StrictVerifier) -> None:
+    # No guard in this test: the script is made while redis-py is not intercepted at all, as an
+    # application module may make it at import.
+    source = "return 'made at import'"
+    script = redis.Redis().register_script(source)
+    tripwire.redis.mock_command("EVALSHA", returns=b"ok")
+    with tripwire:
+        script()
+    with pytest.raises(InteractionMismatchError) as excinfo:
+        tripwire.redis.assert_command("EVALSHA", args=())
+    assert str(excinfo.value).splitlines()[3] == (
+        "    tripwire.redis.assert_command('EVALSHA', args=(tripwire.redis.script(\"return 'made "
+        "at import'\"), 0), kwargs={})"
+    )
+    tripwire.redis.assert_command("EVALSHA", args=(tripwire.redis.script(source), 0))
