@@ -86,6 +86,7 @@ from hypothesis.errors import InvalidArgument
 
 from tripwire.plugins._redis_replies import (
     _TABLE,
+    _table as _table,  # each redis-py version's table, for the tests
     REDIS_PY_VERSION,
     REPLY_SHAPES,
     normalise,
