@@ -86,12 +86,14 @@ from hypothesis.errors import InvalidArgument
 
 from tripwire.plugins._redis_replies import (
     _TABLE,
-    _table as _table,  # each redis-py version's table, for the tests
     REDIS_PY_VERSION,
     REPLY_SHAPES,
     normalise,
     redis_py_version,
     variant_key,
+)
+from tripwire.plugins._redis_replies import (
+    _table as _table,  # each redis-py version's table, for the tests
 )
 from tripwire.plugins._redis_shapes import (
     INT64_MAX,

@@ -110,3 +110,11 @@ def test_the_registration_line_offers_the_opt_out(verifier: StrictVerifier) -> N
     assert mock.registration_hint() == (
         "tripwire.redis.mock_command('PING', returns='PONG', check_returns=False)"
     )
+
+
+def test_a_refused_mock_is_refused_at_every_opening(verifier: StrictVerifier) -> None:
+    tripwire.redis.mock_command("EXPIRE", returns=1)
+    for _ in range(2):
+        with pytest.raises(InvalidArgumentError), tripwire:
+            pass  # pragma: no cover
+    assert not verifier.sandbox_open

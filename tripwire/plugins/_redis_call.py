@@ -119,7 +119,7 @@ class RedisCall(Interaction):
     def location(self) -> str:
         where = super().location()
         group = getattr(self, "_group", None)
-        if group is None or self.consumed:
+        if group is None or self.consumed or not group.reported:
             return where
         return f"{where}; {group.usage()}"
 
@@ -132,7 +132,7 @@ class RedisCall(Interaction):
 class Repeat:
     """What the mocks of one ``mock_command(..., times=...)`` share."""
 
-    __slots__ = ("times", "used")
+    __slots__ = ("reported", "times", "used")
 
     def __init__(self, times: int | None) -> None:
         #: The ``times`` given: a count, or ``None`` for any number of calls.
@@ -140,6 +140,9 @@ class Repeat:
         #: How many calls used them, counted when a message needs it (and by each call, for
         #: ``times=None``).
         self.used = 0
+        #: Whether the end-of-test check reports them unused: their registration line then
+        #: says how many were used.
+        self.reported = False
 
     def usage(self) -> str:
         if self.times is None:
@@ -178,6 +181,7 @@ def one_per_group(unused: list[Interaction]) -> list[Interaction]:
             kept.append(mock)
         elif id(group) not in seen:
             seen[id(group)] = group
+            group.reported = True
             if group.times is not None:
                 group.used = group.times
             kept.append(mock)

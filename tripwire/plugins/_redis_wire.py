@@ -120,7 +120,7 @@ def near_names(name: str, queued: Iterable[str]) -> list[tuple[str, str]]:
 
 
 def near_notes(
-    name: str, queues: Mapping[str, Sequence[Any]], recorded: Sequence[Any]
+    name: str, queues: Mapping[str, Sequence[Any]], recorded: Iterable[Any]
 ) -> list[str]:
     """What a call of ``name`` that found no mock was near: its used-up queue, or a mock
     queued under another name (``INCR`` for redis-py's ``incr()``, which sends ``INCRBY``).
@@ -136,9 +136,14 @@ def near_notes(
             f"{done}: register one more for this call (mock_command's times=N registers N "
             "at once, times=None answers any number of calls)."
         )
-    queued = {other: queue for other, queue in queues.items() if queue}
+    # The first mock each other command would answer with (a times=None queue's, when empty).
+    queued = {
+        other: queue[0] if queue else queue.template  # type: ignore[attr-defined]
+        for other, queue in queues.items()
+        if queue or hasattr(queue, "template")
+    }
     for other, method in near_names(name, queued):
-        where = queued[other][0].location()
+        where = queued[other].location()
         if method:
             notes.append(
                 f"A mock is queued for {other!r} (registered at {where}), which this call "

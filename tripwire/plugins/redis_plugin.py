@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from operator import attrgetter
 from types import CodeType
 from typing import Any, ClassVar, Protocol, cast
@@ -381,16 +381,19 @@ class RedisPlugin(BasePlugin):
         self.verifier.report_unmocked(error)
         return error
 
-    def _recorded(self) -> list[RedisCall]:
-        """This plugin's recorded calls, in the order they happened."""
-        return [call for call in self.verifier.timeline.entries if call.plugin is self]  # type: ignore[misc]
+    def _recorded(self) -> Iterator[RedisCall]:
+        """This plugin's recorded calls, in the order they happened, read only if needed."""
+        entries = self.verifier.timeline.entries
+        return (call for call in entries if call.plugin is self)  # type: ignore[misc]
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def install_patches(self) -> None:
         # Mocks Redis could never return are refused before the code under test runs.
-        checked_until, self._checked_until = self._checked_until, self._next_order()
-        refuse_wrong_replies(self._queues, checked_until)
+        # Each mock once: the mark moves only when none was refused.
+        checked_until = self._next_order()
+        refuse_wrong_replies(self._queues, self._checked_until)
+        self._checked_until = checked_until
         # The interceptors stay installed while a guard or a sandbox needs them; opening a
         # sandbox makes this plugin the one they use.
         _intercept.activate(self)
