@@ -158,3 +158,16 @@ def test_a_script_made_before_any_interception_is_found(verifier: StrictVerifier
         "at import'\"), 0), kwargs={})"
     )
     tripwire.redis.assert_command("EVALSHA", args=(tripwire.redis.script(source), 0))
+
+
+def test_the_map_of_known_scripts_forgets_the_earliest_when_full(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tripwire.plugins import _redis_scripts
+
+    monkeypatch.setattr(_redis_scripts, "_KNOWN", {})
+    monkeypatch.setattr(_redis_scripts, "MAX_KNOWN", 3)
+    for n in range(5):
+        _redis_scripts.learn(f"return {n}")
+    assert list(_redis_scripts._KNOWN.values()) == ["return 2", "return 3", "return 4"]
+    assert _redis_scripts.source_of(hashlib.sha1(b"return 4").hexdigest()) == "return 4"

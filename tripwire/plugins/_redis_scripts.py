@@ -30,7 +30,7 @@ from typing import Any
 
 __all__ = ["MAX_KNOWN", "ScriptSource", "learn", "patches", "sha1_of", "source_of"]
 
-#: How many sources the process-wide map holds; later scripts are not learned.
+#: How many sources the process-wide map holds; beyond, the earliest learned are forgotten.
 MAX_KNOWN = 4096
 
 #: sha1 (lower-case hex str) -> the script's source, as given (str or bytes).
@@ -48,11 +48,14 @@ def sha1_of(source: str | bytes) -> str:
 
 def learn(source: object, sha: object = None) -> None:
     """Remember ``source`` under its sha1, and under ``sha`` if given (a loaded script's)."""
-    if not isinstance(source, (str, bytes)) or len(_KNOWN) >= MAX_KNOWN:
+    if not isinstance(source, (str, bytes)):
         return
-    _KNOWN.setdefault(sha1_of(source), source)
-    if isinstance(sha, (str, bytes)):
-        _KNOWN.setdefault(_text(sha), source)
+    for key in (sha1_of(source), _text(sha) if isinstance(sha, (str, bytes)) else None):
+        if key is not None and key not in _KNOWN:
+            if len(_KNOWN) >= MAX_KNOWN:
+                del _KNOWN[next(iter(_KNOWN))]  # the earliest learned
+            _KNOWN[key] = source
+            _SEARCHED.discard(key)
 
 
 def _text(sha: str | bytes) -> str:
@@ -93,6 +96,8 @@ def source_of(sha: object, calls: Iterable[Any] = ()) -> str | bytes | None:
                     if loaded_as == key:
                         return source
     if key not in _SEARCHED:
+        if len(_SEARCHED) >= MAX_KNOWN:
+            _SEARCHED.clear()
         _SEARCHED.add(key)
         _learn_lock_scripts()
         _learn_live_scripts()
