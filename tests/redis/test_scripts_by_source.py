@@ -148,6 +148,7 @@ def test_a_script_made_before_any_interception_is_found(verifier: StrictVerifier
     # application module may make it at import.
     source = "return 'made at import'"
     script = redis.Redis().register_script(source)
+    hostile = _Hostile()  # alive while the scripts are looked for; must not be asked anything
     tripwire.redis.mock_command("EVALSHA", returns=b"ok")
     with tripwire:
         script()
@@ -158,6 +159,20 @@ def test_a_script_made_before_any_interception_is_found(verifier: StrictVerifier
         "at import'\"), 0), kwargs={})"
     )
     tripwire.redis.assert_command("EVALSHA", args=(tripwire.redis.script(source), 0))
+    assert hostile.asked == []
+
+
+class _Hostile:
+    """An object that fails every attribute lookup, as a proxy of a missing plugin does."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_asked", [])
+
+    def __getattribute__(self, name: str) -> object:
+        if name == "asked":
+            return object.__getattribute__(self, "_asked")
+        object.__getattribute__(self, "_asked").append(name)
+        raise RuntimeError(name)
 
 
 def test_the_map_of_known_scripts_forgets_the_earliest_when_full(

@@ -119,7 +119,8 @@ def _learn_live_scripts() -> None:
     if not classes:
         return
     for found in gc.get_objects():
-        if isinstance(found, classes):
+        # type(), not isinstance(): an object's own __getattribute__ (a proxy's) is not called.
+        if issubclass(type(found), classes):
             learn(getattr(found, "script", None), getattr(found, "sha", None))
 
 
