@@ -86,6 +86,8 @@ class RedisPlugin(BasePlugin):
         self._next_order = itertools.count().__next__
         #: The mocks registered before this order had their ``returns`` checked.
         self._checked_until = 0
+        #: The queues of commands with a ``times=None`` mock.
+        self._unlimited: list[Unlimited] = []
         #: Answers the calls for which no mock is queued (a Hypothesis session drawing replies
         #: at call time). Consulted on the slow path only.
         self.answerer: Answerer | None = None
@@ -169,6 +171,7 @@ class RedisPlugin(BasePlugin):
             if isinstance(queue, Unlimited):
                 queue.append(template)  # refused: the earlier one answers every call
             unlimited = Unlimited(queue, template)
+            self._unlimited.append(unlimited)
             self._queues[name] = unlimited
             for spelling, known in list(self._lookup.items()):
                 if known is queue:
@@ -409,6 +412,7 @@ class RedisPlugin(BasePlugin):
         # The mocks point back at the plugin.
         self._queues.clear()
         self._lookup.clear()
+        self._unlimited.clear()
         self.answerer = None
 
     def unused_mocks(self) -> list[Interaction]:
@@ -422,16 +426,15 @@ class RedisPlugin(BasePlugin):
         unused: list[Interaction] = list(
             filter(attrgetter("required"), itertools.chain.from_iterable(queues))
         )
-        never = [
-            queue.template
-            for queue in self._queues.values()
-            if isinstance(queue, Unlimited)
-            and queue.template.required
-            and not queue.template._group.used
-        ]
-        if never:
-            unused += never
-            queues.append(never)
+        if self._unlimited:
+            never = [
+                queue.template
+                for queue in self._unlimited
+                if queue.template.required and not queue.template._group.used
+            ]
+            if never:
+                unused += never
+                queues.append(never)
         if unused:
             unused = one_per_group(unused)
         if len(queues) > 1:
