@@ -1,15 +1,22 @@
-"""Project settings from ``[tool.tripwire]`` in ``pyproject.toml``, and the ``allow`` marker.
+"""tripwire's settings, and the ``allow`` marker: every way to configure it, in one place.
 
-``allow = ["redis"]`` in that table lets every test reach the real Redis outside the sandbox.
+Settings come from ``[tool.tripwire]`` in ``pyproject.toml`` or, under the names of `INI_NAMES`,
+from pytest's own ini options (``[pytest]`` in ``pytest.ini``, ``setup.cfg``, ``tox.ini``,
+``[tool.pytest.ini_options]``, or ``-o tripwire_guard=all``). A setting given in both is an error.
+
+- ``guard``: where a real Redis call outside the sandbox is refused. ``"used"`` (the default):
+  in the tests that use tripwire, from their first use on (a mock registered, a sandbox opened,
+  the ``tripwire_verifier`` fixture). ``"all"``: in every test. ``false``: never.
+- ``allow = ["redis"]``: no test refuses the named plugins' real services.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from tripwire._errors import ConfigurationError, safe_repr
 from tripwire._plugin import registered_plugins
@@ -19,10 +26,34 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["Settings", "allowed_by_marker", "load_settings"]
+__all__ = [
+    "GUARD_ALL",
+    "GUARD_OFF",
+    "GUARD_USED",
+    "INI_NAMES",
+    "KEYS",
+    "Settings",
+    "allowed_by_marker",
+    "load_settings",
+]
 
 #: Each accepted key of [tool.tripwire], with what it means.
-KEYS = {"allow": "plugins whose real service every test may reach outside the sandbox"}
+KEYS = {
+    "allow": "plugins whose real service every test may reach outside the sandbox",
+    "guard": 'which tests refuse real calls outside the sandbox: "used" by default, "all" or false',
+}
+#: The pytest ini option of each key, and its type for pytest's ``addini``.
+INI_NAMES: dict[str, tuple[str, Literal["string", "args"]]] = {
+    "guard": ("tripwire_guard", "string"),
+    "allow": ("tripwire_allow", "args"),
+}
+
+GUARD_USED = "used"
+GUARD_ALL = "all"
+GUARD_OFF = "off"
+#: Accepted spellings of ``guard``: TOML's ``false``, or the string an ini file gives.
+_GUARDS: dict[Any, str] = {"used": GUARD_USED, "all": GUARD_ALL, False: GUARD_OFF}
+_INI_GUARDS = {"used": GUARD_USED, "all": GUARD_ALL, "false": GUARD_OFF}
 
 
 @dataclass(frozen=True)
@@ -30,6 +61,7 @@ class Settings:
     """tripwire's settings for one test run."""
 
     allow: frozenset[str] = frozenset()
+    guard: str = GUARD_USED
 
 
 def _plugin_names() -> list[str]:
@@ -50,10 +82,9 @@ def _check_names(where: str, names: Iterable[Any]) -> frozenset[str]:
     return frozenset(checked)
 
 
-def load_settings(pyproject: Path | None) -> Settings:
-    """The ``[tool.tripwire]`` table of ``pyproject``, checked; defaults when there is none."""
+def _table(pyproject: Path | None) -> dict[str, Any]:
     if pyproject is None or not pyproject.is_file():
-        return Settings()
+        return {}
     with pyproject.open("rb") as file:
         try:
             table = tomllib.load(file).get("tool", {}).get("tripwire", {})
@@ -68,13 +99,44 @@ def load_settings(pyproject: Path | None) -> Settings:
                 f"[tool.tripwire] in {pyproject} has an unknown key {key!r}; "
                 f"the accepted keys are: {accepted}"
             )
-    allow = table.get("allow", [])
-    if not isinstance(allow, list):
-        raise ConfigurationError(
-            f"[tool.tripwire] allow in {pyproject} must be a list of plugin names such as "
-            f'["redis"]; got {safe_repr(allow)}'
-        )
-    return Settings(allow=_check_names(f"[tool.tripwire] allow in {pyproject}", allow))
+    return table
+
+
+def load_settings(pyproject: Path | None, ini: Mapping[str, Any] | None = None) -> Settings:
+    """The settings in ``pyproject``'s ``[tool.tripwire]`` and in ``ini``, checked.
+
+    ``ini`` maps each ini option name of `INI_NAMES` to its value; an empty value is unset.
+    """
+    table = _table(pyproject)
+    ini = ini or {}
+    values: dict[str, tuple[str, Any]] = {}
+    for key, where in (("allow", "allow"), ("guard", "guard")):
+        if key in table:
+            values[key] = (f"[tool.tripwire] {where} in {pyproject}", table[key])
+        ini_name = INI_NAMES[key][0]
+        if ini.get(ini_name):
+            if key in values:
+                raise ConfigurationError(
+                    f"tripwire's {key!r} is set both in [tool.tripwire] in {pyproject} and in "
+                    f"the pytest ini option {ini_name}; keep one of them"
+                )
+            values[key] = (f"the pytest ini option {ini_name}", ini[ini_name])
+    settings = Settings()
+    if "allow" in values:
+        where, allow = values["allow"]
+        if not isinstance(allow, list):
+            raise ConfigurationError(
+                f'{where} must be a list of plugin names such as ["redis"]; got {safe_repr(allow)}'
+            )
+        settings = Settings(allow=_check_names(where, allow))
+    if "guard" in values:
+        where, guard = values["guard"]
+        accepted = _INI_GUARDS if where.startswith("the pytest") else _GUARDS
+        if type(guard) not in (str, bool) or guard not in accepted:
+            spelled = ", ".join("false" if value is False else repr(value) for value in accepted)
+            raise ConfigurationError(f"{where} must be one of {spelled}; got {safe_repr(guard)}")
+        settings = Settings(allow=settings.allow, guard=accepted[guard])
+    return settings
 
 
 def allowed_by_marker(markers: Iterable[Any]) -> frozenset[str]:

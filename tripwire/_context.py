@@ -1,15 +1,17 @@
 """Which verifier is current, the plugin proxies, and ``with tripwire:``.
 
 The current verifier is a plain process-wide reference, not a context variable, because the
-threads a test starts must see the test's verifier too. The pytest plugin sets it for each test
-(and for each Hypothesis example); `use_verifier` does the same by hand.
+threads a test starts must see the test's verifier too. The pytest plugin begins a `Scope` for
+each test (and for each Hypothesis example): its verifier is made the first time something asks
+for it, so a test that never uses tripwire pays for none. `use_verifier` sets one by hand.
 """
 
 from __future__ import annotations
 
+import threading
 import types
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from operator import attrgetter
 from types import TracebackType
@@ -19,9 +21,91 @@ from tripwire._errors import NoActiveVerifierError
 from tripwire._validate import invalid
 from tripwire._verifier import StrictVerifier
 
-__all__ = ["PluginProxy", "TripwireModule", "current_verifier", "release", "use_verifier"]
+__all__ = [
+    "PluginProxy",
+    "Scope",
+    "TripwireModule",
+    "begin",
+    "current_verifier",
+    "end",
+    "release",
+    "use_verifier",
+]
 
+#: The verifier set by `use_verifier`, or the current scope's once it was made.
 _current: StrictVerifier | None = None
+#: The test or Hypothesis example that is running, if any.
+_scope: Scope | None = None
+_lock = threading.RLock()
+
+
+class Scope:
+    """A test or a Hypothesis example: its verifier, and every sandbox opened while it runs.
+
+    The verifier is made on first use (`verifier_for`); ``on_first_use`` runs then, or when a
+    sandbox of any verifier first opens during the scope (the pytest plugin installs the guard
+    there). ``outside`` names the fixture scope (``"module"``) of a scope in which no test's
+    verifier exists: asking for one there raises `NoActiveVerifierError` naming it.
+    """
+
+    __slots__ = ("_on_first_use", "in_example", "opened", "outside", "verifier")
+
+    def __init__(
+        self,
+        on_first_use: Callable[[], object] | None = None,
+        *,
+        in_example: bool = False,
+        outside: str | None = None,
+    ) -> None:
+        self.verifier: StrictVerifier | None = None
+        self._on_first_use = on_first_use
+        self.in_example = in_example
+        self.outside = outside
+        #: Verifiers other than `verifier` whose sandbox opened during the scope.
+        self.opened: list[StrictVerifier] = []
+
+    def use(self) -> None:
+        """Note that the scope uses tripwire; the first call runs ``on_first_use``."""
+        on_first_use = self._on_first_use
+        if on_first_use is not None:
+            self._on_first_use = None
+            on_first_use()
+
+    def verifier_for(self, what: str) -> StrictVerifier:
+        """The scope's verifier, made (and made current) on first use by ``what``."""
+        __tracebackhide__ = True
+        global _current
+        if self.outside is not None:
+            raise NoActiveVerifierError(what, fixture_scope=self.outside)
+        with _lock:
+            verifier = self.verifier
+            if verifier is None:
+                self.use()
+                verifier = self.verifier = StrictVerifier()
+                # The scope decides, not whether Hypothesis runs: a test's verifier first used
+                # inside find() still belongs to the test.
+                verifier._made_in_example = self.in_example
+            if _current is None and _scope is self:
+                _current = verifier
+        return verifier
+
+    def close(self) -> None:
+        """Close every sandbox opened during the scope, and its own verifier's."""
+        opened, self.opened = self.opened, []
+        for verifier in opened:
+            release(verifier)
+        if self.verifier is not None:
+            release(self.verifier)
+
+
+def _verifier_for(what: str) -> StrictVerifier:
+    verifier = _current
+    if verifier is None:
+        scope = _scope
+        if scope is None:
+            raise NoActiveVerifierError(what)
+        verifier = scope.verifier_for(what)
+    return verifier
 
 
 def current_verifier() -> StrictVerifier:
@@ -29,17 +113,63 @@ def current_verifier() -> StrictVerifier:
 
     Raises `NoActiveVerifierError` outside a test (or a `use_verifier` block).
     """
-    verifier = _current
-    if verifier is None:
-        raise NoActiveVerifierError("tripwire.current_verifier()")
-    return verifier
+    __tracebackhide__ = True
+    return _verifier_for("tripwire.current_verifier()")
 
 
 def _swap(verifier: StrictVerifier | None) -> StrictVerifier | None:
     global _current
     previous, _current = _current, verifier
-    _forget_plugins()
+    # With no verifier current, no proxy holds a plugin (see `_Unresolved`).
+    if previous is not None and previous is not verifier:
+        _forget_plugins()
     return previous
+
+
+Saved = tuple["StrictVerifier | None", "Scope | None"]
+
+
+def begin(scope: Scope) -> Saved:
+    """Make ``scope`` the running one, with no verifier current until it makes its own."""
+    global _scope
+    saved = (_swap(None), _scope)
+    _scope = scope
+    return saved
+
+
+def end(scope: Scope, saved: Saved) -> None:
+    """Close ``scope``'s sandboxes and make what `begin` saved current again."""
+    global _scope
+    try:
+        scope.close()
+    finally:
+        _swap(saved[0])
+        _scope = saved[1]
+
+
+def _sandbox_opened(verifier: StrictVerifier) -> None:
+    # Called by every verifier whose first sandbox opens.
+    scope = _scope
+    if scope is not None and scope.outside is None:
+        if verifier is not scope.verifier and verifier not in scope.opened:
+            scope.opened.append(verifier)
+        scope.use()
+
+
+StrictVerifier._sandbox_opened.append(_sandbox_opened)
+
+
+@contextmanager
+def _no_test() -> Iterator[None]:
+    """As at import time, with no verifier and no test (for tripwire's own tests)."""
+    global _scope
+    saved = (_swap(None), _scope)
+    _scope = None
+    try:
+        yield
+    finally:
+        _swap(saved[0])
+        _scope = saved[1]
 
 
 def use_verifier(verifier: StrictVerifier) -> AbstractContextManager[StrictVerifier]:
@@ -104,9 +234,7 @@ class _Unresolved:
     def __getattribute__(self, attribute: str) -> Any:
         proxy: PluginProxy = object.__getattribute__(self, "_proxy")
         name = proxy._name
-        verifier = _current
-        if verifier is None:
-            raise NoActiveVerifierError(f"tripwire.{name}.{attribute}")
+        verifier = _verifier_for(f"tripwire.{name}.{attribute}")
         plugin = verifier._plugins.get(name) or verifier.plugin_named(name)
         if verifier is _current:
             proxy._target = plugin
@@ -136,13 +264,20 @@ def _forget_plugins(verifier: StrictVerifier | None = None) -> None:
 StrictVerifier._plugins_dropped.append(_forget_plugins)
 
 
-_entered: list[StrictVerifier] = []
+#: The verifiers each thread entered with ``with tripwire:``, by thread id, innermost last. Each
+#: exit closes the sandbox of the verifier its own thread entered, so a thread that leaves late
+#: never closes another thread's, or the next test's.
+_entered: dict[int, list[StrictVerifier]] = {}
 
 
 def release(verifier: StrictVerifier) -> None:
     """Close every sandbox ``verifier`` still has open and forget its ``with tripwire:`` blocks."""
-    if _entered:
-        _entered[:] = [entered for entered in _entered if entered is not verifier]
+    with _lock:
+        for ident, stack in list(_entered.items()):
+            if verifier in stack:
+                stack[:] = [entered for entered in stack if entered is not verifier]
+                if not stack:
+                    del _entered[ident]
     verifier.close_all()
 
 
@@ -150,11 +285,11 @@ class TripwireModule(types.ModuleType):
     """The type of the ``tripwire`` module, so that ``with tripwire:`` opens the sandbox."""
 
     def __enter__(self) -> StrictVerifier:
-        verifier = _current
-        if verifier is None:
-            raise NoActiveVerifierError("`with tripwire:`")
+        __tracebackhide__ = True
+        verifier = _verifier_for("`with tripwire:`")
         verifier._open()
-        _entered.append(verifier)
+        with _lock:
+            _entered.setdefault(threading.get_ident(), []).append(verifier)
         return verifier
 
     def __exit__(
@@ -163,8 +298,14 @@ class TripwireModule(types.ModuleType):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if _entered:
-            _entered.pop()._close()
+        with _lock:
+            stack = _entered.get(threading.get_ident())
+            if not stack:
+                return
+            verifier = stack.pop()
+            if not stack:
+                del _entered[threading.get_ident()]
+        verifier._close()
 
     async def __aenter__(self) -> StrictVerifier:
         return self.__enter__()

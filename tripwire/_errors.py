@@ -176,15 +176,27 @@ class ConfigurationError(TripwireError, ValueError):
 class NoActiveVerifierError(TripwireError, RuntimeError):
     """``tripwire.redis`` or ``with tripwire:`` was used with no verifier for the current test."""
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, fixture_scope: str | None = None) -> None:
         self.what = what
+        self.fixture_scope = fixture_scope
+        if fixture_scope is not None:
+            where = (
+                f"{what} needs the verifier of the current test, but it was called in a "
+                f"{fixture_scope}-scoped fixture, which outlives any one test.\n"
+                "tripwire gives each test its own verifier: register mocks in the test or in a "
+                "function-scoped fixture (the default scope). A fixture shared between tests "
+                "can make a verifier of its own:\n"
+            )
+        else:
+            where = (
+                f"{what} needs the verifier of the current test, but none is active.\n"
+                "Inside pytest the tripwire plugin creates one for every test: check that the "
+                "plugin is not disabled (-p no:tripwire) and that the call happens during a test, "
+                "not at import or collection time.\n"
+                "Outside pytest, construct one yourself:\n"
+            )
         super().__init__(
-            f"{what} needs the verifier of the current test, but none is active.\n"
-            "Inside pytest the tripwire plugin creates one for every test: check that the plugin "
-            "is not disabled (-p no:tripwire) and that the call happens during a test, not at "
-            "import or collection time.\n"
-            "Outside pytest, construct one yourself:\n"
-            "    from tripwire import StrictVerifier\n"
+            where + "    from tripwire import StrictVerifier\n"
             "    from tripwire.plugins.redis_plugin import RedisPlugin\n"
             "    verifier = StrictVerifier()\n"
             "    redis_mock = RedisPlugin(verifier)\n"
@@ -261,10 +273,10 @@ class UnmockedConnectionError(UnmockedInteractionError):
         AssertionError.__init__(
             self,
             f"A connection to {address} was {action} inside the sandbox, by a part of the client "
-            "that tripwire does not intercept (for redis-py: PubSub, cluster or sentinel "
-            "clients).\nNothing was sent. Test that code against a real server with "
-            '@pytest.mark.allow("redis") outside the sandbox, or move the call behind a '
-            "function you mock.",
+            "that tripwire does not intercept (for redis-py: MONITOR, Sentinel clients, "
+            "connections used directly or connected before the sandbox).\nNothing was sent. "
+            'Test that code against a real server with @pytest.mark.allow("redis") outside the '
+            "sandbox, or move the call behind a function you mock.",
         )
         self.headline = str(self).splitlines()[0]
         self.hint = ""

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
 from tripwire import _context
-from tripwire._context import _swap, release
+from tripwire._context import Scope, begin, end
 from tripwire._validate import invalid
 from tripwire._verifier import StrictVerifier, in_hypothesis_example
 
@@ -28,6 +28,7 @@ __all__ = [
     "hypothesis_examples",
     "in_example_without_verifier",
     "per_example_verifier",
+    "wrap_examples",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -36,60 +37,57 @@ F = TypeVar("F", bound=Callable[..., Any])
 _WRAPPED = "__tripwire_per_example__"
 
 
-class Example:
-    """One example's own verifier, current from construction until `finish`."""
+class Example(Scope):
+    """One example's scope, running from construction until `finish`.
 
-    __slots__ = ("_previous", "on_failure", "verifier")
+    Its verifier is made when the example first uses tripwire; an example that never does costs
+    a few assignments.
+    """
+
+    __slots__ = ("_saved", "on_failure")
 
     def __init__(self) -> None:
-        self.verifier = StrictVerifier()
-        # Made for this example, whether or not Hypothesis has started it yet.
-        self.verifier._made_in_example = True
+        parent = _context._scope
+        # The example's use of tripwire is the test's use too (it installs the test's guard).
+        super().__init__(None if parent is None else parent.use, in_example=True)
         #: Called, without arguments, when the example fails: its body raised or verification
         #: failed. They run while the example is still Hypothesis' current test case, so they
         #: can add notes to the report.
         self.on_failure: list[Callable[[], None]] = []
-        self._previous = _swap(self.verifier)
-        _examples.append(self)
+        self._saved = begin(self)
 
     def finish(self, *, passed: bool) -> None:
-        """Close the example's sandbox, make the previous verifier current again, then verify.
+        """Close the example's sandboxes, make the previous verifier current again, then verify.
 
         Verification runs only when ``passed``: an ``assume()`` rejection or a failing body
         already has its outcome, and a verification error derived from it would hide it.
         """
         __tracebackhide__ = True
-        try:
-            release(self.verifier)
-        finally:
-            _examples.remove(self)
-            _swap(self._previous)
+        end(self, self._saved)
         if not passed:
             self._failed()
             return
+        verifier = self.verifier
+        if verifier is None:
+            return
         try:
-            self.verifier.verify_all()
+            verifier.verify_all()
         except BaseException:
             self._failed()
             raise
         # A failed example keeps its verifier for the report; a passing one lets it go.
-        self.verifier.dispose()
+        verifier.dispose()
 
     def _failed(self) -> None:
         for callback in self.on_failure:
             callback()
 
 
-#: The examples under way, innermost last.
-_examples: list[Example] = []
-
-
 def current_example() -> Example | None:
-    """The example whose verifier is the current one, or ``None`` outside any example."""
-    if _examples:
-        example = _examples[-1]
-        if example.verifier is _context._current:
-            return example
+    """The example that is running (not a test or `use_verifier` inside it), or ``None``."""
+    scope = _context._scope
+    if isinstance(scope, Example) and _context._current in (None, scope.verifier):
+        return scope
     return None
 
 
@@ -153,16 +151,26 @@ def hypothesis_examples(item: object) -> Iterator[None]:
     The wrapper is installed for this call only and the original put back afterwards, so
     re-running the item (or the other items of a parametrized test) never stacks wrappers.
     """
-    handle = _hypothesis_handle(item)
-    if handle is None:
-        yield
-        return
-    inner = handle.inner_test
-    handle.inner_test = per_example_verifier(inner)
+    unwrap = wrap_examples(item)
     try:
         yield
     finally:
+        if unwrap is not None:
+            unwrap()
+
+
+def wrap_examples(item: object) -> Callable[[], None] | None:
+    """`hypothesis_examples` without the context manager: the function that undoes it, if any."""
+    handle = _hypothesis_handle(item)
+    if handle is None:
+        return None
+    inner = handle.inner_test
+    handle.inner_test = per_example_verifier(inner)
+
+    def unwrap() -> None:
         handle.inner_test = inner
+
+    return unwrap
 
 
 def _hypothesis_handle(item: object) -> Any:

@@ -87,6 +87,9 @@ class StrictVerifier:
     #: Called with a verifier whose plugins were dropped (`dispose`), so that nothing keeps
     #: reaching them.
     _plugins_dropped: ClassVar[list[Callable[[StrictVerifier], None]]] = []
+    #: Called with a verifier whose first sandbox opens, so that the running test can close it
+    #: when it ends (a failing test may leave one open) and knows it uses tripwire.
+    _sandbox_opened: ClassVar[list[Callable[[StrictVerifier], None]]] = []
 
     def __init__(self) -> None:
         self.timeline = Timeline()
@@ -175,15 +178,18 @@ class StrictVerifier:
 
     def _open(self) -> None:
         with self._state_lock:
+            # Also when already open: a @given test or find() run inside an open sandbox would
+            # share this verifier's mocks between its examples. Asked per sandbox, not per mock
+            # (the check costs ~0.5 µs); a mock registered while one is open asks too.
+            self.refuse_in_example("the sandbox was opened")
             if self._depth == 0:
-                # Hypothesis asks once per example here, not per mock: the check costs ~0.5 µs.
-                if not self._made_in_example and in_hypothesis_example():
-                    raise NoExampleVerifierError("the sandbox was opened")
                 # Every library tripwire knows and that is installed is intercepted, mocked or
                 # not, so an unmocked call fails loudly instead of reaching the network.
                 for spec in registered_plugins():
                     if spec.name not in self._plugins and spec.available():
                         spec.load()(self)
+                for opened in self._sandbox_opened:
+                    opened(self)
             activated: list[BasePlugin] = []
             try:
                 for plugin in self._plugins.values():
@@ -194,6 +200,16 @@ class StrictVerifier:
                     plugin.deactivate()
                 raise
             self._depth += 1
+
+    def refuse_in_example(self, what: str) -> None:
+        """Raise `NoExampleVerifierError` if a Hypothesis example that is not this verifier's runs.
+
+        Its mocks would answer the example's successors. ``what`` says what happened ("the
+        sandbox was opened").
+        """
+        __tracebackhide__ = True
+        if not self._made_in_example and in_hypothesis_example():
+            raise NoExampleVerifierError(what)
 
     def _close(self) -> None:
         with self._state_lock:

@@ -1,23 +1,33 @@
-"""The pytest entry point: a verifier per test, verified at teardown, and the guard.
+"""The pytest entry point: a verifier per test, made on first use, verified at teardown; the guard.
 
-Fixtures, markers and hooks only; the machinery lives in the core modules.
+Hooks, a fixture and a marker only; the machinery lives in the core modules. A test that never
+uses tripwire costs a few attribute assignments: its verifier is made, and (by default) its
+guard installed, only when it first registers a mock, opens a sandbox or asks for the fixture.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator
 
 import pytest
 
-from tripwire._config import Settings, allowed_by_marker, load_settings
-from tripwire._context import _swap, release
+from tripwire import _context
+from tripwire._config import GUARD_ALL, INI_NAMES, KEYS, Settings, allowed_by_marker, load_settings
 from tripwire._errors import ConfigurationError
-from tripwire._per_example import hypothesis_examples
-from tripwire._plugin import registered_plugins
+from tripwire._per_example import wrap_examples
+from tripwire._running import RunningTest, SharedFixture, running
 from tripwire._verifier import StrictVerifier
 
-_CALL_PASSED = pytest.StashKey[bool]()
+#: ``--tripwire-record`` and its marker, fixture and hooks.
+pytest_plugins = ["tripwire.plugins._record_pytest"]
+
 _SETTINGS = pytest.StashKey[Settings]()
+_TEST = pytest.StashKey[RunningTest]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    for key, (name, kind) in INI_NAMES.items():
+        parser.addini(name, f"tripwire: {KEYS[key]} (or [tool.tripwire] {key})", type=kind)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -28,73 +38,84 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     inipath = config.inipath
     pyproject = inipath if inipath and inipath.name == "pyproject.toml" else None
+    ini = {name: config.getini(name) for name, _ in INI_NAMES.values()}
     try:
-        config.stash[_SETTINGS] = load_settings(pyproject or config.rootpath / "pyproject.toml")
+        config.stash[_SETTINGS] = load_settings(
+            pyproject or config.rootpath / "pyproject.toml", ini
+        )
     except ConfigurationError as exc:
         raise pytest.UsageError(str(exc)) from None
 
 
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    report = yield
-    if report.when == "call":
-        item.stash[_CALL_PASSED] = report.passed
-    return report
-
-
-def _guard(request: pytest.FixtureRequest) -> list[Callable[[], None]]:
-    """Refuse, for this test, real calls of every plugin the test does not allow.
-
-    Returns the functions that lift each plugin's guard.
-    """
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
     __tracebackhide__ = True
-    allowed = request.config.stash[_SETTINGS].allow
-    allowed |= allowed_by_marker(request.node.iter_markers("allow"))
-    lifts = []
+    settings = item.config.stash[_SETTINGS]
+    allowed = settings.allow | allowed_by_marker(item.iter_markers("allow"))
+    test = item.stash[_TEST] = RunningTest(settings.guard, allowed)
+    running[:] = [test]
+    if settings.guard == GUARD_ALL:
+        test.scope.use()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[object], request: pytest.FixtureRequest
+) -> Generator[None, object, object]:
+    if fixturedef.scope == "function":
+        return (yield)
+    # A fixture shared between tests runs outside any one test: while it sets up, and while it
+    # tears down, asking for the test's verifier names its scope instead of making one.
+    outside = SharedFixture(fixturedef.scope)
+    fixturedef.addfinalizer(outside.leave)  # runs after the fixture's own teardown
+    outside.enter()
     try:
-        for spec in registered_plugins():
-            if spec.name not in allowed and spec.available():
-                lifts.append(spec.load().guard())
-    except BaseException:
-        _lift(lifts)
-        raise
-    return lifts
-
-
-def _lift(lifts: list[Callable[[], None]]) -> None:
-    for lift in reversed(lifts):
-        lift()
-
-
-@pytest.fixture(autouse=True)
-def _tripwire_per_test(request: pytest.FixtureRequest) -> Iterator[StrictVerifier]:
-    __tracebackhide__ = True
-    lifts = _guard(request)
-    verifier = StrictVerifier()
-    previous = _swap(verifier)
-    try:
-        yield verifier
+        result = yield
     finally:
-        release(verifier)
-        _lift(lifts)
-        _swap(previous)
-    # Verify only a body that passed: a failing test already has its error, and a second one
-    # derived from it would only hide it.
-    if request.node.stash.get(_CALL_PASSED, False):
-        verifier.verify_all()
-        verifier.dispose()
-
-
-@pytest.fixture
-def tripwire_verifier(_tripwire_per_test: StrictVerifier) -> StrictVerifier:
-    """The `StrictVerifier` of the current test, verified when the test ends."""
-    return _tripwire_per_test
+        outside.leave()
+    fixturedef.addfinalizer(outside.enter)  # runs before it
+    return result
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     # Each example of a Hypothesis @given test gets a verifier of its own.
-    with hypothesis_examples(item):
-        return (yield)
+    unwrap = wrap_examples(item)
+    try:
+        result = yield
+    finally:
+        if unwrap is not None:
+            unwrap()
+    test = item.stash.get(_TEST, None)
+    if test is not None:
+        test.passed = True
+    return result
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, None, None]:
+    __tracebackhide__ = True
+    # After the fixtures' teardown, which may still use the test's verifier.
+    try:
+        result = yield
+    finally:
+        test = item.stash.get(_TEST, None)
+        verifier = None
+        if test is not None:
+            del item.stash[_TEST]
+            running.clear()
+            verifier = test.finish()
+    # Verify only a body that passed: a failing test already has its error, and a second one
+    # derived from it would only hide it.
+    if verifier is not None:
+        verifier.verify_all()
+        verifier.dispose()
+    return result
+
+
+@pytest.fixture
+def tripwire_verifier() -> StrictVerifier:
+    """The `StrictVerifier` of the current test, verified when the test ends."""
+    return _context._verifier_for("the tripwire_verifier fixture")

@@ -24,11 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 from tripwire._per_example import per_example_verifier
 from tripwire_hypothesis._entry_point import register as _register
-from tripwire_hypothesis._session import ConsumedStep, RedisSession, Step
+from tripwire_hypothesis._session import RedisSession
+from tripwire_hypothesis._steps import ConsumedStep, Step
 from tripwire_hypothesis._verifiers import NoExampleVerifierError, VerifiedStateMachine
 
 if TYPE_CHECKING:
     from tripwire_hypothesis import strategies
+    from tripwire_hypothesis._model import Fault
     from tripwire_hypothesis.strategies import (
         error_kinds,
         keys,
@@ -43,6 +45,7 @@ _register()  # st.from_type(RedisSession)
 
 __all__ = [
     "ConsumedStep",
+    "Fault",
     "NoExampleVerifierError",
     "RedisSession",
     "Step",
@@ -76,10 +79,15 @@ _STRATEGIES = frozenset(
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _STRATEGIES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib
 
+    if name == "Fault":
+        # Imported on first use: it imports fakeredis, which only model sessions need.
+        fault = importlib.import_module("tripwire_hypothesis._model").Fault
+        globals()[name] = fault
+        return fault
+    if name not in _STRATEGIES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     module = importlib.import_module("tripwire_hypothesis.strategies")
     value = module if name == "strategies" else getattr(module, name)
     globals()[name] = value
@@ -87,4 +95,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_STRATEGIES})
+    return sorted({*globals(), *_STRATEGIES, "Fault"})

@@ -70,7 +70,7 @@ class Outcome:
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         # Hypothesis' report prints each draw with its pretty printer, which would otherwise
-        # show a dataclass field by field, or as the call that built it: Outcome(None).
+        # show the call that built it: Outcome(None).
         printer.text(repr(self))
 
 
@@ -112,22 +112,14 @@ def _outcomes(
     return outcome()
 
 
-class _UnwatchedExec(dict[int, SearchStrategy[Outcome]]):
-    """EXEC of a transaction that watched nothing, by error cut: it commits, or faults."""
-
-    def __missing__(self, cut: int) -> SearchStrategy[Outcome]:
-        self[cut] = strategy = _outcomes(_COMMIT, _EXEC_FAULTS, cut)
-        return strategy
-
-
-_UNWATCHED_EXEC = _UnwatchedExec()
+_LOST = st.booleans()
 
 
 @st.composite
 def _watched_exec(draw: st.DrawFn) -> Outcome:
     # Optimistic locking is there for lost races: half of the watched EXECs lose one, which
     # shrinks away first; a dropped connection or a timeout is rarer.
-    if draw(st.booleans()):
+    if draw(_LOST):
         return Outcome(raises=draw(_WATCH))
     if draw(_COIN) >= COIN_SIDES - COIN_SIDES // 8:
         return Outcome(raises=draw(_EXEC_FAULTS))
@@ -151,6 +143,10 @@ class Policy:
     max_answers: int
     #: The call that made the strategy, for reprs: ``redis_session(commands=['GET'])``.
     spelled: str
+    #: Whether a model of Redis answers (`tripwire_hypothesis._model`), and the fault kinds it
+    #: injects.
+    model: bool = False
+    faults: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return self.spelled
@@ -181,6 +177,16 @@ class Answerer:
 
     def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
         __tracebackhide__ = True
+        name = self._checked_name(args, options)
+        call = Call(name, args[1:], options)
+        outcome = self.data.draw(self._strategy(call, args, options), label=_label(call))
+        mock = self._plugin.new_call(name, outcome.returns, outcome.raises, self._site)
+        self.answered.append(mock)
+        return mock
+
+    def _checked_name(self, args: tuple[Any, ...], options: dict[str, Any]) -> str:
+        """The call's command name, once the session's limits allow it an answer."""
+        __tracebackhide__ = True
         policy = self._policy
         name = command_name(args[0])
         if policy.commands is not None and name not in policy.commands:
@@ -209,11 +215,7 @@ class Answerer:
                 "but Hypothesis draws answers only in the thread running the example. Register "
                 "mocks for calls made from other threads with tripwire.redis.mock_command(...).",
             ) from None
-        call = Call(name, args[1:], options)
-        outcome = self.data.draw(self._strategy(call, args, options), label=_label(call))
-        mock = self._plugin.new_call(name, outcome.returns, outcome.raises, self._site)
-        self.answered.append(mock)
-        return mock
+        return name
 
     def answer_exec(self, watching: bool) -> RedisCall:
         """A transaction's EXEC: it commits, loses a race, or its connection fails."""
@@ -225,7 +227,8 @@ class Answerer:
             errors = st.one_of(_WATCH, policy.errors) if watching else policy.errors
             strategy = _outcomes(_COMMIT, errors, policy.cut)
         else:
-            strategy = _WATCHED_EXEC if watching else _UNWATCHED_EXEC[policy.cut]
+            # A transaction that watched nothing commits, or its connection fails.
+            strategy = _WATCHED_EXEC if watching else _outcomes(_COMMIT, _EXEC_FAULTS, policy.cut)
         outcome = self.data.draw(strategy, label="EXEC")
         mock = self._plugin.new_call("EXEC", None, outcome.raises, self._site)
         self.answered.append(mock)

@@ -30,13 +30,19 @@ from tripwire_hypothesis._replies import (
 __all__ = ["call_replies", "command_name"]
 
 
+# Made once: a strategy function looks itself up in Hypothesis' strategy cache at every call.
+_FIFTHS = st.integers(0, 4)
+_SMALL_COUNT = st.integers(1, 16)
+_ANY_INT64 = st.integers(-(2**63), 2**63 - 1)
+
+
 @st.composite
 def _counters(draw: st.DrawFn) -> int:
     # Small and positive three times in five (a few hits, shrinking to the first), where limits
     # and "first hit" branches are; any 64-bit integer otherwise.
-    if draw(st.integers(0, 4)) < 3:
-        return draw(st.integers(1, 16))
-    return draw(st.integers(-(2**63), 2**63 - 1))
+    if draw(_FIFTHS) < 3:
+        return draw(_SMALL_COUNT)
+    return draw(_ANY_INT64)
 
 
 #: A counter after INCR and friends.

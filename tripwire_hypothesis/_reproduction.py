@@ -30,7 +30,7 @@ from tripwire._errors import safe_repr
 if TYPE_CHECKING:
     from types import CodeType
 
-    from tripwire_hypothesis._session import ConsumedStep, Step
+    from tripwire_hypothesis._steps import ConsumedStep, Step
 
 __all__ = ["error_code", "reproduction"]
 
@@ -64,6 +64,7 @@ def reproduction(
     answers: Sequence[Step],
     consumed: Sequence[ConsumedStep],
     required: bool,
+    session_code: str | None = None,
 ) -> str:
     """The example as a pytest test; see the module's docstring."""
     body = _body_of(code) if code is not None and session_name is not None else None
@@ -79,9 +80,10 @@ def reproduction(
     # A value that does not print as code (a client from a fixture, mostly) stays a parameter,
     # for pytest to pass from the fixture of that name.
     fixtures = [argument for argument, text in values.items() if not _is_expression(text)]
+    imports = "RedisSession, Step" if session_code is None else "Fault, RedisSession"
     lines = [
         f"{asynchronous}def {name}_example({', '.join(fixtures)}):",
-        "    from tripwire_hypothesis import RedisSession, Step",
+        f"    from tripwire_hypothesis import {imports}",
         "",
     ]
     if fixtures:
@@ -93,7 +95,12 @@ def reproduction(
         f"    {argument} = {text}" for argument, text in values.items() if argument not in fixtures
     ]
     options = "" if required else ", required=False"
-    if answers:
+    if session_code is not None:
+        # A model session: the faults it injected, replayed over a fresh model.
+        first, *rest = session_code.splitlines()
+        lines.append(f"    {session_name} = {first}")
+        lines += [f"    {line}" for line in rest]
+    elif answers:
         lines.append(f"    {session_name} = RedisSession([")
         lines += [f"        {step!r}," for step in answers]
         lines.append(f"    ]{options})")

@@ -2,30 +2,30 @@
 
 A session drawn by `redis_session` answers every command the code sends inside the sandbox,
 drawing each reply (or injected error) at the moment of the call. A session built by hand,
-``RedisSession([Step(...), ...])``, is a script: one mock per step, for ``@example`` and for the
-printed reproduction of a failure. Either way the body calls `RedisSession.install` once, runs the
-code inside ``with tripwire:``, and asserts what happened with `RedisSession.assert_consumed`.
+``RedisSession([Step(...), ...])``, is a script (`tripwire_hypothesis._steps`), for ``@example``
+and for the printed reproduction of a failure. Either way the body calls `RedisSession.install`
+once, runs the code inside ``with tripwire:``, and asserts what happened with
+`RedisSession.assert_consumed`.
 """
 
 from __future__ import annotations
 
 import functools
 import sys
-from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hypothesis import note
 from hypothesis.control import currently_in_test_context
 from hypothesis.errors import InvalidArgument
+from hypothesis.stateful import RuleBasedStateMachine
 
 from tripwire._context import current_verifier
-from tripwire._errors import safe_repr
 from tripwire._per_example import current_example
 from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
 from tripwire_hypothesis._checks import check_bool, invalid
-from tripwire_hypothesis._reproduction import error_code, reproduction
+from tripwire_hypothesis._reproduction import reproduction
+from tripwire_hypothesis._steps import ConsumedStep, Script, Step, normalise
 from tripwire_hypothesis._verifiers import check_example_verifier
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from tripwire._verifier import StrictVerifier
     from tripwire_hypothesis._answers import Answerer, Policy
+    from tripwire_hypothesis._model import Fault, Model, ModelClient
 
 __all__ = ["ConsumedStep", "RedisSession", "Step"]
 
@@ -50,141 +51,55 @@ _NOT_GIVEN: Any = _NotGiven()
 _TRANSACTION_FRAME = frozenset({"MULTI", "EXEC"})
 
 
-@functools.lru_cache(maxsize=1024)
-def _normalise(command: str) -> str:
-    """``"script  load"`` -> ``"SCRIPT LOAD"``: upper case, single spaces."""
-    return " ".join(command.split()).upper()
-
-
-def _command_name(function: str, argument: str, value: object) -> str:
-    if type(value) is not str or not value.strip():
-        raise invalid(function, argument, "a non-empty str", value)
-    return _normalise(value)
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One scripted Redis command: the reply its mock returns, or the error it raises.
-
-    ``Step("GET", returns=b"1")`` and ``Step("GET", raises=redis.exceptions.TimeoutError())``
-    build steps by hand, for ``@example(session=RedisSession([...]))``.
-    """
-
-    command: str
-    returns: Any = None
-    raises: BaseException | type[BaseException] | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "command", _command_name("Step", "command", self.command))
-        raises = self.raises
-        if raises is not None and not (
-            isinstance(raises, BaseException)
-            or (isinstance(raises, type) and issubclass(raises, BaseException))
-        ):
-            raise invalid("Step", "raises", "an exception instance, class or None", raises)
-
-    @property
-    def failed(self) -> bool:
-        """Whether this step raises an error instead of replying."""
-        return self.raises is not None
-
-    def registration(self, *, required: bool = True) -> str:
-        """The ``tripwire.redis.mock_command(...)`` line that registers this step."""
-        options = [f"returns={safe_repr(self.returns)}"]
-        if self.raises is not None:
-            options.append(f"raises={error_code(self.raises)}")
-        if not required:
-            options.append("required=False")
-        return f"tripwire.redis.mock_command({self.command!r}, {', '.join(options)})"
-
-    def __repr__(self) -> str:
-        if self.raises is not None:
-            return f"Step({self.command!r}, raises={error_code(self.raises)})"
-        return f"Step({self.command!r}, returns={safe_repr(self.returns)})"
-
-
-@dataclass(slots=True)
-class ConsumedStep:
-    """One Redis call the code made after the session was installed, and its outcome.
-
-    Every call counts, whoever answered it: a scripted step, a drawn answer, a mock registered
-    by hand, and the ``MULTI``/``EXEC`` around a transaction.
-    """
-
-    #: The call's position among the calls made since `RedisSession.install`.
-    index: int
-    command: str
-    #: The call's positional arguments after the command name, and its keyword arguments.
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-    #: What the call returned (``None`` when it raised).
-    returns: Any = None
-    #: What the call raised, or ``None``.
-    raises: BaseException | type[BaseException] | None = None
-
-    def assertion(self) -> str:
-        """The ``tripwire.redis.assert_command(...)`` line that asserts this call."""
-        return (
-            f"tripwire.redis.assert_command({self.command!r}, args={safe_repr(self.args)}, "
-            f"kwargs={safe_repr(self.kwargs)})"
-        )
-
-
 class _Installation(NamedTuple):
     verifier: StrictVerifier
     plugin: RedisPlugin
     #: The timeline's length at installation: the session's calls are recorded after it.
     start: int
-    answerer: Answerer | _Script
+    answerer: Answerer | Script
     #: The test function that installed the session, the session's argument name in it (if it
     #: is one), and its other arguments then.
     code: CodeType
     session_name: str | None
     arguments: dict[str, Any]
+    #: Installed by a state machine's rule: the report prints the session, not a test.
+    machine: bool = False
 
 
 class RedisSession:
     """What Redis answers in one example: drawn at each call, or scripted step by step.
 
     `tripwire_hypothesis.redis_session` draws sessions that answer at call time. By hand, a
-    session is a script of steps (``RedisSession([Step("GET", returns=None)])``), each installed
-    as one mock; its repr is the code that builds it.
+    session is a script of steps (``RedisSession([Step("GET", returns=None)])``) that answer in
+    order, per command; its repr is the code that builds it. Either way a session answers only
+    the calls that no mock registered with ``tripwire.redis.mock_command`` covers.
     """
 
-    __slots__ = ("_data", "_installed", "_policy", "commands", "required", "steps")
+    __slots__ = ("_data", "_faults", "_installed", "_model", "_policy", "required", "steps")
 
-    def __init__(
-        self,
-        steps: Iterable[Step] = (),
-        *,
-        required: bool = True,
-        commands: Iterable[str] | None = None,
-    ) -> None:
-        # A str is iterable too: commands="GET" would become {"G", "E", "T"}.
+    def __init__(self, steps: Iterable[Step] = (), *, required: bool = True) -> None:
+        # A str is iterable too, and a single Step is not a script of one.
         given_steps: object = steps
-        given_commands: object = commands
         if isinstance(given_steps, (str, bytes)) or not isinstance(given_steps, Iterable):
             raise invalid("RedisSession", "steps", "an iterable of Step objects", steps)
-        if given_commands is not None and (
-            isinstance(given_commands, (str, bytes)) or not isinstance(given_commands, Iterable)
-        ):
-            requirement = "an iterable of command names (a str is one name, not an iterable)"
-            raise invalid("RedisSession", "commands", requirement, commands)
         self.steps: tuple[Step, ...] = tuple(steps)
         for step in self.steps:
             if not isinstance(step, Step):
                 raise invalid("RedisSession", "steps", "an iterable of Step objects", self.steps)
         #: Whether every step must be consumed by the end of the example.
         self.required = check_bool("RedisSession", "required", required)
-        #: The commands this session answers (``None``: every command, for a drawn session).
-        self.commands: frozenset[str] | None = frozenset(
-            (_command_name("RedisSession", "commands", name) for name in commands)
-            if commands is not None
-            else (step.command for step in self.steps)
-        )
         self._policy: Policy | None = None
         self._data: DataObject | None = None
         self._installed: _Installation | None = None
+        self._model: Model | None = None
+        self._faults: tuple[Fault | None, ...] | None = None
+
+    @property
+    def commands(self) -> frozenset[str] | None:
+        """The commands this session answers: its steps' or its ``commands=``; None for all."""
+        if self._policy is not None:
+            return self._policy.commands
+        return frozenset(step.command for step in self.steps)
 
     @classmethod
     def _drawing(cls, data: DataObject, policy: Policy) -> RedisSession:
@@ -193,11 +108,73 @@ class RedisSession:
         session = cls.__new__(cls)
         session.steps = ()
         session.required = True
-        session.commands = policy.commands
         session._policy = policy
         session._data = data
         session._installed = None
+        session._model = None
+        session._faults = None
         return session
+
+    # -- model sessions (tripwire_hypothesis._model) -------------------------------------------
+
+    @classmethod
+    def from_faults(
+        cls, faults: Iterable[Fault | None], *, decode_responses: bool = False
+    ) -> RedisSession:
+        """A session answered by a fresh model of Redis, its calls failing as ``faults`` says.
+
+        One entry per call the model answers (and per transaction's ``EXEC``), in call order:
+        ``None`` for the model's reply, or a `Fault`. Calls after the last entry get the model's
+        reply. This is how the report of a failing ``redis_session(model=True)`` example prints
+        the session, to replay it without drawing.
+        """
+        from tripwire_hypothesis._answers import Policy
+        from tripwire_hypothesis._model import FAULT_KINDS, Fault
+
+        given: object = faults
+        requirement = "an iterable of Fault objects or None"
+        if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
+            raise invalid("RedisSession.from_faults", "faults", requirement, faults)
+        script = tuple(faults)
+        for fault in script:
+            if fault is not None and not isinstance(fault, Fault):
+                raise invalid("RedisSession.from_faults", "faults", requirement, fault)
+        decode = check_bool("RedisSession.from_faults", "decode_responses", decode_responses)
+        body = "".join(f"\n    {fault!r}," for fault in script)
+        options = ", decode_responses=True" if decode else ""
+        policy = Policy(
+            commands=None,
+            replies={},
+            errors=None,
+            cut=0,
+            decode_responses=decode,
+            max_answers=sys.maxsize,
+            spelled=f"RedisSession.from_faults([{body}\n]{options})",
+            model=True,
+            faults=FAULT_KINDS,
+        )
+        session = cls._drawing(None, policy)  # type: ignore[arg-type]
+        session._faults = script
+        return session
+
+    @property
+    def model(self) -> ModelClient:
+        """A client of this example's model of Redis, for a ``redis_session(model=True)`` session.
+
+        tripwire never intercepts it, inside the sandbox or out: seed the model with it before
+        ``with tripwire:``, and read its state after. Its calls are not recorded.
+        """
+        policy = self._policy
+        if policy is None or not policy.model:
+            raise InvalidArgument(
+                "RedisSession.model needs a session answered by a model: draw it with "
+                "redis_session(model=True)."
+            )
+        if self._model is None:
+            from tripwire_hypothesis._model import Model
+
+            self._model = Model(decode_responses=policy.decode_responses)
+        return self._model.client
 
     # -- reprs: the code that builds the session -----------------------------------------------
 
@@ -222,10 +199,11 @@ class RedisSession:
     def install(self) -> None:
         """Install the session on the current example's verifier, before ``with tripwire:``.
 
-        A scripted session registers one mock per step, in order. A drawn session also answers
-        every later call that no mock covers. Inside a Hypothesis example that has no verifier
-        of its own it raises `NoExampleVerifierError`, since mocks would leak into the next
-        example.
+        From then on the session answers every call that no mock covers: a drawn session draws
+        each answer, a scripted one gives its steps in order per command (a call beyond them is
+        unmocked, and a required step left unused fails the example). Inside a Hypothesis example
+        that has no verifier of its own it raises `NoExampleVerifierError`, since the answers
+        would leak into the next example.
         """
         verifier = current_verifier()
         example = current_example()
@@ -245,8 +223,10 @@ class RedisSession:
                 "RedisSession.install() found another session already answering this "
                 "example's Redis calls. Install one session per example."
             )
-        answerer: Answerer | _Script
-        if self._policy is not None and self._data is not None:
+        answerer: Answerer | Script
+        if self._policy is not None and self._policy.model:
+            answerer = _model_answerer(self, plugin, caller)
+        elif self._policy is not None and self._data is not None:
             answerer = _answerer_class()(plugin, self._policy, self._data, caller)
         else:
             site = (caller.f_code, caller.f_lasti)
@@ -255,7 +235,7 @@ class RedisSession:
                 plugin.new_call(step.command, step.returns, step.raises, site, required=required)
                 for step in self.steps
             ]
-            answerer = _Script(plugin, steps, site)
+            answerer = Script(plugin, steps, site)
         # The test's arguments, for the reproduction; the session itself is named, not kept,
         # which would make a reference cycle of it.
         code = caller.f_code
@@ -270,7 +250,14 @@ class RedisSession:
                 arguments[name] = value
         start = len(verifier.timeline)
         self._installed = _Installation(
-            verifier, plugin, start, answerer, code, session_name, arguments
+            verifier,
+            plugin,
+            start,
+            answerer,
+            code,
+            session_name,
+            arguments,
+            isinstance(local.get("self"), RuleBasedStateMachine),
         )
         plugin.answerer = answerer
         if example is not None:
@@ -381,6 +368,7 @@ class RedisSession:
                 consumed=(),
                 required=self.required,
             )
+        script = getattr(installed.answerer, "script", None)
         return reproduction(
             code=installed.code,
             session_name=installed.session_name,
@@ -388,6 +376,7 @@ class RedisSession:
             answers=self.answers,
             consumed=self.consumed,
             required=self.required,
+            session_code=script() if script is not None else None,
         )
 
     def _note_reproduction(self) -> None:
@@ -396,50 +385,23 @@ class RedisSession:
             note(_Reproduction(self))
 
 
-class _Script:
-    """The ``answerer`` of a scripted session: its steps, in order per command.
-
-    The steps answer the calls no mock covers, as a drawing session's answers do, so a script of
-    a drawn example's answers replays it (mocks registered by hand are used first either way).
-    """
-
-    __slots__ = ("_plugin", "_queues", "_site", "in_batch")
-
-    def __init__(
-        self, plugin: RedisPlugin, steps: list[RedisCall], site: tuple[CodeType, int]
-    ) -> None:
-        self._plugin = plugin
-        self._site = site
-        self._queues: dict[str, deque[RedisCall]] = {}
-        for step in steps:
-            self._queues.setdefault(step.command, deque()).append(step)
-        self.in_batch = False
-
-    def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
-        __tracebackhide__ = True
-        spelling = args[0]
-        text = spelling.decode("utf-8", "replace") if isinstance(spelling, bytes) else spelling
-        queue = self._queues.get(_normalise(str(text)))
-        if queue:
-            return queue.popleft()
-        raise self._plugin._unmocked(args, options) from None
-
-    def answer_exec(self, watching: bool) -> RedisCall:
-        queue = self._queues.get("EXEC")
-        if queue:
-            return queue.popleft()
-        return self._plugin.new_call("EXEC", None, None, self._site)  # it commits
-
-    def unused(self) -> list[RedisCall]:
-        return [step for queue in self._queues.values() for step in queue]
-
-
 @functools.cache
 def _answerer_class() -> type[Answerer]:
     # Imported on first use: it imports redis-py, which a scripted session does not need.
     from tripwire_hypothesis._answers import Answerer
 
     return Answerer
+
+
+def _model_answerer(session: RedisSession, plugin: RedisPlugin, caller: Any) -> Answerer:
+    """The answerer of a model session: its model's replies, with faults drawn or scripted."""
+    from tripwire_hypothesis._model import ModelAnswerer
+
+    policy = session._policy
+    assert policy is not None
+    session.model  # noqa: B018 - makes the example's model
+    assert session._model is not None
+    return ModelAnswerer(plugin, policy, session._data, caller, session._model, session._faults)
 
 
 def _check_per_command(
@@ -459,7 +421,7 @@ def _check_per_command(
             "kwargs",
         }:
             raise invalid("RedisSession.assert_consumed", "per_command", requirement, entry)
-        entries[_normalise(command)] = entry
+        entries[normalise(command)] = entry
     return entries
 
 
@@ -480,4 +442,14 @@ class _Reproduction:
         self.session = session
 
     def __repr__(self) -> str:
-        return "# The same example as a plain pytest test:\n" + self.session.reproduction()
+        session = self.session
+        installed = session._installed
+        if installed is not None and installed.machine:
+            # The steps Hypothesis printed are the program; the session is what they replay with.
+            script = getattr(installed.answerer, "script", None)
+            code = script() if script is not None else repr(RedisSession(session.answers))
+            return (
+                "# This run's session, to pass instead of the drawn one in the steps above:\n"
+                + code
+            )
+        return "# The same example as a plain pytest test:\n" + session.reproduction()

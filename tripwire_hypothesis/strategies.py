@@ -50,6 +50,8 @@ def redis_session(
     error_rate: float = _DEFAULT_ERROR_RATE,
     decode_responses: bool = False,
     max_answers: int = _DEFAULT_MAX_ANSWERS,
+    model: bool = False,
+    faults: Sequence[str] | None = None,
 ) -> SearchStrategy[RedisSession]:
     """Generate a `RedisSession` that answers each Redis command when the code sends it.
 
@@ -71,10 +73,20 @@ def redis_session(
 
     Shrinks towards fewer errors, the simplest replies (a miss, zero, empty, ``True`` for
     acknowledgements, cursor ``0``) and so the fewest calls.
+
+    With ``model=True`` the replies come from a model of Redis instead (fakeredis, one fresh
+    server per example, read and seeded through ``session.model``), and with probability
+    ``error_rate`` a call fails with one of the ``faults`` kinds: ``"connection"`` and
+    ``"timeout"`` (before or after the command took effect), ``"loading"``, ``"readonly"`` and
+    ``"oom"`` (the command changes nothing), and ``"watch"``: another client writes a key a
+    transaction watches, and its ``EXEC`` fails with ``WatchError``. Shrinks towards the fewest
+    faults.
     """
     function = "redis_session"
+    model = check_bool(function, "model", model)
+    fault_kinds = _model_options(function, model, faults, replies, errors)
     overrides = _check_overrides(replies)
-    allowed = _check_commands(commands, overrides)
+    allowed = _check_commands(commands, overrides, model=model)
     if errors is not None and not isinstance(errors, SearchStrategy):
         raise invalid(function, "errors", "a SearchStrategy of exceptions or None", errors)
     if type(error_rate) not in (int, float) or not 0 <= error_rate <= 1:
@@ -86,6 +98,8 @@ def redis_session(
         COIN_SIDES if error_rate == 0 else min(round((1 - error_rate) * COIN_SIDES), COIN_SIDES - 1)
     )
     given = {
+        "model": model or None,
+        "faults": None if faults is None else list(fault_kinds),
         "commands": None if commands is None else list(allowed or ()),
         "replies": replies,
         "errors": errors,
@@ -102,6 +116,8 @@ def redis_session(
         decode_responses=decode_responses,
         max_answers=max_answers,
         spelled=f"redis_session({spelled})",
+        model=model,
+        faults=fault_kinds,
     )
     return _sessions(policy)
 
@@ -146,7 +162,7 @@ def _check_overrides(value: Mapping[str, ReplySource] | None) -> dict[str, Reply
 
 
 def _check_commands(
-    value: Sequence[str] | None, overrides: Mapping[str, ReplySource]
+    value: Sequence[str] | None, overrides: Mapping[str, ReplySource], *, model: bool = False
 ) -> frozenset[str] | None:
     if value is None:
         return None
@@ -156,7 +172,10 @@ def _check_commands(
         )
     pool = []
     for name in value:
-        normalised = _normalise(name) if type(name) is str else None
+        normalised = _normalise(name) if type(name) is str and name.strip() else None
+        if model and normalised is not None:
+            pool.append(normalised)  # the model answers any command
+            continue
         if normalised is None or (normalised not in _KNOWN and normalised not in overrides):
             raise invalid(
                 "redis_session",
@@ -174,3 +193,32 @@ def _check_commands(
                 name,
             )
     return frozenset(pool)
+
+
+# -- model sessions (tripwire_hypothesis._model) ------------------------------------------------
+
+
+def _model_options(
+    function: str, model: bool, faults: object, replies: object, errors: object
+) -> tuple[str, ...]:
+    """The fault kinds of a model session; ``replies`` and ``errors`` do not apply to one."""
+    if not model:
+        if faults is not None:
+            raise invalid(function, "faults", "None without model=True (use errors=)", faults)
+        return ()
+    if replies is not None:
+        raise invalid(function, "replies", "None with model=True (the model replies)", replies)
+    if errors is not None:
+        raise invalid(function, "errors", "None with model=True (use faults=)", errors)
+    # Imported here: it imports fakeredis, an optional dependency only a model session needs.
+    try:
+        from tripwire_hypothesis._model import check_faults
+    except ModuleNotFoundError as missing:
+        if missing.name != "fakeredis":
+            raise
+        raise ModuleNotFoundError(
+            "redis_session(model=True) answers from fakeredis, which is not installed: "
+            "pip install 'python-tripwire[model]'",
+            name="fakeredis",
+        ) from missing
+    return check_faults(function, faults)

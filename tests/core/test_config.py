@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from tripwire import ConfigurationError
-from tripwire._config import Settings, allowed_by_marker, load_settings
+from tripwire._config import (
+    GUARD_ALL,
+    GUARD_OFF,
+    GUARD_USED,
+    Settings,
+    allowed_by_marker,
+    load_settings,
+)
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -64,3 +71,68 @@ def test_allow_markers_are_collected_and_checked() -> None:
         "@pytest.mark.allow() takes the names of the plugins to allow, such as "
         "@pytest.mark.allow(\"redis\"); got args=('redis',), kwargs={'strict': True}"
     )
+
+
+# -- guard, and settings from pytest's ini options -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "ini", "guard"),
+    [
+        pytest.param("", {}, GUARD_USED, id="default"),
+        pytest.param('[tool.tripwire]\nguard = "used"\n', {}, GUARD_USED, id="toml-used"),
+        pytest.param('[tool.tripwire]\nguard = "all"\n', {}, GUARD_ALL, id="toml-all"),
+        pytest.param("[tool.tripwire]\nguard = false\n", {}, GUARD_OFF, id="toml-false"),
+        pytest.param("", {"tripwire_guard": "all"}, GUARD_ALL, id="ini-all"),
+        pytest.param("", {"tripwire_guard": "false"}, GUARD_OFF, id="ini-false"),
+        pytest.param("", {"tripwire_guard": ""}, GUARD_USED, id="ini-empty-is-unset"),
+    ],
+)
+def test_guard_values(tmp_path: Path, text: str, ini: dict[str, str], guard: str) -> None:
+    assert load_settings(write(tmp_path, text), ini) == Settings(guard=guard)
+
+
+@pytest.mark.parametrize(
+    ("text", "ini", "message"),
+    [
+        pytest.param(
+            '[tool.tripwire]\nguard = "al"\n',
+            {},
+            "[tool.tripwire] guard in {path} must be one of 'used', 'all', false; got 'al'",
+            id="toml-typo",
+        ),
+        pytest.param(
+            "[tool.tripwire]\nguard = true\n",
+            {},
+            "[tool.tripwire] guard in {path} must be one of 'used', 'all', false; got True",
+            id="toml-true",
+        ),
+        pytest.param(
+            "",
+            {"tripwire_guard": "sometimes"},
+            "the pytest ini option tripwire_guard must be one of 'used', 'all', 'false'; "
+            "got 'sometimes'",
+            id="ini-typo",
+        ),
+        pytest.param(
+            "",
+            {"tripwire_allow": ["redsi"]},
+            "the pytest ini option tripwire_allow accepts the plugin names 'redis'; got 'redsi'",
+            id="ini-allow-typo",
+        ),
+        pytest.param(
+            '[tool.tripwire]\nallow = ["redis"]\n',
+            {"tripwire_allow": ["redis"]},
+            "tripwire's 'allow' is set both in [tool.tripwire] in {path} and in the pytest ini "
+            "option tripwire_allow; keep one of them",
+            id="allow-twice",
+        ),
+    ],
+)
+def test_invalid_guard_settings(
+    tmp_path: Path, text: str, ini: dict[str, object], message: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigurationError) as excinfo:
+        load_settings(path, ini)
+    assert str(excinfo.value) == message.format(path=path)

@@ -250,7 +250,9 @@ def test_an_unknown_key_lists_the_accepted_keys(tmp_path: Path) -> None:
         load_settings(path)
     assert str(excinfo.value) == (
         f"[tool.tripwire] in {path} has an unknown key 'alow'; the accepted keys are: "
-        "'allow' (plugins whose real service every test may reach outside the sandbox)"
+        "'allow' (plugins whose real service every test may reach outside the sandbox), "
+        "'guard' (which tests refuse real calls outside the sandbox: \"used\" by default, "
+        '"all" or false)'
     )
 
 

@@ -82,12 +82,8 @@ def test_errors_keep_what_their_message_was_built_from(verifier: StrictVerifier)
     assert inside.value.helper == "assert_command()"
     tripwire.redis.assert_command("GET", args=("k",), kwargs={"keys": ["k"]})
 
-    previous = _context._swap(None)  # as outside any test
-    try:
-        with pytest.raises(NoActiveVerifierError) as none_active:
-            tripwire.current_verifier()
-    finally:
-        _context._swap(previous)
+    with _context._no_test(), pytest.raises(NoActiveVerifierError) as none_active:
+        tripwire.current_verifier()  # as outside any test
     assert none_active.value.what == "tripwire.current_verifier()"
 
 

@@ -267,8 +267,7 @@ def test_no_active_verifier_messages() -> None:
     )
     from tripwire import _context
 
-    previous = _context._swap(None)
-    try:
+    with _context._no_test():
         with pytest.raises(NoActiveVerifierError) as excinfo:
             tripwire.redis.mock_command("GET", returns=None)
         assert str(excinfo.value) == f"tripwire.redis.mock_command {outside}"
@@ -278,8 +277,6 @@ def test_no_active_verifier_messages() -> None:
         with pytest.raises(NoActiveVerifierError) as excinfo:
             tripwire.current_verifier()
         assert str(excinfo.value) == f"tripwire.current_verifier() {outside}"
-    finally:
-        _context._swap(previous)
 
 
 def test_unreprable_values_do_not_hide_the_error(verifier: StrictVerifier) -> None:

@@ -72,7 +72,14 @@ def test_unmocked_calls(verifier: StrictVerifier) -> None:
         fails_cleanly(lambda: client.execute_command("nosuch", "b"))  # a spelling never seen
         fails_cleanly(lambda: client.pipeline().execute_command("SET", "k", 1).execute())
         fails_cleanly(lambda: client.pipeline().watch("k"))
-        fails_cleanly(lambda: client.pubsub().subscribe("news"))
+        fails_cleanly(lambda: listen_unmocked(client.pubsub()))
+
+
+def listen_unmocked(pubsub: redis.client.PubSub) -> None:
+    """Wait for a message that no mock_message queued."""
+    pubsub.subscribe("news")
+    next(pubsub.listen())  # the confirmation
+    next(pubsub.listen())
 
 
 def test_a_mocked_exception_is_raised_from_the_users_call(verifier: StrictVerifier) -> None:
@@ -91,11 +98,18 @@ async def test_unmocked_asyncio_calls(verifier: StrictVerifier) -> None:
             lambda: client.execute_command("GET", "k"),
             lambda: client.pipeline().execute_command("SET", "k", 1).execute(),
             lambda: client.pipeline().watch("k"),
-            lambda: client.pubsub().subscribe("news"),
+            lambda: async_listen_unmocked(client.pubsub()),
         ):
             with pytest.raises(TripwireError) as excinfo:
                 await call()
             assert tripwire_frames_shown(excinfo) == []
+
+
+async def async_listen_unmocked(pubsub: Any) -> None:
+    """Wait for a message that no mock_message queued."""
+    await pubsub.subscribe("news")
+    await pubsub.get_message()  # the confirmation
+    await pubsub.get_message(timeout=None)
 
 
 def test_a_failing_pipeline_shows_no_frame_of_tripwire(verifier: StrictVerifier) -> None:

@@ -4,9 +4,10 @@ Collection reads the Markdown files and makes one test per block, or one per ``t
 for a block that defines some (ids such as ``docs/redis.md:L42::test_multiple_gets``). A block runs
 in a fresh namespace (module name ``docs_example``) inside an ordinary pytest test, so tripwire's
 per-test verifier checks it at teardown exactly as it checks a user's test. An ``async def`` test
-runs with ``asyncio.run``; a ``@given`` test gets a verifier per example, as under the plugin, and
-the same examples on every run (``derandomize``, and no explain phase);
-``@pytest.mark.allow(...)`` on a block's test applies to the pytest test that runs it.
+runs with ``asyncio.run`` and must carry ``@pytest.mark.asyncio`` (or ``anyio``), without which
+pytest-asyncio's default strict mode would not run it; a ``@given`` test gets a verifier per
+example, as under the plugin, and the same examples on every run (``derandomize``, and no explain
+phase); ``@pytest.mark.allow(...)`` on a block's test applies to the pytest test that runs it.
 
 Code is compiled under the document's path with the document's line numbers, so tracebacks and
 tripwire's "registered at" locations point into the Markdown file.
@@ -212,6 +213,14 @@ def execute(
         own = test._hypothesis_internal_use_settings
         test = settings(own, derandomize=True, database=None, phases=WITHOUT_EXPLAIN)(test)
     if inspect.iscoroutinefunction(test):
+        # As pytest would: under pytest-asyncio's strict mode (its default) an unmarked
+        # coroutine test never runs, so a doc example without the marker would mislead.
+        marks = {mark.name for mark in getattr(test, "pytestmark", [])}
+        if not marks & {"asyncio", "anyio"}:
+            raise AssertionError(
+                f"{function} is an async test without @pytest.mark.asyncio: pytest-asyncio's "
+                "strict mode, its default, would not run it"
+            )
         asyncio.run(test())
     else:
         test()

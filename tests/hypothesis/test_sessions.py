@@ -301,11 +301,6 @@ def test_a_session_not_installed_reproduces_as_a_skeleton_with_its_mocks() -> No
             "RedisSession() argument 'required' must be a bool, got 1 (int)",
             id="session-required-not-bool",
         ),
-        pytest.param(
-            lambda: RedisSession(commands=[""]),
-            "RedisSession() argument 'commands' must be a non-empty str, got '' (str)",
-            id="session-commands-empty-name",
-        ),
     ],
 )
 def test_hand_built_steps_and_sessions_are_checked(build: object, message: str) -> None:

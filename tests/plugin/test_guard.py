@@ -60,6 +60,8 @@ def test_the_allow_marker_lifts_the_guard() -> None:
         redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2).get("k")
 
 
+GUARD_ALL = '[tool.tripwire]\nguard = "all"\n'
+
 GUARDED_SUITE = """
 import pytest
 import redis
@@ -81,6 +83,7 @@ def test_guarded_again():
 
 
 def test_the_guard_lives_only_during_each_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml(GUARD_ALL)
     pytester.makepyfile(test_suite=GUARDED_SUITE)
     pytester.makeconftest(
         """
@@ -125,7 +128,9 @@ def test_real_client_runs():
         pytest.param(
             'alow = ["redis"]',
             "[tool.tripwire] in */pyproject.toml has an unknown key 'alow'; the accepted keys "
-            "are: 'allow' (plugins whose real service every test may reach outside the sandbox)",
+            "are: 'allow' (plugins whose real service every test may reach outside the sandbox), "
+            "'guard' (which tests refuse real calls outside the sandbox: \"used\" by default, "
+            '"all" or false)',
             id="unknown-key",
         ),
         pytest.param(
@@ -244,6 +249,7 @@ register_plugin("bell", "conftest:BellPlugin", requires="json")
 
 
 def test_a_plugin_of_ones_own_guards_through_its_guard_patches(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml(GUARD_ALL)
     pytester.makeconftest(
         OWN_PLUGIN_CONFTEST
         + """
@@ -286,6 +292,7 @@ def test_guarded_again():
 def test_a_guard_that_cannot_be_installed_errors_the_test_and_lifts_the_others(
     pytester: pytest.Pytester,
 ) -> None:
+    pytester.makepyprojecttoml(GUARD_ALL)
     pytester.makeconftest(
         OWN_PLUGIN_CONFTEST
         + """

@@ -29,7 +29,8 @@ SOCKET = "/tmp/tripwire-no-such-redis.sock"
 def refused_connection(address: str) -> str:
     return (
         f"A connection to {address} was opened inside the sandbox, by a part of the client that "
-        "tripwire does not intercept (for redis-py: PubSub, cluster or sentinel clients).\n"
+        "tripwire does not intercept (for redis-py: MONITOR, Sentinel clients, connections used "
+        "directly or connected before the sandbox).\n"
         "Nothing was sent. Test that code against a real server with "
         '@pytest.mark.allow("redis") outside the sandbox, or move the call behind a function '
         "you mock."
@@ -37,8 +38,9 @@ def refused_connection(address: str) -> str:
 
 
 def test_a_unix_socket_connection_is_refused_by_its_path(verifier: StrictVerifier) -> None:
-    with tripwire, pytest.raises(UnmockedConnectionError) as excinfo:
-        redis.Redis(unix_socket_path=SOCKET).pubsub().subscribe("news")
+    with tripwire, pytest.raises(UnmockedConnectionError) as excinfo:  # noqa: SIM117
+        with redis.Redis(unix_socket_path=SOCKET).monitor():
+            pass
     error = excinfo.value
     assert str(error) == refused_connection(SOCKET)
     assert error.address == SOCKET
@@ -51,14 +53,15 @@ def test_a_unix_socket_connection_is_refused_by_its_path(verifier: StrictVerifie
     verifier.verify_all()
 
     # Code that swallows the refusal does not hide it.
-    def subscribe_quietly() -> None:
-        try:  # noqa: SIM105 - written as careless code is
-            redis.Redis(unix_socket_path=SOCKET).pubsub().subscribe("news")
+    def monitor_quietly() -> None:
+        try:
+            with redis.Redis(unix_socket_path=SOCKET).monitor():
+                pass
         except Exception:
             pass
 
     with tripwire:
-        subscribe_quietly()
+        monitor_quietly()
     with pytest.raises(UnmockedInteractionError) as again:
         verifier.verify_all()
     assert str(again.value) == (
@@ -78,7 +81,8 @@ async def test_an_asyncio_unix_socket_connection_is_refused_by_its_path(
     aredis = pytest.importorskip("redis.asyncio", reason="redis.asyncio arrived in redis-py 4.2")
     async with tripwire:
         with pytest.raises(UnmockedConnectionError) as excinfo:
-            await aredis.Redis(unix_socket_path=SOCKET).pubsub().subscribe("news")
+            async with aredis.Redis(unix_socket_path=SOCKET).monitor():
+                pass
     assert str(excinfo.value) == refused_connection(SOCKET)
 
 

@@ -77,12 +77,13 @@ def test_single_connection_client_opens_no_connection() -> None:
 
 def test_an_unintercepted_connection_is_refused(verifier: StrictVerifier) -> None:
     with tripwire:
-        pubsub = redis.Redis(host="127.0.0.1", port=1).pubsub()
-        with pytest.raises(UnmockedConnectionError) as excinfo:
-            pubsub.subscribe("news")
+        monitor = redis.Redis(host="127.0.0.1", port=1).monitor()
+        with pytest.raises(UnmockedConnectionError) as excinfo, monitor:
+            pass
     assert str(excinfo.value) == (
         "A connection to 127.0.0.1:1 was opened inside the sandbox, by a part of the client "
-        "that tripwire does not intercept (for redis-py: PubSub, cluster or sentinel clients).\n"
+        "that tripwire does not intercept (for redis-py: MONITOR, Sentinel clients, connections "
+        "used directly or connected before the sandbox).\n"
         "Nothing was sent. Test that code against a real server with "
         '@pytest.mark.allow("redis") outside the sandbox, or move the call behind a function '
         "you mock."

@@ -48,6 +48,30 @@ def is_connected(connection: Any) -> bool:
     )
 
 
-def is_fake(connection: Any) -> bool:
-    """Whether ``connection`` is fakeredis', which talks to an in-memory server, no network."""
-    return type(connection).__module__.startswith("fakeredis")
+def client_opens_sockets(client: Any) -> bool:
+    """Whether ``client`` (a client or a pipeline) talks to a server over the network.
+
+    Clients whose connections open no socket, such as fakeredis' ``FakeRedis`` and
+    ``FakeAsyncRedis``, are never refused: they reach no server.
+    """
+    connection_class = getattr(getattr(client, "connection_pool", None), "connection_class", None)
+    return connection_class is None or opens_socket(connection_class)
+
+
+def opens_socket(connection_class: type) -> bool:
+    """Whether connections of ``connection_class`` open a socket (fakeredis' do not)."""
+    # redis-py's connections open their socket in ``_connect``; one that replaces it (fakeredis'
+    # ``FakeConnection`` does) connects to something else.
+    known = _SOCKET_CONNECTIONS.get(connection_class)
+    if known is None:
+        opener = next((k for k in connection_class.__mro__ if "_connect" in vars(k)), object)
+        known = _SOCKET_CONNECTIONS[connection_class] = (
+            opener.__module__.partition(".")[0] in _SOCKET_PACKAGES
+        )
+    return known
+
+
+_SOCKET_CONNECTIONS: dict[type, bool] = {}
+
+#: The packages whose own connection classes open sockets.
+_SOCKET_PACKAGES = frozenset({"redis", "valkey"})

@@ -35,14 +35,13 @@ from tripwire._plugin import Patches
 from tripwire.plugins import _redis_children as _children
 from tripwire.plugins import _redis_connections as _connections
 from tripwire.plugins import _redis_libraries as _libraries
-from tripwire.plugins import _redis_scripts as _scripts
 from tripwire.plugins._redis_connections import address as _address
 from tripwire.plugins._redis_connections import unconnected as _unconnected
 
 if TYPE_CHECKING:
     from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
 
-__all__ = ["activate", "deactivate", "guard"]
+__all__ = ["activate", "deactivate", "extend", "guard"]
 
 Patch = tuple[type, str, Callable[..., Any]]
 
@@ -65,6 +64,16 @@ _installed = Patches()
 #: redis-py's own methods, by (class, attribute), for calls made with no plugin active.
 _originals: dict[tuple[type, str], Any] = {}
 _lock = threading.RLock()
+#: Further interceptors for each library (the cluster and PubSub clients), each a function of an
+#: installed `_libraries.Library`. Registered through `extend` by the modules that define them,
+#: which import this one.
+_extensions: list[Callable[[Any], list[Patch]]] = []
+
+
+def extend(provider: Callable[[Any], list[Patch]]) -> None:
+    """Install ``provider(library)``'s interceptors with these, for every installed library."""
+    if provider not in _extensions:
+        _extensions.append(provider)
 
 
 # -- lifecycle ---------------------------------------------------------------------------------
@@ -252,17 +261,20 @@ def execute_command(client: Any, *args: Any, **options: Any) -> Any:
     except (KeyError, IndexError, TypeError, ValueError):
         # Also a spelling of the command not seen yet, or no mock left: `_consume` sorts it out.
         if plugin is _INACTIVE:
-            owner = _owner(client, "execute_command")
-            return _outside_command(owner, "execute_command", client, args, options)
-        mock = _consume(plugin, args, options)
+            # The call is made when the mock's `raises` is read, after this block: an error
+            # raised in here would print this exception first, as the error's context.
+            mock = _OutsideCall(client, args, options)
+        else:
+            mock = _consume(plugin, args, options)
     else:
         mock._sent = args
         mock.kwargs = options
         # ``entries.append``, not a bound ``append`` kept aside: the interpreter has a fast path
         # for the former that pays for the hashing above.
         entries.append(mock)
-    if mock.raises is not None:
-        raise mock.raises
+    raises = mock.raises
+    if raises is not None:
+        raise raises
     return mock.returns
 
 
@@ -303,13 +315,42 @@ def pipeline_execute(pipe: Any, raise_on_error: bool = True) -> list[Any]:
         pipe.reset()
 
 
+class _OutsideCall:
+    """Stands for the mock of an `execute_command` made with no sandbox open.
+
+    Reading `raises` makes the call (or the guard refuses it), once, and keeps its outcome in a
+    mock's shape, for `execute_command` to raise or return.
+    """
+
+    __slots__ = ("args", "client", "kwargs", "returns")
+
+    def __init__(self, client: Any, args: tuple[Any, ...], options: dict[str, Any]) -> None:
+        self.client = client
+        self.args = args
+        self.kwargs = options
+        self.returns: Any = None
+
+    @property
+    def raises(self) -> BaseException | None:
+        __tracebackhide__ = True
+        client = self.client
+        try:
+            owner = _owner(client, "execute_command")
+            self.returns = _outside_command(
+                owner, "execute_command", client, self.args, self.kwargs
+            )
+        except BaseException as error:
+            return error
+        return None
+
+
 def _outside_command(
     owner: type, attribute: str, target: Any, args: tuple[Any, ...], options: Any
 ) -> Any:
     """A command sent with no sandbox open: refused by the guard, or sent by redis-py."""
     __tracebackhide__ = True
-    if _guards:
-        raise _refuse(f"redis.{_name(args)}(...) was called")
+    if _guards and _connections.client_opens_sockets(target):
+        raise _refuse(f"redis.{_name(args)}(...) was called") from None
     return _originals[owner, attribute](target, *args, **options)
 
 
@@ -319,8 +360,8 @@ def _outside_execute(owner: type, pipe: Any, raise_on_error: bool) -> Any:
     For redis.asyncio, what redis-py's method returns is the coroutine the caller awaits.
     """
     __tracebackhide__ = True
-    if _guards:
-        raise _refused_pipeline(pipe)
+    if _guards and _connections.client_opens_sockets(pipe):
+        raise _refused_pipeline(pipe) from None
     return _originals[owner, "execute"](pipe, raise_on_error)
 
 
@@ -336,7 +377,7 @@ def _check_connecting(connection: Any, action: str = "opened") -> None:
         plugin.verifier.report_unmocked(error)
         raise error
     if _guards:
-        raise _refuse(f"a redis connection to {_address(connection)} was {action}")
+        raise _refuse(f"a redis connection to {_address(connection)} was {action}") from None
 
 
 def _check_using(connection: Any, action: str) -> None:
@@ -348,7 +389,7 @@ def _check_using(connection: Any, action: str) -> None:
     connections talk to no server and are let through.
     """
     __tracebackhide__ = True
-    if (_hot[2] is not _INACTIVE or _guards) and not _connections.is_fake(connection):
+    if (_hot[2] is not _INACTIVE or _guards) and _connections.opens_socket(type(connection)):
         if not _connections.is_connected(connection):
             action = "opened"
         elif action == "opened":
@@ -485,8 +526,8 @@ def _interceptors() -> tuple[Patch, ...]:
             ]
             passing = side.connection_methods() + [(pool, "get_connection") for pool in side.pools]
             patches += [(owner, name, _async_pass_through(owner, name)) for owner, name in passing]
-        # Scripts made meanwhile teach which source has which sha1 (`_redis_scripts`).
-        patches += _scripts.patches(library.name)
+        for provide in _extensions:
+            patches += provide(library)
     if patches:
         # Processes started meanwhile (spawn, forkserver) refuse real Redis too.
         import multiprocessing.process
@@ -499,25 +540,48 @@ def _interceptors() -> tuple[Patch, ...]:
 # -- the guard's refusals -----------------------------------------------------------------------
 
 _SKIP_DIRS: tuple[str, ...] = ()
+_RUNNER_DIRS: tuple[str, ...] = ()
 
 
 def _call_site() -> str:
-    """``file:line`` of the first frame outside redis-py and tripwire."""
-    global _SKIP_DIRS
+    """``file:line`` of the first frame outside redis-py and tripwire: the user's code."""
+    global _SKIP_DIRS, _RUNNER_DIRS
     if not _SKIP_DIRS:
         import tripwire
 
         _SKIP_DIRS = (
             *(library.directory for library in _libraries.installed()),
-            os.path.dirname(str(tripwire.__file__)) + os.sep,
+            *_directories(tripwire),
         )
+        _RUNNER_DIRS = _directories(*(sys.modules.get(name) for name in ("_pytest", "pluggy")))
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
         if not filename.startswith(_SKIP_DIRS) and not filename.startswith("<frozen"):
+            if _RUNNER_DIRS and filename.startswith(_RUNNER_DIRS):
+                # pytest called redis-py itself: a finalizer such as addfinalizer(r.flushdb).
+                return _finalizer_site(frame)
             return where(filename, frame.f_lineno)
         frame = frame.f_back
     return "an unknown place"  # pragma: no cover
+
+
+def _directories(*modules: Any) -> tuple[str, ...]:
+    return tuple(
+        os.path.dirname(str(module.__file__)) + os.sep for module in modules if module is not None
+    )
+
+
+def _finalizer_site(frame: FrameType | None) -> str:
+    """Where the fixture is defined whose finalizer pytest is running in ``frame``'s stack."""
+    while frame is not None:
+        fixture = frame.f_locals.get("self")
+        code = getattr(getattr(fixture, "func", None), "__code__", None)
+        if code is not None and isinstance(getattr(fixture, "argname", None), str):
+            site = where(code.co_filename, code.co_firstlineno)
+            return f"{site} (a finalizer of the fixture {fixture.argname!r})"  # type: ignore[union-attr]
+        frame = frame.f_back
+    return "a finalizer that pytest ran"
 
 
 def _name(args: tuple[Any, ...]) -> str:

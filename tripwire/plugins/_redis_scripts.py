@@ -5,7 +5,7 @@ redis-py runs a script made by ``register_script()`` (and a ``Lock``'s release a
 
 - when a ``Script`` (``register_script()``'s) is made while the interception is installed
   (during a test, or inside a sandbox): its ``__init__`` is wrapped next to the other
-  interceptors (`patches`);
+  interceptors (`patches`, registered with `_redis_intercept.extend`);
 - from the ``Script`` objects alive in the process, such as those an application module made
   at import, found through the garbage collector when a message needs a sha1 not known
   otherwise;
@@ -27,6 +27,8 @@ import importlib
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from tripwire.plugins import _redis_intercept as _intercept
 
 __all__ = ["MAX_KNOWN", "ScriptSource", "learn", "patches", "sha1_of", "source_of"]
 
@@ -193,3 +195,10 @@ def patches(library: str) -> tuple[tuple[type, str, Callable[..., Any]], ...]:
         if isinstance(cls, type) and "__init__" in vars(cls):
             found.append((cls, "__init__", _learning_init(vars(cls)["__init__"])))
     return tuple(found)
+
+
+def _library_patches(library: Any) -> list[tuple[type, str, Callable[..., Any]]]:
+    return list(patches(library.name))
+
+
+_intercept.extend(_library_patches)

@@ -24,6 +24,7 @@ from tripwire._plugin import BasePlugin
 from tripwire._timeline import Interaction
 from tripwire._validate import check_bool, check_command, check_exception, invalid
 from tripwire._verifier import StrictVerifier
+from tripwire.plugins import _redis_cluster as _redis_cluster  # its interceptors, registered
 from tripwire.plugins import _redis_intercept as _intercept
 from tripwire.plugins import _redis_scripts as _scripts
 from tripwire.plugins._redis_call import (
@@ -34,6 +35,7 @@ from tripwire.plugins._redis_call import (
     one_per_group,
     refuse_wrong_replies,
 )
+from tripwire.plugins._redis_pubsub import PubSubMocks
 from tripwire.plugins._redis_scripts import ScriptSource
 from tripwire.plugins._redis_wire import Exactly, near_notes
 
@@ -67,7 +69,7 @@ class Answerer(Protocol):
         """The mocks it holds that no call has used yet (they fail verification if required)."""
 
 
-class RedisPlugin(BasePlugin):
+class RedisPlugin(PubSubMocks, BasePlugin):
     """Mocks for redis-py, reached in tests as ``tripwire.redis``.
 
     Register with `mock_command` before the sandbox opens, run the code inside ``with tripwire:``,
@@ -127,6 +129,9 @@ class RedisPlugin(BasePlugin):
             check_exception("mock_command", "raises", raises)
         if required is not True:
             check_bool("mock_command", "required", required)
+        if self._activations:
+            # Registered inside an open sandbox, as in a Hypothesis example run there.
+            self.verifier.refuse_in_example("mock_command() was called")
         if times is not _ONE or check_returns is not True:
             return self._mock_special(name, returns, raises, required, times, check_returns)
         mock = RedisCall(
@@ -414,6 +419,8 @@ class RedisPlugin(BasePlugin):
         self._lookup.clear()
         self._unlimited.clear()
         self.answerer = None
+        if self._messages:  # mock_message's, which point back at it too
+            self._messages.clear()
 
     def unused_mocks(self) -> list[Interaction]:
         answerer = self.answerer
@@ -421,6 +428,8 @@ class RedisPlugin(BasePlugin):
         queues: list[Iterable[RedisCall]] = [queue for queue in self._queues.values() if queue]
         if held:
             queues.append(held)
+        if self._messages:  # mock_message's: see PubSubMocks
+            queues.append(self._messages)  # type: ignore[arg-type]
         # In C throughout (a million mocks take a fifth of a second): each queue is already in
         # registration order, so sorting only merges them.
         unused: list[Interaction] = list(

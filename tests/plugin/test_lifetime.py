@@ -1,0 +1,284 @@
+"""What one test leaves behind reaches no other: sandboxes, threads, shared fixtures."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def run(pytester: pytest.Pytester, source: str) -> pytest.RunResult:
+    pytester.makepyfile(test_suite=source)
+    return pytester.runpytest_subprocess("-p", "no:randomly")
+
+
+def test_a_thread_leaving_late_does_not_close_the_next_tests_sandbox(
+    pytester: pytest.Pytester,
+) -> None:
+    result = run(
+        pytester,
+        """
+import threading
+
+import redis
+import tripwire
+
+entered, leave, left = threading.Event(), threading.Event(), threading.Event()
+
+
+def worker():
+    with tripwire:
+        entered.set()
+        leave.wait(10)
+    left.set()
+
+
+def test_first_starts_a_thread_that_stays_in_the_sandbox():
+    threading.Thread(target=worker, daemon=True).start()
+    assert entered.wait(10)
+
+
+def test_second_keeps_its_sandbox_when_that_thread_leaves():
+    tripwire.redis.mock_command("GET", returns=b"mine")
+    with tripwire:
+        leave.set()
+        assert left.wait(10)
+        assert redis.Redis().get("k") == b"mine"
+    tripwire.redis.assert_command("GET", args=("k",), kwargs={"keys": ["k"]})
+""",
+    )
+    result.assert_outcomes(passed=2)
+
+
+def test_a_sandbox_left_open_by_a_failing_test_is_closed_at_its_end(
+    pytester: pytest.Pytester,
+) -> None:
+    result = run(
+        pytester,
+        """
+import pytest
+import redis
+import tripwire
+from tripwire import StrictVerifier
+from tripwire.plugins.redis_plugin import RedisPlugin
+
+ORIGINAL = redis.client.Redis.execute_command
+
+
+def test_first_leaves_a_verifier_of_its_own_open():
+    verifier = StrictVerifier()
+    RedisPlugin(verifier).mock_command("GET", returns=b"leaked")
+    verifier.sandbox().__enter__()
+    raise RuntimeError("left open")
+
+
+def test_second_is_refused_not_answered_by_the_leaked_mock(tripwire_verifier):
+    with pytest.raises(tripwire.UnsandboxedInteractionError):
+        redis.Redis(host="127.0.0.1", port=1).get("k")
+
+
+@pytest.mark.allow("redis")
+def test_third_sees_redis_py_itself():
+    assert redis.client.Redis.execute_command is ORIGINAL
+""",
+    )
+    result.assert_outcomes(passed=2, failed=1)
+
+
+@pytest.mark.parametrize("scope", ["module", "session", "class"])
+def test_a_shared_fixture_is_told_its_scope(pytester: pytest.Pytester, scope: str) -> None:
+    result = run(
+        pytester,
+        f"""
+import pytest
+import tripwire
+
+
+@pytest.fixture(scope="{scope}")
+def shared():
+    tripwire.redis.mock_command("GET", returns=b"1")
+
+
+class TestShared:
+    def test_uses_it(self, shared):
+        pass
+""",
+    )
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E*NoActiveVerifierError: tripwire.redis.mock_command needs the verifier of the "
+            f"current test, but it was called in a {scope}-scoped fixture, which outlives any "
+            "one test.",
+            "E*tripwire gives each test its own verifier: register mocks in the test or in a "
+            "function-scoped fixture (the default scope). A fixture shared between tests can "
+            "make a verifier of its own:",
+        ]
+    )
+
+
+def test_a_shared_fixtures_teardown_is_told_its_scope_too(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+import pytest
+import tripwire
+
+
+@pytest.fixture(scope="module")
+def shared():
+    yield
+    with tripwire:
+        pass
+
+
+def test_uses_it(shared, tripwire_verifier):
+    pass
+""",
+    )
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E*NoActiveVerifierError: `with tripwire:` needs the verifier of the current test, "
+            "but it was called in a module-scoped fixture, which outlives any one test."
+        ]
+    )
+
+
+def test_function_fixtures_share_the_tests_verifier_in_setup_and_teardown(
+    pytester: pytest.Pytester,
+) -> None:
+    result = run(
+        pytester,
+        """
+import pytest
+import redis
+import tripwire
+
+
+@pytest.fixture
+def cached():
+    tripwire.redis.mock_command("GET", returns=b"1")
+    yield
+    tripwire.redis.assert_command("GET", args=("k",), kwargs={"keys": ["k"]})
+
+
+def test_reads(cached):
+    with tripwire:
+        assert redis.Redis().get("k") == b"1"
+""",
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_a_refusal_in_a_fixture_finalizer_points_at_the_fixture(
+    pytester: pytest.Pytester,
+) -> None:
+    result = run(
+        pytester,
+        """
+import pytest
+import redis
+
+
+@pytest.fixture
+def client(request):
+    client = redis.Redis(host="127.0.0.1", port=1)
+    request.addfinalizer(client.flushdb)
+    return client
+
+
+def test_uses_it(client, tripwire_verifier):
+    pass
+""",
+    )
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E*UnsandboxedInteractionError: redis.FLUSHDB(...) was called outside the tripwire "
+            "sandbox, at test_suite.py:5 (a finalizer of the fixture 'client')."
+        ]
+    )
+    result.stdout.no_fnmatch_line("*KeyError*")
+    result.stdout.no_fnmatch_line("*During handling of the above exception*")
+
+
+def test_fixtures_shared_between_tests_are_not_guarded(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml('[tool.tripwire]\nguard = "all"\n')
+    result = run(
+        pytester,
+        """
+import pytest
+import redis
+import tripwire
+
+CLOSED = dict(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    # Belongs to no test: it may reach the server it prepares.
+    with pytest.raises(redis.exceptions.ConnectionError):
+        redis.Redis(**CLOSED).flushall()
+    yield
+    with pytest.raises(redis.exceptions.ConnectionError):
+        redis.Redis(**CLOSED).flushall()
+
+
+def test_guarded_around_it(prepared):
+    with pytest.raises(tripwire.UnsandboxedInteractionError):
+        redis.Redis(**CLOSED).ping()
+""",
+    )
+    result.assert_outcomes(passed=1)
+
+
+EXAMPLES_IN_AN_OPEN_SANDBOX = """
+import pytest
+import redis
+from hypothesis import find, given, settings, strategies as st
+
+import tripwire
+from tripwire import NoExampleVerifierError
+
+
+def test_given_run_inside_an_open_sandbox():
+    @settings(max_examples=5, database=None)
+    @given(st.integers())
+    def check(n):
+        # Registered in one example, it would answer the next one's call.
+        tripwire.redis.mock_command("GET", returns=n)
+
+    with tripwire, pytest.raises(NoExampleVerifierError) as excinfo:
+        check()
+    assert str(excinfo.value).startswith(
+        "mock_command() was called inside a Hypothesis example that has no verifier of its own"
+    )
+
+
+def test_find_inside_an_open_sandbox():
+    def condition(n):
+        tripwire.redis.mock_command("GET", returns=n, required=False)
+        return True
+
+    with tripwire, pytest.raises(NoExampleVerifierError):
+        find(st.integers(), condition, settings=settings(database=None))
+
+
+def test_a_sandbox_reopened_inside_an_example():
+    @settings(max_examples=5, database=None)
+    @given(st.integers())
+    def check(n):
+        with tripwire:
+            redis.Redis().get("k")
+
+    tripwire.redis.mock_command("GET", returns=1, required=False)
+    with tripwire, pytest.raises(NoExampleVerifierError) as excinfo:
+        check()
+    assert str(excinfo.value).startswith("the sandbox was opened inside a Hypothesis example")
+"""
+
+
+def test_no_mock_is_shared_between_examples_run_in_an_open_sandbox(
+    pytester: pytest.Pytester,
+) -> None:
+    result = run(pytester, EXAMPLES_IN_AN_OPEN_SANDBOX)
+    result.assert_outcomes(passed=3)

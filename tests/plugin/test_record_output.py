@@ -1,0 +1,230 @@
+"""The lines a recording prints, and how ``--tripwire-record-rewrite`` writes them into a test.
+
+No server here: the lines are built from recorded values, the rewrite works on source text.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from pathlib import Path
+
+import pytest
+import redis.exceptions
+
+from tripwire import ConfigurationError
+from tripwire.plugins._record_output import Recorded, assert_line, mock_line, rewrite
+from tripwire.plugins._record_server import Server, check_url
+
+
+@pytest.mark.parametrize(
+    ("command", "returns", "raises", "note", "line"),
+    [
+        pytest.param(
+            "GET", "b'v'", None, "", "tripwire.redis.mock_command('GET', returns=b'v')", id="reply"
+        ),
+        pytest.param(
+            "EXEC",
+            "None",
+            redis.exceptions.WatchError("Watched variable changed."),
+            "",
+            "tripwire.redis.mock_command('EXEC', returns=None, raises=redis.exceptions."
+            "WatchError('Watched variable changed.'))",
+            id="lost-race",
+        ),
+        pytest.param(
+            "OBJECT IDLETIME",
+            "3",
+            None,
+            "",
+            "tripwire.redis.mock_command('OBJECT IDLETIME', returns=3)  # review: OBJECT "
+            "IDLETIME depends on when it was recorded",
+            id="time",
+        ),
+        pytest.param(
+            "SRANDMEMBER",
+            "b'a'",
+            None,
+            "",
+            "tripwire.redis.mock_command('SRANDMEMBER', returns=b'a')  # review: SRANDMEMBER "
+            "Redis chose it at random",
+            id="random",
+        ),
+        pytest.param(
+            "SCAN",
+            "(17, [b'k'])",
+            None,
+            "",
+            "tripwire.redis.mock_command('SCAN', returns=(17, [b'k']))  # review: SCAN depends "
+            "on the server's state and version",
+            id="cursor",
+        ),
+        pytest.param(
+            "LASTSAVE",
+            repr(datetime.datetime(2026, 1, 2)),
+            None,
+            "",
+            "tripwire.redis.mock_command('LASTSAVE', returns=datetime.datetime(2026, 1, 2, 0, "
+            "0))  # review: this reply's repr is not Python code: write it out; LASTSAVE "
+            "depends on when it was recorded",
+            id="not-a-literal",
+        ),
+        pytest.param(
+            "SET",
+            "None",
+            None,
+            "queued; the transaction did not commit",
+            "tripwire.redis.mock_command('SET', returns=None)  # review: queued; the "
+            "transaction did not commit",
+            id="note",
+        ),
+    ],
+)
+def test_mock_lines(
+    command: str, returns: str, raises: BaseException | None, note: str, line: str
+) -> None:
+    assert mock_line(command, returns, raises, note) == line
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "line"),
+    [
+        pytest.param((), {}, "tripwire.redis.assert_command('MULTI')", id="no-arguments"),
+        pytest.param(
+            ("k",),
+            {"keys": ["k"]},
+            "tripwire.redis.assert_command('MULTI', args=('k',), kwargs={'keys': ['k']})",
+            id="arguments",
+        ),
+        pytest.param(
+            (b"3f2a9c1e5b7d4f60a8e2c4b6d8f0a1c3",),
+            {},
+            "tripwire.redis.assert_command('MULTI', args=(b'3f2a9c1e5b7d4f60a8e2c4b6d8f0a1c3',))"
+            "  # review: an argument looks random (a token, a uuid): pass a fixed one to the "
+            "code, or match it with dirty_equals",
+            id="random-token",
+        ),
+        pytest.param(
+            (object,),
+            {},
+            "tripwire.redis.assert_command('MULTI', args=(<class 'object'>,))  # review: an "
+            "argument's repr is not Python code: write it out",
+            id="not-a-literal",
+        ),
+    ],
+)
+def test_assert_lines(args: tuple[object, ...], kwargs: dict[str, object], line: str) -> None:
+    assert assert_line("MULTI", args, kwargs) == line
+
+
+def recorded(path: Path, function: str, first_line: int, **options: object) -> Recorded:
+    return Recorded(
+        f"{path.name}::{function}",
+        path,
+        function,
+        first_line,
+        ["tripwire.redis.mock_command('GET', returns=None)"],
+        ["tripwire.redis.assert_command('GET', args=('k',))"],
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def test_rewrite_surrounds_the_sandboxes_and_adds_the_import(tmp_path: Path) -> None:
+    path = tmp_path / "test_x.py"
+    path.write_text(
+        '"""Docs."""\n'
+        "import tripwire\n"
+        "\n"
+        "\n"
+        "class TestX:\n"
+        "    async def test_a(self):\n"
+        "        async with tripwire:\n"
+        "            pass\n"
+        "        with tripwire:\n"
+        "            pass"
+    )
+    test = recorded(path, "test_a", 6)
+    test.mocks.append("tripwire.redis.mock_command('GET', returns=None, raises=redis.exceptions.X)")
+    assert rewrite(path, [test]) == []
+    assert path.read_text() == (
+        '"""Docs."""\n'
+        "import tripwire\n"
+        "import redis\n"
+        "\n"
+        "\n"
+        "class TestX:\n"
+        "    async def test_a(self):\n"
+        "        tripwire.redis.mock_command('GET', returns=None)\n"
+        "        tripwire.redis.mock_command('GET', returns=None, raises=redis.exceptions.X)\n"
+        "        async with tripwire:\n"
+        "            pass\n"
+        "        with tripwire:\n"
+        "            pass\n"
+        "        tripwire.redis.assert_command('GET', args=('k',))\n"
+    )
+
+
+def test_rewrite_leaves_what_it_cannot_place(tmp_path: Path) -> None:
+    path = tmp_path / "test_x.py"
+    source = "def test_a():\n    helper()\n"
+    path.write_text(source)
+    problems = rewrite(
+        path, [recorded(path, "test_a", 1, seeded=True), recorded(path, "test_b", 7)]
+    )
+    assert problems == [
+        "test_x.py::test_a: not rewritten, its function has no `with tripwire:` block; paste "
+        "the printed lines where they belong",
+        "test_x.py::test_b: not rewritten, no function test_b at line 7",
+    ]
+    assert path.read_text() == source
+
+
+def test_the_printed_block() -> None:
+    test = recorded(Path("t.py"), "test_a", 1, problem="the test failed", seeded=True)
+    test.mocks.append("x = redis.exceptions.X")
+    assert test.block() == [
+        "t.py::test_a",
+        "    # the test failed",
+        "    # the mocks stand for the data tripwire_record_client arranged: drop the fixture "
+        "and its calls",
+        "    # needs `import redis` at the top of the file",
+        "    # before `with tripwire:`",
+        "    tripwire.redis.mock_command('GET', returns=None)",
+        "    x = redis.exceptions.X",
+        "    # after the `with tripwire:` block",
+        "    tripwire.redis.assert_command('GET', args=('k',))",
+    ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://localhost:6379/0",
+        "redis://[::1]:6379",
+        "rediss://127.0.0.2:6380",
+        "unix:///tmp/redis.sock",
+    ],
+)
+def test_local_urls_are_accepted(url: str) -> None:
+    assert check_url(url, any_host=False) == url
+
+
+def test_a_missing_server_binary_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRIPWIRE_REDIS_SERVER", "/nonexistent/redis-server")
+    with pytest.raises(ConfigurationError) as caught:
+        Server()
+    assert str(caught.value) == (
+        "TRIPWIRE_REDIS_SERVER='/nonexistent/redis-server' is not an executable (nor a command "
+        "on PATH)."
+    )
+
+
+def test_a_server_that_does_not_start_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRIPWIRE_REDIS_SERVER", "false")
+    with pytest.raises(ConfigurationError) as caught:
+        Server()
+    assert re.fullmatch(
+        r"/\S+/false did not start on 127\.0\.0\.1:\d+; give a running server with "
+        r"--tripwire-record-url=redis://127\.0\.0\.1:6379/0\.",
+        str(caught.value),
+    )

@@ -1,0 +1,200 @@
+"""``pytest --tripwire-record``: run tests against a real Redis and print their strict mocks.
+
+Options, the ``tripwire_record`` marker, the ``tripwire_record_client`` fixture and the hooks
+that install a `Recorder` around each recorded test's call. Nothing here imports redis-py, and
+nothing records, starts a server or connects unless the option or the marker asks for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tripwire._errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from tripwire.plugins._record_output import Recorded
+    from tripwire.plugins._record_server import Server
+
+_RUN = pytest.StashKey["_Run"]()
+
+_MARKER = "tripwire_record"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("tripwire")
+    group.addoption(
+        "--tripwire-record",
+        action="store_true",
+        help="run the tests' Redis calls against a real server and print, for each test, the "
+        "tripwire.redis.mock_command(...) and assert_command(...) lines that make it strict.",
+    )
+    group.addoption(
+        "--tripwire-record-url",
+        metavar="URL",
+        help="the Redis server to record against (loopback only, unless "
+        "--tripwire-record-any-host); default: a redis-server started for the run.",
+    )
+    group.addoption(
+        "--tripwire-record-any-host",
+        action="store_true",
+        help="let --tripwire-record-url name a server on another machine.",
+    )
+    group.addoption(
+        "--tripwire-record-output",
+        metavar="PATH",
+        help="also write the recorded lines to this file.",
+    )
+    group.addoption(
+        "--tripwire-record-rewrite",
+        action="store_true",
+        help="write the recorded lines into the tests themselves, around their `with tripwire:` "
+        "blocks, instead of only printing them.",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{_MARKER}: record this test's Redis calls against a real server, as "
+        "--tripwire-record does for every test.",
+    )
+    if config.getoption("--tripwire-record") and getattr(config.option, "numprocesses", None):
+        raise pytest.UsageError(
+            "--tripwire-record prints what each test recorded in the process that ran it: "
+            "record without -n (pytest-xdist)."
+        )
+    url = config.getoption("--tripwire-record-url")
+    if url is not None:
+        from tripwire.plugins._record_server import check_url
+
+        try:
+            check_url(url, config.getoption("--tripwire-record-any-host"))
+        except ConfigurationError as error:
+            raise pytest.UsageError(str(error)) from None
+    config.stash[_RUN] = _Run(config, url)
+
+
+def _recording(item: pytest.Item) -> bool:
+    return bool(item.config.getoption("--tripwire-record")) or (
+        item.get_closest_marker(_MARKER) is not None
+    )
+
+
+class _Run:
+    """The recording state of one pytest run: its server, and what each test recorded."""
+
+    def __init__(self, config: pytest.Config, url: str | None) -> None:
+        self.config = config
+        self.url = url
+        self.server: Server | None = None
+        self.recorded: list[Recorded] = []
+        self.problems: list[str] = []
+
+    def target(self) -> str:
+        """The server's URL; the first call starts the run's own server when none was given."""
+        if self.url is None:
+            from tripwire.plugins._record_server import Server
+
+            try:
+                self.server = Server()
+            except ConfigurationError as error:
+                pytest.fail(str(error), pytrace=False)
+            self.url = self.server.url
+        return self.url
+
+    def add(self, recorded: Recorded | None) -> None:
+        if recorded is not None:
+            self.recorded.append(recorded)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    if _recording(item):
+        run = item.config.stash[_RUN]
+        run.target()
+        if run.server is not None:
+            run.server.empty()  # before the fixtures, which may arrange data on it
+    return (yield)
+
+
+@pytest.fixture
+def tripwire_record_client(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A redis-py client of the recording server, to arrange its data before ``with tripwire:``.
+
+    Only while recording (``--tripwire-record`` or the ``tripwire_record`` marker); its calls
+    are not recorded, and it refuses to run inside the sandbox.
+    """
+    if not _recording(request.node):
+        pytest.fail(
+            "tripwire_record_client arranges data on the recording server, and this test is "
+            "not being recorded: run it with --tripwire-record (or mark it "
+            "@pytest.mark.tripwire_record), or remove the fixture once the recorded lines are "
+            "pasted.",
+            pytrace=False,
+        )
+    from tripwire.plugins._redis_record import Twins, seeding_client
+
+    twins = Twins(request.config.stash[_RUN].target())
+    try:
+        yield seeding_client(twins)
+    finally:
+        twins.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    if not _recording(item):
+        return (yield)
+    from tripwire.plugins._record_session import Session
+
+    run = item.config.stash[_RUN]
+    session = Session(item, run.target())
+    try:
+        result = yield
+    except BaseException as error:
+        run.add(session.finish(error))
+        raise
+    run.add(session.finish(None))
+    return result
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    run = session.config.stash.get(_RUN, None)
+    if run is None:
+        return
+    run.stop()
+    output = session.config.getoption("--tripwire-record-output")
+    if output is not None:
+        lines = [line for recorded in run.recorded for line in recorded.block()]
+        Path(output).write_text("".join(f"{line}\n" for line in lines))
+    if run.recorded and session.config.getoption("--tripwire-record-rewrite"):
+        from tripwire.plugins._record_output import rewrite
+
+        by_file: dict[Path, list[Recorded]] = {}
+        for recorded in run.recorded:
+            if not recorded.problem:
+                by_file.setdefault(recorded.path, []).append(recorded)
+        for path, tests in by_file.items():
+            run.problems += rewrite(path, tests)
+            run.problems.append(f"rewrote {len(tests)} test(s) in {path}")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    run = terminalreporter.config.stash.get(_RUN, None)
+    if run is None or not (run.recorded or run.problems):
+        return
+    terminalreporter.section("tripwire: recorded Redis sessions")
+    for recorded in run.recorded:
+        for line in recorded.block():
+            terminalreporter.line(line)
+    for problem in run.problems:
+        terminalreporter.line(problem)
