@@ -382,6 +382,16 @@ for _name, _shape in _TABLE.items():
     _FAMILIES[_family] = (*_FAMILIES.get(_family, ()), _loose)
 
 
+#: Replies of the sandbox's cluster clients that no single command gives: a command split per
+#: slot is recorded as one call, which returns what the cluster client returns.
+_CLUSTER_REPLIES: dict[str, tuple[Shape, ...]] = {
+    # RedisCluster.mset_nonatomic(): one MSET reply per slot.
+    "MSET": (ListOf(Ok(), min_size=1),),
+}
+for _name, _extra in _CLUSTER_REPLIES.items():
+    _FAMILIES[_name] += _extra
+
+
 def known(name: str) -> bool:
     """Whether the reply of command ``name`` (normalised, no option word) is known."""
     return name in _FAMILIES
