@@ -18,7 +18,14 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from tripwire_hypothesis._replies import REPLY_SHAPES, ListOf, Nullable, replies, reply_key
+from tripwire_hypothesis._replies import (
+    REPLY_SHAPES,
+    ListOf,
+    Nullable,
+    replies,
+    reply_key,
+    shape_strategy,
+)
 
 __all__ = ["call_replies", "command_name"]
 
@@ -179,7 +186,7 @@ def _scan(
     ``HSCAN ... NOVALUES`` pages list the fields' names only.
     """
     shape = REPLY_SHAPES[command]
-    general = shape.strategy(decode_responses)
+    general = shape_strategy(shape, decode_responses)
     if pattern is None:
         if no_values:
             return st.tuples(_CURSOR, general.map(lambda page: list(page[1])))
@@ -242,7 +249,7 @@ def _sized(
     inner = shape.inner if isinstance(shape, Nullable) else shape
     assert isinstance(inner, ListOf)
     items = st.lists(
-        inner.item.strategy(decode_responses),
+        shape_strategy(inner.item, decode_responses),
         min_size=low,
         max_size=high,
         unique=unique or inner.unique,

@@ -1,12 +1,18 @@
 """Reply shapes of redis-py's high-level commands, as Hypothesis strategies.
 
+The shapes and the table of which command has which live in the Redis plugin
+(``tripwire.plugins._redis_shapes`` and ``_redis_replies``), which checks
+mocks against them without Hypothesis; this module derives the strategies
+(:func:`shape_strategy`) and re-exports the grammar.  The notes below are
+the table's.
+
 A mock that replaces ``Redis.execute_command`` must return the *final* Python
 value a caller of ``r.get(...)``, ``r.hgetall(...)``, ... receives, i.e. the
 value redis-py produces after its response callbacks ran.  This module
 describes that value for each supported command with a small *shape grammar*
 (frozen dataclasses: :class:`Bulk`, :class:`Nullable`, :class:`Int`,
 :class:`ListOf`, ...).  From one shape definition both a Hypothesis strategy
-(:meth:`Shape.strategy`) and a predicate (:meth:`Shape.matches`) are derived,
+(:func:`shape_strategy`) and a predicate (:meth:`Shape.matches`) are derived,
 so generated replies and the checks against real replies can never drift
 apart.
 
@@ -70,23 +76,50 @@ membership queries (``HEXISTS``) shrink to ``False``.
 
 from __future__ import annotations
 
-import abc
-import dataclasses
 import difflib
 import functools
-import math
-import re
 import string
-import types
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-import redis
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from tripwire.plugins._redis_replies import (
+    _TABLE,
+    REDIS_PY_VERSION,
+    REPLY_SHAPES,
+    normalise,
+    redis_py_version,
+    variant_key,
+)
+from tripwire.plugins._redis_replies import (
+    _table as _table,  # each redis-py version's table, for the tests
+)
+from tripwire.plugins._redis_shapes import (
+    INT64_MAX,
+    INT64_MIN,
+    AnyReply,
+    Bool,
+    Bulk,
+    BulkKind,
+    Const,
+    DictOf,
+    Float,
+    Int,
+    ListOf,
+    Null,
+    Nullable,
+    Ok,
+    OneOf,
+    SetOf,
+    Sha1,
+    Shape,
+    Status,
+    TupleOf,
+)
+
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
     from hypothesis.strategies import SearchStrategy
 
@@ -116,39 +149,15 @@ __all__ = [
     "replies",
     "reply_key",
     "reply_shape",
+    "shape_strategy",
     "supported_commands",
     "values",
 ]
-
-
-def redis_py_version(version: str) -> tuple[int, int, int]:
-    """Return ``(major, minor, patch)`` of a redis-py version string such as ``"4.1.2"``.
-
-    Suffixes of a part are ignored (``"8.0.0b1"`` gives ``(8, 0, 0)``) and
-    missing parts count as 0.
-    """
-    numbers = [0, 0, 0]
-    for index, part in enumerate(version.split(".")[:3]):
-        digits = re.match(r"\d+", part)
-        numbers[index] = int(digits.group()) if digits else 0
-    return (numbers[0], numbers[1], numbers[2])
-
-
-REDIS_PY_VERSION: tuple[int, int, int] = redis_py_version(redis.__version__)
-"""Version of the installed redis-py; :data:`REPLY_SHAPES` describes its replies."""
-
-INT64_MIN = -(2**63)
-INT64_MAX = 2**63 - 1
-UINT64_MAX = 2**64 - 1
-
-BulkKind = Literal["value", "key", "field", "member", "channel"]
-_BULK_KINDS: tuple[str, ...] = ("value", "key", "field", "member", "channel")
 
 _KEY_PREFIXES = ("key", "user", "session", "cache", "counter", "queue", "lock")
 _FIELD_NAMES = ("field", "name", "email", "count", "status", "updated_at")
 _CHANNEL_PREFIXES = ("channel", "events", "news", "updates")
 _READABLE = string.ascii_letters + string.digits + " _-:.@/"
-_SHA1_RE = re.compile(r"[0-9a-f]{40}")
 
 
 def _type_name(value: object) -> str:
@@ -180,10 +189,6 @@ def _encode(text: str) -> bytes:
 def _as_bulk(strategy: SearchStrategy[str], decode_responses: bool) -> SearchStrategy[Any]:
     """Return ``strategy`` as str values, or UTF-8 encoded when not decoding."""
     return strategy if decode_responses else strategy.map(_encode)
-
-
-def _bulk_type(decode_responses: bool) -> type:
-    return str if decode_responses else bytes
 
 
 # --------------------------------------------------------------------------
@@ -244,616 +249,128 @@ def values(*, decode_responses: bool = False, max_size: int = 16) -> SearchStrat
 
 
 # --------------------------------------------------------------------------
-# Shape grammar
+# Strategies, one per shape of the grammar
 # --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, repr=False)
-class Shape(abc.ABC):
-    """One reply shape: derives a strategy and a predicate from one description."""
-
-    @abc.abstractmethod
-    def strategy(self, decode_responses: bool = False) -> SearchStrategy[Any]:
-        """Return a strategy generating values of this shape."""
-
-    @abc.abstractmethod
-    def matches(self, value: object, decode_responses: bool = False) -> bool:
-        """Return whether ``value`` has this shape."""
+@functools.singledispatch
+def shape_strategy(shape: Shape, decode_responses: bool = False) -> SearchStrategy[Any]:
+    """Return a strategy generating values of ``shape`` (see each shape's shrinking)."""
+    raise InvalidArgument(f"shape_strategy() expects a Shape, got {shape!r}")
 
-    def __repr__(self) -> str:
-        parts: list[str] = []
-        for f in dataclasses.fields(self):
-            current = getattr(self, f.name)
-            if f.metadata.get("varargs"):
-                parts.extend(repr(item) for item in current)
-            elif f.default is dataclasses.MISSING:
-                parts.append(repr(current))
-            elif current != f.default:
-                parts.append(f"{f.name}={current!r}")
-        return f"{type(self).__name__}({', '.join(parts)})"
 
+@shape_strategy.register(Bulk)
+def _(shape: Bulk, decode_responses: bool = False) -> SearchStrategy[Any]:
+    if shape.kind == "value":
+        return values(decode_responses=decode_responses)
+    makers: dict[str, Callable[[], SearchStrategy[str]]] = {
+        "key": _key_text,
+        "field": _field_text,
+        "member": _member_text,
+        "channel": _channel_text,
+    }
+    return _as_bulk(makers[shape.kind](), decode_responses)
 
-def _check_shape(owner: str, value: object) -> Shape:
-    if not isinstance(value, Shape):
-        raise InvalidArgument(
-            f"{owner} expects Shape instances, got {value!r} of type {_type_name(value)}"
-        )
-    return value
 
+@shape_strategy.register(Sha1)
+def _(shape: Sha1, decode_responses: bool = False) -> SearchStrategy[Any]:
+    return st.binary(min_size=20, max_size=20).map(bytes.hex)
 
-@dataclass(frozen=True, repr=False)
-class Bulk(Shape):
-    """A bulk string: ``bytes``, or ``str`` when ``decode_responses=True``.
 
-    ``kind`` only steers generation towards realistic content (``"key"`` gives
-    ``b"key:0"``-like names, ``"member"`` gives ``b"member:0"``, ...); any
-    bytes/str value matches.
-    """
+@shape_strategy.register(Status)
+def _(shape: Status, decode_responses: bool = False) -> SearchStrategy[Any]:
+    return _as_bulk(st.sampled_from(shape.words), decode_responses)
 
-    kind: BulkKind = "value"
 
-    def __post_init__(self) -> None:
-        if self.kind not in _BULK_KINDS:
-            raise InvalidArgument(
-                f"Bulk() argument 'kind' must be one of {_BULK_KINDS}, got {self.kind!r}"
-            )
+@shape_strategy.register(Null)
+def _(shape: Null, decode_responses: bool = False) -> SearchStrategy[Any]:
+    return st.none()
 
-    def strategy(self, decode_responses: bool = False) -> SearchStrategy[Any]:
-        if self.kind == "value":
-            return values(decode_responses=decode_responses)
-        makers: dict[str, Callable[[], SearchStrategy[str]]] = {
-            "key": _key_text,
-            "field": _field_text,
-            "member": _member_text,
-            "channel": _channel_text,
-        }
-        return _as_bulk(makers[self.kind](), decode_responses)
 
-    def matches(self, value: object, decode_responses: bool = False) -> bool:
-        return type(value) is _bulk_type(decode_responses)
+@shape_strategy.register(Ok)
+def _(shape: Ok, decode_responses: bool = False) -> SearchStrategy[Any]:
+    return st.just(True)
 
 
-@dataclass(frozen=True, repr=False)
-class Sha1(Shape):
-    """A 40-character lowercase hex SHA1 digest, always ``str`` (``SCRIPT LOAD``)."""
+@shape_strategy.register(Const)
+def _(shape: Const, decode_responses: bool = False) -> SearchStrategy[Any]:
+    return st.just(shape.value)
 
-    def strategy(self, decode_responses: bool = False) -> SearchStrategy[Any]:
-        return st.binary(min_size=20, max_size=20).map(bytes.hex)
 
-    def matches(self, value: object, decode_responses: bool = False) -> bool:
-        return type(value) is str and _SHA1_RE.fullmatch(value) is not None
+@shape_strategy.register(Bool)
+def _(shape: Bool, decode_responses: bool = False) -> SearchStrategy[Any]:
+    return st.sampled_from((shape.shrink_to, not shape.shrink_to))
 
 
-@dataclass(frozen=True, init=False, repr=False)
-class Status(Shape):
-    """A status reply that is one of fixed ``words`` (bytes, or str when decoding).
+@shape_strategy.register(Int)
+def _(shape: Int, decode_responses: bool = False) -> SearchStrategy[Any]:
+    return st.integers(shape.min_value, shape.max_value)
 
-    Shrinks towards the first word.
-    """
 
-    words: tuple[str, ...] = field(metadata={"varargs": True})
+@shape_strategy.register(Float)
+def _(shape: Float, decode_responses: bool = False) -> SearchStrategy[Any]:
+    return st.floats(allow_nan=False, allow_infinity=shape.allow_infinity)
 
-    def __init__(self, *words: str) -> None:
-        if not words or not all(isinstance(w, str) for w in words):
-            raise InvalidArgument(f"Status() needs at least one str word, got {words!r}")
-        object.__setattr__(self, "words", tuple(words))
 
-    def strategy(self, decode_responses: bool = False) -> SearchStrategy[Any]:
-        return _as_bulk(st.sampled_from(self.words), decode_responses)
+@shape_strategy.register(Nullable)
+def _(shape: Nullable, decode_responses: bool = False) -> SearchStrategy[Any]:
+    return st.one_of(st.none(), shape_strategy(shape.inner, decode_responses))
 
-    def matches(self, value: object, decode_responses: bool = False) -> bool:
-        if type(value) is not _bulk_type(decode_responses):
-            return False
-        if isinstance(value, bytes):
-            return value.decode("utf-8", "replace") in self.words
-        return value in self.words
 
+@shape_strategy.register(OneOf)
+def _(shape: OneOf, decode_responses: bool = False) -> SearchStrategy[Any]:
+    return st.one_of([shape_strategy(option, decode_responses) for option in shape.options])
 
-@dataclass(frozen=True, repr=False)
-class Null(Shape):
-    """Exactly ``None``."""
 
-    def strategy(self, decode_responses: bool = False) -> SearchStrategy[Any]:
-        return st.none()
+@shape_strategy.register(ListOf)
+def _(shape: ListOf, decode_responses: bool = False) -> SearchStrategy[Any]:
+    return st.lists(
+        shape_strategy(shape.item, decode_responses),
+        min_size=shape.min_size,
+        max_size=shape.max_size,
+        unique=shape.unique,
+    )
 
-    def matches(self, value: object, decode_responses: bool = False) -> bool:
-        return value is None
 
+@shape_strategy.register(SetOf)
+def _(shape: SetOf, decode_responses: bool = False) -> SearchStrategy[Any]:
+    return st.sets(shape_strategy(shape.item, decode_responses), max_size=shape.max_size)
 
-@dataclass(frozen=True, repr=False)
-class Ok(Shape):
-    """Exactly ``True``: redis-py turns ``+OK`` (and ``+PONG``) into ``True``."""
 
-    def strategy(self, decode_responses: bool = False) -> SearchStrategy[Any]:
-        return st.just(True)
+@shape_strategy.register(DictOf)
+def _(shape: DictOf, decode_responses: bool = False) -> SearchStrategy[Any]:
+    return st.dictionaries(
+        shape_strategy(shape.key, decode_responses),
+        shape_strategy(shape.value, decode_responses),
+        max_size=shape.max_size,
+    )
 
-    def matches(self, value: object, decode_responses: bool = False) -> bool:
-        return value is True
 
+@shape_strategy.register(TupleOf)
+def _(shape: TupleOf, decode_responses: bool = False) -> SearchStrategy[Any]:
+    tuples = st.tuples(*(shape_strategy(item, decode_responses) for item in shape.items))
+    return tuples.map(list) if shape.as_list else tuples
 
-@dataclass(frozen=True, repr=False)
-class Const(Shape):
-    """Exactly ``value`` (same type and equal), e.g. ``Const(-2)`` for a TTL miss."""
 
-    value: bool | int | float | str | bytes | None
-
-    def strategy(self, decode_responses: bool = False) -> SearchStrategy[Any]:
-        return st.just(self.value)
-
-    def matches(self, value: object, decode_responses: bool = False) -> bool:
-        return type(value) is type(self.value) and value == self.value
-
-
-@dataclass(frozen=True, repr=False)
-class Bool(Shape):
-    """``True`` or ``False``; shrinks towards ``shrink_to``."""
-
-    shrink_to: bool = True
-
-    def strategy(self, decode_responses: bool = False) -> SearchStrategy[Any]:
-        return st.sampled_from((self.shrink_to, not self.shrink_to))
-
-    def matches(self, value: object, decode_responses: bool = False) -> bool:
-        return type(value) is bool
-
-
-@dataclass(frozen=True, repr=False)
-class Int(Shape):
-    """An ``int`` (never a ``bool``) in ``[min_value, max_value]``.
-
-    The bounds default to the signed 64-bit range of Redis integers.  Shrinks
-    towards 0 (or the bound closest to 0).
-    """
-
-    min_value: int = INT64_MIN
-    max_value: int = INT64_MAX
-
-    def __post_init__(self) -> None:
-        if self.min_value > self.max_value:
-            raise InvalidArgument(
-                f"Int() needs min_value <= max_value, got {self.min_value} > {self.max_value}"
-            )
-
-    def strategy(self, decode_responses: bool = False) -> SearchStrategy[Any]:
-        return st.integers(self.min_value, self.max_value)
-
-    def matches(self, value: object, decode_responses: bool = False) -> bool:
-        return type(value) is int and self.min_value <= value <= self.max_value
-
-
-@dataclass(frozen=True, repr=False)
-class Float(Shape):
-    """A ``float`` (never an ``int``), never NaN; ``inf`` only if allowed.
-
-    Shrinks towards ``0.0``.
-    """
-
-    allow_infinity: bool = False
-
-    def strategy(self, decode_responses: bool = False) -> SearchStrategy[Any]:
-        return st.floats(allow_nan=False, allow_infinity=self.allow_infinity)
-
-    def matches(self, value: object, decode_responses: bool = False) -> bool:
-        if type(value) is not float or math.isnan(value):
-            return False
-        return self.allow_infinity or math.isfinite(value)
-
-
-@dataclass(frozen=True, repr=False)
-class Nullable(Shape):
-    """``None`` or ``inner``; shrinks towards ``None`` (a miss)."""
-
-    inner: Shape
-
-    def __post_init__(self) -> None:
-        _check_shape("Nullable()", self.inner)
-
-    def strategy(self, decode_responses: bool = False) -> SearchStrategy[Any]:
-        return st.one_of(st.none(), self.inner.strategy(decode_responses))
-
-    def matches(self, value: object, decode_responses: bool = False) -> bool:
-        return value is None or self.inner.matches(value, decode_responses)
-
-
-@dataclass(frozen=True, init=False, repr=False)
-class OneOf(Shape):
-    """Any of ``options``; shrinks towards the first option."""
-
-    options: tuple[Shape, ...] = field(metadata={"varargs": True})
-
-    def __init__(self, *options: Shape) -> None:
-        if not options:
-            raise InvalidArgument("OneOf() needs at least one Shape")
-        for option in options:
-            _check_shape("OneOf()", option)
-        object.__setattr__(self, "options", tuple(options))
-
-    def strategy(self, decode_responses: bool = False) -> SearchStrategy[Any]:
-        return st.one_of([option.strategy(decode_responses) for option in self.options])
-
-    def matches(self, value: object, decode_responses: bool = False) -> bool:
-        return any(option.matches(value, decode_responses) for option in self.options)
-
-
-@dataclass(frozen=True, repr=False)
-class ListOf(Shape):
-    """A ``list`` of ``item`` with at least ``min_size`` elements.
-
-    ``max_size`` only bounds generation; ``unique`` (for replies that never
-    repeat an element, like ``KEYS``) is also checked by :meth:`matches`.
-    Shrinks towards the shortest list.
-    """
-
-    item: Shape
-    min_size: int = 0
-    max_size: int = 5
-    unique: bool = False
-
-    def __post_init__(self) -> None:
-        _check_shape("ListOf()", self.item)
-        if not 0 <= self.min_size <= self.max_size:
-            raise InvalidArgument(
-                f"ListOf() needs 0 <= min_size <= max_size, got {self.min_size}, {self.max_size}"
-            )
-
-    def strategy(self, decode_responses: bool = False) -> SearchStrategy[Any]:
-        return st.lists(
-            self.item.strategy(decode_responses),
-            min_size=self.min_size,
-            max_size=self.max_size,
-            unique=self.unique,
-        )
-
-    def matches(self, value: object, decode_responses: bool = False) -> bool:
-        if type(value) is not list or len(value) < self.min_size:
-            return False
-        if not all(self.item.matches(v, decode_responses) for v in value):
-            return False
-        if self.unique:
-            try:
-                return len(set(value)) == len(value)
-            except TypeError:
-                return False
-        return True
-
-
-@dataclass(frozen=True, repr=False)
-class SetOf(Shape):
-    """A ``set`` of ``item``; ``max_size`` bounds generation.  Shrinks to ``set()``."""
-
-    item: Shape
-    max_size: int = 5
-
-    def __post_init__(self) -> None:
-        _check_shape("SetOf()", self.item)
-
-    def strategy(self, decode_responses: bool = False) -> SearchStrategy[Any]:
-        return st.sets(self.item.strategy(decode_responses), max_size=self.max_size)
-
-    def matches(self, value: object, decode_responses: bool = False) -> bool:
-        return type(value) is set and all(self.item.matches(v, decode_responses) for v in value)
-
-
-@dataclass(frozen=True, repr=False)
-class DictOf(Shape):
-    """A ``dict`` from ``key`` to ``value``; ``max_size`` bounds generation.
-
-    Shrinks towards ``{}``.
-    """
-
-    key: Shape
-    value: Shape
-    max_size: int = 5
-
-    def __post_init__(self) -> None:
-        _check_shape("DictOf()", self.key)
-        _check_shape("DictOf()", self.value)
-
-    def strategy(self, decode_responses: bool = False) -> SearchStrategy[Any]:
-        return st.dictionaries(
-            self.key.strategy(decode_responses),
-            self.value.strategy(decode_responses),
-            max_size=self.max_size,
-        )
-
-    def matches(self, value: object, decode_responses: bool = False) -> bool:
-        return type(value) is dict and all(
-            self.key.matches(k, decode_responses) and self.value.matches(v, decode_responses)
-            for k, v in value.items()
-        )
-
-
-@dataclass(frozen=True, init=False, repr=False)
-class TupleOf(Shape):
-    """A fixed-length ``tuple`` whose elements have the shapes ``items``.
-
-    With ``as_list=True`` the container is a ``list`` of fixed length instead
-    (redis-py returns e.g. ``ZRANK ... WITHSCORE`` as ``[rank, score]``).
-    """
-
-    items: tuple[Shape, ...] = field(metadata={"varargs": True})
-    as_list: bool = False
-
-    def __init__(self, *items: Shape, as_list: bool = False) -> None:
-        if not items:
-            raise InvalidArgument("TupleOf() needs at least one Shape")
-        for item in items:
-            _check_shape("TupleOf()", item)
-        object.__setattr__(self, "items", tuple(items))
-        object.__setattr__(self, "as_list", as_list)
-
-    def strategy(self, decode_responses: bool = False) -> SearchStrategy[Any]:
-        tuples = st.tuples(*(item.strategy(decode_responses) for item in self.items))
-        return tuples.map(list) if self.as_list else tuples
-
-    def matches(self, value: object, decode_responses: bool = False) -> bool:
-        container = list if self.as_list else tuple
-        if type(value) is not container:
-            return False
-        assert isinstance(value, (list, tuple))
-        return len(value) == len(self.items) and all(
-            item.matches(v, decode_responses) for item, v in zip(self.items, value, strict=True)
-        )
-
-
-def _is_resp_value(value: object, decode_responses: bool, depth: int) -> bool:
-    if depth > 32:
-        return False
-    if value is None or type(value) in (bool, int, _bulk_type(decode_responses)):
-        return True
-    if type(value) is float:
-        return True
-    if type(value) in (list, tuple, set):
-        assert isinstance(value, (list, tuple, set))
-        return all(_is_resp_value(v, decode_responses, depth + 1) for v in value)
-    if type(value) is dict:
-        assert isinstance(value, dict)
-        return all(
-            _is_resp_value(k, decode_responses, depth + 1)
-            and _is_resp_value(v, decode_responses, depth + 1)
-            for k, v in value.items()
-        )
-    return False
-
-
-@dataclass(frozen=True, repr=False)
-class AnyReply(Shape):
-    """Whatever a server-side script can return (``EVAL``/``EVALSHA``).
-
-    Generates ``None``, ints, bulk strings, booleans, floats and nested lists
-    of those, shrinking towards ``None``.  Matches any nesting of ``None``,
-    bool, int, float, bytes/str (per ``decode_responses``), list, tuple, set
-    and dict.
-    """
-
-    max_leaves: int = 8
-
-    def strategy(self, decode_responses: bool = False) -> SearchStrategy[Any]:
-        leaf = st.one_of(
-            st.none(),
-            st.integers(INT64_MIN, INT64_MAX),
-            values(decode_responses=decode_responses),
-            st.booleans(),
-            st.floats(allow_nan=False, allow_infinity=False),
-        )
-        return st.recursive(
-            leaf, lambda children: st.lists(children, max_size=4), max_leaves=self.max_leaves
-        )
-
-    def matches(self, value: object, decode_responses: bool = False) -> bool:
-        return _is_resp_value(value, decode_responses, 0)
+@shape_strategy.register(AnyReply)
+def _(shape: AnyReply, decode_responses: bool = False) -> SearchStrategy[Any]:
+    leaf = st.one_of(
+        st.none(),
+        st.integers(INT64_MIN, INT64_MAX),
+        values(decode_responses=decode_responses),
+        st.booleans(),
+        st.floats(allow_nan=False, allow_infinity=False),
+    )
+    return st.recursive(
+        leaf, lambda children: st.lists(children, max_size=4), max_leaves=shape.max_leaves
+    )
 
 
 # --------------------------------------------------------------------------
 # The command table
 # --------------------------------------------------------------------------
 
-_VALUE = Bulk()
-_KEY = Bulk("key")
-_FIELD = Bulk("field")
-_MEMBER = Bulk("member")
-_CHANNEL = Bulk("channel")
-_COUNT = Int(0)
-_SCORE = Float(allow_infinity=True)
-_CURSOR = Int(0, UINT64_MAX)
-_TTL = OneOf(Const(-2), Const(-1), Int(0))  # -2: no such key, -1: no expiry
-_MISS_OR_VALUE = Nullable(_VALUE)
-_WRITE_ACK = Bool(shrink_to=True)
-_MEMBER_SCORE = TupleOf(_MEMBER, _SCORE)
-_REDIS_TYPES = Status("none", "string", "list", "set", "zset", "hash", "stream")
-_LMOVE_BOOL = Bool(shrink_to=False)  # redis-py < 4.1.2 only; False: nothing moved
-
-
-def _table(redis_py: tuple[int, int, int]) -> dict[str, Shape]:
-    """Return the reply shape of each supported command for redis-py version ``redis_py``.
-
-    Entries that differ between supported redis-py versions say so where they
-    are defined and choose their shape with a ``redis_py < (...)`` condition.
-    """
-    return {
-        # ---- strings ---------------------------------------------------------
-        "GET": _MISS_OR_VALUE,
-        # SET replies True, or None when NX/XX prevented the write.
-        "SET": OneOf(Ok(), Null()),
-        # SET ... GET (redis-py: set(get=True), option get=True): the old value.
-        "SET GET": _MISS_OR_VALUE,
-        "SETNX": _WRITE_ACK,
-        "SETEX": Ok(),
-        "PSETEX": Ok(),
-        "MGET": ListOf(Nullable(_VALUE), min_size=1),
-        "MSET": Ok(),
-        "MSETNX": _WRITE_ACK,
-        "GETSET": _MISS_OR_VALUE,
-        "GETDEL": _MISS_OR_VALUE,
-        "GETEX": _MISS_OR_VALUE,
-        "GETRANGE": _VALUE,
-        "SETRANGE": _COUNT,
-        "APPEND": _COUNT,
-        "STRLEN": _COUNT,
-        # ---- counters --------------------------------------------------------
-        # Note: redis-py's incr()/decr() send INCRBY/DECRBY (amount 1), so mocks
-        # see those names; INCR/DECR only arrive through execute_command().
-        "INCR": Int(),
-        "DECR": Int(),
-        "INCRBY": Int(),
-        "DECRBY": Int(),
-        "INCRBYFLOAT": Float(),
-        # ---- keys and expiry -------------------------------------------------
-        "DEL": _COUNT,
-        "UNLINK": _COUNT,
-        "EXISTS": _COUNT,
-        "TOUCH": _COUNT,
-        "EXPIRE": _WRITE_ACK,
-        "PEXPIRE": _WRITE_ACK,
-        "EXPIREAT": _WRITE_ACK,
-        "PEXPIREAT": _WRITE_ACK,
-        "PERSIST": _WRITE_ACK,
-        "TTL": _TTL,
-        "PTTL": _TTL,
-        "TYPE": _REDIS_TYPES,
-        "RENAME": Ok(),
-        "RENAMENX": _WRITE_ACK,
-        "COPY": _WRITE_ACK,
-        "KEYS": ListOf(_KEY, unique=True),
-        "SCAN": TupleOf(_CURSOR, ListOf(_KEY)),
-        "RANDOMKEY": Nullable(_KEY),
-        # ---- hashes ----------------------------------------------------------
-        "HGET": _MISS_OR_VALUE,
-        "HSET": _COUNT,
-        "HSETNX": Int(0, 1),
-        "HMSET": Ok(),
-        "HMGET": ListOf(Nullable(_VALUE), min_size=1),
-        "HGETALL": DictOf(_FIELD, _VALUE),
-        "HDEL": _COUNT,
-        "HEXISTS": Bool(shrink_to=False),
-        "HINCRBY": Int(),
-        "HINCRBYFLOAT": Float(),
-        "HKEYS": ListOf(_FIELD, unique=True),
-        "HVALS": ListOf(_VALUE),
-        "HLEN": _COUNT,
-        "HSTRLEN": _COUNT,
-        "HSCAN": TupleOf(_CURSOR, DictOf(_FIELD, _VALUE)),
-        # ---- lists -----------------------------------------------------------
-        "LPUSH": Int(1),
-        "RPUSH": Int(1),
-        "LPUSHX": _COUNT,
-        "RPUSHX": _COUNT,
-        "LPOP": _MISS_OR_VALUE,
-        # LPOP/RPOP with a count argument: None for a missing key, else non-empty.
-        "LPOP COUNT": Nullable(ListOf(_VALUE, min_size=1)),
-        "RPOP": _MISS_OR_VALUE,
-        "RPOP COUNT": Nullable(ListOf(_VALUE, min_size=1)),
-        "LRANGE": ListOf(_VALUE),
-        "LLEN": _COUNT,
-        "LINDEX": _MISS_OR_VALUE,
-        "LSET": Ok(),
-        "LREM": _COUNT,
-        "LTRIM": Ok(),
-        "LINSERT": Int(-1),  # -1: pivot not found, 0: no such key
-        "LPOS": Nullable(Int(0)),
-        # redis-py 4.0.0-4.1.1 ran LMOVE/BLMOVE replies through ``bool``: True when
-        # an element moved (False if that element was the empty string), False when
-        # the source list was empty.  From 4.1.2 on: the element, or None.
-        "LMOVE": _LMOVE_BOOL if redis_py < (4, 1, 2) else _MISS_OR_VALUE,
-        "RPOPLPUSH": _MISS_OR_VALUE,
-        "BLPOP": Nullable(TupleOf(_KEY, _VALUE)),
-        "BRPOP": Nullable(TupleOf(_KEY, _VALUE)),
-        "BLMOVE": _LMOVE_BOOL if redis_py < (4, 1, 2) else _MISS_OR_VALUE,  # as LMOVE
-        "BRPOPLPUSH": _MISS_OR_VALUE,
-        # ---- sets ------------------------------------------------------------
-        "SADD": _COUNT,
-        "SREM": _COUNT,
-        "SMEMBERS": SetOf(_MEMBER),
-        # redis-py 4.x converts SISMEMBER's 0/1 to bool; 5.0 dropped that callback,
-        # so 5.x-8.x return the server's int (SMISMEMBER is a list of ints in all).
-        "SISMEMBER": Bool(shrink_to=False) if redis_py < (5, 0, 0) else Int(0, 1),
-        "SMISMEMBER": ListOf(Int(0, 1), min_size=1),
-        "SCARD": _COUNT,
-        "SPOP": Nullable(_MEMBER),
-        # SPOP/SRANDMEMBER with a count argument: a list (empty for a missing key).
-        "SPOP COUNT": ListOf(_MEMBER, unique=True),
-        "SRANDMEMBER": Nullable(_MEMBER),
-        "SRANDMEMBER COUNT": ListOf(_MEMBER),
-        "SINTER": SetOf(_MEMBER),
-        "SUNION": SetOf(_MEMBER),
-        "SDIFF": SetOf(_MEMBER),
-        "SINTERSTORE": _COUNT,
-        "SUNIONSTORE": _COUNT,
-        "SDIFFSTORE": _COUNT,
-        "SMOVE": _WRITE_ACK,
-        "SSCAN": TupleOf(_CURSOR, ListOf(_MEMBER)),
-        # ---- sorted sets -----------------------------------------------------
-        "ZADD": _COUNT,
-        # ZADD ... INCR (redis-py: zadd(incr=True), option as_score=True): the new
-        # score, or None when NX/XX/GT/LT prevented the update.
-        "ZADD INCR": OneOf(_SCORE, Null()),
-        "ZREM": _COUNT,
-        "ZSCORE": Nullable(_SCORE),
-        "ZMSCORE": ListOf(Nullable(_SCORE), min_size=1),
-        "ZINCRBY": _SCORE,
-        "ZCARD": _COUNT,
-        "ZCOUNT": _COUNT,
-        "ZLEXCOUNT": _COUNT,
-        "ZRANK": Nullable(Int(0)),
-        "ZREVRANK": Nullable(Int(0)),
-        "ZRANGE": ListOf(_MEMBER, unique=True),
-        # The WITHSCORES variants (redis-py option withscores=True) return a list
-        # of (member, score) tuples with float scores.
-        "ZRANGE WITHSCORES": ListOf(_MEMBER_SCORE),
-        "ZREVRANGE": ListOf(_MEMBER, unique=True),
-        "ZREVRANGE WITHSCORES": ListOf(_MEMBER_SCORE),
-        "ZRANGEBYSCORE": ListOf(_MEMBER, unique=True),
-        "ZRANGEBYSCORE WITHSCORES": ListOf(_MEMBER_SCORE),
-        "ZREVRANGEBYSCORE": ListOf(_MEMBER, unique=True),
-        "ZREVRANGEBYSCORE WITHSCORES": ListOf(_MEMBER_SCORE),
-        "ZRANGEBYLEX": ListOf(_MEMBER, unique=True),
-        "ZREMRANGEBYRANK": _COUNT,
-        "ZREMRANGEBYSCORE": _COUNT,
-        "ZPOPMIN": ListOf(_MEMBER_SCORE),
-        "ZPOPMAX": ListOf(_MEMBER_SCORE),
-        "BZPOPMIN": Nullable(TupleOf(_KEY, _MEMBER, _SCORE)),
-        "BZPOPMAX": Nullable(TupleOf(_KEY, _MEMBER, _SCORE)),
-        "ZUNIONSTORE": _COUNT,
-        "ZINTERSTORE": _COUNT,
-        "ZSCAN": TupleOf(_CURSOR, ListOf(_MEMBER_SCORE)),
-        # ---- scripting -------------------------------------------------------
-        "EVAL": AnyReply(),
-        "EVALSHA": AnyReply(),
-        "SCRIPT LOAD": Sha1(),
-        "SCRIPT EXISTS": ListOf(Bool(shrink_to=False), min_size=1),
-        "SCRIPT FLUSH": Ok(),
-        # ---- pub/sub ---------------------------------------------------------
-        "PUBLISH": _COUNT,
-        "PUBSUB CHANNELS": ListOf(_CHANNEL, unique=True),
-        "PUBSUB NUMSUB": ListOf(TupleOf(_CHANNEL, _COUNT)),
-        "PUBSUB NUMPAT": _COUNT,
-        # ---- connection / server ---------------------------------------------
-        "PING": Ok(),
-        "ECHO": _VALUE,
-        "DBSIZE": _COUNT,
-        "FLUSHDB": Ok(),
-        "FLUSHALL": Ok(),
-        "TIME": TupleOf(Int(0), Int(0, 999_999)),  # (unix seconds, microseconds)
-    }
-
-
-_TABLE: dict[str, Shape] = _table(REDIS_PY_VERSION)
-
-REPLY_SHAPES: Mapping[str, Shape] = types.MappingProxyType(_TABLE)
-"""Reply shape of each supported command, keyed by upper-case command name.
-
-Describes the installed redis-py (:data:`REDIS_PY_VERSION`); see the module
-docstring for the commands whose shape depends on the version.
-"""
-
 _SUPPORTED: tuple[str, ...] = tuple(sorted(_TABLE))
-
-# Commands whose reply shape changes when redis-py passes a count argument.
-_COUNT_VARIANTS = frozenset({"LPOP", "RPOP", "SPOP", "SRANDMEMBER"})
-
-
-def _normalise(command: str) -> str:
-    return " ".join(command.split()).upper()
 
 
 def _lookup(function: str, command: object) -> str:
@@ -862,7 +379,7 @@ def _lookup(function: str, command: object) -> str:
             f"{function}() argument 'command' must be a str, "
             f"got {command!r} of type {_type_name(command)}"
         )
-    name = _normalise(command)
+    name = normalise(command)
     if name in _TABLE:
         return name
     message = (
@@ -896,7 +413,7 @@ def reply_shape(command: str) -> Shape:
 
 @functools.cache
 def _cached_strategy(shape: Shape, decode_responses: bool) -> SearchStrategy[Any]:
-    return shape.strategy(decode_responses)
+    return shape_strategy(shape, decode_responses)
 
 
 def replies(command: str, *, decode_responses: bool = False) -> SearchStrategy[Any]:
@@ -935,16 +452,4 @@ def reply_key(*args: Any, **options: Any) -> str:
             "reply_key() needs the command name (a str) as first positional argument, "
             f"got {first!r} of type {_type_name(first)}"
         )
-    name = _normalise(args[0])
-    variant: str | None = None
-    if name == "SET" and options.get("get"):
-        variant = "SET GET"
-    elif name == "ZADD" and options.get("as_score"):
-        variant = "ZADD INCR"
-    elif options.get("withscores"):
-        variant = f"{name} WITHSCORES"
-    elif name in _COUNT_VARIANTS and len(args) > 2:
-        variant = f"{name} COUNT"
-    if variant is not None and variant in _TABLE:
-        return variant
-    return name
+    return variant_key(normalise(args[0]), args, options)

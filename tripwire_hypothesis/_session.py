@@ -288,7 +288,7 @@ class RedisSession:
                     ConsumedStep(
                         len(consumed),
                         entry.command,
-                        entry.args[1:],
+                        entry.args,
                         entry.kwargs,
                         None if raises is not None else entry.returns,
                         raises,

@@ -89,7 +89,7 @@ def test_queues_behave_like_a_dict_of_fifo_lists(
     assert isinstance(error, UnusedMocksError) == bool(unused)
     assert isinstance(error, UnassertedInteractionsError) == bool(unasserted)
     assert [(m.command, m.returns) for m in error.unused] == unused  # type: ignore[attr-defined]
-    assert [(i.command, i.args[1]) for i in error.unasserted] == unasserted  # type: ignore[attr-defined]
+    assert [(i.command, i.args[0]) for i in error.unasserted] == unasserted  # type: ignore[attr-defined]
 
 
 @settings(max_examples=100, deadline=None)

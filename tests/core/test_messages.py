@@ -48,7 +48,9 @@ def test_unmocked_call_after_the_queue_ran_out(verifier: StrictVerifier) -> None
         "Register a mock with:\n"
         "    tripwire.redis.mock_command('GET', returns=...)\n"
         "Called with: args=('b',), kwargs={'keys': ['b']}\n"
-        "Every mock registered for this command was already consumed."
+        "The one mock registered for 'GET' was used by an earlier call: register one more for "
+        "this call (mock_command's times=N registers N at once, times=None answers any number "
+        "of calls)."
     )
 
 

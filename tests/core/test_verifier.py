@@ -74,7 +74,7 @@ async def test_async_with_verifier_sandbox() -> None:
 
 
 def test_returns_the_same_object_and_none() -> None:
-    payload = {"nested": [1, 2]}
+    payload = {b"field": b"value"}
     tripwire.redis.mock_command("HGETALL", returns=payload)
     tripwire.redis.mock_command("GET", returns=None)
     with tripwire:
@@ -121,16 +121,16 @@ def test_each_command_has_its_own_fifo_queue() -> None:
 
 
 def test_command_spellings_share_one_queue() -> None:
-    tripwire.redis.mock_command("get", returns=1)
-    tripwire.redis.mock_command("GET", returns=2)
-    tripwire.redis.mock_command("Get", returns=3)
+    tripwire.redis.mock_command("get", returns=b"1")
+    tripwire.redis.mock_command("GET", returns=b"2")
+    tripwire.redis.mock_command("Get", returns=b"3")
     with tripwire:
         r = redis.Redis()
         assert [
             r.execute_command("get", "a"),
             r.execute_command(b"GET", "b"),
             r.execute_command("GET", "c"),
-        ] == [1, 2, 3]
+        ] == [b"1", b"2", b"3"]
     tripwire.redis.assert_command("get", args=("a",))
     tripwire.redis.assert_command("GET", args=("b",))
     tripwire.redis.assert_command("gEt", args=("c",))
@@ -160,7 +160,7 @@ def test_kwargs_are_compared_too(verifier: StrictVerifier) -> None:
 
 def test_in_any_order_relaxes_only_inside_the_block(verifier: StrictVerifier) -> None:
     for command in ("GET", "SET", "DEL"):
-        tripwire.redis.mock_command(command, returns=None)
+        tripwire.redis.mock_command(command, returns=None, check_returns=False)
     with tripwire:
         r = redis.Redis()
         r.execute_command("GET", "a")

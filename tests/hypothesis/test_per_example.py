@@ -186,7 +186,7 @@ import asyncio
 @given(st.integers(0, 100))
 async def test_asyncio(x):
     await asyncio.sleep(0)
-    tripwire.redis.mock_command("GET", returns=x)
+    tripwire.redis.mock_command("GET", returns=b"%d" % x)
     async with tripwire:
         await asyncio.sleep(0)
         redis.Redis().execute_command("GET", "k")

@@ -270,7 +270,7 @@ def test_a_sandbox_reopened_inside_an_example():
         with tripwire:
             redis.Redis().get("k")
 
-    tripwire.redis.mock_command("GET", returns=1, required=False)
+    tripwire.redis.mock_command("GET", returns=b"1", required=False)
     with tripwire, pytest.raises(NoExampleVerifierError) as excinfo:
         check()
     assert str(excinfo.value).startswith("the sandbox was opened inside a Hypothesis example")

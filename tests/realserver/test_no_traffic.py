@@ -210,7 +210,7 @@ def test_lock_acquire_extend_release(real_redis: redis.Redis, redis_server: _Ser
         lock.release()
     assert redis_server.delta_since(before) == 0
     acquired = tripwire.redis.assert_command("SET", args=IsInstance(tuple), kwargs=ANY_OPTIONS)
-    token = acquired.args[2]
+    token = acquired.args[1]
     tripwire.redis.assert_command("EVALSHA", args=(IsStr(), 1, "job", token, 10000, "0"))
     tripwire.redis.assert_command("EVALSHA", args=(IsStr(), 1, "job", token))
 
@@ -341,7 +341,7 @@ async def test_async_lock_and_script(redis_server: _Server) -> None:
     assert redis_server.delta_since(before) == 0
     await aclose(client)
     acquired = tripwire.redis.assert_command("SET", args=IsInstance(tuple), kwargs=ANY_OPTIONS)
-    token = acquired.args[2]
+    token = acquired.args[1]
     tripwire.redis.assert_command("EVALSHA", args=(IsStr(), 1, "job", token, 10000, "0"))
     tripwire.redis.assert_command("EVALSHA", args=(IsStr(), 1, "job", token))
     tripwire.redis.assert_command("EVALSHA", args=(sha, 1, "k"))
@@ -609,7 +609,7 @@ def test_after_nested_sandboxes(warm_redis: redis.Redis, redis_server: _Server) 
 def test_after_calls_from_threads(warm_redis: redis.Redis, redis_server: _Server) -> None:
     state = class_state()
     for n in range(4):
-        tripwire.redis.mock_command("GET", returns=n)
+        tripwire.redis.mock_command("GET", returns=b"%d" % n)
         tripwire.redis.mock_command("SET", returns=True)
     errors: list[BaseException] = []
 

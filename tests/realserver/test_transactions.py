@@ -173,7 +173,7 @@ def as_the_server_ran(recorded: list[Any]) -> list[Command]:
             multi = len(ran)
         if call.command == "EXEC" and call.raises is not None:
             del ran[multi + 1 :]
-        ran.append((call.command, *map(str, call.args[1:])))
+        ran.append((call.command, *map(str, call.args)))
     return ran
 
 
@@ -191,7 +191,7 @@ def test_the_recorded_sequence_is_what_the_server_ran(
     assert server_result == sandbox_result == expected_result
     assert as_the_server_ran(recorded) == ran
     for call in recorded:
-        tripwire.redis.assert_command(call.command, args=call.args[1:], kwargs=IsInstance(dict))
+        tripwire.redis.assert_command(call.command, args=call.args, kwargs=IsInstance(dict))
 
 
 @ALLOW_REDIS
@@ -215,4 +215,4 @@ def test_a_retried_transaction_runs_multi_and_exec_twice(
         "WATCH", "GET", "MULTI", "SET", "EXEC", "WATCH", "GET", "MULTI", "SET", "EXEC",
     ]  # fmt: skip
     for call in recorded:
-        tripwire.redis.assert_command(call.command, args=call.args[1:], kwargs=IsInstance(dict))
+        tripwire.redis.assert_command(call.command, args=call.args, kwargs=IsInstance(dict))

@@ -138,8 +138,8 @@ async def test_async_transaction_is_recorded_between_multi_and_exec(how: str) ->
     tripwire.redis.assert_command("INCRBY", args=("hits", 1))
     tripwire.redis.assert_command("EXPIRE", args=("hits", 60))
     exec_ = tripwire.redis.assert_command("EXEC")
-    assert (multi.args, multi.kwargs, multi.returns) == (("MULTI",), {}, True)
-    assert (exec_.args, exec_.kwargs, exec_.raises) == (("EXEC",), {}, None)
+    assert (multi.command, multi.args, multi.kwargs, multi.returns) == ("MULTI", (), {}, True)
+    assert (exec_.command, exec_.args, exec_.kwargs, exec_.raises) == ("EXEC", (), {}, None)
 
 
 @pytest.mark.asyncio

@@ -176,7 +176,9 @@ def test_unmocked_commands_in_a_pipeline_show_their_arguments(verifier: StrictVe
         "Register a mock with:\n"
         "    tripwire.redis.mock_command('GET', returns=...)\n"
         "Called with: args=('b',), kwargs={}\n"
-        "Every mock registered for this command was already consumed."
+        "The one mock registered for 'GET' was used by an earlier call: register one more for "
+        "this call (mock_command's times=N registers N at once, times=None answers any number "
+        "of calls)."
     )
 
 

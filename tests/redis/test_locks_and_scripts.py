@@ -24,9 +24,9 @@ def test_lock_acquire_extend_release() -> None:
         assert lock.extend(10)
         lock.release()
     set_call = tripwire.redis.assert_command("SET", args=IsInstance(tuple), kwargs=ANY_OPTIONS)
-    assert set_call.args[1] == "job:42"
-    assert {"NX", "PX", 5000} <= set(set_call.args[2:])
-    token = set_call.args[2]
+    assert set_call.args[0] == "job:42"
+    assert {"NX", "PX", 5000} <= set(set_call.args[1:])
+    token = set_call.args[1]
     tripwire.redis.assert_command("EVALSHA", args=(IsStr(), 1, "job:42", token, 10000, "0"))
     tripwire.redis.assert_command("EVALSHA", args=(IsStr(), 1, "job:42", token))
 

@@ -169,7 +169,7 @@ def _consume(plugin: RedisPlugin, args: tuple[Any, ...], options: dict[str, Any]
         args in {None}  # noqa: B015 - see execute_command
     except (TypeError, ValueError):
         args = _snapshot(args)
-    mock.args = args
+    mock._sent = args
     mock.kwargs = options
     plugin._record(mock)
     return mock
@@ -267,7 +267,7 @@ def execute_command(client: Any, *args: Any, **options: Any) -> Any:
         else:
             mock = _consume(plugin, args, options)
     else:
-        mock.args = args
+        mock._sent = args
         mock.kwargs = options
         # ``entries.append``, not a bound ``append`` kept aside: the interpreter has a fast path
         # for the former that pays for the hashing above.

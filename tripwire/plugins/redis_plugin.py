@@ -10,9 +10,9 @@ from __future__ import annotations
 import itertools
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from operator import attrgetter
-from types import CodeType, FrameType
+from types import CodeType
 from typing import Any, ClassVar, Protocol, cast
 
 from tripwire._errors import (
@@ -26,17 +26,28 @@ from tripwire._validate import check_bool, check_command, check_exception, inval
 from tripwire._verifier import StrictVerifier
 from tripwire.plugins import _redis_cluster as _redis_cluster  # its interceptors, registered
 from tripwire.plugins import _redis_intercept as _intercept
+from tripwire.plugins import _redis_scripts as _scripts
+from tripwire.plugins._redis_call import (
+    NO_KWARGS,
+    RedisCall,
+    Repeat,
+    Unlimited,
+    one_per_group,
+    refuse_wrong_replies,
+)
 from tripwire.plugins._redis_pubsub import PubSubMocks
+from tripwire.plugins._redis_scripts import ScriptSource
+from tripwire.plugins._redis_wire import Exactly, near_notes
 
-__all__ = ["RedisCall", "RedisPlugin"]
+__all__ = ["Exactly", "RedisCall", "RedisPlugin", "ScriptSource"]
 
 
 #: Command names given to `RedisPlugin.mock_command`, checked and upper-cased.
 _CHECKED_NAMES: dict[str, str] = {}
 
-#: The keyword arguments of a mock not yet consumed, and the default of `assert_command`'s
-#: ``kwargs``. Never mutated.
-_NO_KWARGS: dict[str, Any] = {}
+#: ``times``' default, compared by identity (small ints are shared), so that ``True`` and ``1.0``
+#: reach the argument check.
+_ONE = 1
 
 
 class Answerer(Protocol):
@@ -58,62 +69,6 @@ class Answerer(Protocol):
         """The mocks it holds that no call has used yet (they fail verification if required)."""
 
 
-class RedisCall(Interaction):
-    """A mocked Redis command; once consumed, also the call that consumed it.
-
-    ``args`` holds the caller's own argument tuple, command name included, so consuming the mock
-    allocates nothing: `fields` slices the name off only when an assertion looks.
-    """
-
-    __slots__ = ("args", "command", "kwargs", "order", "raises", "required", "returns")
-
-    def __init__(
-        self,
-        plugin: RedisPlugin,
-        command: str,
-        returns: Any,
-        raises: BaseException | type | None,
-        required: bool,
-        caller: FrameType,
-        order: int,
-    ) -> None:
-        self.plugin = plugin
-        self.order = order
-        self._registered_at(caller)
-        self.asserted = False
-        self.command = command
-        self.returns = returns
-        self.raises = raises
-        self.required = required
-        self.args: tuple[Any, ...] = ()
-        self.kwargs: dict[str, Any] = _NO_KWARGS
-
-    @property
-    def consumed(self) -> bool:
-        """Whether a call has used this mock."""
-        return bool(self.args)
-
-    def fields(self) -> dict[str, Any]:
-        """The command, the arguments after its name, and the keyword arguments."""
-        return {"command": self.command, "args": self.args[1:], "kwargs": self.kwargs}
-
-    def matches(self, expected: Mapping[str, Any]) -> bool:
-        # The common case of assert_command, without building the field-by-field report.
-        try:
-            return bool(
-                expected["command"] == self.command
-                and expected["args"] == self.args[1:]
-                and expected["kwargs"] == self.kwargs
-            )
-        except Exception:
-            return False  # compare() reports what the comparison raised
-
-    def __repr__(self) -> str:
-        if self.consumed:
-            return f"<RedisCall {self.assertion_hint()}>"
-        return f"<RedisCall {self.registration_hint()}>"
-
-
 class RedisPlugin(PubSubMocks, BasePlugin):
     """Mocks for redis-py, reached in tests as ``tripwire.redis``.
 
@@ -131,6 +86,10 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         self._lookup: dict[Any, deque[RedisCall]] = {}
         #: Registration order across commands, for reporting unused mocks as they were written.
         self._next_order = itertools.count().__next__
+        #: The mocks registered before this order had their ``returns`` checked.
+        self._checked_until = 0
+        #: The queues of commands with a ``times=None`` mock.
+        self._unlimited: list[Unlimited] = []
         #: Answers the calls for which no mock is queued (a Hypothesis session drawing replies
         #: at call time). Consulted on the slow path only.
         self.answerer: Answerer | None = None
@@ -147,12 +106,18 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         returns: Any,
         raises: BaseException | type[BaseException] | None = None,
         required: bool = True,
+        times: int | None = 1,
+        check_returns: bool = True,
     ) -> RedisCall:
-        """Queue a mock for the next call of ``command``.
+        """Queue a mock for the next call of ``command``, or for the next ``times`` calls.
 
         ``returns`` is given back to the caller unchanged (the same object); ``raises``, an
         exception instance or class, is raised instead. An unconsumed ``required`` mock fails the
-        test at teardown. Returns the mock, which becomes the recorded interaction when consumed.
+        test at teardown. ``times=N`` queues it for N calls, each recorded and asserted on its
+        own; ``times=None`` answers every call of ``command`` once the mocks queued before it
+        are used. ``returns`` is checked against what redis-py can return for ``command`` when
+        the sandbox opens; ``check_returns=False`` skips that. Returns the (first) mock, which
+        becomes the recorded interaction when consumed.
         """
         # A command name already seen skips the checks and the upper-casing.
         name = _CHECKED_NAMES.get(command) if type(command) is str else None
@@ -167,6 +132,8 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         if self._activations:
             # Registered inside an open sandbox, as in a Hypothesis example run there.
             self.verifier.refuse_in_example("mock_command() was called")
+        if times is not _ONE or check_returns is not True:
+            return self._mock_special(name, returns, raises, required, times, check_returns)
         mock = RedisCall(
             self, name, returns, raises, required, sys._getframe(1), self._next_order()
         )
@@ -176,6 +143,67 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         queue.append(mock)
         return mock
 
+    def _mock_special(
+        self,
+        name: str,
+        returns: Any,
+        raises: BaseException | type | None,
+        required: bool,
+        times: Any,
+        check_returns: Any,
+    ) -> RedisCall:
+        """`mock_command` with ``times`` or ``check_returns`` given."""
+        if times is not None and (type(times) is not int or times < 1):
+            raise invalid(
+                "mock_command", "times", "a positive int, or None for any number of calls", times
+            )
+        trusted = not check_bool("mock_command", "check_returns", check_returns)
+        caller = sys._getframe(2)
+        queue = self._queues.get(name)
+        if queue is None:
+            queue = self._queues[name] = self._lookup[name] = deque()
+        group = Repeat(times) if times != 1 else None
+        mocks = []
+        for _ in range(1 if times is None else times):
+            mock = RedisCall(self, name, returns, raises, required, caller, self._next_order())
+            if group is not None:
+                mock._group = group
+            if trusted:
+                mock._trusted = True
+            mocks.append(mock)
+        if times is None:
+            template = mocks[0]
+            if isinstance(queue, Unlimited):
+                queue.append(template)  # refused: the earlier one answers every call
+            unlimited = Unlimited(queue, template)
+            self._unlimited.append(unlimited)
+            self._queues[name] = unlimited
+            for spelling, known in list(self._lookup.items()):
+                if known is queue:
+                    self._lookup[spelling] = unlimited
+        else:
+            for mock in mocks:
+                queue.append(mock)
+        return mocks[0]
+
+    def script(self, source: str | bytes) -> ScriptSource:
+        """A value equal to the Lua script ``source`` and to its sha1, for `assert_command`.
+
+        ``tripwire.redis.assert_command("EVALSHA", args=(tripwire.redis.script(SOURCE), 1, key))``
+        asserts that the script with this source ran, whichever way redis-py sent it.
+        """
+        if not isinstance(source, (str, bytes)) or not source:
+            raise invalid("script", "source", "a non-empty str or bytes (a Lua script)", source)
+        return ScriptSource(source)
+
+    def exactly(self, value: Any) -> Exactly:
+        """``value``, compared as the Python value redis-py was given, not as sent to Redis.
+
+        ``assert_command("EXPIRE", args=("k", tripwire.redis.exactly(60)))`` fails for a call
+        that passed ``"60"``, which plain ``60`` matches. Wrap one value, or the whole ``args``.
+        """
+        return Exactly(value)
+
     # -- assertion -----------------------------------------------------------------------------
 
     def assert_command(self, command: str, args: Any = (), kwargs: Any = None) -> RedisCall:
@@ -183,8 +211,10 @@ class RedisPlugin(PubSubMocks, BasePlugin):
 
         ``args`` are the positional arguments after the command name, ``kwargs`` the keyword
         arguments (``None`` means ``{}``). Any value may be a matcher such as
-        ``dirty_equals.IsInstance(dict)``. Inside ``tripwire.in_any_order()`` any unasserted
-        interaction may match.
+        ``dirty_equals.IsInstance(dict)``. Plain values (str, bytes, int, float) match what Redis
+        receives: ``60``, ``"60"`` and ``b"60"`` are equal, as they are on the wire; a value
+        wrapped in `exactly` must equal the one redis-py was given. Inside
+        ``tripwire.in_any_order()`` any unasserted interaction may match.
         """
         __tracebackhide__ = True
         name = _CHECKED_NAMES.get(command) if type(command) is str else None
@@ -193,17 +223,17 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         if type(args) is list:
             args = tuple(args)
         if kwargs is None:
-            kwargs = _NO_KWARGS
+            kwargs = NO_KWARGS
         verifier = self.verifier
-        # The common case, in order and matching, without building the expected mapping; the
-        # verifier's general path handles the rest and words the errors.
+        # The common case, in order and equal as Python values, without building the expected
+        # mapping; the verifier's general path compares as sent and words the errors.
         if not verifier._depth and not verifier._any_order:
             entry: Any = verifier.timeline.next_unasserted()
             if entry is not None and entry.plugin is self:
                 try:
                     # The expected values on the left: a matcher's __eq__ decides.
                     same = (
-                        name == entry.command and args == entry.args[1:] and kwargs == entry.kwargs
+                        name == entry.command and args == entry._sent[1:] and kwargs == entry.kwargs
                     )
                 except Exception:
                     same = False
@@ -233,8 +263,10 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         try:
             mock = queue.popleft()
         except IndexError:
-            return None
-        mock.args = args
+            if not isinstance(queue, Unlimited):
+                return None
+            mock = self._repeat(queue.template)
+        mock._sent = args
         mock.kwargs = options
         self._record(mock)
         return mock
@@ -248,7 +280,7 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         it counts as registered where it was recorded.
         """
         call = RedisCall(self, args[0], returns, None, False, sys._getframe(1), 0)
-        call.args = args
+        call._sent = args
         call.kwargs = options
         self._record(call)
         return call
@@ -263,7 +295,7 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         if answerer is None:
             return self._record_builtin(("EXEC",), {}, None)
         call = answerer.answer_exec(watching)
-        call.args = ("EXEC",)
+        call._sent = ("EXEC",)
         call.kwargs = {}
         self._record(call)
         return call
@@ -303,10 +335,23 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         Called while the hot path handles the empty queue's ``IndexError``, hence ``from None``.
         """
         __tracebackhide__ = True
+        queue = self._queues.get(_canonical(args[0]))
+        if isinstance(queue, Unlimited):
+            return self._repeat(queue.template)
         answerer = self.answerer
         if answerer is not None:
             return answerer(args, options)
         raise self._unmocked(args, options) from None
+
+    def _repeat(self, template: RedisCall) -> RedisCall:
+        """A new mock like ``template``, a ``times=None`` mock, for one more call."""
+        mock = RedisCall(
+            self, template.command, template.returns, template.raises, False, sys._getframe(), 0
+        )
+        mock._origin, mock._offset, mock.order = template._origin, template._offset, template.order
+        group = mock._group = template._group
+        group.used += 1
+        return mock
 
     def new_call(
         self,
@@ -329,26 +374,34 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         return mock
 
     def _unmocked(self, args: tuple[Any, ...], options: dict[str, Any]) -> UnmockedInteractionError:
-        spelling = args[0] if args else ""
-        if isinstance(spelling, bytes):
-            spelling = spelling.decode("utf-8", "replace")
-        name = str(spelling).upper()
-        queue = self._queues.get(name)
-        note = ""
-        if queue is not None:
-            note = "Every mock registered for this command was already consumed."
+        name = _canonical(args[0] if args else "")
+        notes = near_notes(name, self._queues, self._recorded())
+        if name in ("EVALSHA", "EVALSHA_RO") and len(args) > 1:
+            source = _scripts.source_of(args[1], self._recorded())
+            if source is not None:
+                notes.append(f"The script {args[1]!r} is: {_scripts.shown(source)}")
         error = UnmockedInteractionError(
             f"redis.{name}(...) was called but no mock was registered.",
             f"tripwire.redis.mock_command({name!r}, returns=...)",
             describe_call(args[1:], options),
-            note,
+            "\n".join(notes),
         )
         self.verifier.report_unmocked(error)
         return error
 
+    def _recorded(self) -> Iterator[RedisCall]:
+        """This plugin's recorded calls, in the order they happened, read only if needed."""
+        entries = self.verifier.timeline.entries
+        return (call for call in entries if call.plugin is self)  # type: ignore[misc]
+
     # -- lifecycle -----------------------------------------------------------------------------
 
     def install_patches(self) -> None:
+        # Mocks Redis could never return are refused before the code under test runs.
+        # Each mock once: the mark moves only when none was refused.
+        checked_until = self._next_order()
+        refuse_wrong_replies(self._queues, self._checked_until)
+        self._checked_until = checked_until
         # The interceptors stay installed while a guard or a sandbox needs them; opening a
         # sandbox makes this plugin the one they use.
         _intercept.activate(self)
@@ -364,6 +417,7 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         # The mocks point back at the plugin.
         self._queues.clear()
         self._lookup.clear()
+        self._unlimited.clear()
         self.answerer = None
         if self._messages:  # mock_message's, which point back at it too
             self._messages.clear()
@@ -381,6 +435,17 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         unused: list[Interaction] = list(
             filter(attrgetter("required"), itertools.chain.from_iterable(queues))
         )
+        if self._unlimited:
+            never = [
+                queue.template
+                for queue in self._unlimited
+                if queue.template.required and not queue.template._group.used
+            ]
+            if never:
+                unused += never
+                queues.append(never)
+        if unused:
+            unused = one_per_group(unused)
         if len(queues) > 1:
             unused.sort(key=attrgetter("order"))
         return unused
@@ -389,7 +454,13 @@ class RedisPlugin(PubSubMocks, BasePlugin):
 
     def format_assertion(self, interaction: Interaction) -> str:
         assert isinstance(interaction, RedisCall)
-        return self._assertion_line(interaction.command, interaction.args[1:], interaction.kwargs)
+        args = interaction.args
+        if interaction.command in _RUNNING_SCRIPTS and args:
+            # The script by its source, as tripwire.redis.script(...) asserts it.
+            source = _scripts.source_of(args[0], self._recorded())
+            if source is not None:
+                args = (_scripts.ScriptSource(source), *args[1:])
+        return self._assertion_line(interaction.command, args, interaction.kwargs)
 
     def format_expected(self, expected: Mapping[str, Any]) -> str:
         return self._assertion_line(expected["command"], expected["args"], expected["kwargs"])
@@ -407,4 +478,20 @@ class RedisPlugin(PubSubMocks, BasePlugin):
             options.append(f"raises={safe_repr(interaction.raises)}")
         if not interaction.required:
             options.append("required=False")
+        times = interaction.times
+        if times != 1:
+            options.append(f"times={times}")
+        if getattr(interaction, "_trusted", False):
+            options.append("check_returns=False")
         return f"tripwire.{self.name}.mock_command({interaction.command!r}, {', '.join(options)})"
+
+
+#: The commands whose first argument names a script by its sha1.
+_RUNNING_SCRIPTS = frozenset({"EVALSHA", "EVALSHA_RO"})
+
+
+def _canonical(spelling: object) -> str:
+    """The upper-case command name of a call's first argument, however it was spelled."""
+    if isinstance(spelling, bytes):
+        spelling = spelling.decode("utf-8", "replace")
+    return " ".join(str(spelling).split()).upper()

@@ -1,0 +1,38 @@
+"""`RedisCall.args` means what `assert_command`'s ``args`` means: the arguments after the name."""
+
+from __future__ import annotations
+
+import redis
+from dirty_equals import IsInstance
+
+import tripwire
+
+
+def test_args_are_the_arguments_after_the_command_name() -> None:
+    mock = tripwire.redis.mock_command("SET", returns=True)
+    assert (mock.command, mock.args, mock.consumed) == ("SET", (), False)
+    with tripwire:
+        redis.Redis().execute_command("set", "k", "v", "EX", 60)
+    call = tripwire.redis.assert_command("SET", args=("k", "v", "EX", 60))
+    assert call is mock
+    assert (call.command, call.args, call.kwargs, call.consumed) == (
+        "SET",
+        ("k", "v", "EX", 60),
+        {},
+        True,
+    )
+    assert call.fields()["args"] == call.args
+
+
+def test_a_transaction_records_multi_and_exec_with_no_args() -> None:
+    tripwire.redis.mock_command("INCRBY", returns=1)
+    with tripwire:
+        redis.Redis().pipeline().incr("n").execute()
+    multi = tripwire.redis.assert_command("MULTI")
+    incr = tripwire.redis.assert_command("INCRBY", args=("n", 1), kwargs=IsInstance(dict))
+    exec_ = tripwire.redis.assert_command("EXEC")
+    assert [(c.command, c.args) for c in (multi, incr, exec_)] == [
+        ("MULTI", ()),
+        ("INCRBY", ("n", 1)),
+        ("EXEC", ()),
+    ]

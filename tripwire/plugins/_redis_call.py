@@ -1,0 +1,239 @@
+"""`RedisCall`, one mocked command and, once consumed, the call that consumed it.
+
+Also what the mocks of one ``mock_command(..., times=...)`` share (`Repeat`), the queue of a
+command with a ``times=None`` mock (`Unlimited`), and the messages about a mock itself.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Iterable, Mapping
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from tripwire._errors import ConfigurationError, InvalidArgumentError
+from tripwire._timeline import Interaction, Row
+from tripwire._validate import invalid
+from tripwire.plugins._redis_wire import same_as_sent
+
+if TYPE_CHECKING:
+    from tripwire.plugins.redis_plugin import RedisPlugin
+
+__all__ = ["NO_KWARGS", "RedisCall", "Repeat", "Unlimited", "one_per_group", "refuse_wrong_replies"]
+
+#: The keyword arguments of a mock not yet consumed, and the default of `assert_command`'s
+#: ``kwargs``. Never mutated.
+NO_KWARGS: dict[str, Any] = {}
+
+
+class RedisCall(Interaction):
+    """A mocked Redis command; once consumed, also the call that consumed it.
+
+    ``args`` are the call's positional arguments after the command name, as `assert_command`'s
+    ``args`` are. The caller's own tuple, command name included, is kept as it came, so
+    consuming the mock allocates nothing: ``args`` slices the name off only when read.
+    """
+
+    __slots__ = (
+        "_group",
+        "_sent",
+        "_trusted",
+        "command",
+        "kwargs",
+        "order",
+        "raises",
+        "required",
+        "returns",
+    )
+
+    #: Set only on the mocks of ``mock_command(..., times=...)``: what they share.
+    _group: Repeat
+    #: Set (True) only on the mocks of ``mock_command(..., check_returns=False)``.
+    _trusted: bool
+
+    def __init__(
+        self,
+        plugin: RedisPlugin,
+        command: str,
+        returns: Any,
+        raises: BaseException | type | None,
+        required: bool,
+        caller: FrameType,
+        order: int,
+    ) -> None:
+        self.plugin = plugin
+        self.order = order
+        # `Interaction._registered_at`, written out: registering is what a test does most.
+        self._origin = caller.f_code
+        self._offset = caller.f_lasti
+        self.asserted = False
+        self.command = command
+        self.returns = returns
+        self.raises = raises
+        self.required = required
+        self._sent: tuple[Any, ...] = ()
+        self.kwargs: dict[str, Any] = NO_KWARGS
+        # `_group` (a `Repeat`) is set only on the mocks of mock_command(..., times=...), and
+        # `_trusted` only with check_returns=False: left unset, they cost registration nothing.
+
+    @property
+    def args(self) -> tuple[Any, ...]:
+        """The positional arguments after the command name (``()`` until consumed)."""
+        return self._sent[1:]
+
+    @property
+    def consumed(self) -> bool:
+        """Whether a call has used this mock."""
+        return bool(self._sent)
+
+    @property
+    def times(self) -> int | None:
+        """The ``times`` this mock was registered with (``None``: any number of calls)."""
+        group = getattr(self, "_group", None)
+        return 1 if group is None else group.times
+
+    def fields(self) -> dict[str, Any]:
+        """The command, the arguments after its name, and the keyword arguments."""
+        return {"command": self.command, "args": self._sent[1:], "kwargs": self.kwargs}
+
+    def matches(self, expected: Mapping[str, Any]) -> bool:
+        # The common case of assert_command, without building the field-by-field report.
+        try:
+            if not (expected["command"] == self.command and expected["kwargs"] == self.kwargs):
+                return False
+            want, sent = expected["args"], self._sent[1:]
+            if want == sent:
+                return True
+            return same_as_sent(want, sent)
+        except Exception:
+            return False  # compare() reports what the comparison raised
+
+    def compare(self, expected: Mapping[str, Any]) -> list[Row]:
+        rows = super().compare(expected)
+        for index, (name, want, got, equal, note) in enumerate(rows):
+            if name == "args" and not equal and not note and same_as_sent(want, self.args):
+                rows[index] = (name, want, got, True, "equal as sent to Redis")
+        return rows
+
+    def location(self) -> str:
+        where = super().location()
+        group = getattr(self, "_group", None)
+        if group is None or self.consumed or not group.reported:
+            return where
+        return f"{where}; {group.usage()}"
+
+    def __repr__(self) -> str:
+        if self.consumed:
+            return f"<RedisCall {self.assertion_hint()}>"
+        return f"<RedisCall {self.registration_hint()}>"
+
+
+class Repeat:
+    """What the mocks of one ``mock_command(..., times=...)`` share."""
+
+    __slots__ = ("reported", "times", "used")
+
+    def __init__(self, times: int | None) -> None:
+        #: The ``times`` given: a count, or ``None`` for any number of calls.
+        self.times = times
+        #: How many calls used them, counted when a message needs it (and by each call, for
+        #: ``times=None``).
+        self.used = 0
+        #: Whether the end-of-test check reports them unused: their registration line then
+        #: says how many were used.
+        self.reported = False
+
+    def usage(self) -> str:
+        if self.times is None:
+            return "never used" if not self.used else f"used {self.used} times"
+        return f"used {self.used} of {self.times} times"
+
+
+class Unlimited(deque):  # type: ignore[type-arg]
+    """The queue of a command that has a ``times=None`` mock: it answers once the queue is empty,
+    so nothing may be queued after it (`append` refuses). The intercepted call only pops."""
+
+    __slots__ = ("template",)
+
+    def __init__(self, queued: Iterable[RedisCall], template: RedisCall) -> None:
+        super().__init__(queued)
+        self.template = template
+
+    def append(self, mock: RedisCall) -> None:
+        template = self.template
+        raise ConfigurationError(
+            f"mock_command({mock.command!r}) was called after a mock of {template.command!r} "
+            f"with times=None (registered at {super(RedisCall, template).location()}), which "
+            "answers every later call: this mock could never be used. Register it before the "
+            "times=None mock."
+        )
+
+
+def one_per_group(unused: list[Interaction]) -> list[Interaction]:
+    """``unused`` with the mocks of one ``times=N`` registration reported once, by the first,
+    whose message says how many of them were used."""
+    seen: dict[int, Repeat] = {}
+    kept = []
+    for mock in unused:
+        group = getattr(mock, "_group", None)
+        if group is None:
+            kept.append(mock)
+        elif id(group) not in seen:
+            seen[id(group)] = group
+            group.reported = True
+            if group.times is not None:
+                group.used = group.times
+            kept.append(mock)
+        if group is not None and group.times is not None:
+            group.used -= 1
+    return kept
+
+
+def wrong_reply_error(mock: RedisCall, wanted: str) -> InvalidArgumentError:
+    requirement = f"what redis-py returns for {mock.command}: {wanted}"
+    error = invalid("mock_command", "returns", requirement, mock.returns)
+    return InvalidArgumentError(
+        f"{error}\nThe mock was registered at {mock.location()}; the sandbox was not opened. "
+        "If this client does return it (a response callback of your own, RESP3), pass "
+        "check_returns=False to mock_command."
+    )
+
+
+def refuse_wrong_replies(queues: Mapping[str, deque[RedisCall]], since: int) -> None:
+    """Refuse a mock registered at or after order ``since`` whose ``returns`` redis-py could
+    never return for its command (`_redis_replies`); called when a sandbox opens.
+
+    Each queue is in registration order, so only its newest mocks are looked at: opening a
+    sandbox again costs nothing for the mocks already checked.
+    """
+    if not queues:
+        return
+    replies = _reply_table()
+    for name, queue in queues.items():
+        if not replies.known(name):
+            continue
+        newest: Iterable[RedisCall] = reversed(queue)
+        if isinstance(queue, Unlimited):
+            newest = itertools.chain((queue.template,), newest)
+        for mock in newest:
+            if mock.order < since:
+                break
+            if mock.raises is None and not getattr(mock, "_trusted", False):
+                wanted = replies.wrong_reply(name, mock.returns)
+                if wanted is not None:
+                    raise wrong_reply_error(mock, wanted)
+
+
+def _reply_table() -> Any:
+    """`_redis_replies`, imported on first use: its table reads redis-py's version, and importing
+    the plugin must not import redis-py (``tripwire_hypothesis`` imports it without)."""
+    global _REPLIES
+    if _REPLIES is None:
+        from tripwire.plugins import _redis_replies
+
+        _REPLIES = _redis_replies
+    return _REPLIES
+
+
+_REPLIES: Any = None
