@@ -13,6 +13,9 @@ from typing import Protocol
 
 import pytest
 
+# The user suite's fakeredis imports redis.asyncio, which arrived in redis-py 4.2.
+pytest.importorskip("redis.asyncio", reason="fakeredis needs redis.asyncio (redis-py 4.2+)")
+
 
 class _Server(Protocol):
     """The parts of conftest's ``RedisServer`` used here (conftest is not importable)."""
