@@ -19,6 +19,9 @@ import tripwire
 from tripwire import StrictVerifier
 from tripwire_hypothesis import RedisSession
 
+# The model is fakeredis, which imports redis.asyncio: redis-py 4.2 and later.
+pytest.importorskip("redis.asyncio", reason="fakeredis needs redis.asyncio (redis-py 4.2+)")
+
 Scenario = Callable[[redis.Redis], list[Any]]
 
 
