@@ -349,8 +349,8 @@ def test_greeting():
     ("url", "message"),
     [
         pytest.param(
-            "redis://10.1.2.3:6379/0",
-            "ERROR: --tripwire-record-url points at '10.1.2.3', which is not this machine. A "
+            "redis://cache.example.invalid:6379/0",
+            "ERROR: --tripwire-record-url points at 'cache.example.invalid', which is not this machine. A "
             "recording sends every command of the recorded tests, writes included, to that "
             "server: use a local one (redis://127.0.0.1:6379/0), or add "
             "--tripwire-record-any-host if you mean it.",
@@ -386,7 +386,9 @@ def test_recording_under_xdist_is_refused(pytester: pytest.Pytester) -> None:
 def test_any_host_lets_a_remote_url_through(pytester: pytest.Pytester) -> None:
     setup(pytester, test_nothing="def test_nothing():\n    pass\n")
     result = run(
-        pytester, "--tripwire-record-url=redis://10.1.2.3:6379/0", "--tripwire-record-any-host"
+        pytester,
+        "--tripwire-record-url=redis://cache.example.invalid:6379/0",
+        "--tripwire-record-any-host",
     )
     result.assert_outcomes(passed=1)
 

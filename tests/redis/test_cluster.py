@@ -40,10 +40,13 @@ def test_the_topology_is_one_node_holding_every_slot() -> None:
 
 
 def test_startup_nodes_give_the_first_one() -> None:
-    nodes = [cluster.ClusterNode("10.0.0.1", 7000), cluster.ClusterNode("10.0.0.2", 7001)]
+    nodes = [
+        cluster.ClusterNode("node-a.example.invalid", 7000),
+        cluster.ClusterNode("node-b.example.invalid", 7001),
+    ]
     with tripwire:
         client = RedisCluster(startup_nodes=nodes)
-    assert client.get_default_node().name == "10.0.0.1:7000"
+    assert client.get_default_node().name == "node-a.example.invalid:7000"
 
 
 def test_commands_split_per_slot_are_one_call_as_made() -> None:

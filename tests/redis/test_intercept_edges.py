@@ -14,7 +14,7 @@ import redis
 from dirty_equals import IsInstance
 
 import tripwire
-import tripwire.plugins._redis_intercept as intercept
+import tripwire.plugins._redis_refusals as refusals
 from tripwire import (
     StrictVerifier,
     UnmockedConnectionError,
@@ -113,7 +113,7 @@ def test_the_first_refusal_in_a_process_names_the_callers_line(
     monkeypatch: pytest.MonkeyPatch, line_of: Callable[[str], int]
 ) -> None:
     # As in a fresh process: where redis-py and tripwire live is not worked out yet.
-    monkeypatch.setattr(intercept, "_SKIP_DIRS", ())
+    monkeypatch.setattr(refusals, "_SKIP_DIRS", ())
     with pytest.raises(UnsandboxedInteractionError) as excinfo:
         redis.Redis(host="127.0.0.1", port=1).get("k")  # first refusal
     assert excinfo.value.site == f"{HERE}:{line_of('# first refusal')}"

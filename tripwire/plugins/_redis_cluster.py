@@ -33,6 +33,7 @@ from typing import Any
 
 from tripwire.plugins import _redis_intercept as _intercept
 from tripwire.plugins import _redis_libraries as _libraries
+from tripwire.plugins import _redis_refusals as _refusals
 
 __all__ = ["patches"]
 
@@ -107,7 +108,7 @@ def _one_node(manager: Any, primary: str) -> None:
 
 
 def _refused_discovery() -> Exception:
-    return _intercept._refuse("a redis cluster client discovered its nodes (CLUSTER SLOTS)")
+    return _refusals.refuse("a redis cluster client discovered its nodes (CLUSTER SLOTS)")
 
 
 def _sync_initialize(primary: str) -> Callable[..., Any]:
@@ -282,8 +283,8 @@ def _batch(pipe: Any) -> tuple[list[tuple[Any, Any]], bool]:
 
 def _refused_pipeline(pipe: Any) -> Exception:
     batch, _ = _batch(pipe)
-    names = ", ".join(_intercept._name(args) for args, _ in batch)
-    return _intercept._refuse(f"redis cluster pipeline.execute() [{names}] was called")
+    names = ", ".join(_refusals.command_name(args) for args, _ in batch)
+    return _refusals.refuse(f"redis cluster pipeline.execute() [{names}] was called")
 
 
 def pipeline_execute(pipe: Any, raise_on_error: bool = True, *args: Any, **kwargs: Any) -> Any:

@@ -23,18 +23,16 @@ coroutine function.
 
 from __future__ import annotations
 
-import os
-import sys
 import threading
 from collections.abc import Callable, Iterable
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from tripwire._errors import UnmockedConnectionError, UnsandboxedInteractionError, where
+from tripwire._errors import UnmockedConnectionError
 from tripwire._plugin import Patches
 from tripwire.plugins import _redis_children as _children
 from tripwire.plugins import _redis_connections as _connections
 from tripwire.plugins import _redis_libraries as _libraries
+from tripwire.plugins import _redis_refusals as _refusals
 from tripwire.plugins._redis_connections import address as _address
 from tripwire.plugins._redis_connections import unconnected as _unconnected
 
@@ -350,7 +348,7 @@ def _outside_command(
     """A command sent with no sandbox open: refused by the guard, or sent by redis-py."""
     __tracebackhide__ = True
     if _guards and _connections.client_opens_sockets(target):
-        raise _refuse(f"redis.{_name(args)}(...) was called") from None
+        raise _refusals.refuse(f"redis.{_refusals.command_name(args)}(...) was called") from None
     return _originals[owner, attribute](target, *args, **options)
 
 
@@ -361,7 +359,7 @@ def _outside_execute(owner: type, pipe: Any, raise_on_error: bool) -> Any:
     """
     __tracebackhide__ = True
     if _guards and _connections.client_opens_sockets(pipe):
-        raise _refused_pipeline(pipe) from None
+        raise _refusals.refused_pipeline(pipe) from None
     return _originals[owner, "execute"](pipe, raise_on_error)
 
 
@@ -377,7 +375,9 @@ def _check_connecting(connection: Any, action: str = "opened") -> None:
         plugin.verifier.report_unmocked(error)
         raise error
     if _guards:
-        raise _refuse(f"a redis connection to {_address(connection)} was {action}") from None
+        raise _refusals.refuse(
+            f"a redis connection to {_address(connection)} was {action}"
+        ) from None
 
 
 def _check_using(connection: Any, action: str) -> None:
@@ -535,70 +535,3 @@ def _interceptors() -> tuple[Patch, ...]:
         process = multiprocessing.process.BaseProcess
         patches.append((process, "start", _children.refusing_start(vars(process)["start"])))
     return tuple(patches)
-
-
-# -- the guard's refusals -----------------------------------------------------------------------
-
-_SKIP_DIRS: tuple[str, ...] = ()
-_RUNNER_DIRS: tuple[str, ...] = ()
-
-
-def _call_site() -> str:
-    """``file:line`` of the first frame outside redis-py and tripwire: the user's code."""
-    global _SKIP_DIRS, _RUNNER_DIRS
-    if not _SKIP_DIRS:
-        import tripwire
-
-        _SKIP_DIRS = (
-            *(library.directory for library in _libraries.installed()),
-            *_directories(tripwire),
-        )
-        _RUNNER_DIRS = _directories(*(sys.modules.get(name) for name in ("_pytest", "pluggy")))
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None:
-        filename = frame.f_code.co_filename
-        if not filename.startswith(_SKIP_DIRS) and not filename.startswith("<frozen"):
-            if _RUNNER_DIRS and filename.startswith(_RUNNER_DIRS):
-                # pytest called redis-py itself: a finalizer such as addfinalizer(r.flushdb).
-                return _finalizer_site(frame)
-            return where(filename, frame.f_lineno)
-        frame = frame.f_back
-    return "an unknown place"  # pragma: no cover
-
-
-def _directories(*modules: Any) -> tuple[str, ...]:
-    return tuple(
-        os.path.dirname(str(module.__file__)) + os.sep for module in modules if module is not None
-    )
-
-
-def _finalizer_site(frame: FrameType | None) -> str:
-    """Where the fixture is defined whose finalizer pytest is running in ``frame``'s stack."""
-    while frame is not None:
-        fixture = frame.f_locals.get("self")
-        code = getattr(getattr(fixture, "func", None), "__code__", None)
-        if code is not None and isinstance(getattr(fixture, "argname", None), str):
-            site = where(code.co_filename, code.co_firstlineno)
-            return f"{site} (a finalizer of the fixture {fixture.argname!r})"  # type: ignore[union-attr]
-        frame = frame.f_back
-    return "a finalizer that pytest ran"
-
-
-def _name(args: tuple[Any, ...]) -> str:
-    """The upper-case command name of a call's arguments, however it was spelled."""
-    if not args:
-        return "?"
-    name = args[0].decode("utf-8", "replace") if isinstance(args[0], bytes) else str(args[0])
-    return name.upper()
-
-
-def _refuse(what_happened: str) -> UnsandboxedInteractionError:
-    return UnsandboxedInteractionError(
-        what_happened, _call_site(), "redis", "tripwire.redis.mock_command(...)"
-    )
-
-
-def _refused_pipeline(pipe: Any) -> UnsandboxedInteractionError:
-    names = ", ".join(_name(args) for args, _ in pipe.command_stack)
-    pipe.command_stack = []
-    return _refuse(f"redis pipeline.execute() [{names}] was called")

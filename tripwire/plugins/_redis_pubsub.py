@@ -35,6 +35,7 @@ from tripwire._validate import check_bool, invalid
 from tripwire._verifier import StrictVerifier
 from tripwire.plugins import _redis_intercept as _intercept
 from tripwire.plugins import _redis_libraries as _libraries
+from tripwire.plugins import _redis_refusals as _refusals
 
 __all__ = ["MessageMock", "PubSubMocks", "patches"]
 
@@ -197,7 +198,7 @@ class PubSubMocks:
     def _pubsub_command(self, pubsub: Any, args: tuple[Any, ...]) -> None:
         """Record a PubSub's command and answer it as the server would."""
         __tracebackhide__ = True
-        name = _intercept._name(args)
+        name = _refusals.command_name(args)
         plugin: Any = self
         if name in _SUBSCRIBING or name == "PING":
             call = plugin._consume_if_queued((name, *args[1:]), {})

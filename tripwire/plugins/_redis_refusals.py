@@ -1,0 +1,81 @@
+"""The guard's refusals: what a call made outside the sandbox is told, and where it was made.
+
+A refusal names the user's line: the first frame outside redis-py (or valkey-py) and tripwire,
+or, when pytest itself called redis-py from a fixture's finalizer, where that fixture is defined.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from types import FrameType
+from typing import Any
+
+from tripwire._errors import UnsandboxedInteractionError, where
+from tripwire.plugins import _redis_libraries as _libraries
+
+__all__ = ["call_site", "command_name", "refuse", "refused_pipeline"]
+
+_SKIP_DIRS: tuple[str, ...] = ()
+_RUNNER_DIRS: tuple[str, ...] = ()
+
+
+def call_site() -> str:
+    """``file:line`` of the first frame outside redis-py and tripwire: the user's code."""
+    global _SKIP_DIRS, _RUNNER_DIRS
+    if not _SKIP_DIRS:
+        import tripwire
+
+        _SKIP_DIRS = (
+            *(library.directory for library in _libraries.installed()),
+            *_directories(tripwire),
+        )
+        _RUNNER_DIRS = _directories(*(sys.modules.get(name) for name in ("_pytest", "pluggy")))
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_SKIP_DIRS) and not filename.startswith("<frozen"):
+            if _RUNNER_DIRS and filename.startswith(_RUNNER_DIRS):
+                # pytest called redis-py itself: a finalizer such as addfinalizer(r.flushdb).
+                return _finalizer_site(frame)
+            return where(filename, frame.f_lineno)
+        frame = frame.f_back
+    return "an unknown place"  # pragma: no cover
+
+
+def _directories(*modules: Any) -> tuple[str, ...]:
+    return tuple(
+        os.path.dirname(str(module.__file__)) + os.sep for module in modules if module is not None
+    )
+
+
+def _finalizer_site(frame: FrameType | None) -> str:
+    """Where the fixture is defined whose finalizer pytest is running in ``frame``'s stack."""
+    while frame is not None:
+        fixture = frame.f_locals.get("self")
+        code = getattr(getattr(fixture, "func", None), "__code__", None)
+        if code is not None and isinstance(getattr(fixture, "argname", None), str):
+            site = where(code.co_filename, code.co_firstlineno)
+            return f"{site} (a finalizer of the fixture {fixture.argname!r})"  # type: ignore[union-attr]
+        frame = frame.f_back
+    return "a finalizer that pytest ran"
+
+
+def command_name(args: tuple[Any, ...]) -> str:
+    """The upper-case command name of a call's arguments, however it was spelled."""
+    if not args:
+        return "?"
+    name = args[0].decode("utf-8", "replace") if isinstance(args[0], bytes) else str(args[0])
+    return name.upper()
+
+
+def refuse(what_happened: str) -> UnsandboxedInteractionError:
+    return UnsandboxedInteractionError(
+        what_happened, call_site(), "redis", "tripwire.redis.mock_command(...)"
+    )
+
+
+def refused_pipeline(pipe: Any) -> UnsandboxedInteractionError:
+    names = ", ".join(command_name(args) for args, _ in pipe.command_stack)
+    pipe.command_stack = []
+    return refuse(f"redis pipeline.execute() [{names}] was called")
