@@ -351,8 +351,8 @@ def test_greeting():
         pytest.param(
             "redis://cache.example.invalid:6379/0",
             "ERROR: --tripwire-record-url points at 'cache.example.invalid', which is not this "
-            "machine. A recording sends every command of the recorded tests, writes included, to that "
-            "server: use a local one (redis://127.0.0.1:6379/0), or add "
+            "machine. A recording sends every command of the recorded tests, writes included, "
+            "to that server: use a local one (redis://127.0.0.1:6379/0), or add "
             "--tripwire-record-any-host if you mean it.",
             id="remote-host",
         ),
