@@ -33,7 +33,7 @@ def unasserted_interactions(count: int) -> float:
     verifier = StrictVerifier()
     plugin = RedisPlugin(verifier)
     for i in range(count):
-        plugin.mock_command("GET", returns=i)
+        plugin.mock_command("GET", returns=str(i).encode())
     client = redis.Redis()
     with verifier.sandbox():
         for _ in range(count):
