@@ -127,5 +127,6 @@ class SharedFixture:
             test.guard()
 
 
-#: The test being set up, run or torn down (a list, so that no hook needs ``global``).
+#: The tests being set up, run or torn down, innermost last: a pytest run inside a test (pytester)
+#: pushes its own on top of the outer one.
 running: list[RunningTest] = []

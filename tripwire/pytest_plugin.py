@@ -53,7 +53,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     settings = item.config.stash[_SETTINGS]
     allowed = settings.allow | allowed_by_marker(item.iter_markers("allow"))
     test = item.stash[_TEST] = RunningTest(settings.guard, allowed)
-    running[:] = [test]
+    running.append(test)
     if settings.guard == GUARD_ALL:
         test.scope.use()
 
@@ -105,7 +105,9 @@ def pytest_runtest_teardown(
         verifier = None
         if test is not None:
             del item.stash[_TEST]
-            running.clear()
+            # Only this test: a pytest run inside it (pytester) pushes and pops its own tests.
+            if test in running:
+                running.remove(test)
             verifier = test.finish()
     # Verify only a body that passed: a failing test already has its error, and a second one
     # derived from it would only hide it.

@@ -282,3 +282,42 @@ def test_no_mock_is_shared_between_examples_run_in_an_open_sandbox(
 ) -> None:
     result = run(pytester, EXAMPLES_IN_AN_OPEN_SANDBOX)
     result.assert_outcomes(passed=3)
+
+
+def test_a_pytest_run_inside_a_test_leaves_the_outer_test_in_place(
+    pytester: pytest.Pytester,
+) -> None:
+    # The last test runs pytest in its own process (pytester's in-process run), and the session
+    # fixture tears down after it: still outside that test's guard, so redis-py is reached
+    # (nothing listens on port 1) instead of refused.
+    pytester.makepyprojecttoml('[tool.tripwire]\nguard = "all"\n')
+    pytester.makeconftest(
+        """
+import pytest
+import redis
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(scope="session")
+def shared():
+    yield
+    try:
+        redis.Redis(port=1).ping()
+    except redis.ConnectionError:
+        pass
+"""
+    )
+    result = run(
+        pytester,
+        """
+def test_uses_the_shared_fixture(shared):
+    pass
+
+
+def test_runs_pytest_inside(pytester):
+    pytester.makepyfile("def test_inner():\\n    pass\\n")
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)
+""",
+    )
+    result.assert_outcomes(passed=2)
