@@ -1,77 +1,11 @@
 """Reply shapes of redis-py's high-level commands, as Hypothesis strategies.
 
 The shapes and the table of which command has which live in the Redis plugin
-(``tripwire.plugins._redis_shapes`` and ``_redis_replies``), which checks
-mocks against them without Hypothesis; this module derives the strategies
-(:func:`shape_strategy`) and re-exports the grammar.  The notes below are
-the table's.
-
-A mock that replaces ``Redis.execute_command`` must return the *final* Python
-value a caller of ``r.get(...)``, ``r.hgetall(...)``, ... receives, i.e. the
-value redis-py produces after its response callbacks ran.  This module
-describes that value for each supported command with a small *shape grammar*
-(frozen dataclasses: :class:`Bulk`, :class:`Nullable`, :class:`Int`,
-:class:`ListOf`, ...).  From one shape definition both a Hypothesis strategy
-(:func:`shape_strategy`) and a predicate (:meth:`Shape.matches`) are derived,
-so generated replies and the checks against real replies can never drift
-apart.
-
-Protocol facts (checked against redis-py 8.1 and a real server):
-
-* redis-py >= 8.0 speaks RESP3 on the wire by default (``HELLO 3``), but with
-  the default ``legacy_responses=True`` its callbacks convert every reply back
-  to the Python shapes redis-py 5.x-7.x return on their default RESP2 wire.
-  For the commands in this table the default shapes are therefore identical
-  for every redis-py >= 5.  They differ only when a user opts in:
-  ``protocol=3`` (5.x-8.x) returns e.g. ``ZRANGE ... WITHSCORES`` as a list of
-  ``[member, score]`` *lists*, ``BLPOP`` as a list and ``ZPOPMIN`` without a
-  count as a flat ``[member, score]``; ``legacy_responses=False`` (8.x)
-  returns the "unified" list-of-lists shapes.  Those opt-in shapes are not
-  modelled here.
-* ``EVAL``/``EVALSHA`` return whatever the script returns; on the RESP3 wire
-  a script that calls ``redis.setresp(3)`` can also produce booleans, doubles
-  and maps, so :class:`AnyReply` allows those too.
-* ``SCRIPT LOAD`` always returns ``str`` (redis-py applies ``str_if_bytes``),
-  even with ``decode_responses=False``.  ``PING`` returns ``True``, not
-  ``b"PONG"``.  ``TYPE`` returns the status word as bytes (str when decoding).
-* ``r.incr()``/``r.decr()`` send ``INCRBY``/``DECRBY``; ``r.hmset()`` emits
-  ``DeprecationWarning`` in every supported redis-py, ``r.setex()`` from 8.0 on.
-* ``SMEMBERS``/``SINTER``/``SUNION``/``SDIFF`` return ``set``; ``SPOP`` and
-  ``SRANDMEMBER`` with a count return ``list`` (redis-py's annotations say
-  ``set`` for ``spop``, but the runtime value is a list).
-
-Differences between redis-py versions (4.0 to 8.x are supported): the table
-is built at import for the installed redis-py (:data:`REDIS_PY_VERSION`, read
-from ``redis.__version__``), so strategies generate what *that* version
-returns.  Each entry that differs carries its version condition in
-:func:`_table`; the differences found (by comparing redis-py's response
-callbacks of every release line, and against a real server) are:
-
-* ``SISMEMBER``: ``bool`` in redis-py 4.x (a ``bool`` callback), the server's
-  ``int`` 0/1 from 5.0 on.
-* ``LMOVE``/``BLMOVE``: ``bool`` in redis-py 4.0.0-4.1.1, whose callback ran the
-  moved element through ``bool`` (``False`` when nothing moved, and also when
-  the element moved was ``b""``); the element or ``None`` from 4.1.2 on.
-
-Everything else in the table has the same default shape in every supported
-version: the 4.x callbacks that 5.0 removed (``int`` for integer replies,
-``r and r or None`` for ``RANDOMKEY``, ...) or that 8.x rewrote for RESP3
-(``ZRANGE``, ``ZPOPMIN``, ``BZPOPMIN``, ``ZRANK``, ...) produce the same Python
-types.  Every high-level method used by the real-server test exists in 4.0.
-
-Options that change the reply shape are modelled as *separate table entries*
-whose name is the command followed by the option word, e.g.
-``"ZRANGE WITHSCORES"``, ``"SET GET"``, ``"LPOP COUNT"``, ``"ZADD INCR"``.
-(No real Redis command has such a name, so the entries cannot clash.)  A
-``OneOf`` of both variants would let a strategy produce tuples for a plain
-``ZRANGE`` call, which redis-py never does.  :func:`reply_key` maps the exact
-``execute_command(*args, **options)`` call redis-py makes to the entry name.
-
-Shrinking: every strategy shrinks towards the simplest, most common outcome:
-``None`` for lookups that can miss, ``0``/empty for counts and collections,
-short values, and ``True`` for acknowledgements of writes (``SET``,
-``EXPIRE``, ``SETNX``, ...) since success is what a caller normally expects;
-membership queries (``HEXISTS``) shrink to ``False``.
+(``tripwire.plugins._redis_shapes`` and ``_redis_replies``, whose docstrings
+give the protocol facts and the differences between redis-py versions), which
+checks mocks against them without Hypothesis. This module derives the
+strategies from the same shapes (:func:`shape_strategy`), so generated replies
+and the checks of mocks can never drift apart, and re-exports the grammar.
 """
 
 from __future__ import annotations
