@@ -5,7 +5,8 @@ caller's frame (``mock_command`` records where a mock was registered; the guard 
 that made a real call), so under mutmut every such hint would point into mutmut's trampoline and
 the tests that check those hints exactly would fail for every mutant alike. Here tripwire's own
 code gets frames whose caller chain skips the trampolines, as if they were not there; every
-other caller of ``sys._getframe`` gets real frames.
+other caller of ``sys._getframe`` gets real frames. The frame of a closing sandbox's `with`
+block is compared by identity with a traceback's frames, so it is handed over unwrapped.
 
 Hypothesis runs derandomized and without its example database, so that a mutant is killed by
 what it breaks and not by an example that an earlier mutant's run saved.
@@ -22,14 +23,16 @@ import mutmut.mutation.trampoline
 from hypothesis import settings
 
 import tripwire
+import tripwire._verifier
 
 _real_getframe = sys._getframe
 _TRAMPOLINE = mutmut.mutation.trampoline.__file__
 _TRIPWIRE = os.path.dirname(str(tripwire.__file__)) + os.sep
+_SKIPPED = (_TRAMPOLINE, __file__)
 
 
 def _skip_trampolines(frame: FrameType | None) -> FrameType | None:
-    while frame is not None and frame.f_code.co_filename == _TRAMPOLINE:
+    while frame is not None and frame.f_code.co_filename in _SKIPPED:
         frame = frame.f_back
     return frame
 
@@ -62,6 +65,17 @@ def _getframe(depth: int = 0, /) -> Any:
 
 
 sys._getframe = _getframe
+
+_block_frame = tripwire._verifier._block_frame
+
+
+def _real_block_frame() -> FrameType | None:
+    # Compared by identity with the frames of an exception's traceback: the real frame.
+    frame = _block_frame()
+    return frame._frame if isinstance(frame, _Frame) else frame
+
+
+tripwire._verifier._block_frame = _real_block_frame  # type: ignore[assignment]
 
 
 # Every run of a Hypothesis test sees the same examples, and none is saved between runs: a
