@@ -62,7 +62,7 @@ class Scope:
         self.in_example = in_example
         self.outside = outside
         #: Verifiers other than `verifier` whose sandbox opened during the scope.
-        self.opened: list[StrictVerifier] = []
+        self.opened: tuple[StrictVerifier, ...] = ()
 
     def use(self) -> None:
         """Note that the scope uses tripwire; the first call runs ``on_first_use``."""
@@ -81,19 +81,19 @@ class Scope:
             verifier = self.verifier
             if verifier is None:
                 self.use()
-                verifier = self.verifier = StrictVerifier()
                 # The scope decides, not whether Hypothesis runs: a test's verifier first used
                 # inside find() still belongs to the test.
-                verifier._made_in_example = self.in_example
+                verifier = self.verifier = StrictVerifier._for_scope(self.in_example)
             if _current is None and _scope is self:
                 _current = verifier
         return verifier
 
     def close(self) -> None:
         """Close every sandbox opened during the scope, and its own verifier's."""
-        opened, self.opened = self.opened, []
-        for verifier in opened:
-            release(verifier)
+        if self.opened:
+            opened, self.opened = self.opened, ()
+            for verifier in opened:
+                release(verifier)
         if self.verifier is not None:
             release(self.verifier)
 
@@ -132,7 +132,9 @@ Saved = tuple["StrictVerifier | None", "Scope | None"]
 def begin(scope: Scope) -> Saved:
     """Make ``scope`` the running one, with no verifier current until it makes its own."""
     global _scope
-    saved = (_swap(None), _scope)
+    # Written out for the common case, a test or an example that never used tripwire: it runs
+    # around every Hypothesis example.
+    saved = (None if _current is None else _swap(None), _scope)
     _scope = scope
     return saved
 
@@ -141,9 +143,11 @@ def end(scope: Scope, saved: Saved) -> None:
     """Close ``scope``'s sandboxes and make what `begin` saved current again."""
     global _scope
     try:
-        scope.close()
+        if scope.verifier is not None or scope.opened:
+            scope.close()
     finally:
-        _swap(saved[0])
+        if _current is not saved[0]:
+            _swap(saved[0])
         _scope = saved[1]
 
 
@@ -152,7 +156,7 @@ def _sandbox_opened(verifier: StrictVerifier) -> None:
     scope = _scope
     if scope is not None and scope.outside is None:
         if verifier is not scope.verifier and verifier not in scope.opened:
-            scope.opened.append(verifier)
+            scope.opened += (verifier,)
         scope.use()
 
 
@@ -272,6 +276,10 @@ _entered: dict[int, list[StrictVerifier]] = {}
 
 def release(verifier: StrictVerifier) -> None:
     """Close every sandbox ``verifier`` still has open and forget its ``with tripwire:`` blocks."""
+    # No thread is in a `with tripwire:` block at all: the common case at the end of a test.
+    if not _entered:
+        verifier.close_all()
+        return
     with _lock:
         for ident, stack in list(_entered.items()):
             if verifier in stack:

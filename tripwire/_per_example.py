@@ -44,17 +44,34 @@ class Example(Scope):
     a few assignments.
     """
 
-    __slots__ = ("_saved", "on_failure")
+    __slots__ = ("_on_failure", "_parent", "_saved")
 
     def __init__(self) -> None:
-        parent = _context._scope
-        # The example's use of tripwire is the test's use too (it installs the test's guard).
-        super().__init__(None if parent is None else parent.use, in_example=True)
-        #: Called, without arguments, when the example fails: its body raised or verification
-        #: failed. They run while the example is still Hypothesis' current test case, so they
-        #: can add notes to the report.
-        self.on_failure: list[Callable[[], None]] = []
+        # Scope.__init__ written out, allocating nothing: an example is made around every
+        # Hypothesis example, most of which never use tripwire.
+        self.verifier = None
+        self._on_first_use = None
+        self.in_example = True
+        self.outside = None
+        self.opened = ()
+        self._parent = _context._scope
+        self._on_failure: list[Callable[[], None]] | None = None
         self._saved = begin(self)
+
+    def use(self) -> None:
+        # The example's use of tripwire is the test's use too (it installs the test's guard).
+        if self._parent is not None:
+            self._parent.use()
+
+    def on_failure(self, callback: Callable[[], None]) -> None:
+        """Call ``callback``, without arguments, if the example fails.
+
+        It fails when its body raises or verification fails. Callbacks run while the example
+        is still Hypothesis' current test case, so they can add notes to the report.
+        """
+        if self._on_failure is None:
+            self._on_failure = []
+        self._on_failure.append(callback)
 
     def finish(self, *, passed: bool) -> None:
         """Close the example's sandboxes, make the previous verifier current again, then verify.
@@ -79,7 +96,7 @@ class Example(Scope):
         verifier.dispose()
 
     def _failed(self) -> None:
-        for callback in self.on_failure:
+        for callback in self._on_failure or ():
             callback()
 
 

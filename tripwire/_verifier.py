@@ -91,7 +91,28 @@ class StrictVerifier:
     #: when it ends (a failing test may leave one open) and knows it uses tripwire.
     _sandbox_opened: ClassVar[list[Callable[[StrictVerifier], None]]] = []
 
+    __slots__ = (
+        "_any_order",
+        "_depth",
+        "_made_in_example",
+        "_plugins",
+        "_state_lock",
+        "_unmocked",
+        "_unplaced",
+        "timeline",
+    )
+
     def __init__(self) -> None:
+        self._setup(in_hypothesis_example())
+
+    @classmethod
+    def _for_scope(cls, in_example: bool) -> StrictVerifier:
+        """A verifier made by a test's or an example's scope, which knows where it runs."""
+        verifier = cls.__new__(cls)
+        verifier._setup(in_example)
+        return verifier
+
+    def _setup(self, in_example: bool) -> None:
         self.timeline = Timeline()
         """Every interaction recorded, in the order it happened."""
         self._plugins: dict[str, BasePlugin] = {}
@@ -106,7 +127,7 @@ class StrictVerifier:
         self._unplaced = 0
         #: A verifier made inside a Hypothesis example belongs to that example; any other one
         #: used inside an example would carry mocks from one example into the next.
-        self._made_in_example = in_hypothesis_example()
+        self._made_in_example = in_example
 
     def __repr__(self) -> str:
         return (
@@ -225,6 +246,8 @@ class StrictVerifier:
 
     def close_all(self) -> None:
         """Close every sandbox still open, restoring all patches."""
+        if not self._depth:
+            return
         with self._state_lock:
             while self._depth:
                 self._close()

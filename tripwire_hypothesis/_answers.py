@@ -189,16 +189,29 @@ class Answerer:
         __tracebackhide__ = True
         policy = self._policy
         name = command_name(args[0])
+        if (
+            (policy.commands is not None and name not in policy.commands)
+            or len(self.answered) >= policy.max_answers
+            or threading.get_ident() != self._thread
+        ):
+            raise self._refusal(name, args, options) from None
+        return name
+
+    def _refusal(
+        self, name: str, args: tuple[Any, ...], options: dict[str, Any]
+    ) -> UnmockedInteractionError:
+        """Why the session's limits refuse this call an answer."""
+        policy = self._policy
         if policy.commands is not None and name not in policy.commands:
             allowed = ", ".join(sorted(policy.commands))
-            raise self._refuse(
+            return self._refuse(
                 args,
                 options,
                 f"redis.{name}(...) was called, but this session answers only {allowed} "
                 f"(redis_session(commands=...)) and no mock was registered for it.",
-            ) from None
+            )
         if len(self.answered) >= policy.max_answers:
-            raise self._refuse(
+            return self._refuse(
                 args,
                 options,
                 f"redis.{name}(...) was called after this example's session had answered "
@@ -206,16 +219,14 @@ class Answerer:
                 "the code may be looping forever (a retry with no bound, a scan that never "
                 "reaches cursor 0). Fix the loop, or raise the limit with "
                 "redis_session(max_answers=...).",
-            ) from None
-        if threading.get_ident() != self._thread:
-            raise self._refuse(
-                args,
-                options,
-                f"redis.{name}(...) was called from thread {threading.current_thread().name!r}, "
-                "but Hypothesis draws answers only in the thread running the example. Register "
-                "mocks for calls made from other threads with tripwire.redis.mock_command(...).",
-            ) from None
-        return name
+            )
+        return self._refuse(
+            args,
+            options,
+            f"redis.{name}(...) was called from thread {threading.current_thread().name!r}, "
+            "but Hypothesis draws answers only in the thread running the example. Register "
+            "mocks for calls made from other threads with tripwire.redis.mock_command(...).",
+        )
 
     def answer_exec(self, watching: bool) -> RedisCall:
         """A transaction's EXEC: it commits, loses a race, or its connection fails."""

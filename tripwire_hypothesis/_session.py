@@ -261,7 +261,7 @@ class RedisSession:
         )
         plugin.answerer = answerer
         if example is not None:
-            example.on_failure.append(self._note_reproduction)
+            example.on_failure(self._note_reproduction)
 
     def _installation(self, what: str) -> _Installation:
         installed = self._installed

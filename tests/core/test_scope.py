@@ -43,12 +43,12 @@ def test_opening_any_sandbox_is_a_use_and_is_closed_when_the_scope_ends() -> Non
         try:
             own.sandbox().__enter__()  # left open, as by a failing test
             assert uses == ["used"]
-            assert scope.opened == [own]
+            assert scope.opened == (own,)
             assert scope.verifier is None
         finally:
             end(scope, saved)
     assert not own.sandbox_open
-    assert scope.opened == []
+    assert scope.opened == ()
 
 
 def test_a_scope_ends_with_its_sandboxes_closed_and_the_previous_verifier_current() -> None:
