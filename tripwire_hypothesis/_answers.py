@@ -28,9 +28,8 @@ from tripwire_hypothesis._reproduction import error_code
 if TYPE_CHECKING:
     from types import FrameType
 
-    from hypothesis.strategies import DataObject
-
     from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
+    from tripwire_hypothesis._draws import Draws
 
 __all__ = ["Answerer", "Call", "Outcome", "Policy"]
 
@@ -158,14 +157,14 @@ class Policy:
 class Answerer:
     """The ``answerer`` of one example's `RedisPlugin`: draws each answer at the call."""
 
-    __slots__ = ("_plugin", "_policy", "_site", "_thread", "answered", "data", "in_batch")
+    __slots__ = ("_plugin", "_policy", "_site", "_thread", "answered", "draws", "in_batch")
 
     def __init__(
-        self, plugin: RedisPlugin, policy: Policy, data: DataObject, caller: FrameType
+        self, plugin: RedisPlugin, policy: Policy, draws: Draws, caller: FrameType
     ) -> None:
         self._plugin = plugin
         self._policy = policy
-        self.data = data
+        self.draws = draws
         # Where the answers count as registered; not the frame itself, which would keep the
         # example's locals alive in a reference cycle.
         self._site = (caller.f_code, caller.f_lasti)
@@ -179,7 +178,7 @@ class Answerer:
         __tracebackhide__ = True
         name = self._checked_name(args, options)
         call = Call(name, args[1:], options)
-        outcome = self.data.draw(self._strategy(call, args, options), label=_label(call))
+        outcome = self.draws.draw(self._strategy(call, args, options), _Label(call))
         mock = self._plugin.new_call(name, outcome.returns, outcome.raises, self._site)
         self.answered.append(mock)
         return mock
@@ -240,7 +239,7 @@ class Answerer:
         else:
             # A transaction that watched nothing commits, or its connection fails.
             strategy = _WATCHED_EXEC if watching else _outcomes(_COMMIT, _EXEC_FAULTS, policy.cut)
-        outcome = self.data.draw(strategy, label="EXEC")
+        outcome = self.draws.draw(strategy, "EXEC")
         mock = self._plugin.new_call("EXEC", None, outcome.raises, self._site)
         self.answered.append(mock)
         return mock
@@ -293,12 +292,23 @@ class Answerer:
         return error
 
 
-def _label(call: Call) -> str:
-    """``INCRBY('ratelimit:alice', 1)``: how the call reads in Hypothesis' list of draws."""
-    arguments = ", ".join(map(_short_repr, call.args))
-    if len(arguments) > 60:
-        arguments = arguments[:57] + "..."
-    return f"{call.command}({arguments})"
+class _Label:
+    """``INCRBY('ratelimit:alice', 1)``: how a call reads in Hypothesis' list of draws.
+
+    Made into a string only if the report shows it.
+    """
+
+    __slots__ = ("call",)
+
+    def __init__(self, call: Call) -> None:
+        self.call = call
+
+    def __str__(self) -> str:
+        call = self.call
+        arguments = ", ".join(map(_short_repr, call.args))
+        if len(arguments) > 60:
+            arguments = arguments[:57] + "..."
+        return f"{call.command}({arguments})"
 
 
 def _short_repr(value: object) -> str:

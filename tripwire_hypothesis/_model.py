@@ -24,7 +24,7 @@ import fakeredis
 from hypothesis import strategies as st
 from redis import exceptions
 
-from tripwire_hypothesis._answers import COIN_SIDES, Answerer, Call, _label
+from tripwire_hypothesis._answers import COIN_SIDES, Answerer, Call, _Label
 from tripwire_hypothesis._checks import invalid
 from tripwire_hypothesis._failures import _build
 from tripwire_hypothesis._reproduction import error_code
@@ -32,10 +32,11 @@ from tripwire_hypothesis._reproduction import error_code
 if TYPE_CHECKING:
     from types import FrameType
 
-    from hypothesis.strategies import DataObject, SearchStrategy
+    from hypothesis.strategies import SearchStrategy
 
     from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
     from tripwire_hypothesis._answers import Policy
+    from tripwire_hypothesis._draws import Draws
 
 __all__ = ["FAULT_KINDS", "Fault", "Model", "ModelAnswerer", "ModelClient"]
 
@@ -229,17 +230,17 @@ class ModelAnswerer(Answerer):
         self,
         plugin: RedisPlugin,
         policy: Policy,
-        data: DataObject | None,
+        draws: Draws | None,
         caller: FrameType,
         model: Model,
         script: Iterable[Fault | None] | None = None,
     ) -> None:
         self._batch = False
-        super().__init__(plugin, policy, data, caller)  # type: ignore[arg-type]
+        super().__init__(plugin, policy, draws, caller)  # type: ignore[arg-type]
         self.model = model
         self._script = None if script is None else list(script)
         #: Each fault decision, in call order: the call's label and the fault (None: none).
-        self.decisions: list[tuple[str, Fault | None]] = []
+        self.decisions: list[tuple[object, Fault | None]] = []
         #: Keys watched since the last EXEC or UNWATCH, and their values then.
         self._watched: dict[Any, Any] = {}
         #: The model before a batch's first queued command, whether a watched key had changed by
@@ -286,7 +287,7 @@ class ModelAnswerer(Answerer):
             for kind in self._policy.faults
             if kind != "watch" and (kind not in _WRITE_FLAGS or _WRITE_FLAGS[kind] in flags)
         )
-        fault = self._decide(_label(Call(name, args[1:], options)), kinds)
+        fault = self._decide(_Label(Call(name, args[1:], options)), kinds)
         if fault is not None and not fault.applied:
             return self._answer(name, None, fault.error)
         if name == "WATCH":
@@ -329,10 +330,10 @@ class ModelAnswerer(Answerer):
         model = self.model
         return any(model.version(key) != value for key, value in self._watched.items())
 
-    def _decide(self, label: str, kinds: tuple[str, ...]) -> Fault | None:
+    def _decide(self, label: object, kinds: tuple[str, ...]) -> Fault | None:
         script = self._script
         if script is None:
-            fault = self.data.draw(_faults(kinds, self._policy.cut), label=label)
+            fault = self.draws.draw(_faults(kinds, self._policy.cut), label)
         else:
             fault = script.pop(0) if script else None
         self.decisions.append((label, fault))

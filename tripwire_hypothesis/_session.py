@@ -31,10 +31,9 @@ from tripwire_hypothesis._verifiers import check_example_verifier
 if TYPE_CHECKING:
     from types import CodeType
 
-    from hypothesis.strategies import DataObject
-
     from tripwire._verifier import StrictVerifier
     from tripwire_hypothesis._answers import Answerer, Policy
+    from tripwire_hypothesis._draws import Draws
     from tripwire_hypothesis._model import Fault, Model, ModelClient
 
 __all__ = ["ConsumedStep", "RedisSession", "Step"]
@@ -75,7 +74,7 @@ class RedisSession:
     the calls that no mock registered with ``tripwire.redis.mock_command`` covers.
     """
 
-    __slots__ = ("_data", "_faults", "_installed", "_model", "_policy", "required", "steps")
+    __slots__ = ("_draws", "_faults", "_installed", "_model", "_policy", "required", "steps")
 
     def __init__(self, steps: Iterable[Step] = (), *, required: bool = True) -> None:
         # A str is iterable too, and a single Step is not a script of one.
@@ -89,7 +88,7 @@ class RedisSession:
         #: Whether every step must be consumed by the end of the example.
         self.required = check_bool("RedisSession", "required", required)
         self._policy: Policy | None = None
-        self._data: DataObject | None = None
+        self._draws: Draws | None = None
         self._installed: _Installation | None = None
         self._model: Model | None = None
         self._faults: tuple[Fault | None, ...] | None = None
@@ -102,14 +101,14 @@ class RedisSession:
         return frozenset(step.command for step in self.steps)
 
     @classmethod
-    def _drawing(cls, data: DataObject, policy: Policy) -> RedisSession:
-        """A session that draws each answer from ``data`` when the code makes the call."""
+    def _drawing(cls, draws: Draws | None, policy: Policy) -> RedisSession:
+        """A session that draws each answer with ``draws`` when the code makes the call."""
         # Made once per example: the checks of __init__ have nothing to check here.
         session = cls.__new__(cls)
         session.steps = ()
         session.required = True
         session._policy = policy
-        session._data = data
+        session._draws = draws
         session._installed = None
         session._model = None
         session._faults = None
@@ -153,7 +152,7 @@ class RedisSession:
             model=True,
             faults=FAULT_KINDS,
         )
-        session = cls._drawing(None, policy)  # type: ignore[arg-type]
+        session = cls._drawing(None, policy)
         session._faults = script
         return session
 
@@ -226,8 +225,8 @@ class RedisSession:
         answerer: Answerer | Script
         if self._policy is not None and self._policy.model:
             answerer = _model_answerer(self, plugin, caller)
-        elif self._policy is not None and self._data is not None:
-            answerer = _answerer_class()(plugin, self._policy, self._data, caller)
+        elif self._policy is not None and self._draws is not None:
+            answerer = _answerer_class()(plugin, self._policy, self._draws, caller)
         else:
             site = (caller.f_code, caller.f_lasti)
             required = self.required
@@ -401,7 +400,7 @@ def _model_answerer(session: RedisSession, plugin: RedisPlugin, caller: Any) -> 
     assert policy is not None
     session.model  # noqa: B018 - makes the example's model
     assert session._model is not None
-    return ModelAnswerer(plugin, policy, session._data, caller, session._model, session._faults)
+    return ModelAnswerer(plugin, policy, session._draws, caller, session._model, session._faults)
 
 
 def _check_per_command(

@@ -23,6 +23,7 @@ from hypothesis.strategies import SearchStrategy
 
 from tripwire_hypothesis._answers import COIN_SIDES, Policy, ReplySource
 from tripwire_hypothesis._checks import check_bool, check_int, invalid
+from tripwire_hypothesis._draws import Draws
 from tripwire_hypothesis._failures import error_kinds, redis_errors
 from tripwire_hypothesis._replies import keys, replies, supported_commands, values
 from tripwire_hypothesis._session import RedisSession
@@ -122,15 +123,12 @@ def redis_session(
     return _sessions(policy)
 
 
-#: Made once: ``st.data()`` looks itself up in Hypothesis' strategy cache at every call.
-_DATA = st.data()
-
-
 @st.composite
 def _sessions(draw: st.DrawFn, policy: Policy) -> RedisSession:
     # Built here rather than with .map(), which would make Hypothesis print the failing example
-    # as the call that built it instead of with the session's own repr.
-    return RedisSession._drawing(draw(_DATA), policy)
+    # as the call that built it instead of with the session's own repr. The session keeps
+    # ``draw`` to draw its answers when the calls are made (`tripwire_hypothesis._draws`).
+    return RedisSession._drawing(Draws(draw), policy)
 
 
 def _normalise(command: str) -> str:
