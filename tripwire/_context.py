@@ -241,11 +241,15 @@ class _Unresolved:
         verifier = _verifier_for(f"tripwire.{name}.{attribute}")
         plugin = verifier._plugins.get(name) or verifier.plugin_named(name)
         if verifier is _current:
+            global _resolved
+            _resolved = True
             proxy._target = plugin
         return getattr(plugin, attribute)
 
 
 _proxies: list[weakref.ref[PluginProxy]] = []
+#: Whether a proxy may hold a plugin: `_forget_plugins` has nothing to do until one does.
+_resolved = False
 
 
 def _forget_plugins(verifier: StrictVerifier | None = None) -> None:
@@ -253,16 +257,16 @@ def _forget_plugins(verifier: StrictVerifier | None = None) -> None:
 
     With ``verifier``, only if it is the current one.
     """
-    if verifier is not None and verifier is not _current:
+    global _resolved
+    if not _resolved or (verifier is not None and verifier is not _current):
         return
+    _resolved = False
+    if any(ref() is None for ref in _proxies):
+        _proxies[:] = [ref for ref in _proxies if ref() is not None]
     for ref in _proxies:
         proxy = ref()
         if proxy is not None:
             proxy._target = proxy._unresolved
-        else:
-            _proxies[:] = [ref for ref in _proxies if ref() is not None]
-            _forget_plugins(verifier)
-            return
 
 
 StrictVerifier._plugins_dropped.append(_forget_plugins)

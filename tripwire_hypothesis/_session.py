@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hypothesis import note
@@ -48,6 +48,8 @@ _NOT_GIVEN: Any = _NotGiven()
 
 #: What redis-py wraps around a transaction: recorded, never mocked, asserted with no arguments.
 _TRANSACTION_FRAME = frozenset({"MULTI", "EXEC"})
+_NO_ARGUMENTS: Mapping[str, Any] = {"args": (), "kwargs": {}}
+_NO_ENTRY: Mapping[str, Any] = {}
 
 
 class _Installation(NamedTuple):
@@ -277,23 +279,8 @@ class RedisSession:
     def consumed(self) -> tuple[ConsumedStep, ...]:
         """Every Redis call made since the session was installed, in the order made."""
         installed = self._installation("RedisSession.consumed")
-        plugin = installed.plugin
-        consumed: list[ConsumedStep] = []
-        for entry in installed.verifier.timeline.entries[installed.start :]:
-            if entry.plugin is plugin:
-                assert isinstance(entry, RedisCall)
-                raises = entry.raises
-                consumed.append(
-                    ConsumedStep(
-                        len(consumed),
-                        entry.command,
-                        entry.args,
-                        entry.kwargs,
-                        None if raises is not None else entry.returns,
-                        raises,
-                    )
-                )
-        return tuple(consumed)
+        calls = _calls(installed)
+        return tuple(_consumed_step(index, call) for index, call in enumerate(calls))
 
     @property
     def answers(self) -> tuple[Step, ...]:
@@ -335,23 +322,27 @@ class RedisSession:
         __tracebackhide__ = True
         installed = self._installation("RedisSession.assert_consumed")
         entries = _check_per_command(per_command)
-        for consumed in self.consumed:
-            entry = entries.get(consumed.command)
-            if entry is None and consumed.command in _TRANSACTION_FRAME:
-                entry = {"args": (), "kwargs": {}}
-            entry = entry or {}
+        assert_command = installed.plugin.assert_command
+        for index, call in enumerate(_calls(installed)):
+            command = call.command
+            entry = entries.get(command)
+            if entry is None:
+                entry = _NO_ARGUMENTS if command in _TRANSACTION_FRAME else _NO_ENTRY
             expected_args = entry.get("args", args)
             if expected_args is _NOT_GIVEN:
                 raise InvalidArgument(
                     f"RedisSession.assert_consumed() has no expected args for "
-                    f"{consumed.command!r}, call {consumed.index}. Pass args=..., or an entry "
-                    f"{{{consumed.command!r}: {{'args': ...}}}}."
+                    f"{command!r}, call {index}. Pass args=..., or an entry "
+                    f"{{{command!r}: {{'args': ...}}}}."
                 )
-            installed.plugin.assert_command(
-                consumed.command,
-                args=_resolve(expected_args, consumed),
-                kwargs=_resolve(entry.get("kwargs", kwargs), consumed),
-            )
+            expected_kwargs = entry.get("kwargs", kwargs)
+            if _of_the_call(expected_args) or _of_the_call(expected_kwargs):
+                step = _consumed_step(index, call)
+                if _of_the_call(expected_args):
+                    expected_args = expected_args(step)
+                if _of_the_call(expected_kwargs):
+                    expected_kwargs = expected_kwargs(step)
+            assert_command(command, args=expected_args, kwargs=expected_kwargs)
 
     # -- the report of a failing example -------------------------------------------------------
 
@@ -424,12 +415,24 @@ def _check_per_command(
     return entries
 
 
-def _resolve(expected: Any, consumed: ConsumedStep) -> Any:
-    """An expectation, calling it with the call if it is a function of the call."""
+def _of_the_call(expected: Any) -> bool:
+    """Whether an expectation is a function of the call rather than a value or a matcher."""
     # A class such as dirty_equals.IsStr is a matcher, not a function of the call.
-    if callable(expected) and not isinstance(expected, type):
-        return expected(consumed)
-    return expected
+    return callable(expected) and not isinstance(expected, type)
+
+
+def _calls(installed: _Installation) -> Iterator[RedisCall]:
+    """The calls recorded on the session's plugin since it was installed, in order."""
+    plugin = installed.plugin
+    for entry in installed.verifier.timeline.entries[installed.start :]:
+        if entry.plugin is plugin:
+            yield entry  # type: ignore[misc]
+
+
+def _consumed_step(index: int, call: RedisCall) -> ConsumedStep:
+    raises = call.raises
+    returns = None if raises is not None else call.returns
+    return ConsumedStep(index, call.command, call.args, call.kwargs, returns, raises)
 
 
 class _Reproduction:
