@@ -99,6 +99,7 @@ class Scope:
 
 
 def _verifier_for(what: str) -> StrictVerifier:
+    __tracebackhide__ = True
     verifier = _current
     if verifier is None:
         scope = _scope
@@ -212,19 +213,17 @@ class PluginProxy:
     # first lookup of a name lands here; it then becomes a property of the class that reads
     # ``self._target.<name>`` in C (`operator.attrgetter`), with no Python frame.
     def __getattr__(self, attribute: str) -> Any:
+        __tracebackhide__ = True
         if attribute[:2] == "__":
             raise AttributeError(attribute)
         value = getattr(self._target, attribute)
-        if attribute not in _OWN_NAMES and attribute not in vars(PluginProxy):
+        if attribute not in vars(PluginProxy):
             setattr(PluginProxy, attribute, property(attrgetter(f"_target.{attribute}")))
         return value
 
     def __repr__(self) -> str:
         name = self._name
         return f"<tripwire.{name}: the current test's {name} plugin>"
-
-
-_OWN_NAMES = frozenset(vars(PluginProxy))
 
 
 class _Unresolved:
@@ -236,6 +235,7 @@ class _Unresolved:
         self._proxy = proxy
 
     def __getattribute__(self, attribute: str) -> Any:
+        __tracebackhide__ = True
         proxy: PluginProxy = object.__getattribute__(self, "_proxy")
         name = proxy._name
         verifier = _verifier_for(f"tripwire.{name}.{attribute}")
@@ -252,13 +252,10 @@ _proxies: list[weakref.ref[PluginProxy]] = []
 _resolved = False
 
 
-def _forget_plugins(verifier: StrictVerifier | None = None) -> None:
-    """Make every proxy look its plugin up again: the current verifier, or its plugins, changed.
-
-    With ``verifier``, only if it is the current one.
-    """
+def _forget_plugins() -> None:
+    """Make every proxy look its plugin up again: the current verifier, or its plugins, changed."""
     global _resolved
-    if not _resolved or (verifier is not None and verifier is not _current):
+    if not _resolved:
         return
     _resolved = False
     if any(ref() is None for ref in _proxies):

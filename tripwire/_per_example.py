@@ -15,7 +15,7 @@ import inspect
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from tripwire import _context
 from tripwire._context import Scope, begin, end
@@ -50,7 +50,6 @@ class Example(Scope):
         # Scope.__init__ written out, allocating nothing: an example is made around every
         # Hypothesis example, most of which never use tripwire.
         self.verifier = None
-        self._on_first_use = None
         self.in_example = True
         self.outside = None
         self.opened = ()
@@ -126,7 +125,8 @@ def per_example_verifier(test: F) -> F:
     """
     if not callable(test):
         raise invalid("per_example_verifier", "test", "a function", test)
-    if getattr(test, _WRAPPED, False):
+    # Not mutated: a default of None instead of False is the same test.
+    if getattr(test, _WRAPPED, False):  # pragma: no mutate
         return test
     wrapper: Callable[..., Any]
     if inspect.iscoroutinefunction(test):
@@ -158,7 +158,7 @@ def per_example_verifier(test: F) -> F:
             return result
 
     setattr(wrapper, _WRAPPED, True)
-    return cast(F, wrapper)
+    return wrapper  # type: ignore[return-value]
 
 
 @contextmanager

@@ -40,8 +40,8 @@ _CLOSING_MODULES = ("tripwire", "contextlib")
 
 def _block_frame() -> FrameType | None:
     """The frame of the `with` block that is closing a sandbox: the first outside tripwire."""
-    frame: FrameType | None = sys._getframe(2)
-    while frame is not None and frame.f_globals.get("__name__", "").startswith(_CLOSING_MODULES):
+    frame: FrameType | None = sys._getframe()
+    while frame is not None and str(frame.f_globals.get("__name__")).startswith(_CLOSING_MODULES):
         frame = frame.f_back
     return frame
 
@@ -54,8 +54,10 @@ def _reached(error: BaseException, block: FrameType | None) -> bool:
     test itself caught the error (``with pytest.raises(...)``, ``try``) or the error failed the
     test; else the code under test caught it, and only the end-of-test check can report it.
     """
+    if block is None:
+        return False
     traceback = error.__traceback__
-    if traceback is None or block is None:
+    if traceback is None:
         return False
     catcher = traceback.tb_frame
     while traceback is not None:
@@ -63,8 +65,8 @@ def _reached(error: BaseException, block: FrameType | None) -> bool:
             return True
         traceback = traceback.tb_next
     # pytest.raises(Error, function, ...) catches in pytest's own frame, called by the test.
-    module = catcher.f_globals.get("__name__", "")
-    return module.split(".")[0] in ("pytest", "_pytest") and catcher.f_back is block
+    module = str(catcher.f_globals.get("__name__"))
+    return module.startswith("_pytest.") and catcher.f_back is block
 
 
 class StrictVerifier:
@@ -86,7 +88,7 @@ class StrictVerifier:
 
     #: Called with a verifier whose plugins were dropped (`dispose`), so that nothing keeps
     #: reaching them.
-    _plugins_dropped: ClassVar[list[Callable[[StrictVerifier], None]]] = []
+    _plugins_dropped: ClassVar[list[Callable[[], None]]] = []
     #: Called with a verifier whose first sandbox opens, so that the running test can close it
     #: when it ends (a failing test may leave one open) and knows it uses tripwire.
     _sandbox_opened: ClassVar[list[Callable[[StrictVerifier], None]]] = []
@@ -154,12 +156,10 @@ class StrictVerifier:
         """This verifier's instance of plugin class ``cls``, created on first use."""
         if not isinstance(cls, type) or not issubclass(cls, BasePlugin) or not cls.name:
             raise invalid("get_plugin", "cls", "a BasePlugin subclass with a name", cls)
-        plugin = self._plugins.get(cls.name)
-        if plugin is None:
-            with self._state_lock:
-                plugin = self._plugins.get(cls.name)
-                if plugin is None:
-                    plugin = cls(self)
+        with self._state_lock:
+            plugin = self._plugins.get(cls.name)
+            if plugin is None:
+                plugin = cls(self)
         if not isinstance(plugin, cls):
             raise ConfigurationError(
                 f"The plugin named {cls.name!r} on this verifier is a {type(plugin).__name__}, "
@@ -169,9 +169,6 @@ class StrictVerifier:
 
     def plugin_named(self, name: str) -> BasePlugin:
         """This verifier's plugin registered as ``name`` (``"redis"``), created on first use."""
-        plugin = self._plugins.get(name) if type(name) is str else None
-        if plugin is not None:
-            return plugin
         names = [spec.name for spec in registered_plugins()]
         if name not in names:
             known = ", ".join(repr(known) for known in names)
@@ -265,10 +262,10 @@ class StrictVerifier:
             plugin.dispose()
         self._plugins.clear()
         for forget in self._plugins_dropped:
-            forget(self)
+            forget()
         self.timeline.clear()
+        # Every one is placed: closing the sandboxes placed those raised in them.
         self._unmocked.clear()
-        self._unplaced = 0
 
     # -- assertions ----------------------------------------------------------------------------
 

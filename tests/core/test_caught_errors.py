@@ -95,6 +95,29 @@ def test_a_later_sandbox_of_the_same_test_counts_too(verifier: StrictVerifier) -
     verifier.verify_all()
 
 
+def caught_in_a_helper_s_own_sandbox() -> None:
+    """A helper of the test that opens a sandbox and checks the call is refused in it."""
+    with tripwire, pytest.raises(UnmockedInteractionError):
+        redis.Redis().execute_command("GET", "seen")
+
+
+def test_each_error_belongs_to_the_sandbox_it_was_raised_in(verifier: StrictVerifier) -> None:
+    # Caught in the helper's block; the test's own block, opened later, changes nothing for it.
+    caught_in_a_helper_s_own_sandbox()
+    with tripwire:
+        pass
+    verifier.verify_all()
+
+
+def test_a_later_sandbox_reports_only_its_own_swallowed_error(verifier: StrictVerifier) -> None:
+    caught_in_a_helper_s_own_sandbox()
+    with tripwire:
+        careless_lookup("hidden")
+    with pytest.raises(UnmockedInteractionError) as excinfo:
+        verifier.verify_all()
+    assert str(excinfo.value) == REPORTED_AGAIN
+
+
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_verified_before_the_sandbox_closed(verifier: StrictVerifier) -> None:
     # The block's frame is learnt when the sandbox closes; until then, every error counts.

@@ -8,6 +8,7 @@ through (mutation testing, `nox -s mutation`); each checks what a user or a plug
 from __future__ import annotations
 
 import gc
+import operator
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -400,10 +401,9 @@ def test_where_a_mock_was_registered_can_be_set_a_part_at_a_time(
 @pytest.fixture
 def proxies_as_new(monkeypatch: pytest.MonkeyPatch) -> None:
     """PluginProxy as in a fresh process: no attribute name learned yet."""
-    from tripwire._context import _OWN_NAMES
-
-    for name in list(vars(PluginProxy)):
-        if name not in _OWN_NAMES:
+    for name, value in list(vars(PluginProxy).items()):
+        # What a proxy learns: a property reading that attribute of its target.
+        if isinstance(value, property) and isinstance(value.fget, operator.attrgetter):
             monkeypatch.delattr(PluginProxy, name)
 
 

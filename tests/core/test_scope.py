@@ -10,6 +10,7 @@ import redis
 import tripwire
 from tripwire import NoActiveVerifierError, StrictVerifier, use_verifier
 from tripwire._context import Scope, _no_test, begin, end
+from tripwire._per_example import Example, current_example
 from tripwire.plugins.redis_plugin import RedisPlugin
 
 
@@ -127,3 +128,87 @@ def test_a_thread_that_never_entered_closes_nothing() -> None:
         thread.join(10)
         assert tripwire.current_verifier().sandbox_open
     assert not tripwire.current_verifier().sandbox_open
+
+
+def test_a_scope_makes_one_verifier_however_often_asked() -> None:
+    scope = Scope()
+    with _no_test():
+        saved = begin(scope)
+        try:
+            first = scope.verifier_for("this test")
+            assert scope.verifier_for("this test") is first
+            assert tripwire.current_verifier() is first
+        finally:
+            end(scope, saved)
+
+
+def test_a_scope_s_verifier_made_under_use_verifier_does_not_replace_it() -> None:
+    scope = Scope()
+    other = StrictVerifier()
+    with _no_test():
+        saved = begin(scope)
+        try:
+            with use_verifier(other):
+                made = scope.verifier_for("a fixture")
+                assert tripwire.current_verifier() is other
+            assert tripwire.current_verifier() is made
+        finally:
+            end(scope, saved)
+
+
+def test_the_verifier_of_a_scope_that_is_not_running_does_not_become_current() -> None:
+    outer, inner = Scope(), Scope()
+    with _no_test():
+        saved_outer = begin(outer)
+        saved_inner = begin(inner)
+        try:
+            outers = outer.verifier_for("the test")
+            assert tripwire.current_verifier() is not outers
+            assert tripwire.current_verifier() is inner.verifier
+        finally:
+            end(inner, saved_inner)
+            end(outer, saved_outer)
+
+
+def test_an_example_s_use_of_tripwire_is_its_test_s_use() -> None:
+    uses = []
+    test = Scope(lambda: uses.append("the test used tripwire"))
+    with _no_test():
+        saved = begin(test)
+        try:
+            example = Example()
+            assert uses == []
+            example_verifier = tripwire.current_verifier()
+            assert uses == ["the test used tripwire"]
+            example.finish(passed=True)
+            assert tripwire.current_verifier() is not example_verifier
+        finally:
+            end(test, saved)
+
+
+def test_an_example_calls_back_when_it_fails_and_only_then() -> None:
+    failed = []
+    with _no_test():
+        passing = Example()
+        passing.on_failure(lambda: failed.append("passing"))
+        passing.finish(passed=True)
+        failing = Example()
+        failing.on_failure(lambda: failed.append("failing"))
+        failing.on_failure(lambda: failed.append("failing, second"))
+        failing.finish(passed=False)
+    assert failed == ["failing", "failing, second"]
+
+
+def test_the_current_example_is_the_running_one_unless_a_verifier_is_set_by_hand() -> None:
+    with _no_test():
+        assert current_example() is None
+        example = Example()
+        try:
+            assert current_example() is example
+            tripwire.current_verifier()
+            assert current_example() is example
+            with use_verifier(StrictVerifier()):
+                assert current_example() is None
+        finally:
+            example.finish(passed=True)
+        assert current_example() is None

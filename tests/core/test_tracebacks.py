@@ -18,6 +18,8 @@ import redis
 import tripwire
 from tripwire import ConfigurationError, StrictVerifier, TripwireError
 from tripwire._config import allowed_by_marker
+from tripwire._context import Scope, _no_test, begin, end
+from tripwire._per_example import Example
 
 TRIPWIRE = os.path.dirname(str(tripwire.__file__)) + os.sep
 
@@ -140,3 +142,23 @@ async def test_asyncio_guard_refusals() -> None:
 
 def test_a_wrong_allow_marker() -> None:
     fails_cleanly(lambda: allowed_by_marker([pytest.mark.allow("nope").mark]), ConfigurationError)
+
+
+def test_no_verifier_outside_a_test_or_in_a_shared_fixture() -> None:
+    with _no_test():
+        fails_cleanly(tripwire.current_verifier)
+        fails_cleanly(lambda: tripwire.__enter__())
+        fails_cleanly(lambda: tripwire.redis.mock_command)
+    scope = Scope(outside="module")
+    with _no_test():
+        saved = begin(scope)
+        try:
+            fails_cleanly(tripwire.current_verifier)
+        finally:
+            end(scope, saved)
+
+
+def test_a_failing_example_shows_no_frame_of_tripwire() -> None:
+    example = Example()
+    tripwire.redis.mock_command("GET", returns=None)
+    fails_cleanly(lambda: example.finish(passed=True), AssertionError)
