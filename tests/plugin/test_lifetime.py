@@ -10,6 +10,16 @@ def run(pytester: pytest.Pytester, source: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess("-p", "no:randomly")
 
 
+def run_here(pytester: pytest.Pytester, source: str) -> pytest.RunResult:
+    """`run` in this process, where the mutation run's mutants are imported (see pyproject.toml).
+
+    Only for suites that need no fresh process: this test's own guard and verifier stay in place
+    around the run.
+    """
+    pytester.makepyfile(test_suite=source)
+    return pytester.runpytest("-p", "no:randomly")
+
+
 def test_a_thread_leaving_late_does_not_close_the_next_tests_sandbox(
     pytester: pytest.Pytester,
 ) -> None:
@@ -85,7 +95,7 @@ def test_third_sees_redis_py_itself():
 
 @pytest.mark.parametrize("scope", ["module", "session", "class"])
 def test_a_shared_fixture_is_told_its_scope(pytester: pytest.Pytester, scope: str) -> None:
-    result = run(
+    result = run_here(
         pytester,
         f"""
 import pytest
@@ -116,7 +126,7 @@ class TestShared:
 
 
 def test_a_shared_fixtures_teardown_is_told_its_scope_too(pytester: pytest.Pytester) -> None:
-    result = run(
+    result = run_here(
         pytester,
         """
 import pytest
@@ -146,7 +156,7 @@ def test_uses_it(shared, tripwire_verifier):
 def test_function_fixtures_share_the_tests_verifier_in_setup_and_teardown(
     pytester: pytest.Pytester,
 ) -> None:
-    result = run(
+    result = run_here(
         pytester,
         """
 import pytest
@@ -172,7 +182,7 @@ def test_reads(cached):
 def test_a_refusal_in_a_fixture_finalizer_points_at_the_fixture(
     pytester: pytest.Pytester,
 ) -> None:
-    result = run(
+    result = run_here(
         pytester,
         """
 import pytest
@@ -201,9 +211,12 @@ def test_uses_it(client, tripwire_verifier):
     result.stdout.no_fnmatch_line("*During handling of the above exception*")
 
 
+# The suite's own guard is this test's: it allows redis, so only the guard of the suite run
+# inside it is in place.
+@pytest.mark.allow("redis")
 def test_fixtures_shared_between_tests_are_not_guarded(pytester: pytest.Pytester) -> None:
     pytester.makepyprojecttoml('[tool.tripwire]\nguard = "all"\n')
-    result = run(
+    result = run_here(
         pytester,
         """
 import pytest
