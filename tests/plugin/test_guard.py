@@ -361,7 +361,7 @@ def test_a_library_first_imported_during_a_test_is_guarded_from_its_import(
     pytester.makepyprojecttoml(GUARD_ALL)
     pytester.makepyfile(bell_library=BELL_LIBRARY, bell_plugin=BELL_PLUGIN)
     pytester.makeconftest(
-        'from tripwire import register_plugin\n\n'
+        "from tripwire import register_plugin\n\n"
         'register_plugin("bell", "bell_plugin:BellPlugin", requires="bell_library")\n'
     )
     pytester.makepyfile(
