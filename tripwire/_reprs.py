@@ -39,7 +39,8 @@ class _BoundedRepr(reprlib.Repr):
         self.maxstring = self.maxother = MAX_CHARACTERS
         #: Why the repr is not the whole value, '' while it is. A value that contains itself is
         #: the reason given over any other cut.
-        self.cut = ""
+        # Equivalent if mutated to None: `cut` is only tested for truth until a reason is set.
+        self.cut = ""  # pragma: no mutate
         self._inside: set[int] = set()
 
     def repr1(self, x: Any, level: int) -> str:

@@ -211,6 +211,26 @@ def test_uses_it(client, tripwire_verifier):
     result.stdout.no_fnmatch_line("*During handling of the above exception*")
 
 
+def test_a_refusal_in_a_test_finalizer_says_pytest_ran_it(pytester: pytest.Pytester) -> None:
+    result = run_here(
+        pytester,
+        """
+import redis
+
+
+def test_cleans_up(request, tripwire_verifier):
+    request.node.addfinalizer(redis.Redis(host="127.0.0.1", port=1).flushdb)
+""",
+    )
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E*UnsandboxedInteractionError: redis.FLUSHDB(...) was called outside the tripwire "
+            "sandbox, at a finalizer that pytest ran."
+        ]
+    )
+
+
 # The suite's own guard is this test's: it allows redis, so only the guard of the suite run
 # inside it is in place.
 @pytest.mark.allow("redis")
