@@ -222,7 +222,7 @@ def test_a_subclass_of_redis_pys_connection_is_refused() -> None:
 def test_a_connection_class_of_ones_own_is_never_refused() -> None:
     # redis-py runs, and makes a connection of that class.
     pool = redis.ConnectionPool(connection_class=OwnConnection)
-    with pytest.raises(LookupError, match="^the user's own connection was made$"):
+    with pytest.raises(LookupError, match=r"^the user's own connection was made$"):
         redis.Redis(connection_pool=pool).get("k")
 
 
