@@ -402,5 +402,12 @@ def test_allowed_after_it():
     assert bell_library.Bell().ring() == "ring"
 """
     )
-    result = pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider")
+    result = pytester.runpytest(
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "asyncio_default_fixture_loop_scope=function",
+    )
     result.assert_outcomes(passed=4)

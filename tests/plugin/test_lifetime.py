@@ -14,10 +14,12 @@ def run_here(pytester: pytest.Pytester, source: str) -> pytest.RunResult:
     """`run` in this process, where the mutation run's mutants are imported (see pyproject.toml).
 
     Only for suites that need no fresh process: this test's own guard and verifier stay in place
-    around the run.
+    around the run. pytest-asyncio, loaded here, is told its default (it warns otherwise).
     """
     pytester.makepyfile(test_suite=source)
-    return pytester.runpytest("-p", "no:randomly")
+    return pytester.runpytest(
+        "-p", "no:randomly", "-o", "asyncio_default_fixture_loop_scope=function"
+    )
 
 
 def test_a_thread_leaving_late_does_not_close_the_next_tests_sandbox(
