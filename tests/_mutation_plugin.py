@@ -8,6 +8,10 @@ code gets frames whose caller chain skips the trampolines, as if they were not t
 other caller of ``sys._getframe`` gets real frames. The frame of a closing sandbox's `with`
 block is compared by identity with a traceback's frames, so it is handed over unwrapped.
 
+Caches that tripwire fills on first use (which connection classes open sockets, which directories
+a refusal skips) are emptied before every test: mutmut forks each mutant's run from a process
+whose tests already filled them, so the mutants of the code that fills them would never run.
+
 Hypothesis runs derandomized and without its example database, so that a mutant is killed by
 what it breaks and not by an example that an earlier mutant's run saved.
 """
@@ -76,6 +80,13 @@ def _real_block_frame() -> FrameType | None:
 
 
 tripwire._verifier._block_frame = _real_block_frame  # type: ignore[assignment]
+
+
+def pytest_runtest_setup() -> None:
+    from tripwire.plugins import _redis_connections, _redis_refusals
+
+    _redis_connections._SOCKET_CONNECTIONS.clear()
+    _redis_refusals._SKIP_DIRS = _redis_refusals._RUNNER_DIRS = ()
 
 
 # Every run of a Hypothesis test sees the same examples, and none is saved between runs: a

@@ -27,8 +27,8 @@ class _BoundedRepr(reprlib.Repr):
 
     A str, bytes or container that is too long is shown with ``...`` at the cut and its full size
     after it, ``'aaa...' (5000 characters)``, which is not valid Python on purpose: such a line
-    cannot be pasted by mistake. Every cut, including a container nested too deep, is counted in
-    `cuts`, so that a line built from these reprs can say it is not paste-ready.
+    cannot be pasted by mistake. Every cut, including a container nested too deep, sets `cut` to
+    its reason, so that a line built from these reprs can say it is not paste-ready.
     """
 
     def __init__(self) -> None:
@@ -37,8 +37,10 @@ class _BoundedRepr(reprlib.Repr):
         self.maxtuple = self.maxlist = self.maxarray = self.maxdict = MAX_ITEMS
         self.maxset = self.maxfrozenset = self.maxdeque = MAX_ITEMS
         self.maxstring = self.maxother = MAX_CHARACTERS
-        self.cuts = 0
-        self.contains_itself = False
+        #: Why the repr is not the whole value, '' while it is. A value that contains itself is
+        #: the reason given over any other cut.
+        # Equivalent if mutated to None: `cut` is only tested for truth until a reason is set.
+        self.cut = ""  # pragma: no mutate
         self._inside: set[int] = set()
 
     def repr1(self, x: Any, level: int) -> str:
@@ -53,11 +55,10 @@ class _BoundedRepr(reprlib.Repr):
             # As the built-in repr does: a container met again inside itself is shown as [...].
             key = id(x)
             if key in self._inside:
-                self.cuts += 1
-                self.contains_itself = True
+                self.cut = CONTAINS_ITSELF
                 return {list: "[...]", dict: "{...}"}.get(type(x), "...")
             if level <= 0 and len(x):
-                self.cuts += 1  # nested deeper than `maxlevel`: shown as [...]
+                self._shortened()  # nested deeper than `maxlevel`: shown as [...]
             self._inside.add(key)
             try:
                 return self._sized(super().repr1(x, level), len(x))
@@ -91,16 +92,20 @@ class _BoundedRepr(reprlib.Repr):
             items.append("...")
         return "{" + ", ".join(items) + "}"
 
+    def _shortened(self) -> None:
+        if not self.cut:
+            self.cut = SHORTENED
+
     def _sized(self, text: str, size: int) -> str:
         if size > MAX_ITEMS:
-            self.cuts += 1
+            self._shortened()
             return f"{text} ({size} items)"
         return text
 
     def _text(self, x: str | bytes | bytearray) -> str:
         if len(x) <= MAX_CHARACTERS:
             return repr(x)
-        self.cuts += 1
+        self._shortened()
         shown = repr(x[:MAX_CHARACTERS])
         # The cut goes inside the closing quote (and bracket, for a bytearray).
         closing = 2 if isinstance(x, bytearray) else 1
@@ -118,13 +123,17 @@ class _BoundedRepr(reprlib.Repr):
     def _other(self, text: str) -> str:
         if len(text) <= MAX_CHARACTERS:
             return text
-        self.cuts += 1
+        self._shortened()
         return f"{text[:MAX_CHARACTERS]}... ({len(text)} characters)"
 
 
-#: Cuts made by every bounded repr so far, and the last one's reason; a line is paste-ready only
-#: if none was made for it.
-_cuts: list[Any] = [0, ""]
+#: The reasons a bounded repr gives for its cut.
+SHORTENED = "a value was shortened"
+CONTAINS_ITSELF = "a value contains itself"
+
+#: The last bounded repr that cut its value: a line is paste-ready only if none did while it was
+#: built. At first, one that cut nothing.
+_last_cut = [_BoundedRepr()]
 
 
 def safe_repr(value: object) -> str:
@@ -135,19 +144,17 @@ def safe_repr(value: object) -> str:
     except Exception as exc:  # a user's object must not hide the real error
         return f"<{type(value).__name__} object; repr() raised {type(exc).__name__}>"
     finally:
-        if bounded.cuts:
-            _cuts[0] += bounded.cuts
-            _cuts[1] = (
-                "a value contains itself" if bounded.contains_itself else "a value was shortened"
-            )
+        if bounded.cut:
+            _last_cut[0] = bounded
 
 
 def _code(make_line: Callable[[], str]) -> tuple[str, str]:
     """A line of code for a message, and why it cannot be pasted ('' when it can)."""
-    before = _cuts[0]
+    before = _last_cut[0]
     line = make_line()
-    if _cuts[0] != before:
-        return line, str(_cuts[1])
+    last = _last_cut[0]
+    if last is not before:
+        return line, last.cut
     try:
         ast.parse(line)
     except SyntaxError:

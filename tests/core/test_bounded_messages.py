@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import enum
+from collections import deque
 
 import pytest
 import redis
@@ -20,10 +21,33 @@ from tripwire import (
     UnusedMocksError,
 )
 from tripwire._errors import MAX_LISTED, safe_repr
+from tripwire._reprs import NOT_READY, code_line
 
 
 class JobStatus(enum.Enum):
     QUEUED = "queued"
+
+
+def nested(kind: type, depth: int) -> object:
+    """1 inside ``depth`` one-item containers of ``kind`` (list or tuple)."""
+    value: object = 1
+    for _ in range(depth):
+        value = kind([value])
+    return value
+
+
+class Shown(list[int]):
+    """A list whose repr is its own, shown whole whatever its length."""
+
+    def __repr__(self) -> str:
+        return "Shown(...)"
+
+
+class AtTheLimit:
+    """A value whose repr is as long as a message shows one (200 characters), and is code."""
+
+    def __repr__(self) -> str:
+        return f"AtTheLimit({'x' * 188})"
 
 
 class Counted:
@@ -68,6 +92,13 @@ def test_a_megabyte_argument_gives_a_short_message(verifier: StrictVerifier) -> 
         ([[[[[[[[1]]]]]]]], "[[[[[[[...]]]]]]]"),
         (JobStatus.QUEUED, "JobStatus.QUEUED"),
         (("one",), "('one',)"),
+        (list(range(20)), repr(list(range(20)))),
+        ({i: i for i in range(20)}, repr({i: i for i in range(20)})),
+        (set(range(25)), f"{{{', '.join(map(str, range(20)))}, ...}} (25 items)"),
+        ({nested(tuple, 5): 1}, "{(((((1,),),),),): 1}"),
+        ({nested(tuple, 6): 1}, "{((((((...),),),),),): 1}"),
+        (Shown(range(25)), "Shown(...)"),
+        (AtTheLimit(), f"AtTheLimit({'x' * 188})"),
     ],
     ids=[
         "long-str",
@@ -80,6 +111,13 @@ def test_a_megabyte_argument_gives_a_short_message(verifier: StrictVerifier) -> 
         "deep-nesting",
         "enum-member",
         "one-tuple",
+        "list-at-the-limit",
+        "dict-at-the-limit",
+        "long-set",
+        "dict-key-nested-to-the-limit",
+        "dict-key-nested-too-deep",
+        "list-with-a-repr-of-its-own",
+        "repr-at-the-limit",
     ],
 )
 def test_values_are_bounded(value: object, shown: str) -> None:
@@ -216,3 +254,68 @@ def test_a_mismatch_formats_only_the_listed_remaining(verifier: StrictVerifier) 
     # The remaining ones listed, plus the actual interaction and its row of fields.
     assert Counted.shown == MAX_LISTED + 2
     verifier.dispose()
+
+
+class Color(enum.Enum):
+    RED = 1
+
+    @classmethod
+    def _missing_(cls, value: object) -> Color:
+        # A pseudo-member: it has a name, but the class has no attribute of that name.
+        member = object.__new__(cls)
+        member._name_ = "OTHER"
+        member._value_ = value
+        return member
+
+
+def test_values_shown_as_their_own_repr() -> None:
+    assert safe_repr(Color(5)) == "<Color.OTHER: 5>"
+    shared = [1]
+    assert safe_repr([shared, shared]) == "[[1], [1]]"  # met twice, but not inside itself
+
+
+def test_tuples_and_deques_that_contain_themselves() -> None:
+    loop: tuple[list[object]] = ([],)
+    loop[0].append(loop)
+    assert safe_repr(loop) == "([...],)"
+    queue: deque[object] = deque()
+    queue.append(queue)
+    assert safe_repr(queue) == "deque([...])"
+
+
+class Long:
+    def __repr__(self) -> str:
+        return "Long(" + "x" * 300 + ")"
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        (nested(list, 6), ""),
+        (nested(list, 7), "a value was shortened"),
+        ({"big": "v" * 201, "long": list(range(21))}, "a value was shortened"),
+        ({"long": list(range(21)), "deep": nested(list, 7)}, "a value was shortened"),
+        ([Long(), "v" * 201], "a value was shortened"),
+        (AtTheLimit(), ""),
+    ],
+    ids=[
+        "nested-to-the-limit",
+        "nested-too-deep",
+        "long-str-and-long-list",
+        "long-list-and-too-deep",
+        "long-repr-and-long-str",
+        "repr-at-the-limit",
+    ],
+)
+def test_a_line_is_paste_ready_unless_a_value_was_cut(value: object, why: str) -> None:
+    line = code_line(lambda: f"f({safe_repr(value)})")
+    assert line.partition("  # ")[2] == (f"{NOT_READY}: {why}" if why else "")
+
+
+def test_a_value_that_contains_itself_is_the_reason_given_over_a_cut() -> None:
+    loop: list[object] = []
+    loop.append(loop)
+    line = code_line(lambda: f"f({safe_repr([loop, 'v' * 201])})")
+    assert line.endswith(f"  # {NOT_READY}: a value contains itself")
+    line = code_line(lambda: f"f({safe_repr(['v' * 201, loop])})")
+    assert line.endswith(f"  # {NOT_READY}: a value contains itself")

@@ -314,3 +314,100 @@ def test_anything():
     result.stdout.fnmatch_lines(
         ["*BELL GUARD LIFTED*", "*RuntimeError: this guard cannot be installed*"]
     )
+
+
+BELL_LIBRARY = """
+class Bell:
+    def ring(self):
+        return "ring"
+"""
+
+BELL_PLUGIN = """
+from typing import ClassVar
+
+from tripwire import BasePlugin, UnsandboxedInteractionError
+
+
+def refuse(self):
+    raise UnsandboxedInteractionError("bell.ring() was called", "here", "bell", "bell.expect()")
+
+
+class BellPlugin(BasePlugin):
+    name: ClassVar[str] = "bell"
+
+    def install_patches(self):
+        pass
+
+    def restore_patches(self):
+        pass
+
+    def unused_mocks(self):
+        return []
+
+    @classmethod
+    def guard_patches(cls):
+        import bell_library
+
+        return [(bell_library.Bell, "ring", refuse)]
+"""
+
+
+def test_a_library_first_imported_during_a_test_is_guarded_from_its_import(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In this process, so that the mutation run's mutants run; the suite's plugin is registered
+    # in this process's registry, which gets its own entries back afterwards.
+    monkeypatch.setattr(tripwire._plugin, "_REGISTRY", dict(tripwire._plugin._REGISTRY))
+    pytester.makepyprojecttoml(GUARD_ALL)
+    pytester.makepyfile(bell_library=BELL_LIBRARY, bell_plugin=BELL_PLUGIN)
+    pytester.makeconftest(
+        "from tripwire import register_plugin\n\n"
+        'register_plugin("bell", "bell_plugin:BellPlugin", requires="bell_library")\n'
+    )
+    pytester.makepyfile(
+        test_suite="""
+import sys
+
+import pytest
+
+import tripwire
+
+
+def test_never_imports_it():
+    pass
+
+
+@pytest.mark.allow("bell")
+def test_allowed_imports_it_unguarded():
+    import bell_library
+
+    assert bell_library.Bell().ring() == "ring"
+    del sys.modules["bell_library"]  # the next test imports it afresh
+
+
+def test_guarded_imports_it():
+    import colorsys  # another library imports as ever
+
+    import bell_library
+
+    assert colorsys.rgb_to_hsv(0, 0, 0) == (0, 0, 0)
+    with pytest.raises(tripwire.UnsandboxedInteractionError, match="^bell.ring"):
+        bell_library.Bell().ring()
+
+
+@pytest.mark.allow("bell")
+def test_allowed_after_it():
+    import bell_library
+
+    assert bell_library.Bell().ring() == "ring"
+"""
+    )
+    result = pytester.runpytest(
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "asyncio_default_fixture_loop_scope=function",
+    )
+    result.assert_outcomes(passed=4)

@@ -202,6 +202,30 @@ def test_fakeredis_errors_come_without_tripwires_internals() -> None:
     assert excinfo.value.__context__ is None
 
 
+class TracedConnection(redis.connection.Connection):
+    """A user's subclass of redis-py's connection: it opens redis-py's socket."""
+
+
+class OwnConnection:
+    """A connection class of the user's own, which opens nothing of redis-py's."""
+
+    def __init__(self, **options: object) -> None:
+        raise LookupError("the user's own connection was made")
+
+
+def test_a_subclass_of_redis_pys_connection_is_refused() -> None:
+    pool = redis.ConnectionPool(connection_class=TracedConnection, host="127.0.0.1", port=1)
+    with pytest.raises(UnsandboxedInteractionError):
+        redis.Redis(connection_pool=pool).get("k")
+
+
+def test_a_connection_class_of_ones_own_is_never_refused() -> None:
+    # redis-py runs, and makes a connection of that class.
+    pool = redis.ConnectionPool(connection_class=OwnConnection)
+    with pytest.raises(LookupError, match=r"^the user's own connection was made$"):
+        redis.Redis(connection_pool=pool).get("k")
+
+
 def test_a_refusal_has_no_internal_error_as_its_context() -> None:
     with pytest.raises(UnsandboxedInteractionError) as excinfo:
         redis.Redis(host="127.0.0.1", port=1).get("k")

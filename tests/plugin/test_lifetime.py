@@ -10,6 +10,18 @@ def run(pytester: pytest.Pytester, source: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess("-p", "no:randomly")
 
 
+def run_here(pytester: pytest.Pytester, source: str) -> pytest.RunResult:
+    """`run` in this process, where the mutation run's mutants are imported (see pyproject.toml).
+
+    Only for suites that need no fresh process: this test's own guard and verifier stay in place
+    around the run. pytest-asyncio, loaded here, is told its default (it warns otherwise).
+    """
+    pytester.makepyfile(test_suite=source)
+    return pytester.runpytest(
+        "-p", "no:randomly", "-o", "asyncio_default_fixture_loop_scope=function"
+    )
+
+
 def test_a_thread_leaving_late_does_not_close_the_next_tests_sandbox(
     pytester: pytest.Pytester,
 ) -> None:
@@ -85,7 +97,7 @@ def test_third_sees_redis_py_itself():
 
 @pytest.mark.parametrize("scope", ["module", "session", "class"])
 def test_a_shared_fixture_is_told_its_scope(pytester: pytest.Pytester, scope: str) -> None:
-    result = run(
+    result = run_here(
         pytester,
         f"""
 import pytest
@@ -116,7 +128,7 @@ class TestShared:
 
 
 def test_a_shared_fixtures_teardown_is_told_its_scope_too(pytester: pytest.Pytester) -> None:
-    result = run(
+    result = run_here(
         pytester,
         """
 import pytest
@@ -146,7 +158,7 @@ def test_uses_it(shared, tripwire_verifier):
 def test_function_fixtures_share_the_tests_verifier_in_setup_and_teardown(
     pytester: pytest.Pytester,
 ) -> None:
-    result = run(
+    result = run_here(
         pytester,
         """
 import pytest
@@ -172,7 +184,7 @@ def test_reads(cached):
 def test_a_refusal_in_a_fixture_finalizer_points_at_the_fixture(
     pytester: pytest.Pytester,
 ) -> None:
-    result = run(
+    result = run_here(
         pytester,
         """
 import pytest
@@ -201,9 +213,32 @@ def test_uses_it(client, tripwire_verifier):
     result.stdout.no_fnmatch_line("*During handling of the above exception*")
 
 
+def test_a_refusal_in_a_test_finalizer_says_pytest_ran_it(pytester: pytest.Pytester) -> None:
+    result = run_here(
+        pytester,
+        """
+import redis
+
+
+def test_cleans_up(request, tripwire_verifier):
+    request.node.addfinalizer(redis.Redis(host="127.0.0.1", port=1).flushdb)
+""",
+    )
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E*UnsandboxedInteractionError: redis.FLUSHDB(...) was called outside the tripwire "
+            "sandbox, at a finalizer that pytest ran."
+        ]
+    )
+
+
+# The suite's own guard is this test's: it allows redis, so only the guard of the suite run
+# inside it is in place.
+@pytest.mark.allow("redis")
 def test_fixtures_shared_between_tests_are_not_guarded(pytester: pytest.Pytester) -> None:
     pytester.makepyprojecttoml('[tool.tripwire]\nguard = "all"\n')
-    result = run(
+    result = run_here(
         pytester,
         """
 import pytest

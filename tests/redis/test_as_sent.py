@@ -90,6 +90,42 @@ def test_in_any_order_compares_as_sent_too() -> None:
         tripwire.redis.assert_command("INCRBY", args=(b"a", b"2"))
 
 
+def test_bytearray_and_memoryview_values_match_as_sent() -> None:
+    tripwire.redis.mock_command("SET", returns=True)
+    with tripwire:
+        redis.Redis().execute_command("SET", "k", "v")
+    tripwire.redis.assert_command("SET", args=(bytearray(b"k"), memoryview(b"v")))
+
+
+class _RaisesOnCompare:
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("cannot compare")
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def test_a_matcher_that_raises_is_no_match_even_where_other_values_match_as_sent(
+    verifier: StrictVerifier,
+) -> None:
+    # 60 and "60" differ as Python values, so each value is compared again as sent.
+    tripwire.redis.mock_command("SET", returns=True)
+    with tripwire:
+        redis.Redis().execute_command("SET", "k", "60", "x")
+    with pytest.raises(InteractionMismatchError):
+        tripwire.redis.assert_command("SET", args=("k", 60, _RaisesOnCompare()))
+
+
+def test_a_str_that_utf_8_cannot_encode_is_a_mismatch_not_an_encoding_error(
+    verifier: StrictVerifier,
+) -> None:
+    tripwire.redis.mock_command("SET", returns=True)
+    with tripwire:
+        redis.Redis().execute_command("SET", "k", 60)
+    with pytest.raises(InteractionMismatchError) as excinfo:
+        tripwire.redis.assert_command("SET", args=("k", "\ud800"))
+    assert str(excinfo.value).splitlines()[6] == "    args     ('k', '\\ud800') != ('k', 60)"
+
+
 # -- what an unmocked call was near ----------------------------------------------------------------
 
 
@@ -157,3 +193,36 @@ def test_an_unrelated_queue_is_not_mentioned(verifier: StrictVerifier) -> None:
         "    tripwire.redis.mock_command('GET', returns=...)\n"
         "Called with: args=('k',), kwargs={}"
     )
+
+
+def test_a_times_none_mock_whose_queue_is_empty_is_pointed_out(
+    verifier: StrictVerifier, line_of: pytest.FixtureRequest
+) -> None:
+    tripwire.redis.mock_command("INCR", returns=1, times=None)  # answers every call
+    with tripwire, pytest.raises(UnmockedInteractionError) as excinfo:
+        redis.Redis().incr("hits")
+    line = line_of("# answers every call")  # type: ignore[operator]
+    assert str(excinfo.value).splitlines()[4] == (
+        f"A mock is queued for 'INCR' (registered at {HERE}:{line}), which this call cannot "
+        "use: redis-py sends INCRBY for incr(). Register that mock for 'INCRBY' instead."
+    )
+
+
+def test_at_most_two_near_spellings_are_pointed_out(verifier: StrictVerifier) -> None:
+    for name in ("HGETAL", "HGETALLS", "HGETALX"):
+        tripwire.redis.mock_command(name, returns={})
+    with tripwire, pytest.raises(UnmockedInteractionError) as excinfo:
+        redis.Redis().hgetall("h")
+    notes = str(excinfo.value).splitlines()[4:]
+    assert [note.split(" (registered")[0] for note in notes] == [
+        "A mock is queued for 'HGETALLS'",  # the nearest first
+        "A mock is queued for 'HGETAL'",
+    ]
+
+
+def test_a_name_near_only_without_its_x_is_not_pointed_out(verifier: StrictVerifier) -> None:
+    # XLEN (a stream's length) and LLEN (a list's) are different commands.
+    tripwire.redis.mock_command("LLEN", returns=0)
+    with tripwire, pytest.raises(UnmockedInteractionError) as excinfo:
+        redis.Redis().xlen("s")
+    assert str(excinfo.value).splitlines()[4:] == []

@@ -34,3 +34,12 @@ def test_an_unconnected_connection_asked_to_send_is_refused_as_opened(
     with tripwire, pytest.raises(UnmockedConnectionError) as excinfo:
         connection.send_command("PING")
     assert (excinfo.value.address, excinfo.value.action) == ("127.0.0.1:1", "opened")
+
+
+def test_a_connection_with_no_host_or_path_is_named_by_its_class(
+    verifier: StrictVerifier,
+) -> None:
+    connection = redis.connection.Connection(host=None, port=1)  # type: ignore[arg-type]
+    with tripwire, pytest.raises(UnmockedConnectionError) as excinfo:
+        connection.send_command("PING")
+    assert (excinfo.value.address, excinfo.value.action) == ("Connection", "opened")

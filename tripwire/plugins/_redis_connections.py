@@ -62,7 +62,8 @@ def opens_socket(connection_class: type) -> bool:
     """Whether connections of ``connection_class`` open a socket (fakeredis' do not)."""
     # redis-py's connections open their socket in ``_connect``; one that replaces it (fakeredis'
     # ``FakeConnection`` does) connects to something else.
-    known = _SOCKET_CONNECTIONS.get(connection_class)
+    # Equivalent if mutated: without the cache the same answer is worked out again.
+    known = _SOCKET_CONNECTIONS.get(connection_class)  # pragma: no mutate
     if known is None:
         opener = next((k for k in connection_class.__mro__ if "_connect" in vars(k)), object)
         known = _SOCKET_CONNECTIONS[connection_class] = (

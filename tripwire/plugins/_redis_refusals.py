@@ -30,17 +30,18 @@ def call_site() -> str:
             *(library.directory for library in _libraries.installed()),
             *_directories(tripwire),
         )
-        _RUNNER_DIRS = _directories(*(sys.modules.get(name) for name in ("_pytest", "pluggy")))
-    frame: FrameType | None = sys._getframe(1)
+        _RUNNER_DIRS = _directories(sys.modules.get("_pytest"))
+    frame: FrameType | None = sys._getframe()
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not filename.startswith(_SKIP_DIRS) and not filename.startswith("<frozen"):
+        if not filename.startswith(_SKIP_DIRS):
             if _RUNNER_DIRS and filename.startswith(_RUNNER_DIRS):
                 # pytest called redis-py itself: a finalizer such as addfinalizer(r.flushdb).
                 return _finalizer_site(frame)
             return where(filename, frame.f_lineno)
         frame = frame.f_back
-    return "an unknown place"  # pragma: no cover
+    # Unreachable: the outermost frame (the program, a thread's bootstrap) is the user's.
+    return "an unknown place"  # pragma: no cover  # pragma: no mutate
 
 
 def _directories(*modules: Any) -> tuple[str, ...]:
@@ -65,7 +66,7 @@ def command_name(args: tuple[Any, ...]) -> str:
     """The upper-case command name of a call's arguments, however it was spelled."""
     if not args:
         return "?"
-    name = args[0].decode("utf-8", "replace") if isinstance(args[0], bytes) else str(args[0])
+    name = args[0].decode(errors="replace") if isinstance(args[0], bytes) else str(args[0])
     return name.upper()
 
 
