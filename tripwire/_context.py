@@ -121,8 +121,7 @@ def current_verifier() -> StrictVerifier:
 def _swap(verifier: StrictVerifier | None) -> StrictVerifier | None:
     global _current
     previous, _current = _current, verifier
-    # With no verifier current, no proxy holds a plugin (see `_Unresolved`).
-    if previous is not None and previous is not verifier:
+    if previous is not verifier:
         _forget_plugins()
     return previous
 
@@ -156,7 +155,8 @@ def _sandbox_opened(verifier: StrictVerifier) -> None:
     # Called by every verifier whose first sandbox opens.
     scope = _scope
     if scope is not None and scope.outside is None:
-        if verifier is not scope.verifier and verifier not in scope.opened:
+        # The scope's own verifier may be listed too: releasing it twice is closing it once.
+        if verifier not in scope.opened:
             scope.opened += (verifier,)
         scope.use()
 
@@ -255,11 +255,11 @@ _resolved = False
 def _forget_plugins() -> None:
     """Make every proxy look its plugin up again: the current verifier, or its plugins, changed."""
     global _resolved
-    if not _resolved:
+    # Not mutated: forgetting when no proxy holds a plugin changes nothing but the time taken.
+    if not _resolved:  # pragma: no mutate
         return
-    _resolved = False
-    if any(ref() is None for ref in _proxies):
-        _proxies[:] = [ref for ref in _proxies if ref() is not None]
+    _resolved = False  # pragma: no mutate
+    _proxies[:] = [ref for ref in _proxies if ref() is not None]
     for ref in _proxies:
         proxy = ref()
         if proxy is not None:

@@ -195,6 +195,7 @@ class StrictVerifier:
         return self._depth > 0
 
     def _open(self) -> None:
+        __tracebackhide__ = True
         with self._state_lock:
             # Also when already open: a @given test or find() run inside an open sandbox would
             # share this verifier's mocks between its examples. Asked per sandbox, not per mock
@@ -348,7 +349,8 @@ class StrictVerifier:
         for plugin in self._plugins.values():
             unused += plugin.unused_mocks()
         timeline = self.timeline
-        unasserted = [] if timeline.next_unasserted() is None else list(timeline.unasserted())
+        timeline.next_unasserted()  # moves the cursor past those asserted
+        unasserted = list(timeline.unasserted())
         if unused and unasserted:
             raise UnusedMocksAndUnassertedInteractionsError(unused, unasserted)
         if unused:
@@ -368,6 +370,7 @@ class Sandbox:
         self.verifier = verifier
 
     def __enter__(self) -> StrictVerifier:
+        __tracebackhide__ = True
         self.verifier._open()
         return self.verifier
 

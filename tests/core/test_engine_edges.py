@@ -26,6 +26,7 @@ from tripwire import (
     ConfigurationError,
     Interaction,
     InteractionMismatchError,
+    InvalidArgumentError,
     Patches,
     PluginProxy,
     StrictVerifier,
@@ -155,6 +156,18 @@ def test_a_mock_registered_from_code_without_a_file_name_is_located_by_line_only
     assert "    notes.expect('anonymous')  # registered at :1\n" in str(excinfo.value)
 
 
+def test_unused_mocks_of_every_plugin_are_reported_together() -> None:
+    own = StrictVerifier()
+    NotesPlugin(own).expect("never written")
+    RedisPlugin(own).mock_command("GET", returns=None)
+    with pytest.raises(UnusedMocksError) as excinfo:
+        own.verify_all()
+    assert [type(mock.plugin).__name__ for mock in excinfo.value.unused] == [
+        "NotesPlugin",
+        "RedisPlugin",
+    ]
+
+
 # -- the registry ---------------------------------------------------------------------------------
 
 
@@ -191,6 +204,12 @@ def test_a_plugin_whose_library_is_missing_stays_out_of_the_sandbox(registry: No
 
 def test_every_registered_plugin_name_is_listed_when_a_name_is_wrong(registry: None) -> None:
     register_plugin("notes", f"{__name__}:NotesPlugin", requires="json")
+    with pytest.raises(InvalidArgumentError) as wrong_name:
+        StrictVerifier().plugin_named("nope")
+    assert str(wrong_name.value) == (
+        "plugin_named() argument 'name' must be the name of a registered plugin "
+        "('redis', 'notes'), got 'nope' (str)"
+    )
     with pytest.raises(ConfigurationError) as excinfo:
         allowed_by_marker([pytest.mark.allow("nope").mark])
     assert str(excinfo.value) == (

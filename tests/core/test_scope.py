@@ -212,3 +212,26 @@ def test_the_current_example_is_the_running_one_unless_a_verifier_is_set_by_hand
         finally:
             example.finish(passed=True)
         assert current_example() is None
+
+
+def test_every_sandbox_left_open_during_a_scope_is_closed_when_it_ends() -> None:
+    scope = Scope()
+    first, second = StrictVerifier(), StrictVerifier()
+    with _no_test():
+        saved = begin(scope)
+        try:
+            first.sandbox().__enter__()
+            second.sandbox().__enter__()
+            second.sandbox().__enter__()  # opened twice, listed once
+        finally:
+            end(scope, saved)
+    assert not first.sandbox_open
+    assert not second.sandbox_open
+
+
+def test_a_sandbox_opened_outside_any_test_is_left_to_its_owner() -> None:
+    own = StrictVerifier()
+    with _no_test():
+        with own.sandbox():
+            assert own.sandbox_open
+        assert not own.sandbox_open

@@ -16,7 +16,7 @@ import pytest
 import redis
 
 import tripwire
-from tripwire import ConfigurationError, StrictVerifier, TripwireError
+from tripwire import ConfigurationError, StrictVerifier, TripwireError, use_verifier
 from tripwire._config import allowed_by_marker
 from tripwire._context import Scope, _no_test, begin, end
 from tripwire._per_example import Example
@@ -162,3 +162,27 @@ def test_a_failing_example_shows_no_frame_of_tripwire() -> None:
     example = Example()
     tripwire.redis.mock_command("GET", returns=None)
     fails_cleanly(lambda: example.finish(passed=True), AssertionError)
+
+
+def test_a_verifier_used_in_an_example_it_was_not_made_for() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tripwire import NoExampleVerifierError
+
+    own = StrictVerifier()
+
+    @settings(max_examples=1, database=None)
+    @given(st.just(0))
+    def in_a_sandbox(n: int) -> None:
+        with own.sandbox():
+            pass
+
+    @settings(max_examples=1, database=None)
+    @given(st.just(0))
+    def with_tripwire(n: int) -> None:
+        with use_verifier(own), tripwire:
+            pass
+
+    fails_cleanly(in_a_sandbox, NoExampleVerifierError)
+    fails_cleanly(with_tripwire, NoExampleVerifierError)
