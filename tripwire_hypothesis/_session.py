@@ -50,6 +50,7 @@ _NOT_GIVEN: Any = _NotGiven()
 _TRANSACTION_FRAME = frozenset({"MULTI", "EXEC"})
 _NO_ARGUMENTS: Mapping[str, Any] = {"args": (), "kwargs": {}}
 _NO_ENTRY: Mapping[str, Any] = {}
+_ENTRY_FIELDS = frozenset({"args", "kwargs"})
 
 
 class _Installation(NamedTuple):
@@ -406,10 +407,9 @@ def _check_per_command(
     for command, entry in per_command.items():
         if type(command) is not str or not command.strip():
             raise invalid("RedisSession.assert_consumed", "per_command", requirement, command)
-        if (type(entry) is not dict and not isinstance(entry, Mapping)) or not set(entry) <= {
-            "args",
-            "kwargs",
-        }:
+        if (type(entry) is not dict and not isinstance(entry, Mapping)) or not (
+            entry.keys() <= _ENTRY_FIELDS
+        ):
             raise invalid("RedisSession.assert_consumed", "per_command", requirement, entry)
         entries[normalise(command)] = entry
     return entries
