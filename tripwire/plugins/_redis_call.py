@@ -219,7 +219,7 @@ def refuse_wrong_replies(queues: Mapping[str, deque[RedisCall]], since: int) -> 
         for mock in newest:
             if mock.order < since:
                 break
-            if mock.raises is None and not getattr(mock, "_trusted", False):
+            if mock.raises is None and not hasattr(mock, "_trusted"):
                 wanted = replies.wrong_reply(name, mock.returns)
                 if wanted is not None:
                     raise wrong_reply_error(mock, wanted)
