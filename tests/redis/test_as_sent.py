@@ -93,10 +93,11 @@ def test_in_any_order_compares_as_sent_too() -> None:
 # -- what an unmocked call was near ----------------------------------------------------------------
 
 
+@pytest.mark.parametrize("times", [1, 2])
 def test_a_mock_queued_for_the_method_name_is_pointed_out(
-    verifier: StrictVerifier, line_of: pytest.FixtureRequest
+    verifier: StrictVerifier, line_of: pytest.FixtureRequest, times: int
 ) -> None:
-    tripwire.redis.mock_command("INCR", returns=1)  # the method's name
+    tripwire.redis.mock_command("INCR", returns=1, times=times)  # the method's name
     with tripwire, pytest.raises(UnmockedInteractionError) as excinfo:
         redis.Redis().incr("hits")
     line = line_of("# the method's name")  # type: ignore[operator]

@@ -164,7 +164,8 @@ def _consume(plugin: RedisPlugin, args: tuple[Any, ...], options: dict[str, Any]
     except IndexError:
         mock = plugin._exhausted(args, options)
     try:
-        args in {None}  # noqa: B015 - see execute_command
+        # Not mutated: `not in` hashes the arguments all the same.
+        args in {None}  # noqa: B015 - see execute_command  # pragma: no mutate
     except (TypeError, ValueError):
         args = _snapshot(args)
     mock._sent = args
@@ -253,8 +254,8 @@ def execute_command(client: Any, *args: Any, **options: Any) -> Any:
     try:
         # Hashing the arguments (in C, the str hashes cached) raises for a bytearray or a
         # writable memoryview (TypeError, ValueError), which the caller may change once the
-        # call returns; `_consume` copies them.
-        args in {None}  # noqa: B015
+        # call returns; `_consume` copies them. Not mutated: `not in` hashes them all the same.
+        args in {None}  # noqa: B015  # pragma: no mutate
         mock = lookup[args[0]].popleft()
     except (KeyError, IndexError, TypeError, ValueError):
         # Also a spelling of the command not seen yet, or no mock left: `_consume` sorts it out.
@@ -363,7 +364,7 @@ def _outside_execute(owner: type, pipe: Any, raise_on_error: bool) -> Any:
     return _originals[owner, "execute"](pipe, raise_on_error)
 
 
-def _check_connecting(connection: Any, action: str = "opened") -> None:
+def _check_connecting(connection: Any, action: str) -> None:
     """Refuse a connection inside the sandbox, or outside it under the guard.
 
     ``action`` says what was asked of it: opened, to send a command, to read a reply.

@@ -358,7 +358,8 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         )
         mock._origin, mock._offset = template._origin, template._offset
         group = mock._group = template._group
-        group.used += 1
+        # Not mutated: only whether a times=None mock was used is read (`Repeat.used`).
+        group.used += 1  # pragma: no mutate
         return mock
 
     def new_call(
