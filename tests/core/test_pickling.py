@@ -127,15 +127,15 @@ def test_a_deep_copy_keeps_what_the_error_shares_with_the_copied_values() -> Non
     error = TripwireError(shared)
     error.note = shared  # type: ignore[attr-defined]
     again, copied = copy.deepcopy((error, shared))
-    assert copied == shared and copied is not shared
+    assert copied == shared
+    assert copied is not shared
     assert again.args[0] is copied
     assert again.note is copied  # type: ignore[attr-defined]
 
 
 def test_an_unmocked_connection_was_opened_unless_told_otherwise() -> None:
-    assert str(UnmockedConnectionError("cache:6379")).splitlines()[0].startswith(
-        "A connection to cache:6379 was opened inside the sandbox"
-    )
+    opened = str(UnmockedConnectionError("cache:6379"))
+    assert opened.startswith("A connection to cache:6379 was opened inside the sandbox")
     assert str(UnmockedConnectionError("cache:6379", "used to send a command")).startswith(
         "A connection to cache:6379 was used to send a command inside the sandbox"
     )

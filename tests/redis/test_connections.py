@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 
 import pytest
@@ -34,3 +35,42 @@ def test_an_unconnected_connection_asked_to_send_is_refused_as_opened(
     with tripwire, pytest.raises(UnmockedConnectionError) as excinfo:
         connection.send_command("PING")
     assert (excinfo.value.address, excinfo.value.action) == ("127.0.0.1:1", "opened")
+
+
+def test_outside_the_sandbox_redis_py_runs_each_call_as_it_was_made(
+    verifier: StrictVerifier,
+) -> None:
+    # fakeredis opens no socket, so the guard lets its calls through to redis-py.
+    import fakeredis
+
+    r = fakeredis.FakeRedis()
+    r.zadd("z", {"a": 1.0})
+    assert r.zrange("z", 0, -1, withscores=True) == [(b"a", 1.0)]
+    r.set("s", "text")
+    pipe = r.pipeline(transaction=False)
+    pipe.incr("s").get("s")
+    failed, value = pipe.execute(raise_on_error=False)
+    assert (type(failed), value) == (redis.exceptions.ResponseError, b"text")
+    pipe.incr("s")
+    with pytest.raises(redis.exceptions.ResponseError):
+        pipe.execute()
+
+
+def test_outside_the_sandbox_redis_py_runs_each_asyncio_pipeline_as_it_was_made(
+    verifier: StrictVerifier,
+) -> None:
+    import fakeredis
+
+    async def run() -> None:
+        r = fakeredis.FakeAsyncRedis()
+        await r.set("s", "text")
+        pipe = r.pipeline(transaction=False)
+        pipe.incr("s").get("s")
+        failed, value = await pipe.execute(raise_on_error=False)
+        assert (type(failed), value) == (redis.exceptions.ResponseError, b"text")
+        pipe.incr("s")
+        with pytest.raises(redis.exceptions.ResponseError):
+            await pipe.execute()
+        await r.aclose()
+
+    asyncio.run(run())

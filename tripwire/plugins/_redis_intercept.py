@@ -295,7 +295,8 @@ def _immediate(plugin: RedisPlugin, pipe: Any, args: tuple[Any, ...], options: A
     if mock.command == "WATCH":
         pipe.watching = True
     elif mock.command in _UNWATCHING:
-        pipe.watching = False
+        # Not mutated: redis-py and tripwire read it only as true or false, so None is the same.
+        pipe.watching = False  # pragma: no mutate
     return mock.returns
 
 
@@ -323,11 +324,13 @@ class _OutsideCall:
 
     __slots__ = ("args", "client", "kwargs", "returns")
 
+    #: Set by reading `raises`, and read only when that found no error.
+    returns: Any
+
     def __init__(self, client: Any, args: tuple[Any, ...], options: dict[str, Any]) -> None:
         self.client = client
         self.args = args
         self.kwargs = options
-        self.returns: Any = None
 
     @property
     def raises(self) -> BaseException | None:
