@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import socket
 
 import pytest
 import redis
@@ -74,3 +75,24 @@ def test_outside_the_sandbox_redis_py_runs_each_asyncio_pipeline_as_it_was_made(
         await r.aclose()
 
     asyncio.run(run())
+
+
+def test_a_connected_connection_connects_at_once_but_is_refused_when_it_sends(
+    verifier: StrictVerifier,
+) -> None:
+    connection = redis.connection.Connection(host="127.0.0.1", port=1)
+    ours, theirs = socket.socketpair()  # connected, as if before the sandbox opened
+    connection._sock = ours
+    try:
+        with tripwire:
+            connection.connect()  # redis-py returns at once: nothing is opened
+            with pytest.raises(UnmockedConnectionError) as excinfo:
+                connection.send_command("PING")
+        assert (excinfo.value.address, excinfo.value.action) == (
+            "127.0.0.1:1",
+            "asked to send a command",
+        )
+        assert connection._sock is ours
+    finally:
+        ours.close()
+        theirs.close()
