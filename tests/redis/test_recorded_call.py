@@ -12,11 +12,13 @@ from tripwire import InteractionMismatchError
 
 def test_args_are_the_arguments_after_the_command_name() -> None:
     mock = tripwire.redis.mock_command("SET", returns=True)
-    assert (mock.command, mock.args, mock.consumed) == ("SET", (), False)
+    assert (mock.command, mock.args, mock.consumed, mock.asserted) == ("SET", (), False, False)
     with tripwire:
         redis.Redis().execute_command("set", "k", "v", "EX", 60)
+    assert mock.asserted is False
     call = tripwire.redis.assert_command("SET", args=("k", "v", "EX", 60))
     assert call is mock
+    assert call.asserted is True
     assert (call.command, call.args, call.kwargs, call.consumed) == (
         "SET",
         ("k", "v", "EX", 60),
