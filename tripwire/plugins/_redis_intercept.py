@@ -497,7 +497,8 @@ def _owner(target: Any, attribute: str) -> type:
     Called only outside the sandbox, on the way to the library's own method.
     """
     cls = type(target)
-    owner = _OWNERS.get((cls, attribute))
+    # Not mutated: a cache, which changes only the speed (a class missing from it is looked up).
+    owner = _OWNERS.get((cls, attribute))  # pragma: no mutate
     if owner is None:
         owner = _OWNERS[cls, attribute] = next(
             klass for klass in cls.__mro__ if (klass, attribute) in _originals
