@@ -227,7 +227,8 @@ def _run_batch(
             results.append(_result(_consume(plugin, args, options)))
     finally:
         if answerer is not None:
-            answerer.in_batch = False
+            # Not mutated: every answerer reads it only as true or false, so None is the same.
+            answerer.in_batch = False  # pragma: no mutate
     if transaction:
         # An EXEC mock, when one is queued, decides whether the transaction commits: its
         # `raises` fails it as Redis would (WatchError when a watched key changed). Its
