@@ -150,8 +150,6 @@ class Shown:
 
 def _portable(value: Any) -> Any:
     """``value`` with records turned into `Record` and what cannot be pickled into `Shown`."""
-    if value is None or type(value) in (str, int, float, bool, bytes, Record, Shown):
-        return value
     if type(value) is dict:
         return {key: _portable(item) for key, item in value.items()}
     if type(value) in (list, tuple):

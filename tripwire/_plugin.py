@@ -212,11 +212,12 @@ _REGISTRY: dict[str, PluginSpec] = {}
 def register_plugin(name: str, target: str, *, requires: str) -> PluginSpec:
     """Make ``tripwire.<name>`` resolve to the plugin class at ``"package.module:Class"``."""
     check_name("register_plugin", "name", name)
-    if type(target) is not str or not all(part.strip() for part in target.partition(":")):
+    parts: tuple[str, ...] = target.partition(":") if type(target) is str else ("",)
+    if not all(part.strip() for part in parts):
         raise invalid("register_plugin", "target", "a str 'package.module:Class'", target)
     if type(requires) is not str or not requires.strip():
         raise invalid("register_plugin", "requires", "a non-empty str (a module name)", requires)
-    module, _, qualname = target.partition(":")
+    module, _, qualname = parts
     spec = PluginSpec(name=name, module=module, qualname=qualname, requires=requires)
     _REGISTRY[name] = spec
     return spec

@@ -141,6 +141,23 @@ BAD_ARGUMENTS = [
         id="register_plugin-target-without-colon",
     ),
     pytest.param(
+        lambda: tripwire.register_plugin("mine", " :pkg.mod:Plugin", requires="pkg"),
+        "register_plugin() argument 'target' must be a str 'package.module:Class', "
+        "got ' :pkg.mod:Plugin' (str)",
+        id="register_plugin-target-blank-module",
+    ),
+    pytest.param(
+        lambda: tripwire.register_plugin("mine", 42, requires="pkg"),  # type: ignore[arg-type]
+        "register_plugin() argument 'target' must be a str 'package.module:Class', got 42 (int)",
+        id="register_plugin-target-int",
+    ),
+    pytest.param(
+        lambda: tripwire.register_plugin("mine", "pkg.mod:Plugin", requires=" "),
+        "register_plugin() argument 'requires' must be a non-empty str (a module name), "
+        "got ' ' (str)",
+        id="register_plugin-requires-blank",
+    ),
+    pytest.param(
         lambda: tripwire.register_plugin("mine", "pkg.mod:Plugin", requires=None),  # type: ignore[arg-type]
         "register_plugin() argument 'requires' must be a non-empty str (a module name), "
         "got None (NoneType)",

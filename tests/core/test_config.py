@@ -136,3 +136,14 @@ def test_invalid_guard_settings(
     with pytest.raises(ConfigurationError) as excinfo:
         load_settings(path, ini)
     assert str(excinfo.value) == message.format(path=path)
+
+
+def test_allow_and_guard_are_read_together(tmp_path: Path) -> None:
+    text = '[tool.tripwire]\nallow = ["redis"]\nguard = "all"\n'
+    assert load_settings(write(tmp_path, text)) == Settings(
+        allow=frozenset({"redis"}), guard=GUARD_ALL
+    )
+    ini = {"tripwire_guard": "false"}
+    assert load_settings(write(tmp_path, '[tool.tripwire]\nallow = ["redis"]\n'), ini) == Settings(
+        allow=frozenset({"redis"}), guard=GUARD_OFF
+    )

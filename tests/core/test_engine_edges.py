@@ -244,6 +244,20 @@ def test_the_proxy_follows_the_current_verifier_and_a_disposal() -> None:
     assert second.get_plugin(RedisPlugin).unused_mocks() == [two]
 
 
+def test_a_disposed_verifier_records_and_asserts_afresh() -> None:
+    own = StrictVerifier()
+    with use_verifier(own):
+        tripwire.redis.mock_command("GET", returns=b"1")
+        with tripwire:
+            redis.Redis().execute_command("GET", "a")
+        own.dispose()
+        tripwire.redis.mock_command("GET", returns=b"2")
+        with tripwire:
+            assert redis.Redis().execute_command("GET", "b") == b"2"
+        tripwire.redis.assert_command("GET", args=("b",))
+    own.verify_all()
+
+
 def test_a_name_the_plugin_lacks_is_the_plugins_attribute_error() -> None:
     for _ in range(2):
         with pytest.raises(AttributeError, match="'RedisPlugin' object has no attribute 'mock'"):

@@ -121,6 +121,26 @@ def test_round_trip(make: Callable[[], TripwireError], how: str) -> None:
     }
 
 
+def test_a_deep_copy_keeps_what_the_error_shares_with_the_copied_values() -> None:
+    # copy.deepcopy's contract: an object reached twice is copied once.
+    shared = {"k"}
+    error = TripwireError(shared)
+    error.note = shared  # type: ignore[attr-defined]
+    again, copied = copy.deepcopy((error, shared))
+    assert copied == shared
+    assert copied is not shared
+    assert again.args[0] is copied
+    assert again.note is copied  # type: ignore[attr-defined]
+
+
+def test_an_unmocked_connection_was_opened_unless_told_otherwise() -> None:
+    opened = str(UnmockedConnectionError("cache:6379"))
+    assert opened.startswith("A connection to cache:6379 was opened inside the sandbox")
+    assert str(UnmockedConnectionError("cache:6379", "used to send a command")).startswith(
+        "A connection to cache:6379 was used to send a command inside the sandbox"
+    )
+
+
 def test_a_value_that_cannot_be_pickled_keeps_its_repr() -> None:
     verifier = StrictVerifier()
     plugin = RedisPlugin(verifier)

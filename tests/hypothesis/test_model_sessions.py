@@ -195,6 +195,31 @@ def test_a_watched_key_the_code_changes_itself_fails_exec_as_redis_does(
     assert session.model.get("a") == b"changed"
 
 
+def test_an_asyncio_watched_key_the_code_changes_itself_fails_exec_too(
+    verifier: StrictVerifier,
+) -> None:
+    import asyncio
+
+    import redis.asyncio
+
+    async def race() -> None:
+        async_client = redis.asyncio.Redis()
+        async with async_client.pipeline() as pipe:
+            await pipe.watch("a")
+            await async_client.set("a", "changed")  # another client of the code
+            pipe.multi()
+            pipe.set("a", "mine")
+            with pytest.raises(redis.exceptions.WatchError):
+                await pipe.execute()
+
+    session = RedisSession.from_faults([])
+    session.install()
+    with verifier.sandbox():
+        asyncio.run(race())
+    assert_all(session)
+    assert session.model.get("a") == b"changed"
+
+
 def test_multi_sent_on_its_own_is_refused(verifier: StrictVerifier) -> None:
     session = RedisSession.from_faults([])
     session.install()

@@ -130,6 +130,23 @@ def test_find_without_the_decorator_refuses_to_open_the_sandbox(
     assert tripwire_verifier.plugins == () or not tripwire_verifier.plugins[0].unused_mocks()
 
 
+def test_given_inside_an_open_sandbox_refuses_mock_command(
+    tripwire_verifier: StrictVerifier,
+) -> None:
+    @quick
+    @given(st.integers())
+    def check(n: int) -> None:
+        # Registered in one example, it would answer the next one's call.
+        tripwire.redis.mock_command("GET", returns=n)
+
+    with tripwire, pytest.raises(NoExampleVerifierError) as excinfo:
+        check()
+    assert str(excinfo.value).startswith(
+        "mock_command() was called inside a Hypothesis example that has no verifier of its own, "
+        "so its mocks would leak into the next example.\n"
+    )
+
+
 def test_async_functions_get_an_async_wrapper() -> None:
     import asyncio
 

@@ -129,10 +129,11 @@ def test_a_str_that_utf_8_cannot_encode_is_a_mismatch_not_an_encoding_error(
 # -- what an unmocked call was near ----------------------------------------------------------------
 
 
+@pytest.mark.parametrize("times", [1, 2])
 def test_a_mock_queued_for_the_method_name_is_pointed_out(
-    verifier: StrictVerifier, line_of: pytest.FixtureRequest
+    verifier: StrictVerifier, line_of: pytest.FixtureRequest, times: int
 ) -> None:
-    tripwire.redis.mock_command("INCR", returns=1)  # the method's name
+    tripwire.redis.mock_command("INCR", returns=1, times=times)  # the method's name
     with tripwire, pytest.raises(UnmockedInteractionError) as excinfo:
         redis.Redis().incr("hits")
     line = line_of("# the method's name")  # type: ignore[operator]

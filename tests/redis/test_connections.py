@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
+import socket
 
 import pytest
 import redis
@@ -43,3 +45,63 @@ def test_a_connection_with_no_host_or_path_is_named_by_its_class(
     with tripwire, pytest.raises(UnmockedConnectionError) as excinfo:
         connection.send_command("PING")
     assert (excinfo.value.address, excinfo.value.action) == ("Connection", "opened")
+
+
+def test_outside_the_sandbox_redis_py_runs_each_call_as_it_was_made(
+    verifier: StrictVerifier,
+) -> None:
+    # fakeredis opens no socket, so the guard lets its calls through to redis-py.
+    import fakeredis
+
+    r = fakeredis.FakeRedis()
+    r.zadd("z", {"a": 1.0})
+    assert r.zrange("z", 0, -1, withscores=True) == [(b"a", 1.0)]
+    r.set("s", "text")
+    pipe = r.pipeline(transaction=False)
+    pipe.incr("s").get("s")
+    failed, value = pipe.execute(raise_on_error=False)
+    assert (type(failed), value) == (redis.exceptions.ResponseError, b"text")
+    pipe.incr("s")
+    with pytest.raises(redis.exceptions.ResponseError):
+        pipe.execute()
+
+
+def test_outside_the_sandbox_redis_py_runs_each_asyncio_pipeline_as_it_was_made(
+    verifier: StrictVerifier,
+) -> None:
+    import fakeredis
+
+    async def run() -> None:
+        r = fakeredis.FakeAsyncRedis()
+        await r.set("s", "text")
+        pipe = r.pipeline(transaction=False)
+        pipe.incr("s").get("s")
+        failed, value = await pipe.execute(raise_on_error=False)
+        assert (type(failed), value) == (redis.exceptions.ResponseError, b"text")
+        pipe.incr("s")
+        with pytest.raises(redis.exceptions.ResponseError):
+            await pipe.execute()
+        await r.aclose()
+
+    asyncio.run(run())
+
+
+def test_a_connected_connection_connects_at_once_but_is_refused_when_it_sends(
+    verifier: StrictVerifier,
+) -> None:
+    connection = redis.connection.Connection(host="127.0.0.1", port=1)
+    ours, theirs = socket.socketpair()  # connected, as if before the sandbox opened
+    connection._sock = ours
+    try:
+        with tripwire:
+            connection.connect()  # redis-py returns at once: nothing is opened
+            with pytest.raises(UnmockedConnectionError) as excinfo:
+                connection.send_command("PING")
+        assert (excinfo.value.address, excinfo.value.action) == (
+            "127.0.0.1:1",
+            "asked to send a command",
+        )
+        assert connection._sock is ours
+    finally:
+        ours.close()
+        theirs.close()

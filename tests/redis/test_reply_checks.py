@@ -118,3 +118,31 @@ def test_a_refused_mock_is_refused_at_every_opening(verifier: StrictVerifier) ->
         with pytest.raises(InvalidArgumentError), tripwire:
             pass  # pragma: no cover
     assert not verifier.sandbox_open
+
+
+def test_every_queue_is_checked_past_commands_with_no_known_replies(
+    verifier: StrictVerifier,
+) -> None:
+    tripwire.redis.mock_command("MY.COMMAND", returns=42)  # a module's: any reply goes
+    tripwire.redis.mock_command("GET", returns=42)
+    with pytest.raises(InvalidArgumentError, match=r"redis-py returns for GET"), tripwire:
+        pass  # pragma: no cover
+
+
+def test_the_mocks_queued_before_a_times_none_mock_are_checked(verifier: StrictVerifier) -> None:
+    tripwire.redis.mock_command("GET", returns=42)
+    tripwire.redis.mock_command("GET", returns=b"1", times=None)
+    with pytest.raises(InvalidArgumentError, match=r"got 42 \(int\)"), tripwire:
+        pass  # pragma: no cover
+
+
+def test_a_queue_already_checked_does_not_stop_the_check_of_the_next(
+    verifier: StrictVerifier,
+) -> None:
+    tripwire.redis.mock_command("GET", returns=b"1", times=2, required=False)
+    with tripwire:
+        redis.Redis().execute_command("GET", "k")
+    tripwire.redis.mock_command("INCRBY", returns="1")
+    with pytest.raises(InvalidArgumentError, match=r"redis-py returns for INCRBY"), tripwire:
+        pass  # pragma: no cover
+    tripwire.redis.assert_command("GET", args=("k",))

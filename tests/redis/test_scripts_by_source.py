@@ -186,3 +186,74 @@ def test_the_map_of_known_scripts_forgets_the_earliest_when_full(
         _redis_scripts.learn(f"return {n}")
     assert list(_redis_scripts._KNOWN.values()) == ["return 2", "return 3", "return 4"]
     assert _redis_scripts.source_of(hashlib.sha1(b"return 4").hexdigest()) == "return 4"
+
+
+def test_an_unmocked_evalsha_ro_names_a_script_it_loaded(verifier: StrictVerifier) -> None:
+    source = "return 'loaded by hand'"
+    sha = hashlib.sha1(source.encode()).hexdigest()
+    tripwire.redis.mock_command("SCRIPT LOAD", returns=sha)
+    tripwire.redis.mock_command("EVALSHA_RO", returns=b"1")
+    with tripwire:
+        r = redis.Redis()
+        r.script_load(source)
+        r.evalsha_ro(sha, 0)
+        with pytest.raises(UnmockedInteractionError) as excinfo:
+            r.evalsha_ro(sha, 0)
+    assert str(excinfo.value) == (
+        "redis.EVALSHA_RO(...) was called but no mock was registered.\n"
+        "Register a mock with:\n"
+        "    tripwire.redis.mock_command('EVALSHA_RO', returns=...)\n"
+        f"Called with: args=({sha!r}, 0), kwargs={{}}\n"
+        "The one mock registered for 'EVALSHA_RO' was used by an earlier call: register one "
+        "more for this call (mock_command's times=N registers N at once, times=None answers any "
+        "number of calls).\n"
+        f"The script {sha!r} is: \"return 'loaded by hand'\""
+    )
+    tripwire.redis.assert_command("SCRIPT LOAD", args=(source,))
+    with pytest.raises(InteractionMismatchError) as mismatch:
+        tripwire.redis.assert_command("EVALSHA_RO", args=())
+    assert str(mismatch.value).splitlines()[3] == (
+        "    tripwire.redis.assert_command('EVALSHA_RO', args=(tripwire.redis.script(\"return "
+        "'loaded by hand'\"), 0), kwargs={})"
+    )
+    tripwire.redis.assert_command("EVALSHA_RO", args=(tripwire.redis.script(source), 0))
+
+
+def test_an_unmocked_evalsha_without_its_key_count_names_its_script(
+    verifier: StrictVerifier,
+) -> None:
+    tripwire.redis.mock_command("SCRIPT LOAD", returns="made-up-sha")
+    with tripwire:
+        r = redis.Redis()
+        r.script_load("return 1")
+        with pytest.raises(UnmockedInteractionError) as sha_only:
+            r.execute_command("EVALSHA", "made-up-sha")
+        with pytest.raises(UnmockedInteractionError) as bare:
+            r.execute_command("EVALSHA")
+    assert str(sha_only.value).splitlines()[3:] == [
+        "Called with: args=('made-up-sha',), kwargs={}",
+        "The script 'made-up-sha' is: 'return 1'",
+    ]
+    assert str(bare.value).splitlines()[3:] == ["Called with: args=(), kwargs={}"]
+    tripwire.redis.assert_command("SCRIPT LOAD", args=("return 1",))
+
+
+def test_only_a_script_s_sha_is_shown_as_its_script(verifier: StrictVerifier) -> None:
+    tripwire.redis.mock_command("SCRIPT LOAD", returns="made-up-sha")
+    tripwire.redis.mock_command("EXISTS", returns=0)
+    with tripwire:
+        r = redis.Redis()
+        r.script_load("return 1")
+        r.execute_command("EXISTS", "made-up-sha")
+        with pytest.raises(UnmockedInteractionError) as excinfo:
+            r.execute_command("SET", "made-up-sha", "v")
+    assert str(excinfo.value).splitlines()[3:] == [
+        "Called with: args=('made-up-sha', 'v'), kwargs={}"
+    ]
+    tripwire.redis.assert_command("SCRIPT LOAD", args=("return 1",))
+    with pytest.raises(InteractionMismatchError) as mismatch:
+        tripwire.redis.assert_command("EXISTS", args=())
+    assert str(mismatch.value).splitlines()[3] == (
+        "    tripwire.redis.assert_command('EXISTS', args=('made-up-sha',), kwargs={})"
+    )
+    tripwire.redis.assert_command("EXISTS", args=("made-up-sha",))

@@ -139,3 +139,24 @@ def test_times_must_be_a_positive_int_or_none(verifier: StrictVerifier, times: o
         "mock_command() argument 'times' must be a positive int, or None for any number of "
         f"calls, got {times!r} ({type(times).__name__})"
     )
+
+
+def test_unused_mocks_of_every_kind_are_reported_in_registration_order(
+    verifier: StrictVerifier, line_of: pytest.FixtureRequest
+) -> None:
+    tripwire.redis.mock_command("GET", returns=b"1", check_returns=False)  # unchecked
+    tripwire.redis.mock_command("PING", returns=True, times=None)  # any number
+    tripwire.redis.mock_command("SET", returns=True, times=2)  # twice
+    with pytest.raises(UnusedMocksError) as excinfo:
+        verifier.verify_all()
+    lines = [line_of(f"# {tag}") for tag in ("unchecked", "any number", "twice")]  # type: ignore[operator]
+    assert str(excinfo.value) == (
+        "3 required mocks were never used:\n"
+        "    tripwire.redis.mock_command('GET', returns=b'1', check_returns=False)  # registered "
+        f"at {HERE}:{lines[0]}\n"
+        "    tripwire.redis.mock_command('PING', returns=True, times=None)  # registered at "
+        f"{HERE}:{lines[1]}; never used\n"
+        "    tripwire.redis.mock_command('SET', returns=True, times=2)  # registered at "
+        f"{HERE}:{lines[2]}; used 0 of 2 times\n"
+        "Remove each mock the code no longer needs, or pass required=False if it is optional."
+    )

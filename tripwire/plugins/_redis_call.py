@@ -137,8 +137,8 @@ class Repeat:
     def __init__(self, times: int | None) -> None:
         #: The ``times`` given: a count, or ``None`` for any number of calls.
         self.times = times
-        #: How many calls used them, counted when a message needs it (and by each call, for
-        #: ``times=None``).
+        #: How many calls used them, counted when a message needs it (for ``times=None``, by
+        #: each call: only whether any did is read).
         self.used = 0
         #: Whether the end-of-test check reports them unused: their registration line then
         #: says how many were used.
@@ -146,7 +146,7 @@ class Repeat:
 
     def usage(self) -> str:
         if self.times is None:
-            return "never used" if not self.used else f"used {self.used} times"
+            return "never used"  # a times=None mock is reported only then
         return f"used {self.used} of {self.times} times"
 
 
@@ -173,14 +173,14 @@ class Unlimited(deque):  # type: ignore[type-arg]
 def one_per_group(unused: list[Interaction]) -> list[Interaction]:
     """``unused`` with the mocks of one ``times=N`` registration reported once, by the first,
     whose message says how many of them were used."""
-    seen: dict[int, Repeat] = {}
+    seen: set[int] = set()  # the groups' ids: each group is alive in ``unused``
     kept = []
     for mock in unused:
         group = getattr(mock, "_group", None)
         if group is None:
             kept.append(mock)
         elif id(group) not in seen:
-            seen[id(group)] = group
+            seen.add(id(group))
             group.reported = True
             if group.times is not None:
                 group.used = group.times
@@ -209,7 +209,10 @@ def refuse_wrong_replies(queues: Mapping[str, deque[RedisCall]], since: int) -> 
     """
     if not queues:
         return
-    replies = _reply_table()
+    # Imported on first use: its table reads redis-py's version, and importing the plugin must
+    # not import redis-py (``tripwire_hypothesis`` imports it without).
+    from tripwire.plugins import _redis_replies as replies
+
     for name, queue in queues.items():
         if not replies.known(name):
             continue
@@ -219,21 +222,7 @@ def refuse_wrong_replies(queues: Mapping[str, deque[RedisCall]], since: int) -> 
         for mock in newest:
             if mock.order < since:
                 break
-            if mock.raises is None and not getattr(mock, "_trusted", False):
+            if mock.raises is None and not hasattr(mock, "_trusted"):
                 wanted = replies.wrong_reply(name, mock.returns)
                 if wanted is not None:
                     raise wrong_reply_error(mock, wanted)
-
-
-def _reply_table() -> Any:
-    """`_redis_replies`, imported on first use: its table reads redis-py's version, and importing
-    the plugin must not import redis-py (``tripwire_hypothesis`` imports it without)."""
-    global _REPLIES
-    if _REPLIES is None:
-        from tripwire.plugins import _redis_replies
-
-        _REPLIES = _redis_replies
-    return _REPLIES
-
-
-_REPLIES: Any = None

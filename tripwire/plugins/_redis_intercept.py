@@ -164,7 +164,8 @@ def _consume(plugin: RedisPlugin, args: tuple[Any, ...], options: dict[str, Any]
     except IndexError:
         mock = plugin._exhausted(args, options)
     try:
-        args in {None}  # noqa: B015 - see execute_command
+        # Not mutated: `not in` hashes the arguments all the same.
+        args in {None}  # noqa: B015 - see execute_command  # pragma: no mutate
     except (TypeError, ValueError):
         args = _snapshot(args)
     mock._sent = args
@@ -226,7 +227,8 @@ def _run_batch(
             results.append(_result(_consume(plugin, args, options)))
     finally:
         if answerer is not None:
-            answerer.in_batch = False
+            # Not mutated: every answerer reads it only as true or false, so None is the same.
+            answerer.in_batch = False  # pragma: no mutate
     if transaction:
         # An EXEC mock, when one is queued, decides whether the transaction commits: its
         # `raises` fails it as Redis would (WatchError when a watched key changed). Its
@@ -253,8 +255,8 @@ def execute_command(client: Any, *args: Any, **options: Any) -> Any:
     try:
         # Hashing the arguments (in C, the str hashes cached) raises for a bytearray or a
         # writable memoryview (TypeError, ValueError), which the caller may change once the
-        # call returns; `_consume` copies them.
-        args in {None}  # noqa: B015
+        # call returns; `_consume` copies them. Not mutated: `not in` hashes them all the same.
+        args in {None}  # noqa: B015  # pragma: no mutate
         mock = lookup[args[0]].popleft()
     except (KeyError, IndexError, TypeError, ValueError):
         # Also a spelling of the command not seen yet, or no mock left: `_consume` sorts it out.
@@ -294,7 +296,8 @@ def _immediate(plugin: RedisPlugin, pipe: Any, args: tuple[Any, ...], options: A
     if mock.command == "WATCH":
         pipe.watching = True
     elif mock.command in _UNWATCHING:
-        pipe.watching = False
+        # Not mutated: redis-py and tripwire read it only as true or false, so None is the same.
+        pipe.watching = False  # pragma: no mutate
     return mock.returns
 
 
@@ -322,11 +325,13 @@ class _OutsideCall:
 
     __slots__ = ("args", "client", "kwargs", "returns")
 
+    #: Set by reading `raises`, and read only when that found no error.
+    returns: Any
+
     def __init__(self, client: Any, args: tuple[Any, ...], options: dict[str, Any]) -> None:
         self.client = client
         self.args = args
         self.kwargs = options
-        self.returns: Any = None
 
     @property
     def raises(self) -> BaseException | None:
@@ -363,7 +368,7 @@ def _outside_execute(owner: type, pipe: Any, raise_on_error: bool) -> Any:
     return _originals[owner, "execute"](pipe, raise_on_error)
 
 
-def _check_connecting(connection: Any, action: str = "opened") -> None:
+def _check_connecting(connection: Any, action: str) -> None:
     """Refuse a connection inside the sandbox, or outside it under the guard.
 
     ``action`` says what was asked of it: opened, to send a command, to read a reply.
@@ -493,7 +498,8 @@ def _owner(target: Any, attribute: str) -> type:
     Called only outside the sandbox, on the way to the library's own method.
     """
     cls = type(target)
-    owner = _OWNERS.get((cls, attribute))
+    # Not mutated: a cache, which changes only the speed (a class missing from it is looked up).
+    owner = _OWNERS.get((cls, attribute))  # pragma: no mutate
     if owner is None:
         owner = _OWNERS[cls, attribute] = next(
             klass for klass in cls.__mro__ if (klass, attribute) in _originals

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from operator import attrgetter
 from types import CodeType
-from typing import Any, ClassVar, Protocol, cast
+from typing import Any, ClassVar, Protocol
 
 from tripwire._errors import (
     UnmockedInteractionError,
@@ -119,15 +119,17 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         the sandbox opens; ``check_returns=False`` skips that. Returns the (first) mock, which
         becomes the recorded interaction when consumed.
         """
-        # A command name already seen skips the checks and the upper-casing.
-        name = _CHECKED_NAMES.get(command) if type(command) is str else None
+        # A command name already seen skips the checks and the upper-casing. Not mutated: the
+        # cache changes only the speed (a name missing from it is checked again).
+        name = _CHECKED_NAMES.get(command) if type(command) is str else None  # pragma: no mutate
         if name is None:
             name = check_command("mock_command", command)
-            if len(_CHECKED_NAMES) < 1024:
-                _CHECKED_NAMES[command] = name
+            if len(_CHECKED_NAMES) < 1024:  # pragma: no mutate
+                _CHECKED_NAMES[command] = name  # pragma: no mutate
         if raises is not None:
             check_exception("mock_command", "raises", raises)
-        if required is not True:
+        # Skips only the check of the default. Not mutated: `is not False` skips a valid value too.
+        if required is not True:  # pragma: no mutate
             check_bool("mock_command", "required", required)
         if self._activations:
             # Registered inside an open sandbox, as in a Hypothesis example run there.
@@ -164,12 +166,14 @@ class RedisPlugin(PubSubMocks, BasePlugin):
             queue = self._queues[name] = self._lookup[name] = deque()
         group = Repeat(times) if times != 1 else None
         mocks = []
-        for _ in range(1 if times is None else times):
+        # Not mutated: with times=None only the first mock is kept, so making more changes nothing.
+        for _ in range(1 if times is None else times):  # pragma: no mutate
             mock = RedisCall(self, name, returns, raises, required, caller, self._next_order())
             if group is not None:
                 mock._group = group
             if trusted:
-                mock._trusted = True
+                # Not mutated: only whether it is set is read (left unset, it costs nothing).
+                mock._trusted = True  # pragma: no mutate
             mocks.append(mock)
         if times is None:
             template = mocks[0]
@@ -217,7 +221,7 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         ``tripwire.in_any_order()`` any unasserted interaction may match.
         """
         __tracebackhide__ = True
-        name = _CHECKED_NAMES.get(command) if type(command) is str else None
+        name = _CHECKED_NAMES.get(command) if type(command) is str else None  # pragma: no mutate
         if name is None:
             name = check_command("assert_command", command)
         if type(args) is list:
@@ -226,23 +230,22 @@ class RedisPlugin(PubSubMocks, BasePlugin):
             kwargs = NO_KWARGS
         verifier = self.verifier
         # The common case, in order and equal as Python values, without building the expected
-        # mapping; the verifier's general path compares as sent and words the errors.
-        if not verifier._depth and not verifier._any_order:
-            entry: Any = verifier.timeline.next_unasserted()
+        # mapping; the verifier's general path compares as sent and words the errors. Not
+        # mutated: skipping this shortcut, or taking it in any order too, gives the same result.
+        in_order = not verifier._any_order  # pragma: no mutate
+        if not verifier._depth and in_order:
+            entry: Any = verifier.timeline.next_unasserted()  # pragma: no mutate
             if entry is not None and entry.plugin is self:
                 try:
                     # The expected values on the left: a matcher's __eq__ decides.
-                    same = (
-                        name == entry.command and args == entry._sent[1:] and kwargs == entry.kwargs
-                    )
+                    if name == entry.command and args == entry._sent[1:] and kwargs == entry.kwargs:
+                        entry.asserted = True
+                        return entry  # type: ignore[no-any-return]
                 except Exception:
-                    same = False
-                if same:
-                    entry.asserted = True
-                    return entry  # type: ignore[no-any-return]
+                    pass  # the general path reports it
         expected = {"command": name, "args": args, "kwargs": kwargs}
-        return cast(
-            RedisCall, verifier.assert_interaction(self, expected, helper="assert_command()")
+        return verifier.assert_interaction(  # type: ignore[return-value]
+            self, expected, helper="assert_command()"
         )
 
     # -- the intercepted call ------------------------------------------------------------------
@@ -279,7 +282,11 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         The call is recorded like a consumed mock, and must be asserted like one. Never queued,
         it counts as registered where it was recorded.
         """
+        # Not mutated: never queued, it is never reported unused, the one use of its `required`,
+        # `order` and registration frame.
+        # pragma: no mutate start
         call = RedisCall(self, args[0], returns, None, False, sys._getframe(1), 0)
+        # pragma: no mutate end
         call._sent = args
         call.kwargs = options
         self._record(call)
@@ -295,7 +302,7 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         if answerer is None:
             return self._record_builtin(("EXEC",), {}, None)
         call = answerer.answer_exec(watching)
-        call._sent = ("EXEC",)
+        call._sent = (call.command,)
         call.kwargs = {}
         self._record(call)
         return call
@@ -312,7 +319,7 @@ class RedisPlugin(PubSubMocks, BasePlugin):
             ) from None
         spelling = args[0]
         if isinstance(spelling, bytes):
-            name = spelling.decode("utf-8", "replace")
+            name = spelling.decode(errors="replace")
         else:
             name = spelling if isinstance(spelling, str) else ""
         if not name.strip():
@@ -346,11 +353,19 @@ class RedisPlugin(PubSubMocks, BasePlugin):
     def _repeat(self, template: RedisCall) -> RedisCall:
         """A new mock like ``template``, a ``times=None`` mock, for one more call."""
         mock = RedisCall(
-            self, template.command, template.returns, template.raises, False, sys._getframe(), 0
+            self,
+            template.command,
+            template.returns,
+            template.raises,
+            # Not mutated: used at once, it is never reported unused, the one reader of these two.
+            template.required,  # pragma: no mutate
+            sys._getframe(),
+            template.order,  # pragma: no mutate
         )
-        mock._origin, mock._offset, mock.order = template._origin, template._offset, template.order
+        mock._origin, mock._offset = template._origin, template._offset
         group = mock._group = template._group
-        group.used += 1
+        # Not mutated: only whether a times=None mock was used is read (`Repeat.used`).
+        group.used += 1  # pragma: no mutate
         return mock
 
     def new_call(
@@ -374,7 +389,7 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         return mock
 
     def _unmocked(self, args: tuple[Any, ...], options: dict[str, Any]) -> UnmockedInteractionError:
-        name = _canonical(args[0] if args else "")
+        name = _canonical(args[0])
         notes = near_notes(name, self._queues, self._recorded())
         if name in ("EVALSHA", "EVALSHA_RO") and len(args) > 1:
             source = _scripts.source_of(args[1], self._recorded())
@@ -443,10 +458,12 @@ class RedisPlugin(PubSubMocks, BasePlugin):
             ]
             if never:
                 unused += never
-                queues.append(never)
+                # Not mutated: from here on the queues are only counted.
+                queues.append(never)  # pragma: no mutate
         if unused:
             unused = one_per_group(unused)
-        if len(queues) > 1:
+        # Not mutated: one queue is in order already, and sorting it again changes nothing.
+        if len(queues) > 1:  # pragma: no mutate
             unused.sort(key=attrgetter("order"))
         return unused
 
@@ -481,7 +498,7 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         times = interaction.times
         if times != 1:
             options.append(f"times={times}")
-        if getattr(interaction, "_trusted", False):
+        if hasattr(interaction, "_trusted"):
             options.append("check_returns=False")
         return f"tripwire.{self.name}.mock_command({interaction.command!r}, {', '.join(options)})"
 
@@ -493,5 +510,5 @@ _RUNNING_SCRIPTS = frozenset({"EVALSHA", "EVALSHA_RO"})
 def _canonical(spelling: object) -> str:
     """The upper-case command name of a call's first argument, however it was spelled."""
     if isinstance(spelling, bytes):
-        spelling = spelling.decode("utf-8", "replace")
+        spelling = spelling.decode(errors="replace")  # UTF-8
     return " ".join(str(spelling).split()).upper()
