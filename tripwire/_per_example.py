@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from tripwire import _context
-from tripwire._context import Scope, begin, end
+from tripwire._context import Scope, end
 from tripwire._validate import invalid
 from tripwire._verifier import StrictVerifier, in_hypothesis_example
 
@@ -51,13 +51,15 @@ class Example(Scope):
     outside = None
 
     def __init__(self) -> None:
-        # Scope.__init__ written out, allocating nothing: an example is made around every
-        # Hypothesis example, most of which never use tripwire.
+        # Scope.__init__ and `begin` written out, allocating nothing and calling nothing: an
+        # example is made around every Hypothesis example, most of which never use tripwire.
         self.verifier = None
         self.opened = ()
-        self._parent = _context._scope
         self._on_failure: list[Callable[[], None]] | None = None
-        self._saved = begin(self)
+        self._parent = parent = _context._scope
+        current = _context._current
+        self._saved = (None if current is None else _context._swap(None), parent)
+        _context._scope = self
 
     def use(self) -> None:
         # The example's use of tripwire is the test's use too (it installs the test's guard).
@@ -81,6 +83,17 @@ class Example(Scope):
         already has its outcome, and a verification error derived from it would hide it.
         """
         __tracebackhide__ = True
+        if (
+            passed
+            and self.verifier is None
+            and not self.opened
+            and self._saved[0] is None
+            and _context._current is None
+        ):
+            # `end` written out for an example that never used tripwire: nothing to close,
+            # no verifier to put back, nothing to verify.
+            _context._scope = self._parent
+            return
         end(self, self._saved)
         if not passed:
             self._failed()
@@ -130,37 +143,83 @@ def per_example_verifier(test: F) -> F:
     # Not mutated: a default of None instead of False is the same test.
     if getattr(test, _WRAPPED, False):  # pragma: no mutate
         return test
-    wrapper: Callable[..., Any]
-    if inspect.iscoroutinefunction(test):
-
-        @functools.wraps(test)
-        async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            __tracebackhide__ = True
-            example = Example()
-            try:
-                result = await test(*args, **kwargs)
-            except BaseException:
-                example.finish(passed=False)
-                raise
-            example.finish(passed=True)
-            return result
-
-    else:
-
-        @functools.wraps(test)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            __tracebackhide__ = True
-            example = Example()
-            try:
-                result = test(*args, **kwargs)
-            except BaseException:
-                example.finish(passed=False)
-                raise
-            example.finish(passed=True)
-            return result
-
+    is_async = inspect.iscoroutinefunction(test)
+    wrapper = _wrapper_maker(_parameters(test), is_async)(test, Example)
+    functools.update_wrapper(wrapper, test)
     setattr(wrapper, _WRAPPED, True)
     return wrapper  # type: ignore[return-value]
+
+
+#: The wrapper's source. ``{params}`` and ``{args}`` are the test's own parameter list and the
+#: call that forwards them, so Hypothesis' keyword arguments reach the test without a ``**kwargs``
+#: dict built and unpacked on every example. Every name it binds starts with ``_tripwire_``,
+#: and its bare ``except:`` is ``except BaseException:`` that a parameter cannot shadow.
+_WRAPPER_SOURCE = """\
+def _tripwire_make(_tripwire_test, _tripwire_example_type):
+    {async_}def _tripwire_wrapper({params}):
+        __tracebackhide__ = True
+        _tripwire_example = _tripwire_example_type()
+        try:
+            _tripwire_result = {await_}_tripwire_test({args})
+        except:
+            _tripwire_example.finish(passed=False)
+            raise
+        _tripwire_example.finish(passed=True)
+        return _tripwire_result
+    return _tripwire_wrapper
+"""
+
+#: Any test, with any parameters.
+_ANY = ("*_tripwire_args, **_tripwire_kwargs", "*_tripwire_args, **_tripwire_kwargs")
+
+
+def _parameters(test: Callable[..., Any]) -> tuple[str, str]:
+    """``test``'s parameter list and the call forwarding it, or `_ANY` unless it is plain.
+
+    Plain: named parameters without defaults, none of them tripwire's. Its own signature, not
+    the one of a function it wraps: that one may take its arguments differently.
+    """
+    try:
+        parameters = inspect.signature(test, follow_wrapped=False).parameters.values()
+    except (TypeError, ValueError):
+        return _ANY
+    params: list[str] = []
+    args: list[str] = []
+    for parameter in parameters:
+        name = parameter.name
+        if (
+            parameter.default is not parameter.empty
+            or name.startswith("_tripwire_")
+            or name == "__tracebackhide__"
+        ):
+            return _ANY
+        if parameter.kind is parameter.POSITIONAL_OR_KEYWORD:
+            params.append(name)
+            args.append(name)
+        elif parameter.kind is parameter.KEYWORD_ONLY:
+            if "*" not in params:
+                params.append("*")
+            params.append(name)
+            args.append(f"{name}={name}")
+        else:
+            return _ANY
+    return ", ".join(params), ", ".join(args)
+
+
+@functools.lru_cache(maxsize=256)
+def _wrapper_maker(parameters: tuple[str, str], is_async: bool) -> Callable[..., Any]:
+    """The function making wrappers of tests with these parameters (compiled once for them)."""
+    params, args = parameters
+    source = _WRAPPER_SOURCE.format(
+        params=params,
+        args=args,
+        async_="async " if is_async else "",
+        await_="await " if is_async else "",
+    )
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<tripwire per-example wrapper ({params})>", "exec"), namespace)
+    maker: Callable[..., Any] = namespace["_tripwire_make"]
+    return maker
 
 
 @contextmanager
