@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from tripwire import _context
-from tripwire._context import Scope, end
+from tripwire._context import Scope, begin, end
 from tripwire._validate import invalid
 from tripwire._verifier import StrictVerifier, in_hypothesis_example
 
@@ -51,15 +51,13 @@ class Example(Scope):
     outside = None
 
     def __init__(self) -> None:
-        # Scope.__init__ and `begin` written out, allocating nothing and calling nothing: an
-        # example is made around every Hypothesis example, most of which never use tripwire.
+        # Scope.__init__ written out, allocating nothing: an example is made around every
+        # Hypothesis example, most of which never use tripwire.
         self.verifier = None
         self.opened = ()
+        self._parent = _context._scope
         self._on_failure: list[Callable[[], None]] | None = None
-        self._parent = parent = _context._scope
-        current = _context._current
-        self._saved = (None if current is None else _context._swap(None), parent)
-        _context._scope = self
+        self._saved = begin(self)
 
     def use(self) -> None:
         # The example's use of tripwire is the test's use too (it installs the test's guard).
@@ -83,17 +81,6 @@ class Example(Scope):
         already has its outcome, and a verification error derived from it would hide it.
         """
         __tracebackhide__ = True
-        if (
-            passed
-            and self.verifier is None
-            and not self.opened
-            and self._saved[0] is None
-            and _context._current is None
-        ):
-            # `end` written out for an example that never used tripwire: nothing to close,
-            # no verifier to put back, nothing to verify.
-            _context._scope = self._parent
-            return
         end(self, self._saved)
         if not passed:
             self._failed()
@@ -144,27 +131,46 @@ def per_example_verifier(test: F) -> F:
     if getattr(test, _WRAPPED, False):  # pragma: no mutate
         return test
     is_async = inspect.iscoroutinefunction(test)
-    wrapper = _wrapper_maker(_parameters(test), is_async)(test, Example)
+    wrapper: F = _wrapper_maker(_parameters(test), is_async)(test, _context, Example)
     functools.update_wrapper(wrapper, test)
     setattr(wrapper, _WRAPPED, True)
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
-#: The wrapper's source. ``{params}`` and ``{args}`` are the test's own parameter list and the
-#: call that forwards them, so Hypothesis' keyword arguments reach the test without a ``**kwargs``
-#: dict built and unpacked on every example. Every name it binds starts with ``_tripwire_``,
-#: and its bare ``except:`` is ``except BaseException:`` that a parameter cannot shadow.
+#: The wrapper's source: ``{params}`` is the test's own parameter list and ``{args}`` the call
+#: passing them on, so Hypothesis' keyword arguments reach the test without a ``**kwargs`` dict
+#: built and unpacked around every example. It runs around every example, most of which never
+#: use tripwire, so it writes out `Example()` (``begin``) and, for an example that never used
+#: tripwire, `Example.finish` (``end`` with nothing to close, put back or verify): one frame,
+#: where calling them took four. Every name it binds starts with ``_tripwire_``, and its bare
+#: ``except:`` is an ``except BaseException:`` that no parameter can shadow.
 _WRAPPER_SOURCE = """\
-def _tripwire_make(_tripwire_test, _tripwire_example_type):
+def _tripwire_make(_tripwire_test, _tripwire_context, _tripwire_Example):
+    _tripwire_new = object.__new__
     {async_}def _tripwire_wrapper({params}):
         __tracebackhide__ = True
-        _tripwire_example = _tripwire_example_type()
+        _tripwire_example = _tripwire_new(_tripwire_Example)
+        _tripwire_example.verifier = _tripwire_example._on_failure = None
+        _tripwire_example.opened = ()
+        _tripwire_parent = _tripwire_example._parent = _tripwire_context._scope
+        _tripwire_current = _tripwire_context._current
+        if _tripwire_current is not None:
+            _tripwire_context._swap(None)
+        _tripwire_example._saved = (_tripwire_current, _tripwire_parent)
+        _tripwire_context._scope = _tripwire_example
         try:
             _tripwire_result = {await_}_tripwire_test({args})
         except:
             _tripwire_example.finish(passed=False)
             raise
-        _tripwire_example.finish(passed=True)
+        if (
+            _tripwire_example.verifier is None
+            and not _tripwire_example.opened
+            and _tripwire_current is _tripwire_context._current
+        ):
+            _tripwire_context._scope = _tripwire_parent
+        else:
+            _tripwire_example.finish(passed=True)
         return _tripwire_result
     return _tripwire_wrapper
 """

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import redis
@@ -12,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import rule, run_state_machine_as_test
 
 import tripwire
-from tripwire import StrictVerifier
+from tripwire import StrictVerifier, UnusedMocksError
 from tripwire._per_example import hypothesis_examples
 from tripwire._per_example import per_example_verifier as core_per_example_verifier
 from tripwire_hypothesis import (
@@ -158,6 +160,113 @@ def test_async_functions_get_an_async_wrapper() -> None:
     assert asyncio.iscoroutinefunction(wrapped)
     before = tripwire.current_verifier()
     own = asyncio.run(wrapped())
+    assert own is not before
+    assert tripwire.current_verifier() is before
+
+
+def _positional(a: int, b: int) -> object:
+    return (a, b, tripwire.current_verifier())
+
+
+def _keyword_only(a: int, *, b: int) -> object:
+    return (a, b, tripwire.current_verifier())
+
+
+def _only_keyword_only(*, a: int, b: int) -> object:
+    return (a, b, tripwire.current_verifier())
+
+
+def _default(a: int, b: int = 2) -> object:
+    return (a, b, tripwire.current_verifier())
+
+
+def _positional_only(a: int, /, b: int) -> object:
+    return (a, b, tripwire.current_verifier())
+
+
+def _star(*args: int, **kwargs: int) -> object:
+    return (args[0], kwargs["b"], tripwire.current_verifier())
+
+
+def _tripwire_s_names(_tripwire_test: int, b: int) -> object:
+    return (_tripwire_test, b, tripwire.current_verifier())
+
+
+def _hide(__tracebackhide__: int, b: int) -> object:
+    return (__tracebackhide__, b, tripwire.current_verifier())
+
+
+class _Callable:
+    def __call__(self, a: int, b: int) -> object:
+        return (a, b, tripwire.current_verifier())
+
+
+SHAPES = [
+    pytest.param(_positional, (1,), {"b": 2}, id="positional"),
+    pytest.param(_positional, (), {"a": 1, "b": 2}, id="positional-by-keyword"),
+    pytest.param(_keyword_only, (1,), {"b": 2}, id="keyword-only"),
+    pytest.param(_only_keyword_only, (), {"a": 1, "b": 2}, id="only-keyword-only"),
+    pytest.param(_default, (1,), {}, id="default"),
+    pytest.param(_positional_only, (1,), {"b": 2}, id="positional-only"),
+    pytest.param(_star, (1,), {"b": 2}, id="star"),
+    pytest.param(_tripwire_s_names, (), {"_tripwire_test": 1, "b": 2}, id="tripwire-s-names"),
+    pytest.param(_hide, (), {"__tracebackhide__": 1, "b": 2}, id="tracebackhide"),
+    pytest.param(_Callable(), (1,), {"b": 2}, id="callable-object"),
+]
+
+
+@pytest.mark.parametrize(("check", "args", "kwargs"), SHAPES)
+def test_every_signature_gets_its_arguments_and_a_verifier_per_call(
+    check: Any, args: tuple[int, ...], kwargs: dict[str, int]
+) -> None:
+    wrapped = per_example_verifier(check)
+    assert inspect.signature(wrapped) == inspect.signature(check)
+    before = tripwire.current_verifier()
+    first = wrapped(*args, **kwargs)
+    second = wrapped(*args, **kwargs)
+    assert first[:2] == second[:2] == (1, 2)
+    assert len({id(first[2]), id(second[2]), id(before)}) == 3
+    assert tripwire.current_verifier() is before
+
+
+def test_a_callable_without_a_signature_is_wrapped_too() -> None:
+    assert per_example_verifier(max)(1, 2) == 2
+
+
+def test_a_mock_left_unused_fails_the_call_of_a_test_with_its_own_signature() -> None:
+    @per_example_verifier
+    def check(a: int, *, b: int) -> None:
+        tripwire.redis.mock_command("GET", returns=b"v")
+
+    with pytest.raises(UnusedMocksError):
+        check(1, b=2)
+
+
+def test_a_wrong_call_names_the_test() -> None:
+    def check(a: int, *, b: int) -> None: ...
+
+    wrapped = per_example_verifier(check)
+    message = (
+        "test_a_wrong_call_names_the_test.<locals>.check() "
+        "missing 1 required keyword-only argument: 'b'"
+    )
+    with pytest.raises(TypeError) as raised:
+        wrapped(1)
+    assert str(raised.value) == message
+
+
+def test_async_functions_keep_their_keyword_only_parameters() -> None:
+    import asyncio
+
+    async def check(a: int, *, b: int) -> tuple[int, int, StrictVerifier]:
+        await asyncio.sleep(0)
+        return (a, b, tripwire.current_verifier())
+
+    wrapped = per_example_verifier(check)
+    assert asyncio.iscoroutinefunction(wrapped)
+    before = tripwire.current_verifier()
+    a, b, own = asyncio.run(wrapped(a=1, b=2))
+    assert (a, b) == (1, 2)
     assert own is not before
     assert tripwire.current_verifier() is before
 
