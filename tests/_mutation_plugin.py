@@ -9,7 +9,7 @@ other caller of ``sys._getframe`` gets real frames. The frame of a closing sandb
 block is compared by identity with a traceback's frames, so it is handed over unwrapped.
 
 Caches that tripwire fills on first use (which connection classes open sockets, which directories
-a refusal skips) are emptied before every test: mutmut forks each mutant's run from a process
+a refusal skips, the per-example wrappers compiled for each parameter list) are emptied before every test: mutmut forks each mutant's run from a process
 whose tests already filled them, so the mutants of the code that fills them would never run.
 
 Hypothesis runs derandomized and without its example database, so that a mutant is killed by
@@ -83,8 +83,10 @@ tripwire._verifier._block_frame = _real_block_frame  # type: ignore[assignment]
 
 
 def pytest_runtest_setup() -> None:
+    from tripwire import _per_example
     from tripwire.plugins import _redis_connections, _redis_refusals
 
+    _per_example._wrapper_maker.cache_clear()
     _redis_connections._SOCKET_CONNECTIONS.clear()
     _redis_refusals._SKIP_DIRS = _redis_refusals._RUNNER_DIRS = ()
 
