@@ -9,8 +9,9 @@ other caller of ``sys._getframe`` gets real frames. The frame of a closing sandb
 block is compared by identity with a traceback's frames, so it is handed over unwrapped.
 
 Caches that tripwire fills on first use (which connection classes open sockets, which directories
-a refusal skips, the per-example wrappers compiled for each parameter list) are emptied before every test: mutmut forks each mutant's run from a process
-whose tests already filled them, so the mutants of the code that fills them would never run.
+a refusal skips, the per-example wrappers compiled for each parameter list) are emptied before
+every test: mutmut forks each mutant's run from a process whose tests already filled them, so the
+mutants of the code that fills them would never run.
 
 Hypothesis runs derandomized and without its example database, so that a mutant is killed by
 what it breaks and not by an example that an earlier mutant's run saved.

@@ -7,12 +7,12 @@ attribute. That keeps a sandbox cheap to open (a Hypothesis test opens one per e
 redis-py's classes, and the interpreter's caches of their attributes, alone.
 
 With a plugin active, commands, pipelines, transactions and their asyncio twins consume its mocks;
-connection pools hand out connections that never connect. Below them, every connection method
-that opens a socket, sends or reads is refused (`UnmockedConnectionError`), whoever holds the
-connection and whenever it connected: a PubSub, a cluster node, a pipeline's ``reset``, a
-connection used directly. So nothing reaches the network. With none active, the guard refuses
-both layers with `UnsandboxedInteractionError`, and without a guard the call goes to redis-py's
-own method.
+connection pools hand out connections that never connect. Below them (`_redis_sockets`), every
+connection method that opens a socket, sends or reads is refused (`UnmockedConnectionError`),
+whoever holds the connection and whenever it connected: a PubSub, a cluster node, a pipeline's
+``reset``, a connection used directly. So nothing reaches the network. With none active, the
+guard refuses both layers with `UnsandboxedInteractionError`, and without a guard the call goes
+to redis-py's own method.
 
 Facts relied on (redis-py 4.0 to 8.x): ``Redis.execute_command(self, *args, **options)``;
 ``Pipeline.command_stack`` holds ``(args, options)`` pairs; pipelines send WATCH and the commands
@@ -27,14 +27,11 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from tripwire._errors import UnmockedConnectionError
 from tripwire._plugin import Patches
 from tripwire.plugins import _redis_children as _children
 from tripwire.plugins import _redis_connections as _connections
 from tripwire.plugins import _redis_libraries as _libraries
 from tripwire.plugins import _redis_refusals as _refusals
-from tripwire.plugins._redis_connections import address as _address
-from tripwire.plugins._redis_connections import unconnected as _unconnected
 
 if TYPE_CHECKING:
     from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
@@ -368,63 +365,6 @@ def _outside_execute(owner: type, pipe: Any, raise_on_error: bool) -> Any:
     return _originals[owner, "execute"](pipe, raise_on_error)
 
 
-def _check_connecting(connection: Any, action: str) -> None:
-    """Refuse a connection inside the sandbox, or outside it under the guard.
-
-    ``action`` says what was asked of it: opened, to send a command, to read a reply.
-    """
-    __tracebackhide__ = True
-    plugin = _hot[2]
-    if plugin is not _INACTIVE:
-        error = UnmockedConnectionError(_address(connection), action)
-        plugin.verifier.report_unmocked(error)
-        raise error
-    if _guards:
-        raise _refusals.refuse(
-            f"a redis connection to {_address(connection)} was {action}"
-        ) from None
-
-
-def _check_using(connection: Any, action: str) -> None:
-    """Refuse a connection that sends or reads inside the sandbox, or outside it under the guard.
-
-    This is the layer every byte passes, whoever holds the connection and whenever it was
-    connected: a PubSub, a cluster node, a pipeline's ``reset``, a connection used directly.
-    A connection not connected yet would connect first, and is refused as opened. fakeredis'
-    connections talk to no server and are let through.
-    """
-    __tracebackhide__ = True
-    if (_hot[2] is not _INACTIVE or _guards) and _connections.opens_socket(type(connection)):
-        if not _connections.is_connected(connection):
-            action = "opened"
-        elif action == "opened":
-            return  # connecting a connected connection opens nothing: redis-py returns at once
-        _check_connecting(connection, action)
-
-
-def _sync_pass_through(owner: type, attribute: str) -> Callable[..., Any]:
-    """The interceptor of a connection's or pool's method; redis-py's own runs when allowed."""
-    if attribute == "get_connection":
-
-        def get_connection(pool: Any, *args: Any, **kwargs: Any) -> Any:
-            __tracebackhide__ = True
-            if _hot[2] is _INACTIVE:
-                return _originals[owner, attribute](pool, *args, **kwargs)
-            return _unconnected(pool)
-
-        return get_connection
-
-    action = _connections.ACTIONS[attribute]
-
-    def connect(connection: Any, *args: Any, **kwargs: Any) -> Any:
-        __tracebackhide__ = True
-        _check_using(connection, action)
-        return _originals[owner, attribute](connection, *args, **kwargs)
-
-    connect.__name__ = connect.__qualname__ = attribute
-    return connect
-
-
 # -- the asyncio interceptors -------------------------------------------------------------------
 
 
@@ -465,29 +405,6 @@ async def async_pipeline_execute(pipe: Any, raise_on_error: bool = True) -> list
         await pipe.reset()
 
 
-def _async_pass_through(owner: type, attribute: str) -> Callable[..., Any]:
-    """`_sync_pass_through` for redis.asyncio, whose methods are coroutine functions."""
-    if attribute == "get_connection":
-
-        async def get_connection(pool: Any, *args: Any, **kwargs: Any) -> Any:
-            __tracebackhide__ = True
-            if _hot[2] is _INACTIVE:
-                return await _originals[owner, attribute](pool, *args, **kwargs)
-            return _unconnected(pool)
-
-        return get_connection
-
-    action = _connections.ACTIONS[attribute]
-
-    async def connect(connection: Any, *args: Any, **kwargs: Any) -> Any:
-        __tracebackhide__ = True
-        _check_using(connection, action)
-        return await _originals[owner, attribute](connection, *args, **kwargs)
-
-    connect.__name__ = connect.__qualname__ = attribute
-    return connect
-
-
 # -- where they go ------------------------------------------------------------------------------
 
 
@@ -513,6 +430,9 @@ _OWNERS: dict[tuple[type, str], type] = {}
 
 def _interceptors() -> tuple[Patch, ...]:
     """Every (class, attribute, interceptor) installed while anything holds the interception."""
+    # Imported here: it reads this module's state, so it imports this module.
+    from tripwire.plugins import _redis_sockets as _sockets
+
     patches: list[Patch] = []
     for library in _libraries.installed():
         sync = library.sync
@@ -522,7 +442,9 @@ def _interceptors() -> tuple[Patch, ...]:
             (sync.pipeline, "execute", pipeline_execute),
         ]
         passing = sync.connection_methods() + [(pool, "get_connection") for pool in sync.pools]
-        patches += [(owner, name, _sync_pass_through(owner, name)) for owner, name in passing]
+        patches += [
+            (owner, name, _sockets.sync_pass_through(owner, name)) for owner, name in passing
+        ]
         side = library.asyncio
         if side is not None:
             patches += [
@@ -531,7 +453,9 @@ def _interceptors() -> tuple[Patch, ...]:
                 (side.pipeline, "execute", async_pipeline_execute),
             ]
             passing = side.connection_methods() + [(pool, "get_connection") for pool in side.pools]
-            patches += [(owner, name, _async_pass_through(owner, name)) for owner, name in passing]
+            patches += [
+                (owner, name, _sockets.async_pass_through(owner, name)) for owner, name in passing
+            ]
         for provide in _extensions:
             patches += provide(library)
     if patches:

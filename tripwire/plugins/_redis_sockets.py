@@ -1,0 +1,104 @@
+"""The interceptors of redis-py's connection and pool methods: the layer every byte passes.
+
+Inside the sandbox a pool hands out connections that never connect, and a connection asked to
+connect, send or read is refused (`UnmockedConnectionError`), whoever holds it and whenever it
+connected. Outside every sandbox the guard refuses them (`UnsandboxedInteractionError`), and
+without a guard redis-py's own method runs. Connections that open no socket (fakeredis') are let
+through everywhere. `_redis_intercept` installs these with the command interceptors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tripwire._errors import UnmockedConnectionError
+from tripwire.plugins import _redis_connections as _connections
+from tripwire.plugins import _redis_intercept as _intercept
+from tripwire.plugins import _redis_refusals as _refusals
+from tripwire.plugins._redis_connections import address as _address
+from tripwire.plugins._redis_connections import unconnected as _unconnected
+
+__all__ = ["async_pass_through", "sync_pass_through"]
+
+
+def _check_connecting(connection: Any, action: str) -> None:
+    """Refuse a connection inside the sandbox, or outside it under the guard.
+
+    ``action`` says what was asked of it: opened, to send a command, to read a reply.
+    """
+    __tracebackhide__ = True
+    plugin = _intercept._hot[2]
+    if plugin is not _intercept._INACTIVE:
+        error = UnmockedConnectionError(_address(connection), action)
+        plugin.verifier.report_unmocked(error)
+        raise error
+    if _intercept._guards:
+        raise _refusals.refuse(
+            f"a redis connection to {_address(connection)} was {action}"
+        ) from None
+
+
+def _check_using(connection: Any, action: str) -> None:
+    """Refuse a connection that sends or reads inside the sandbox, or outside it under the guard.
+
+    This is the layer every byte passes, whoever holds the connection and whenever it was
+    connected: a PubSub, a cluster node, a pipeline's ``reset``, a connection used directly.
+    A connection not connected yet would connect first, and is refused as opened. fakeredis'
+    connections talk to no server and are let through.
+    """
+    __tracebackhide__ = True
+    if (
+        _intercept._hot[2] is not _intercept._INACTIVE or _intercept._guards
+    ) and _connections.opens_socket(type(connection)):
+        if not _connections.is_connected(connection):
+            action = "opened"
+        elif action == "opened":
+            return  # connecting a connected connection opens nothing: redis-py returns at once
+        _check_connecting(connection, action)
+
+
+def sync_pass_through(owner: type, attribute: str) -> Callable[..., Any]:
+    """The interceptor of a connection's or pool's method; redis-py's own runs when allowed."""
+    if attribute == "get_connection":
+
+        def get_connection(pool: Any, *args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True
+            if _intercept._hot[2] is _intercept._INACTIVE:
+                return _intercept._originals[owner, attribute](pool, *args, **kwargs)
+            return _unconnected(pool)
+
+        return get_connection
+
+    action = _connections.ACTIONS[attribute]
+
+    def connect(connection: Any, *args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        _check_using(connection, action)
+        return _intercept._originals[owner, attribute](connection, *args, **kwargs)
+
+    connect.__name__ = connect.__qualname__ = attribute
+    return connect
+
+
+def async_pass_through(owner: type, attribute: str) -> Callable[..., Any]:
+    """`sync_pass_through` for redis.asyncio, whose methods are coroutine functions."""
+    if attribute == "get_connection":
+
+        async def get_connection(pool: Any, *args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True
+            if _intercept._hot[2] is _intercept._INACTIVE:
+                return await _intercept._originals[owner, attribute](pool, *args, **kwargs)
+            return _unconnected(pool)
+
+        return get_connection
+
+    action = _connections.ACTIONS[attribute]
+
+    async def connect(connection: Any, *args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        _check_using(connection, action)
+        return await _intercept._originals[owner, attribute](connection, *args, **kwargs)
+
+    connect.__name__ = connect.__qualname__ = attribute
+    return connect
