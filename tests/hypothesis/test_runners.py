@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+import tracemalloc
 from types import SimpleNamespace
 from typing import Any
 
@@ -231,6 +232,25 @@ def test_every_signature_gets_its_arguments_and_a_verifier_per_call(
 
 def test_a_callable_without_a_signature_is_wrapped_too() -> None:
     assert per_example_verifier(max)(1, 2) == 2
+
+
+def test_an_example_that_never_uses_tripwire_keeps_nothing() -> None:
+    def check(n: int) -> int:
+        return n
+
+    wrapped = per_example_verifier(check)
+    for n in range(100):
+        wrapped(n)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(10_000):
+            wrapped(n=n)
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    # Even one byte kept per example would be 10 kB.
+    assert kept < 1_000
 
 
 def test_a_mock_left_unused_fails_the_call_of_a_test_with_its_own_signature() -> None:
