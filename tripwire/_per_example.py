@@ -52,7 +52,8 @@ class Example(Scope):
 
     def __init__(self) -> None:
         # Scope.__init__ written out, allocating nothing: an example is made around every
-        # Hypothesis example, most of which never use tripwire.
+        # Hypothesis example, most of which never use tripwire. `_WRAPPER_SOURCE` writes this
+        # out again: a change here is a change there.
         self.verifier = None
         self.opened = ()
         self._parent = _context._scope
