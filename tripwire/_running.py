@@ -39,7 +39,6 @@ class RunningTest:
 
     def guard(self) -> None:
         """Refuse, from now to the test's end, real calls of every plugin not allowed."""
-        __tracebackhide__ = True
         for spec in registered_plugins():
             if spec.name in self.allowed or not spec.available():
                 continue

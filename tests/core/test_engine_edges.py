@@ -535,3 +535,25 @@ def test_a_plugin_patches_through_its_patches_inside_the_sandbox() -> None:
         assert Lamp().light() == "dim"
     assert Lamp().light() == "on"
     assert "light" in vars(Lamp)
+
+
+def test_a_plugin_not_allowed_is_guarded_after_one_that_is(
+    registry: None, pytester: pytest.Pytester
+) -> None:
+    register_plugin("lamp", f"{__name__}:LampPlugin", requires="json")
+    pytester.makepyfile(
+        test_suite=f"""
+import pytest
+
+from {__name__} import Lamp
+
+
+@pytest.mark.allow("redis")
+def test_the_lamp_is_guarded():
+    with pytest.raises(RuntimeError, match="refused"):
+        Lamp().light()
+"""
+    )
+    result = pytester.runpytest("-p", "no:randomly", "-o", "tripwire_guard=all")
+    result.assert_outcomes(passed=1)
+    assert Lamp().light() == "on"

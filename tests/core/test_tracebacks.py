@@ -132,9 +132,12 @@ def test_guard_refusals() -> None:
 @pytest.mark.asyncio
 async def test_asyncio_guard_refusals() -> None:
     aredis = pytest.importorskip("redis.asyncio", reason="redis.asyncio arrived in redis-py 4.2")
-    with pytest.raises(TripwireError) as excinfo:
-        await aredis.Redis(host="127.0.0.1", port=1).get("k")
-    assert tripwire_frames_shown(excinfo) == []
+    client = aredis.Redis(host="127.0.0.1", port=1)
+    # A command is refused where it is sent; a PubSub's connection where the pool connects it.
+    for call in (lambda: client.get("k"), lambda: client.pubsub().subscribe("news")):
+        with pytest.raises(TripwireError) as excinfo:
+            await call()
+        assert tripwire_frames_shown(excinfo) == []
 
 
 # -- configuration --------------------------------------------------------------------------------

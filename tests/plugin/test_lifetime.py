@@ -356,3 +356,40 @@ def test_runs_pytest_inside(pytester):
 """,
     )
     result.assert_outcomes(passed=2)
+
+
+def test_a_failing_test_shows_its_own_error_and_is_not_verified(pytester: pytest.Pytester) -> None:
+    result = run_here(
+        pytester,
+        """
+import tripwire
+
+
+def test_fails():
+    tripwire.redis.mock_command("GET", returns=None)
+    assert 1 == 2
+""",
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*assert 1 == 2*"])
+    result.stdout.no_fnmatch_line("*UnusedMocksError*")
+
+
+@pytest.mark.allow("redis")  # this suite's own guard would refuse the call below
+def test_guard_false_never_refuses_in_a_test_that_uses_tripwire(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\ntripwire_guard = false\n")
+    result = run_here(
+        pytester,
+        """
+import pytest
+import redis
+import tripwire
+
+
+def test_uses_tripwire_then_reaches_redis():
+    tripwire.redis.mock_command("GET", returns=None, required=False)
+    with pytest.raises(redis.exceptions.ConnectionError):
+        redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2).ping()
+""",
+    )
+    result.assert_outcomes(passed=1)
