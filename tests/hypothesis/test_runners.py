@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 import tracemalloc
@@ -177,7 +178,7 @@ def _only_keyword_only(*, a: int, b: int) -> object:
     return (a, b, tripwire.current_verifier())
 
 
-def _default(a: int, b: int = 2) -> object:
+def _default(a: int, b: int = 4) -> object:
     return (a, b, tripwire.current_verifier())
 
 
@@ -197,22 +198,29 @@ def _hide(__tracebackhide__: int, b: int) -> object:
     return (__tracebackhide__, b, tripwire.current_verifier())
 
 
+@functools.wraps(_positional)
+def _keyword_decorator(**kwargs: int) -> object:
+    # A decorator that passes keyword arguments only: its own signature is the one called.
+    return _positional(**kwargs)
+
+
 class _Callable:
     def __call__(self, a: int, b: int) -> object:
         return (a, b, tripwire.current_verifier())
 
 
 SHAPES = [
-    pytest.param(_positional, (1,), {"b": 2}, id="positional"),
-    pytest.param(_positional, (), {"a": 1, "b": 2}, id="positional-by-keyword"),
-    pytest.param(_keyword_only, (1,), {"b": 2}, id="keyword-only"),
-    pytest.param(_only_keyword_only, (), {"a": 1, "b": 2}, id="only-keyword-only"),
-    pytest.param(_default, (1,), {}, id="default"),
-    pytest.param(_positional_only, (1,), {"b": 2}, id="positional-only"),
-    pytest.param(_star, (1,), {"b": 2}, id="star"),
-    pytest.param(_tripwire_s_names, (), {"_tripwire_test": 1, "b": 2}, id="tripwire-s-names"),
-    pytest.param(_hide, (), {"__tracebackhide__": 1, "b": 2}, id="tracebackhide"),
-    pytest.param(_Callable(), (1,), {"b": 2}, id="callable-object"),
+    pytest.param(_positional, (3,), {"b": 4}, id="positional"),
+    pytest.param(_positional, (), {"a": 3, "b": 4}, id="positional-by-keyword"),
+    pytest.param(_keyword_only, (3,), {"b": 4}, id="keyword-only"),
+    pytest.param(_only_keyword_only, (), {"a": 3, "b": 4}, id="only-keyword-only"),
+    pytest.param(_default, (3,), {}, id="default"),
+    pytest.param(_positional_only, (3,), {"b": 4}, id="positional-only"),
+    pytest.param(_star, (3,), {"b": 4}, id="star"),
+    pytest.param(_tripwire_s_names, (), {"_tripwire_test": 3, "b": 4}, id="tripwire-s-names"),
+    pytest.param(_hide, (), {"__tracebackhide__": 3, "b": 4}, id="tracebackhide"),
+    pytest.param(_keyword_decorator, (), {"a": 3, "b": 4}, id="keyword-decorator"),
+    pytest.param(_Callable(), (3,), {"b": 4}, id="callable-object"),
 ]
 
 
@@ -221,11 +229,12 @@ def test_every_signature_gets_its_arguments_and_a_verifier_per_call(
     check: Any, args: tuple[int, ...], kwargs: dict[str, int]
 ) -> None:
     wrapped = per_example_verifier(check)
-    assert inspect.signature(wrapped) == inspect.signature(check)
+    assert inspect.signature(wrapped) == inspect.signature(check)  # the wrapped one's, if any
     before = tripwire.current_verifier()
     first = wrapped(*args, **kwargs)
     second = wrapped(*args, **kwargs)
-    assert first[:2] == second[:2] == (1, 2)
+    # Not 1: a parameter overwritten with True would still compare equal to it.
+    assert first[:2] == second[:2] == (3, 4)
     assert len({id(first[2]), id(second[2]), id(before)}) == 3
     assert tripwire.current_verifier() is before
 
