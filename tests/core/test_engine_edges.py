@@ -554,6 +554,13 @@ def test_the_lamp_is_guarded():
         Lamp().light()
 """
     )
-    result = pytester.runpytest("-p", "no:randomly", "-o", "tripwire_guard=all")
+    result = pytester.runpytest(
+        "-p",
+        "no:randomly",
+        "-o",
+        "tripwire_guard=all",
+        "-o",
+        "asyncio_default_fixture_loop_scope=function",
+    )
     result.assert_outcomes(passed=1)
     assert Lamp().light() == "on"
