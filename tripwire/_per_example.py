@@ -44,7 +44,7 @@ class Example(Scope):
     a few assignments.
     """
 
-    __slots__ = ("_on_failure", "_parent", "_saved")
+    __slots__ = ("_on_failure", "_saved")
 
     #: The same for every example (class attributes, so an example costs two fewer stores).
     in_example = True
@@ -56,14 +56,15 @@ class Example(Scope):
         # out again: a change here is a change there.
         self.verifier = None
         self.opened = ()
-        self._parent = _context._scope
         self._on_failure: list[Callable[[], None]] | None = None
+        #: What `begin` saved: the verifier current before, and the scope this example is in.
         self._saved = begin(self)
 
     def use(self) -> None:
         # The example's use of tripwire is the test's use too (it installs the test's guard).
-        if self._parent is not None:
-            self._parent.use()
+        parent = self._saved[1]
+        if parent is not None:
+            parent.use()
 
     def on_failure(self, callback: Callable[[], None]) -> None:
         """Call ``callback``, without arguments, if the example fails.
@@ -153,7 +154,7 @@ def _tripwire_make(_tripwire_test, _tripwire_context, _tripwire_Example):
         _tripwire_example = _tripwire_new(_tripwire_Example)
         _tripwire_example.verifier = _tripwire_example._on_failure = None
         _tripwire_example.opened = ()
-        _tripwire_parent = _tripwire_example._parent = _tripwire_context._scope
+        _tripwire_parent = _tripwire_context._scope
         _tripwire_current = _tripwire_context._current
         if _tripwire_current is not None:
             _tripwire_context._swap(None)
