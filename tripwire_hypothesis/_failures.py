@@ -12,8 +12,9 @@ Mapping by redis-py's parser; unmapped prefixes give a plain ``ResponseError``
 carrying the full message, mapped ones drop the prefix from the message:
 
 =============================  =================================================
-``ERR max number of clients``  ``ConnectionError`` (other ``ERR``: ``ResponseError``
-                               without the ``ERR`` prefix)
+``ERR max number of clients``  ``MaxClientsReachedError`` (redis-py >= 8.2; before,
+                               ``ConnectionError``), a ``ConnectionError`` (other
+                               ``ERR``: ``ResponseError`` without the ``ERR`` prefix)
 ``LOADING``                    ``BusyLoadingError`` (a ``ConnectionError``)
 ``NOAUTH``                     ``AuthenticationError`` (a ``ConnectionError``)
 ``WRONGPASS``                  ``AuthenticationError`` (redis-py >= 4.4; before,
@@ -39,7 +40,8 @@ Other differences between redis-py versions, all reproduced because the
 installed parser builds the exceptions:
 
 * ``status_code`` (the prefix of a mapped error, ``None`` otherwise) exists
-  from redis-py 7.2 on; older exceptions have no such attribute.
+  from redis-py 7.2 on; older exceptions have no such attribute.  From 8.2 on
+  an unmapped prefix (``WRONGTYPE``, ``BUSY``) is the ``status_code`` too.
 * ``BaseParser.parse_error`` is a classmethod from redis-py 4.5.5 on; before,
   it is an instance method (see :func:`_bind_parse_error`).
 * A wrong password (``AUTH`` answered with ``WRONGPASS``) raises what the

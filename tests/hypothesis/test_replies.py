@@ -595,6 +595,8 @@ _CLUSTER = REDIS_PY_VERSION >= (6, 0, 0)
 """redis-py >= 6 maps cluster redirections in every client, before only in the cluster one."""
 HAS_STATUS_CODE = REDIS_PY_VERSION >= (7, 2, 0)
 """redis-py 7.2 added ``RedisError.status_code`` (the reply's error prefix, or None)."""
+UNMAPPED_STATUS_CODE = REDIS_PY_VERSION >= (8, 2, 0)
+"""redis-py 8.2 sets ``status_code`` for unmapped prefixes too (``WRONGTYPE``, ``BUSY``, ...)."""
 
 EXPECTED_CLASS: dict[str, type[exceptions.RedisError]] = {
     "connection": exceptions.ConnectionError,
@@ -618,7 +620,8 @@ EXPECTED_CLASS: dict[str, type[exceptions.RedisError]] = {
     "noperm": exceptions.NoPermissionError,
     "execabort": exceptions.ExecAbortError,
     "err": exceptions.ResponseError,
-    "max_clients": exceptions.ConnectionError,
+    # redis-py 8.2 added MaxClientsReachedError (a ConnectionError) for this reply.
+    "max_clients": getattr(exceptions, "MaxClientsReachedError", exceptions.ConnectionError),
     "misconf": exceptions.ResponseError,
     "busykey": exceptions.ResponseError,
     "noreplicas": exceptions.ResponseError,
@@ -674,14 +677,14 @@ def _wire_message(error: exceptions.RedisError, kind: str) -> str:
     """Rebuild the server's error line from what redis-py's parser made of it.
 
     An unmapped prefix stays in the message; a mapped one is dropped (and is the
-    ``status_code`` from redis-py 7.2 on).
+    ``status_code`` from redis-py 7.2 on; an unmapped one is too from 8.2 on).
     """
     (message,) = error.args
     assert isinstance(message, str)
     code = WIRE_CODE[kind]
     mapped = not message.startswith(f"{code} ")
     if HAS_STATUS_CODE:
-        assert error.status_code == (code if mapped else None)
+        assert error.status_code == (code if mapped or UNMAPPED_STATUS_CODE else None)
     return f"{code} {message}" if mapped else message
 
 

@@ -49,13 +49,17 @@ def get(get_connection: Callable[..., Any]) -> Any:
 
 
 def bound_inside(
-    entry_point: str, client_class: Any, connection_class: Any, get: Callable[..., Any]
+    entry_point: str,
+    client_class: Any,
+    connection_class: Any,
+    get: Callable[..., Any],
+    closed: dict[str, Any] = CLOSED,
 ) -> Callable[[], Any]:
     """A call of one intercepted entry point, its method bound while a sandbox is open."""
-    client = client_class(**CLOSED)
+    client = client_class(**closed)
     pipe = client.pipeline()
     pipe.set("a", 1)
-    connection = connection_class(**CLOSED)
+    connection = connection_class(**closed)
     with tripwire:
         if entry_point == "execute_command":
             return lambda f=client.execute_command: f("PING")
@@ -102,7 +106,16 @@ def bound_inside_an_async_sandbox(entry_point: str) -> Callable[[], Awaitable[An
     aredis = pytest.importorskip("redis.asyncio", reason="redis.asyncio arrived in redis-py 4.2")
     import redis.asyncio.connection
 
-    return bound_inside(entry_point, aredis.Redis, redis.asyncio.connection.Connection, aget)
+    closed = dict(CLOSED)
+    if "retry" in closed:
+        # An asyncio client takes the asyncio Retry (redis-py 8.2 warns when given the sync one).
+        from redis.asyncio.retry import Retry as AsyncRetry
+        from redis.backoff import NoBackoff
+
+        closed["retry"] = AsyncRetry(NoBackoff(), 0)
+    return bound_inside(
+        entry_point, aredis.Redis, redis.asyncio.connection.Connection, aget, closed
+    )
 
 
 @pytest.mark.asyncio

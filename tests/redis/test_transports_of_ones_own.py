@@ -92,6 +92,12 @@ class MemoryWriter:
 
     def __init__(self, reader: asyncio.StreamReader) -> None:
         self.reader = reader
+        # redis-py 8.2 reads ``writer.transport`` (is_closing, get_extra_info): this writer is
+        # its own transport.
+        self.transport = self
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return default
 
     def write(self, data: bytes) -> None:
         self.reader.feed_data(replies_to(bytes(data)))
