@@ -35,6 +35,7 @@ from tripwire._errors import (
     UnusedMocksAndUnassertedInteractionsError,
     UnusedMocksError,
     VerificationError,
+    WrongReplyWarning,
 )
 from tripwire._plugin import BasePlugin, Patches, register_plugin
 from tripwire._timeline import Interaction
@@ -68,6 +69,7 @@ __all__ = [
     "UnusedMocksAndUnassertedInteractionsError",
     "UnusedMocksError",
     "VerificationError",
+    "WrongReplyWarning",
     "__version__",
     "current_verifier",
     "in_any_order",

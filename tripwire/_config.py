@@ -8,6 +8,9 @@ from pytest's own ini options (``[pytest]`` in ``pytest.ini``, ``setup.cfg``, ``
   in the tests that use tripwire, from their first use on (a mock registered, a sandbox opened,
   the ``tripwire_verifier`` fixture). ``"all"``: in every test. ``false``: never.
 - ``allow = ["redis"]``: no test refuses the named plugins' real services.
+- ``reply_check``: what happens when a mock answers a call with a reply the calling client could
+  never get from redis-py. ``"warn"`` (the default): a `WrongReplyWarning` when the sandbox
+  closes. ``"error"``: `InvalidArgumentError` then. ``false``: no check.
 """
 
 from __future__ import annotations
@@ -32,20 +35,29 @@ __all__ = [
     "GUARD_USED",
     "INI_NAMES",
     "KEYS",
+    "REPLY_CHECK_ERROR",
+    "REPLY_CHECK_OFF",
+    "REPLY_CHECK_WARN",
     "Settings",
+    "active",
     "allowed_by_marker",
     "load_settings",
+    "use",
 ]
 
 #: Each accepted key of [tool.tripwire], with what it means.
 KEYS = {
     "allow": "plugins whose real service every test may reach outside the sandbox",
     "guard": 'which tests refuse real calls outside the sandbox: "used" by default, "all" or false',
+    "reply_check": (
+        'what a reply the client could never get does: "warn" by default, "error" or false'
+    ),
 }
 #: The pytest ini option of each key, and its type for pytest's ``addini``.
 INI_NAMES: dict[str, tuple[str, Literal["string", "args"]]] = {
     "guard": ("tripwire_guard", "string"),
     "allow": ("tripwire_allow", "args"),
+    "reply_check": ("tripwire_reply_check", "string"),
 }
 
 GUARD_USED = "used"
@@ -55,6 +67,17 @@ GUARD_OFF = "off"
 _GUARDS: dict[Any, str] = {"used": GUARD_USED, "all": GUARD_ALL, False: GUARD_OFF}
 _INI_GUARDS = {"used": GUARD_USED, "all": GUARD_ALL, "false": GUARD_OFF}
 
+REPLY_CHECK_WARN = "warn"
+REPLY_CHECK_ERROR = "error"
+REPLY_CHECK_OFF = "off"
+#: Accepted spellings of ``reply_check``, in TOML and in an ini file.
+_REPLY_CHECKS: dict[Any, str] = {
+    "warn": REPLY_CHECK_WARN,
+    "error": REPLY_CHECK_ERROR,
+    False: REPLY_CHECK_OFF,
+}
+_INI_REPLY_CHECKS = {"warn": REPLY_CHECK_WARN, "error": REPLY_CHECK_ERROR, "false": REPLY_CHECK_OFF}
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -62,6 +85,22 @@ class Settings:
 
     allow: frozenset[str] = frozenset()
     guard: str = GUARD_USED
+    reply_check: str = REPLY_CHECK_WARN
+
+
+#: The settings of the test run under way (the defaults outside pytest).
+_active = Settings()
+
+
+def active() -> Settings:
+    """The settings of the test run under way."""
+    return _active
+
+
+def use(settings: Settings) -> None:
+    """Make ``settings`` those of the test run under way (the pytest plugin's configure)."""
+    global _active
+    _active = settings
 
 
 def _plugin_names() -> list[str]:
@@ -110,9 +149,9 @@ def load_settings(pyproject: Path | None, ini: Mapping[str, Any] | None = None) 
     table = _table(pyproject)
     ini = ini or {}
     values: dict[str, tuple[str, Any]] = {}
-    for key, where in (("allow", "allow"), ("guard", "guard")):
+    for key in INI_NAMES:
         if key in table:
-            values[key] = (f"[tool.tripwire] {where} in {pyproject}", table[key])
+            values[key] = (f"[tool.tripwire] {key} in {pyproject}", table[key])
         ini_name = INI_NAMES[key][0]
         if ini.get(ini_name):
             if key in values:
@@ -136,6 +175,13 @@ def load_settings(pyproject: Path | None, ini: Mapping[str, Any] | None = None) 
             spelled = ", ".join("false" if value is False else repr(value) for value in accepted)
             raise ConfigurationError(f"{where} must be one of {spelled}; got {safe_repr(guard)}")
         settings = Settings(allow=settings.allow, guard=accepted[guard])
+    if "reply_check" in values:
+        where, check = values["reply_check"]
+        accepted = _INI_REPLY_CHECKS if where.startswith("the pytest") else _REPLY_CHECKS
+        if type(check) not in (str, bool) or check not in accepted:
+            spelled = ", ".join("false" if value is False else repr(value) for value in accepted)
+            raise ConfigurationError(f"{where} must be one of {spelled}; got {safe_repr(check)}")
+        settings = Settings(allow=settings.allow, guard=settings.guard, reply_check=accepted[check])
     return settings
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "UnusedMocksAndUnassertedInteractionsError",
     "UnusedMocksError",
     "VerificationError",
+    "WrongReplyWarning",
 ]
 
 _T = TypeVar("_T")
@@ -165,6 +166,15 @@ def _portable(value: Any) -> Any:
 
 class InvalidArgumentError(TripwireError, TypeError, ValueError):
     """A tripwire function was called with an argument of the wrong type or value."""
+
+
+class WrongReplyWarning(UserWarning):
+    """A mock answered a call with a reply the calling client could never get from redis-py.
+
+    Shown when the sandbox closes, at the line that registered the mock. ``reply_check =
+    "error"`` in ``[tool.tripwire]`` raises `InvalidArgumentError` instead; ``false`` checks
+    nothing.
+    """
 
 
 class ConfigurationError(TripwireError, ValueError):

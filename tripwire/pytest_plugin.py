@@ -12,7 +12,16 @@ from collections.abc import Generator
 import pytest
 
 from tripwire import _context
-from tripwire._config import GUARD_ALL, INI_NAMES, KEYS, Settings, allowed_by_marker, load_settings
+from tripwire._config import (
+    GUARD_ALL,
+    INI_NAMES,
+    KEYS,
+    Settings,
+    active,
+    allowed_by_marker,
+    load_settings,
+    use,
+)
 from tripwire._errors import ConfigurationError
 from tripwire._per_example import wrap_examples
 from tripwire._running import RunningTest, SharedFixture, running
@@ -23,6 +32,7 @@ pytest_plugins = ["tripwire.plugins._record_pytest"]
 
 _SETTINGS = pytest.StashKey[Settings]()
 _TEST = pytest.StashKey[RunningTest]()
+_OUTER_SETTINGS = pytest.StashKey[Settings]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,11 +50,19 @@ def pytest_configure(config: pytest.Config) -> None:
     pyproject = inipath if inipath and inipath.name == "pyproject.toml" else None
     ini = {name: config.getini(name) for name, _ in INI_NAMES.values()}
     try:
-        config.stash[_SETTINGS] = load_settings(
-            pyproject or config.rootpath / "pyproject.toml", ini
-        )
+        settings = load_settings(pyproject or config.rootpath / "pyproject.toml", ini)
     except ConfigurationError as exc:
         raise pytest.UsageError(str(exc)) from None
+    config.stash[_SETTINGS] = settings
+    # A run inside a run (pytester) puts the outer run's settings back when it ends.
+    config.stash[_OUTER_SETTINGS] = active()
+    use(settings)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    outer = config.stash.get(_OUTER_SETTINGS, None)
+    if outer is not None:
+        use(outer)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -286,7 +286,9 @@ def test_an_unknown_key_lists_the_accepted_keys(tmp_path: Path) -> None:
         f"[tool.tripwire] in {path} has an unknown key 'alow'; the accepted keys are: "
         "'allow' (plugins whose real service every test may reach outside the sandbox), "
         "'guard' (which tests refuse real calls outside the sandbox: \"used\" by default, "
-        '"all" or false)'
+        '"all" or false), '
+        "'reply_check' (what a reply the client could never get does: \"warn\" by default, "
+        '"error" or false)'
     )
 
 

@@ -7,6 +7,7 @@ exactly the mocks the model predicts, raise exactly where the model has nothing 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import pytest
@@ -20,6 +21,7 @@ from tripwire import (
     UnmockedInteractionError,
     UnusedMocksError,
     VerificationError,
+    WrongReplyWarning,
 )
 from tripwire.plugins.redis_plugin import RedisPlugin
 
@@ -55,7 +57,9 @@ def test_queues_behave_like_a_dict_of_fifo_lists(
     model: dict[str, list[tuple[int, bool]]] = {c: [] for c in COMMANDS}
     consumed: list[tuple[str, int]] = []
     client = redis.Redis()
-    with verifier.sandbox():
+    # The replies are the step numbers, whatever the command: no reply is checked.
+    with warnings.catch_warnings(), verifier.sandbox():
+        warnings.simplefilter("ignore", WrongReplyWarning)
         for step, action in enumerate(program):
             if isinstance(action, Register):
                 plugin.mock_command(action.command, returns=step, required=action.required)

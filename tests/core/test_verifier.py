@@ -201,8 +201,8 @@ def test_the_recorded_interaction_is_the_registered_mock() -> None:
 
 def test_mocks_registered_inside_the_sandbox_are_used() -> None:
     with tripwire:
-        tripwire.redis.mock_command("GET", returns=1)
-        assert redis.Redis().execute_command("GET", "k") == 1
+        tripwire.redis.mock_command("GET", returns=b"1")
+        assert redis.Redis().execute_command("GET", "k") == b"1"
     tripwire.redis.assert_command("GET", args=("k",))
 
 
@@ -213,8 +213,8 @@ def test_a_plugin_created_inside_an_open_sandbox_joins_it() -> None:
         with pytest.raises(ConfigurationError):
             RedisPlugin(own)
         plugin = own.get_plugin(RedisPlugin)
-        plugin.mock_command("GET", returns=1)
-        assert redis.Redis().execute_command("GET", "k") == 1
+        plugin.mock_command("GET", returns=b"1")
+        assert redis.Redis().execute_command("GET", "k") == b"1"
     assert_refused_outside()
     plugin.assert_command("GET", args=("k",))
     own.verify_all()

@@ -218,7 +218,9 @@ async def test_async_cluster_commands_pipelines_and_splits() -> None:
 async def test_async_cluster_without_async_with() -> None:
     tripwire.redis.mock_command("GET", returns=None)
     async with tripwire:
-        assert await acluster.RedisCluster(host="cache.internal", port=7000).get("k") is None
+        client = acluster.RedisCluster(host="cache.internal", port=7000)
+        assert await client.get("k") is None
+        await client.aclose()  # unclosed, its finaliser warns in whichever test collects it
     tripwire.redis.assert_command("GET", args=("k",), kwargs=ANY_OPTIONS)
 
 
@@ -238,6 +240,7 @@ async def test_the_guard_refuses_async_clusters() -> None:
     with pytest.raises(UnsandboxedInteractionError) as execute:
         await pipe.execute()
     assert execute.value.what_happened == "redis cluster pipeline.execute() [GET] was called"
+    await client.aclose()
 
 
 # -- valkey-py ------------------------------------------------------------------------------------
@@ -315,3 +318,4 @@ async def test_when_allowed_late_async_calls_reach_redis_py() -> None:
     ):
         with pytest.raises(REDIS_PY_REFUSED):
             await call()
+    await client.aclose()  # unclosed, its finaliser warns in whichever test collects it

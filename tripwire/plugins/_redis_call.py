@@ -6,13 +6,13 @@ command with a ``times=None`` mock (`Unlimited`), and the messages about a mock 
 
 from __future__ import annotations
 
-import itertools
+import warnings
 from collections import deque
 from collections.abc import Iterable, Mapping
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from tripwire._errors import ConfigurationError, InvalidArgumentError
+from tripwire._errors import ConfigurationError, InvalidArgumentError, WrongReplyWarning
 from tripwire._timeline import Interaction, Row
 from tripwire._validate import invalid
 from tripwire.plugins._redis_wire import same_as_sent
@@ -20,11 +20,22 @@ from tripwire.plugins._redis_wire import same_as_sent
 if TYPE_CHECKING:
     from tripwire.plugins.redis_plugin import RedisPlugin
 
-__all__ = ["NO_KWARGS", "RedisCall", "Repeat", "Unlimited", "one_per_group", "refuse_wrong_replies"]
+__all__ = [
+    "NO_KWARGS",
+    "OWN_REPLY",
+    "RedisCall",
+    "Repeat",
+    "Unlimited",
+    "check_replies",
+    "one_per_group",
+]
 
 #: The keyword arguments of a mock not yet consumed, and the default of `assert_command`'s
 #: ``kwargs``. Never mutated.
 NO_KWARGS: dict[str, Any] = {}
+#: The ``_trusted`` of a reply tripwire made itself (an answerer's, a transaction's MULTI): not
+#: checked, and unlike ``check_returns=False`` (``True``) not shown in its registration line.
+OWN_REPLY = "tripwire's own"
 
 
 class RedisCall(Interaction):
@@ -36,6 +47,7 @@ class RedisCall(Interaction):
     """
 
     __slots__ = (
+        "_config",
         "_group",
         "_sent",
         "_trusted",
@@ -49,8 +61,12 @@ class RedisCall(Interaction):
 
     #: Set only on the mocks of ``mock_command(..., times=...)``: what they share.
     _group: Repeat
-    #: Set (True) only on the mocks of ``mock_command(..., check_returns=False)``.
-    _trusted: bool
+    #: Set only on the mocks of ``mock_command(..., check_returns=False)`` (True) and on those
+    #: tripwire makes itself (`OWN_REPLY`), whose replies are not checked.
+    _trusted: bool | str
+    #: Set when consumed through a client's ``execute_command`` or a pipeline: the
+    #: ``connection_kwargs`` of the caller's pool, which decide the replies it can get.
+    _config: Any
 
     def __init__(
         self,
@@ -190,39 +206,55 @@ def one_per_group(unused: list[Interaction]) -> list[Interaction]:
     return kept
 
 
-def wrong_reply_error(mock: RedisCall, wanted: str) -> InvalidArgumentError:
+def _default_shapes(config: Any) -> bool:
+    """Whether a client configured with ``config`` (its pool's ``connection_kwargs``) gets the
+    replies of redis-py's default configuration, which the reply table describes: RESP2 shapes
+    (``protocol`` unset or 2, and in redis-py 8 the RESP3 wire with ``legacy_responses=True``).
+    Not so with ``protocol=3`` or ``legacy_responses=False``: no reply of theirs is checked."""
+    if not isinstance(config, dict):
+        return True  # a cluster client, or a call with no client known: the default replies
+    return config.get("protocol") in (None, 2, "2") and config.get("legacy_responses") is not False
+
+
+def wrong_reply_message(mock: RedisCall, wanted: str) -> str:
+    """What the reply check says of ``mock``, a consumed mock whose ``returns`` the calling
+    client could never get, ``wanted`` being what it gets, in words."""
     requirement = f"what redis-py returns for {mock.command}: {wanted}"
-    error = invalid("mock_command", "returns", requirement, mock.returns)
-    return InvalidArgumentError(
-        f"{error}\nThe mock was registered at {mock.location()}; the sandbox was not opened. "
-        "If this client does return it (a response callback of your own, RESP3), pass "
-        "check_returns=False to mock_command."
+    return (
+        f"{invalid('mock_command', 'returns', requirement, mock.returns)}\n"
+        f"The mock registered at {mock.location()} answered a call that redis-py never "
+        "answers so: the code was tested against a reply it cannot meet. If this client does "
+        "get it (a response callback of your own), pass check_returns=False to mock_command; "
+        'reply_check = false in [tool.tripwire] turns the check off, "error" makes it an error.'
     )
 
 
-def refuse_wrong_replies(queues: Mapping[str, deque[RedisCall]], since: int) -> None:
-    """Refuse a mock registered at or after order ``since`` whose ``returns`` redis-py could
-    never return for its command (`_redis_replies`); called when a sandbox opens.
-
-    Each queue is in registration order, so only its newest mocks are looked at: opening a
-    sandbox again costs nothing for the mocks already checked.
-    """
-    if not queues:
-        return
+def check_replies(calls: Iterable[Interaction], plugin: RedisPlugin, mode: str) -> None:
+    """Warn of each of ``plugin``'s consumed mocks in ``calls`` whose ``returns`` its client
+    could never get from redis-py (`_redis_replies`), or with ``mode`` "error" raise for the
+    first. Called when a sandbox closes, over the calls made while it was open, and never while
+    an exception is on its way out of the sandbox: that is the test's failure to show."""
     # Imported on first use: its table reads redis-py's version, and importing the plugin must
     # not import redis-py (``tripwire_hypothesis`` imports it without).
     from tripwire.plugins import _redis_replies as replies
 
-    for name, queue in queues.items():
-        if not replies.known(name):
+    defaults: dict[int, bool] = {}  # id(config) -> _default_shapes(config), while it is alive
+    for call in calls:
+        if call.plugin is not plugin:
             continue
-        newest: Iterable[RedisCall] = reversed(queue)
-        if isinstance(queue, Unlimited):
-            newest = itertools.chain((queue.template,), newest)
-        for mock in newest:
-            if mock.order < since:
-                break
-            if mock.raises is None and not hasattr(mock, "_trusted"):
-                wanted = replies.wrong_reply(name, mock.returns)
-                if wanted is not None:
-                    raise wrong_reply_error(mock, wanted)
+        mock: RedisCall = call  # type: ignore[assignment]
+        if mock.raises is not None or hasattr(mock, "_trusted"):
+            continue
+        config = getattr(mock, "_config", None)
+        default = defaults.get(id(config))
+        if default is None:
+            default = defaults[id(config)] = _default_shapes(config)
+        if not default:
+            continue
+        wanted = replies.wrong_reply_cached(mock.command, mock.returns)
+        if wanted is None:
+            continue
+        message = wrong_reply_message(mock, wanted)
+        if mode == "error":
+            raise InvalidArgumentError(message)
+        warnings.warn_explicit(message, WrongReplyWarning, mock.filename, mock.lineno)

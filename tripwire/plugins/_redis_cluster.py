@@ -301,7 +301,7 @@ def pipeline_execute(pipe: Any, raise_on_error: bool = True, *args: Any, **kwarg
         batch, transaction = _batch(pipe)
         if not batch:
             return []
-        return _intercept._run_batch(plugin, batch, transaction, raise_on_error, False)
+        return _intercept._run_batch(plugin, pipe, batch, transaction, raise_on_error, False)
     finally:
         pipe.reset()
 
@@ -322,7 +322,7 @@ async def async_pipeline_execute(
         batch, transaction = _batch(pipe)
         if not batch:
             return []
-        return _intercept._run_batch(plugin, batch, transaction, raise_on_error, False)
+        return _intercept._run_batch(plugin, pipe, batch, transaction, raise_on_error, False)
     finally:
         await _async_reset(pipe)
 

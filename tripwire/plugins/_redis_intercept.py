@@ -171,6 +171,14 @@ def _consume(plugin: RedisPlugin, args: tuple[Any, ...], options: dict[str, Any]
     return mock
 
 
+def _remember_config(mock: Any, client: Any) -> None:
+    """Keep the caller's configuration on ``mock``, for the reply check (see `execute_command`)."""
+    try:  # noqa: SIM105 - as in execute_command
+        mock._config = client.connection_pool.connection_kwargs
+    except AttributeError:
+        pass  # a cluster pipeline, or a client of its own making: the default replies
+
+
 def _snapshot(args: tuple[Any, ...]) -> tuple[Any, ...]:
     """``args`` with each mutable buffer copied: what was sent, whatever the caller does next.
 
@@ -199,6 +207,7 @@ def _result(mock: RedisCall) -> Any:
 
 def _run_batch(
     plugin: RedisPlugin,
+    pipe: Any,
     stack: Iterable[Any],
     transaction: bool,
     raise_on_error: bool,
@@ -221,7 +230,9 @@ def _run_batch(
         answerer.in_batch = True
     try:
         for args, options in stack:
-            results.append(_result(_consume(plugin, args, options)))
+            mock = _consume(plugin, args, options)
+            _remember_config(mock, pipe)
+            results.append(_result(mock))
     finally:
         if answerer is not None:
             # Not mutated: every answerer reads it only as true or false, so None is the same.
@@ -269,6 +280,12 @@ def execute_command(client: Any, *args: Any, **options: Any) -> Any:
         # ``entries.append``, not a bound ``append`` kept aside: the interpreter has a fast path
         # for the former that pays for the hashing above.
         entries.append(mock)
+    try:  # noqa: SIM105 - free when nothing is raised; contextlib.suppress is a call
+        # The caller's configuration, for the reply check when the sandbox closes. Its dict,
+        # not the client: keeping the client alive would move its finaliser's warnings.
+        mock._config = client.connection_pool.connection_kwargs
+    except AttributeError:
+        pass  # a client of its own making: checked against the default replies
     raises = mock.raises
     if raises is not None:
         raise raises
@@ -308,7 +325,7 @@ def pipeline_execute(pipe: Any, raise_on_error: bool = True) -> list[Any]:
         return []
     try:
         transaction = pipe.transaction or pipe.explicit_transaction
-        return _run_batch(plugin, stack, transaction, raise_on_error, pipe.watching)
+        return _run_batch(plugin, pipe, stack, transaction, raise_on_error, pipe.watching)
     finally:
         pipe.reset()
 
@@ -320,7 +337,7 @@ class _OutsideCall:
     mock's shape, for `execute_command` to raise or return.
     """
 
-    __slots__ = ("args", "client", "kwargs", "returns")
+    __slots__ = ("_config", "args", "client", "kwargs", "returns")
 
     #: Set by reading `raises`, and read only when that found no error.
     returns: Any
@@ -375,6 +392,7 @@ async def async_execute_command(client: Any, *args: Any, **options: Any) -> Any:
         owner = _owner(client, "execute_command")
         return await _outside_command(owner, "execute_command", client, args, options)
     mock = _consume(plugin, args, options)
+    _remember_config(mock, client)
     if mock.raises is not None:
         raise mock.raises
     return mock.returns
@@ -400,7 +418,7 @@ async def async_pipeline_execute(pipe: Any, raise_on_error: bool = True) -> list
         return []
     try:
         transaction = pipe.is_transaction or pipe.explicit_transaction
-        return _run_batch(plugin, stack, transaction, raise_on_error, pipe.watching)
+        return _run_batch(plugin, pipe, stack, transaction, raise_on_error, pipe.watching)
     finally:
         await pipe.reset()
 

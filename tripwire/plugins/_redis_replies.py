@@ -109,6 +109,7 @@ __all__ = [
     "redis_py_version",
     "variant_key",
     "wrong_reply",
+    "wrong_reply_cached",
 ]
 
 
@@ -410,3 +411,25 @@ def wrong_reply(name: str, value: object) -> str | None:
         if shape.matches(value, False) or shape.matches(value, True):
             return None
     return ", or ".join(dict.fromkeys(describe(shape) for shape in shapes))
+
+
+#: Scalar reply types whose verdicts `wrong_reply_cached` keeps, by (command, type, value).
+_CACHEABLE = frozenset({bytes, str, int, float, bool, type(None)})
+_VERDICTS: dict[tuple[str, type, object], str | None] = {}
+
+
+def wrong_reply_cached(name: str, value: object) -> str | None:
+    """`wrong_reply`, its verdicts on scalar replies kept: a suite mocks the same few replies
+    (``b"v"``, ``True``, ``None``) many times over."""
+    kind = type(value)
+    if kind not in _CACHEABLE:
+        return wrong_reply(name, value)
+    key = (name, kind, value)
+    try:
+        return _VERDICTS[key]
+    except KeyError:
+        verdict = wrong_reply(name, value)
+        # Not mutated: the bound only keeps the cache small.
+        if len(_VERDICTS) < 4096:  # pragma: no mutate
+            _VERDICTS[key] = verdict
+        return verdict

@@ -15,6 +15,7 @@ from operator import attrgetter
 from types import CodeType
 from typing import Any, ClassVar, Protocol
 
+from tripwire import _config
 from tripwire._errors import (
     UnmockedInteractionError,
     describe_call,
@@ -29,11 +30,12 @@ from tripwire.plugins import _redis_intercept as _intercept
 from tripwire.plugins import _redis_scripts as _scripts
 from tripwire.plugins._redis_call import (
     NO_KWARGS,
+    OWN_REPLY,
     RedisCall,
     Repeat,
     Unlimited,
+    check_replies,
     one_per_group,
-    refuse_wrong_replies,
 )
 from tripwire.plugins._redis_pubsub import PubSubMocks
 from tripwire.plugins._redis_scripts import ScriptSource
@@ -86,8 +88,9 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         self._lookup: dict[Any, deque[RedisCall]] = {}
         #: Registration order across commands, for reporting unused mocks as they were written.
         self._next_order = itertools.count().__next__
-        #: The mocks registered before this order had their ``returns`` checked.
-        self._checked_until = 0
+        #: Where the calls of the open sandbox start on the timeline: their replies are checked
+        #: when it closes.
+        self._check_from = 0
         #: The queues of commands with a ``times=None`` mock.
         self._unlimited: list[Unlimited] = []
         #: Answers the calls for which no mock is queued (a Hypothesis session drawing replies
@@ -115,9 +118,11 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         exception instance or class, is raised instead. An unconsumed ``required`` mock fails the
         test at teardown. ``times=N`` queues it for N calls, each recorded and asserted on its
         own; ``times=None`` answers every call of ``command`` once the mocks queued before it
-        are used. ``returns`` is checked against what redis-py can return for ``command`` when
-        the sandbox opens; ``check_returns=False`` skips that. Returns the (first) mock, which
-        becomes the recorded interaction when consumed.
+        are used. ``returns`` can be any value. Once consumed, it is checked against what the
+        calling client can get from redis-py for ``command``: one it could never get is
+        reported when the sandbox closes (``reply_check`` in ``[tool.tripwire]``);
+        ``check_returns=False`` skips that. Returns the (first) mock, which becomes the
+        recorded interaction when consumed.
         """
         # A command name already seen skips the checks and the upper-casing. Not mutated: the
         # cache changes only the speed (a name missing from it is checked again).
@@ -289,6 +294,7 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         # pragma: no mutate end
         call._sent = args
         call.kwargs = options
+        call._trusted = OWN_REPLY
         self._record(call)
         return call
 
@@ -363,6 +369,8 @@ class RedisPlugin(PubSubMocks, BasePlugin):
             template.order,  # pragma: no mutate
         )
         mock._origin, mock._offset = template._origin, template._offset
+        if hasattr(template, "_trusted"):
+            mock._trusted = template._trusted
         group = mock._group = template._group
         # Not mutated: only whether a times=None mock was used is read (`Repeat.used`).
         group.used += 1  # pragma: no mutate
@@ -386,6 +394,8 @@ class RedisPlugin(PubSubMocks, BasePlugin):
             self, command, returns, raises, required, sys._getframe(), self._next_order()
         )
         mock._origin, mock._offset = site
+        # tripwire's own answer: its reply needs no check.
+        mock._trusted = OWN_REPLY
         return mock
 
     def _unmocked(self, args: tuple[Any, ...], options: dict[str, Any]) -> UnmockedInteractionError:
@@ -412,17 +422,18 @@ class RedisPlugin(PubSubMocks, BasePlugin):
     # -- lifecycle -----------------------------------------------------------------------------
 
     def install_patches(self) -> None:
-        # Mocks Redis could never return are refused before the code under test runs.
-        # Each mock once: the mark moves only when none was refused.
-        checked_until = self._next_order()
-        refuse_wrong_replies(self._queues, self._checked_until)
-        self._checked_until = checked_until
+        self._check_from = len(self.verifier.timeline.entries)
         # The interceptors stay installed while a guard or a sandbox needs them; opening a
         # sandbox makes this plugin the one they use.
         _intercept.activate(self)
 
     def restore_patches(self) -> None:
         _intercept.deactivate(self)
+        mode = _config.active().reply_check
+        if mode != _config.REPLY_CHECK_OFF and sys.exc_info()[1] is None:
+            # The replies of the calls made in the sandbox, now that each one's client is known.
+            entries = self.verifier.timeline.entries
+            check_replies(itertools.islice(entries, self._check_from, None), self, mode)
 
     @classmethod
     def guard(cls) -> Callable[[], None]:
@@ -499,7 +510,7 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         times = interaction.times
         if times != 1:
             options.append(f"times={times}")
-        if hasattr(interaction, "_trusted"):
+        if getattr(interaction, "_trusted", None) is True:  # not OWN_REPLY: tripwire's own
             options.append("check_returns=False")
         return f"tripwire.{self.name}.mock_command({interaction.command!r}, {', '.join(options)})"
 
