@@ -281,8 +281,8 @@ class UnmockedConnectionError(UnmockedInteractionError):
         AssertionError.__init__(
             self,
             f"A connection to {address} was {action} inside the sandbox, by a part of the client "
-            "that tripwire does not intercept (for redis-py: MONITOR, Sentinel clients, "
-            "connections used directly or connected before the sandbox).\nNothing was sent. "
+            "that tripwire does not intercept (for redis-py: MONITOR, connections used "
+            "directly or connected before the sandbox).\nNothing was sent. "
             'Test that code against a real server with @pytest.mark.allow("redis") outside the '
             "sandbox, or move the call behind a function you mock.",
         )

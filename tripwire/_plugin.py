@@ -188,7 +188,7 @@ class PluginSpec:
         except ImportError as exc:
             raise ConfigurationError(
                 f"tripwire.{self.name} needs the {self.requires!r} package, which could not be "
-                f"imported ({exc}). Install it with: pip install 'python-tripwire[{self.name}]'"
+                f"imported ({exc}). Install it in this environment: pip install {self.requires}"
             ) from exc
         cls: type[BasePlugin] = getattr(module, self.qualname)
         _LOADED[self.name] = (self, cls)

@@ -2,8 +2,9 @@
 
 `replies(command)` knows what a command can answer in general; the arguments of an actual call
 narrow it: ``SET k v NX`` may answer ``None`` while a plain ``SET`` always answers ``True``,
-``UNLINK k1 k2`` counts at most 2, ``MGET`` returns one value per key, and ``SCAN 0 MATCH user:*``
-returns keys that match ``user:*`` with a cursor that is often ``0`` (the scan is over).
+``UNLINK k1 k2`` counts at most 2, ``MGET`` returns one value per key, ``SCAN 0 MATCH user:*``
+returns keys that match ``user:*`` with a cursor that is often ``0`` (the scan is over), and
+``BLPOP q1 q2 0`` pops from ``q1`` or ``q2``.
 
 Strategies are cached by what they depend on (the reply-table entry, a count, a pattern), so a
 call costs a dictionary lookup, not a strategy built afresh.
@@ -22,6 +23,7 @@ from tripwire_hypothesis._replies import (
     REPLY_SHAPES,
     ListOf,
     Nullable,
+    TupleOf,
     replies,
     reply_key,
     shape_strategy,
@@ -228,6 +230,34 @@ _ONE_PER_ARGUMENT = {"SMISMEMBER": 2, "ZMSCORE": 2, "SCRIPT EXISTS": 1}
 _UP_TO_COUNT = frozenset({"LPOP", "RPOP", "SPOP", "SRANDMEMBER", "ZPOPMIN", "ZPOPMAX"})
 
 
+#: Blocking pops (``BLPOP k1 k2 timeout``): the reply names the key it popped from.
+_BLOCKING_POPS = frozenset({"BLPOP", "BRPOP", "BZPOPMIN", "BZPOPMAX"})
+
+
+def _as_reply(value: object, decode_responses: bool) -> Any:
+    """A key argument as a reply names it: the bytes redis-py sent, or their text."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        sent = bytes(value)
+    elif isinstance(value, (int, float)):
+        sent = repr(value).encode()  # as redis-py's encoder sends numbers
+    else:
+        sent = str(value).encode()
+    return sent.decode("utf-8", "replace") if decode_responses else sent
+
+
+@functools.lru_cache(maxsize=256)
+def _popped_from(key: str, keys: tuple[Any, ...], decode_responses: bool) -> SearchStrategy[Any]:
+    """A blocking pop's reply naming one of ``keys`` (the first, when it shrinks), or ``None``."""
+    shape = REPLY_SHAPES[key]
+    inner = shape.inner if isinstance(shape, Nullable) else shape
+    assert isinstance(inner, TupleOf)
+    rest = (shape_strategy(item, decode_responses) for item in inner.items[1:])
+    popped: SearchStrategy[Any] = st.tuples(st.sampled_from(keys), *rest)
+    if inner.as_list:
+        popped = popped.map(list)
+    return popped if inner is shape else st.one_of(st.none(), popped)
+
+
 def _integer(value: object) -> int | None:
     """An integer argument, however it was sent (``3``, ``"3"``, ``b"-2"``), or None."""
     if type(value) is int:
@@ -317,6 +347,10 @@ def call_replies(
         count = max(len(args) - _ONE_PER_ARGUMENT[name], 1)
         return _sized(name, count, count, decode_responses)
     key = reply_key(name, *args[1:], **options)
+    if name in _BLOCKING_POPS and len(args) > 2 and key in REPLY_SHAPES:
+        # The keys come before the timeout.
+        keys = tuple(dict.fromkeys(_as_reply(arg, decode_responses) for arg in args[1:-1]))
+        return _popped_from(key, keys, decode_responses)
     if name in _UP_TO_COUNT:
         counted = _counted(name, args, key, decode_responses)
         if counted is not None:

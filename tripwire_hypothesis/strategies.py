@@ -216,7 +216,7 @@ def _model_options(
             raise
         raise ModuleNotFoundError(
             "redis_session(model=True) answers from fakeredis, which is not installed: "
-            "pip install 'python-tripwire[model]'",
+            "pip install 'fakeredis[lua]' (the model extra of python-tripwire brings it)",
             name="fakeredis",
         ) from missing
     return check_faults(function, faults)

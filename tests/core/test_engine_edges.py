@@ -320,7 +320,7 @@ def test_a_plugin_module_that_cannot_be_imported_says_what_to_install(registry: 
         pass  # pragma: no cover - the sandbox never opens
     assert str(excinfo.value) == (
         "tripwire.ghost needs the 'json' package, which could not be imported (No module named "
-        "'no_such_module_for_tripwire'). Install it with: pip install 'python-tripwire[ghost]'"
+        "'no_such_module_for_tripwire'). Install it in this environment: pip install json"
     )
 
 

@@ -284,3 +284,32 @@ def test_injected_errors_come_from_each_family_code_tells_apart() -> None:
     }
     assert families == {"ConnectionError", "TimeoutError", "ResponseError"}
     assert all(isinstance(error, redis.RedisError) for error in errors)
+
+
+def test_blocking_pops_answer_one_of_the_keys_they_asked_for() -> None:
+    calls: dict[str, Callable[[redis.Redis], Any]] = {
+        "BLPOP": lambda client: client.blpop("lock-signal:job", 1),
+        "BRPOP": lambda client: client.brpop(["q:high", "q:low"], 0),
+        "BZPOPMIN": lambda client: client.bzpopmin([b"z:a", "z:b", 7], 2),
+        "BZPOPMAX": lambda client: client.bzpopmax("z:max", 0.5),
+    }
+    asked = {
+        "BLPOP": {b"lock-signal:job"},
+        "BRPOP": {b"q:high", b"q:low"},
+        "BZPOPMIN": {b"z:a", b"z:b", b"7"},
+        "BZPOPMAX": {b"z:max"},
+    }
+    for decode_responses in (False, True):
+        seen = collect(
+            tripwire_strategies.redis_session(error_rate=0, decode_responses=decode_responses),
+            calls,
+            decode_responses=decode_responses,
+        )
+        for name, keys in asked.items():
+            expected = {key.decode() for key in keys} if decode_responses else keys
+            popped = {reply[0] for reply in seen[name] if reply is not None}
+            # Only keys the call asked for, each of them in a run, and sometimes nothing (None).
+            assert popped == expected, name
+            assert None in seen[name], name
+            shape = (tuple, 2 if name in ("BLPOP", "BRPOP") else 3)
+            assert {(type(reply), len(reply)) for reply in seen[name] if reply} == {shape}

@@ -558,5 +558,5 @@ def test_a_model_session_without_fakeredis_says_what_to_install(
         tripwire_strategies.redis_session(model=True)
     assert str(missing.value) == (
         "redis_session(model=True) answers from fakeredis, which is not installed: "
-        "pip install 'python-tripwire[model]'"
+        "pip install 'fakeredis[lua]' (the model extra of python-tripwire brings it)"
     )

@@ -29,8 +29,8 @@ SOCKET = "/tmp/tripwire-no-such-redis.sock"
 def refused_connection(address: str) -> str:
     return (
         f"A connection to {address} was opened inside the sandbox, by a part of the client that "
-        "tripwire does not intercept (for redis-py: MONITOR, Sentinel clients, connections used "
-        "directly or connected before the sandbox).\n"
+        "tripwire does not intercept (for redis-py: MONITOR, connections used directly or "
+        "connected before the sandbox).\n"
         "Nothing was sent. Test that code against a real server with "
         '@pytest.mark.allow("redis") outside the sandbox, or move the call behind a function '
         "you mock."

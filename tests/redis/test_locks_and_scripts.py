@@ -82,8 +82,8 @@ def test_an_unintercepted_connection_is_refused(verifier: StrictVerifier) -> Non
             pass
     assert str(excinfo.value) == (
         "A connection to 127.0.0.1:1 was opened inside the sandbox, by a part of the client "
-        "that tripwire does not intercept (for redis-py: MONITOR, Sentinel clients, connections "
-        "used directly or connected before the sandbox).\n"
+        "that tripwire does not intercept (for redis-py: MONITOR, connections used directly or "
+        "connected before the sandbox).\n"
         "Nothing was sent. Test that code against a real server with "
         '@pytest.mark.allow("redis") outside the sandbox, or move the call behind a function '
         "you mock."
