@@ -11,6 +11,9 @@ from tripwire._config import (
     GUARD_ALL,
     GUARD_OFF,
     GUARD_USED,
+    REPLY_CHECK_ERROR,
+    REPLY_CHECK_OFF,
+    REPLY_CHECK_WARN,
     Settings,
     allowed_by_marker,
     load_settings,
@@ -146,4 +149,80 @@ def test_allow_and_guard_are_read_together(tmp_path: Path) -> None:
     ini = {"tripwire_guard": "false"}
     assert load_settings(write(tmp_path, '[tool.tripwire]\nallow = ["redis"]\n'), ini) == Settings(
         allow=frozenset({"redis"}), guard=GUARD_OFF
+    )
+
+
+# -- reply_check ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "ini", "check"),
+    [
+        pytest.param("", {}, REPLY_CHECK_WARN, id="default"),
+        pytest.param(
+            '[tool.tripwire]\nreply_check = "warn"\n', {}, REPLY_CHECK_WARN, id="toml-warn"
+        ),
+        pytest.param(
+            '[tool.tripwire]\nreply_check = "error"\n', {}, REPLY_CHECK_ERROR, id="toml-error"
+        ),
+        pytest.param(
+            "[tool.tripwire]\nreply_check = false\n", {}, REPLY_CHECK_OFF, id="toml-false"
+        ),
+        pytest.param("", {"tripwire_reply_check": "error"}, REPLY_CHECK_ERROR, id="ini-error"),
+        pytest.param("", {"tripwire_reply_check": "false"}, REPLY_CHECK_OFF, id="ini-false"),
+    ],
+)
+def test_reply_check_values(tmp_path: Path, text: str, ini: dict[str, str], check: str) -> None:
+    assert load_settings(write(tmp_path, text), ini) == Settings(reply_check=check)
+
+
+@pytest.mark.parametrize(
+    ("text", "ini", "message"),
+    [
+        pytest.param(
+            "[tool.tripwire]\nreply_check = true\n",
+            {},
+            "[tool.tripwire] reply_check in {path} must be one of 'warn', 'error', false; got True",
+            id="toml-true",
+        ),
+        pytest.param(
+            "",
+            {"tripwire_reply_check": "strict"},
+            "the pytest ini option tripwire_reply_check must be one of 'warn', 'error', 'false'; "
+            "got 'strict'",
+            id="ini-typo",
+        ),
+    ],
+)
+def test_invalid_reply_check_settings(
+    tmp_path: Path, text: str, ini: dict[str, object], message: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigurationError) as excinfo:
+        load_settings(path, ini)
+    assert str(excinfo.value) == message.format(path=path)
+
+
+def test_the_ini_option_reaches_the_reply_check(pytester: pytest.Pytester) -> None:
+    pytester.makeini(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\ntripwire_reply_check = error\n"
+    )
+    pytester.makepyfile(
+        """
+        import redis
+        import tripwire
+
+        def test_expire():
+            tripwire.redis.mock_command("EXPIRE", returns=1)
+            with tripwire:
+                redis.Redis().expire("k", 1)
+        """
+    )
+    result = pytester.runpytest("-p", "tripwire", "-p", "no:randomly", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*InvalidArgumentError: mock_command() argument 'returns' must be what redis-py "
+            "returns for EXPIRE: a bool, got 1 (int)"
+        ]
     )
