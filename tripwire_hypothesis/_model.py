@@ -16,6 +16,7 @@ runs in between (the pipeline sends them together), so this is atomic as Redis' 
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -24,10 +25,11 @@ import fakeredis
 from hypothesis import strategies as st
 from redis import exceptions
 
-from tripwire_hypothesis._answers import COIN_SIDES, Answerer, Call, _Label
+from tripwire_hypothesis._answers import COIN_SIDES, OUTAGE, Answerer, Call, _Label
 from tripwire_hypothesis._checks import invalid
 from tripwire_hypothesis._failures import _build
 from tripwire_hypothesis._reproduction import error_code
+from tripwire_hypothesis._retries import RETRIED, client_owner, through_retries
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -261,7 +263,9 @@ class ModelAnswerer(Answerer):
             self._writes = False
         self._batch = value
 
-    def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
+    def __call__(
+        self, args: tuple[Any, ...], options: dict[str, Any], client: Any = None
+    ) -> RedisCall:
         __tracebackhide__ = True
         name = self._checked_name(args, options)
         if name in _TRANSACTION_COMMANDS:
@@ -287,21 +291,55 @@ class ModelAnswerer(Answerer):
             for kind in self._policy.faults
             if kind != "watch" and (kind not in _WRITE_FLAGS or _WRITE_FLAGS[kind] in flags)
         )
-        fault = self._decide(_Label(Call(name, args[1:], options)), kinds)
+        call = Call(name, args[1:], options)
+        fault = self._decide(_Label(call), kinds)
+        if fault is not None and client is not None and isinstance(fault.error, RETRIED):
+            # redis-py's retry policy decides what the code sees. The fault is passing (each
+            # attempt decided again) or an outage (every attempt fails alike).
+            first = fault
+            outage = self._script is None and self.draws.draw(OUTAGE, _Label(call, outage=True))
+
+            def attempt(number: int) -> tuple[Any, BaseException | None]:
+                if number == 1:
+                    this: Fault | None = first
+                elif outage:
+                    # The server stays out of reach: later attempts never arrive.
+                    this = Fault(copy.copy(first.error))
+                    self.decisions.append((_Label(call, number), this))
+                else:
+                    this = self._decide(_Label(call, number), kinds)
+                if this is None:
+                    return self._run(name, args, options)
+                if this.applied:
+                    self._run(name, args, options)
+                self._attempted(name, args, options, this.error)
+                if not this.applied:
+                    raise this.error
+                return None, this.error
+
+            returns, raises = through_retries(client, client_owner(client), args, options, attempt)
+            if raises is not None:
+                return self._last_attempt(raises)
+            return self._answer(name, returns, raises)
         if fault is not None and not fault.applied:
             return self._answer(name, None, fault.error)
-        if name == "WATCH":
-            for key in args[1:]:
-                self._watched[key] = model.version(key)
-            returns, raises = True, None
-        elif name == "UNWATCH":
-            self._watched.clear()
-            returns, raises = True, None
-        else:
-            returns, raises = model.run(args, options)
+        returns, raises = self._run(name, args, options)
         if fault is not None:
             return self._answer(name, None, fault.error)
         return self._answer(name, returns, raises)
+
+    def _run(
+        self, name: str, args: tuple[Any, ...], options: dict[str, Any]
+    ) -> tuple[Any, BaseException | None]:
+        """Run a call on the model: its reply, or the error reply it gave."""
+        if name == "WATCH":
+            for key in args[1:]:
+                self._watched[key] = self.model.version(key)
+            return True, None
+        if name == "UNWATCH":
+            self._watched.clear()
+            return True, None
+        return self.model.run(args, options)
 
     def answer_exec(self, watching: bool) -> RedisCall:
         """A transaction's EXEC: it commits, fails on a watched key that changed, or faults."""
