@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
     from tripwire_hypothesis._draws import Draws
 
-__all__ = ["Answerer", "Call", "Outcome", "Policy"]
+__all__ = ["OUTAGE", "Answerer", "Call", "Outcome", "Policy"]
 
 #: Each call draws a number below this and fails at or above a cut set by the error rate.
 COIN_SIDES = 256
@@ -112,6 +112,9 @@ def _outcomes(
 
 
 _LOST = st.booleans()
+#: Whether a fault that redis-py's retry policy would retry fails every attempt (an outage, which
+#: the code sees) or passes (shrinking towards this: the attempts are drawn one by one).
+OUTAGE = st.booleans()
 
 
 @st.composite
@@ -157,7 +160,16 @@ class Policy:
 class Answerer:
     """The ``answerer`` of one example's `RedisPlugin`: draws each answer at the call."""
 
-    __slots__ = ("_plugin", "_policy", "_site", "_thread", "answered", "draws", "in_batch")
+    __slots__ = (
+        "_attempts",
+        "_plugin",
+        "_policy",
+        "_site",
+        "_thread",
+        "answered",
+        "draws",
+        "in_batch",
+    )
 
     def __init__(
         self, plugin: RedisPlugin, policy: Policy, draws: Draws, caller: FrameType
@@ -171,15 +183,51 @@ class Answerer:
         self._thread = threading.get_ident()
         #: The mocks made for the calls answered so far, in call order.
         self.answered: list[RedisCall] = []
+        #: The failed attempts of calls that redis-py's retry policy sent again, in order.
+        self._attempts: list[RedisCall] = []
         #: Set by the pipeline interception while a batch's queued commands are answered.
         self.in_batch = False
 
-    def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
+    def __call__(
+        self, args: tuple[Any, ...], options: dict[str, Any], client: Any = None
+    ) -> RedisCall:
         __tracebackhide__ = True
         name = self._checked_name(args, options)
         call = Call(name, args[1:], options)
+        # Faults are raised at the call: redis-py's retry policy applies to a model session's
+        # only (`tripwire_hypothesis._model`), for now.
         outcome = self.draws.draw(self._strategy(call, args, options), _Label(call))
-        mock = self._plugin.new_call(name, outcome.returns, outcome.raises, self._site)
+        returns, raises = outcome.returns, outcome.raises
+        mock = self._plugin.new_call(name, returns, raises, self._site)
+        self.answered.append(mock)
+        return mock
+
+    def _attempted(
+        self, name: str, args: tuple[Any, ...], options: dict[str, Any], error: BaseException
+    ) -> None:
+        """Record an attempt of a call that failed with ``error`` and that redis-py's retry
+        policy may try again: a test sees each attempt sent."""
+        # Not counted towards max_answers: the client's retry policy bounds the attempts.
+        mock = self._plugin.new_call(name, None, error, self._site)
+        mock._sent = args
+        mock.kwargs = options
+        self._plugin._record(mock)
+        self._attempts.append(mock)
+
+    def _last_attempt(self, error: BaseException) -> RedisCall:
+        """The mock of a call whose every attempt failed, the last with ``error``: that of its
+        last attempt, recorded as the call itself (the interception records it)."""
+        last = self._attempts[-1]
+        if last.raises is not error:  # an error reply to a later attempt: a call of its own
+            mock = self._plugin.new_call(last.command, None, error, self._site)
+        else:
+            self._attempts.pop()
+            entries = self._plugin.verifier.timeline.entries
+            if entries and entries[-1] is last:
+                entries.pop()
+            else:  # pragma: no cover - another thread recorded meanwhile
+                entries.remove(last)
+            mock = last
         self.answered.append(mock)
         return mock
 
@@ -298,17 +346,24 @@ class _Label:
     Made into a string only if the report shows it.
     """
 
-    __slots__ = ("call",)
+    __slots__ = ("attempt", "call", "outage")
 
-    def __init__(self, call: Call) -> None:
+    def __init__(self, call: Call, attempt: int = 1, *, outage: bool = False) -> None:
         self.call = call
+        #: Which attempt of the call, when redis-py's retry policy sends it again.
+        self.attempt = attempt
+        #: Whether this draw decides if the call's fault fails every attempt.
+        self.outage = outage
 
     def __str__(self) -> str:
         call = self.call
         arguments = ", ".join(map(_short_repr, call.args))
         if len(arguments) > 60:
             arguments = arguments[:57] + "..."
-        return f"{call.command}({arguments})"
+        if self.outage:
+            return f"{call.command}({arguments}), every attempt fails"
+        again = f", attempt {self.attempt}" if self.attempt > 1 else ""
+        return f"{call.command}({arguments}){again}"
 
 
 def _short_repr(value: object) -> str:

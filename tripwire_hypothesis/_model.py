@@ -20,6 +20,7 @@ runs in between (the pipeline sends them together), so this is atomic as Redis' 
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -28,10 +29,11 @@ import fakeredis
 from hypothesis import strategies as st
 from redis import exceptions
 
-from tripwire_hypothesis._answers import COIN_SIDES, Answerer, Call, _Label
+from tripwire_hypothesis._answers import COIN_SIDES, OUTAGE, Answerer, Call, _Label
 from tripwire_hypothesis._checks import invalid
 from tripwire_hypothesis._failures import _build
 from tripwire_hypothesis._reproduction import error_code
+from tripwire_hypothesis._retries import RETRIED, client_owner, through_retries
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -65,21 +67,32 @@ class Fault:
     ``Fault(redis.exceptions.ConnectionError("Connection closed by server."), applied=True)`` is
     a connection lost after the command changed the data: the acknowledgement is lost, the
     change is not.
+
+    A connection error or a timeout of a sync client's call is retried as the client's own retry
+    policy says (redis-py 8: ten times): the next attempts are decided one by one, unless
+    ``outage=True``, the server out of reach for every later attempt, when the code sees the
+    error once the policy gives up.
     """
 
-    __slots__ = ("applied", "error")
+    __slots__ = ("applied", "error", "outage")
 
-    def __init__(self, error: BaseException, *, applied: bool = False) -> None:
+    def __init__(
+        self, error: BaseException, *, applied: bool = False, outage: bool = False
+    ) -> None:
         if not isinstance(error, BaseException):
             raise invalid("Fault", "error", "an exception instance", error)
         if type(applied) is not bool:
             raise invalid("Fault", "applied", "a bool", applied)
+        if type(outage) is not bool:
+            raise invalid("Fault", "outage", "a bool", outage)
         self.error = error
         self.applied = applied
+        self.outage = outage
 
     def __repr__(self) -> str:
         applied = ", applied=True" if self.applied else ""
-        return f"Fault({error_code(self.error)}{applied})"
+        outage = ", outage=True" if self.outage else ""
+        return f"Fault({error_code(self.error)}{applied}{outage})"
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self))
@@ -87,10 +100,11 @@ class Fault:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Fault):
             return NotImplemented
-        return (type(self.error), self.error.args, self.applied) == (
+        return (type(self.error), self.error.args, self.applied, self.outage) == (
             type(other.error),
             other.error.args,
             other.applied,
+            other.outage,
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -283,7 +297,9 @@ class ModelAnswerer(Answerer):
             self._writes = False
         self._batch = value
 
-    def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
+    def __call__(
+        self, args: tuple[Any, ...], options: dict[str, Any], client: Any = None
+    ) -> RedisCall:
         __tracebackhide__ = True
         name = self._checked_name(args, options)
         if name in _TRANSACTION_COMMANDS:
@@ -318,21 +334,58 @@ class ModelAnswerer(Answerer):
             for kind in self._policy.faults
             if kind != "watch" and (kind not in _WRITE_FLAGS or _WRITE_FLAGS[kind] in flags)
         )
-        fault = self._decide(_Label(Call(name, args[1:], options)), kinds)
+        call = Call(name, args[1:], options)
+        fault = self._decide(_Label(call), kinds)
+        if fault is not None and client is not None and isinstance(fault.error, RETRIED):
+            # redis-py's retry policy decides what the code sees. The fault is passing (each
+            # attempt decided again) or an outage (every attempt fails alike).
+            if self._script is None and self.draws.draw(OUTAGE, _Label(call, outage=True)):
+                fault = Fault(fault.error, applied=fault.applied, outage=True)
+                self.decisions[-1] = (self.decisions[-1][0], fault)
+            first = fault
+
+            def attempt(number: int) -> tuple[Any, BaseException | None]:
+                if number == 1:
+                    this: Fault | None = first
+                elif first.outage:
+                    # The server stays out of reach: later attempts never arrive.
+                    this = Fault(copy.copy(first.error))
+                else:
+                    this = self._decide(_Label(call, number), kinds)
+                if this is None:
+                    return self._apply(name, args, options)
+                if this.applied:
+                    self._apply(name, args, options)
+                self._attempted(name, args, options, this.error)
+                if not this.applied:
+                    raise this.error
+                return None, this.error
+
+            returns, raises = through_retries(client, client_owner(client), args, options, attempt)
+            if raises is not None:
+                return self._last_attempt(raises)
+            return self._answer(name, returns, raises)
         if fault is not None and not fault.applied:
             return self._answer(name, None, fault.error)
-        if name == "WATCH":
-            for key in args[1:]:
-                self._watched[key] = model.version(key)
-            returns, raises = True, None
-        elif name == "UNWATCH":
-            self._watched.clear()
-            returns, raises = True, None
-        else:
-            returns, raises = self._run(name, args, options)
+        returns, raises = self._apply(name, args, options)
         if fault is not None:
             return self._answer(name, None, fault.error)
         return self._answer(name, returns, raises)
+
+    def _apply(
+        self, name: str, args: tuple[Any, ...], options: dict[str, Any]
+    ) -> tuple[Any, BaseException | None]:
+        """Run a call on the model (WATCH and UNWATCH on the session): its reply, or the error
+        reply it gave."""
+        __tracebackhide__ = True
+        if name == "WATCH":
+            for key in args[1:]:
+                self._watched[key] = self.model.version(key)
+            return True, None
+        if name == "UNWATCH":
+            self._watched.clear()
+            return True, None
+        return self._run(name, args, options)
 
     def answer_exec(self, watching: bool) -> RedisCall:
         """A transaction's EXEC: it commits, fails on a watched key that changed, or faults."""

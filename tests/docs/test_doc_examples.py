@@ -211,6 +211,8 @@ def execute(
         # The same examples on every run, so a page's failing example fails as its text shows;
         # no explain phase, which on Python 3.11 traces every line while shrinking (slow).
         own = test._hypothesis_internal_use_settings
+        # Hypothesis refuses a second @settings on a test; the page's own are kept underneath.
+        vars(test).pop("_hypothesis_internal_settings_applied", None)
         test = settings(own, derandomize=True, database=None, phases=WITHOUT_EXPLAIN)(test)
     if inspect.iscoroutinefunction(test):
         # As pytest would: under pytest-asyncio's strict mode (its default) an unmarked

@@ -6,6 +6,7 @@ Scripted with ``RedisSession.from_faults([...])`` where the faults must be exact
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import fakeredis
@@ -15,6 +16,8 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import initialize, invariant, rule, run_state_machine_as_test
+from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.retry import Retry
 
 import tripwire
 from tripwire import StrictVerifier
@@ -22,6 +25,8 @@ from tripwire_hypothesis import Fault, RedisSession, VerifiedStateMachine, per_e
 from tripwire_hypothesis import strategies as tripwire_strategies
 
 client = redis.Redis()
+#: A client that never retries: every fault reaches the caller.
+once = redis.Redis(retry=Retry(NoBackoff(), 0))
 quick = settings(
     max_examples=30,
     database=None,
@@ -86,10 +91,10 @@ def test_a_fault_before_the_command_changes_nothing_and_one_after_loses_only_the
     session.install()
     with verifier.sandbox():
         with pytest.raises(redis.exceptions.ConnectionError):
-            client.set("before", "1")
+            once.set("before", "1")
         with pytest.raises(redis.exceptions.TimeoutError):
-            client.set("after", "1")
-        assert client.get("after") == b"1"
+            once.set("after", "1")
+        assert once.get("after") == b"1"
     assert_all(session)
     assert session.model.keys() == [b"after"]
     assert [(step.command, step.returns, type(step.raises)) for step in session.consumed] == [
@@ -269,9 +274,117 @@ def test_error_rate_zero_injects_no_fault(session: RedisSession) -> None:
 def test_connection_faults_are_drawn_before_and_after(session: RedisSession) -> None:
     session.install()
     with tripwire, pytest.raises(redis.exceptions.ConnectionError):
-        client.incr("n")
+        once.incr("n")
     assert_all(session)
     assert session.model.get("n") in (None, b"1")
+
+
+# -- faults under the client's own retry policy ---------------------------------------------
+
+
+def sent(session: RedisSession) -> list[tuple[str, str | None]]:
+    """Each command sent, with the class of the error its attempt failed with."""
+    return [
+        (step.command, None if step.raises is None else type(step.raises).__name__)
+        for step in session.consumed
+    ]
+
+
+def test_a_reply_lost_after_incr_is_retried_and_counts_twice(verifier: StrictVerifier) -> None:
+    session = RedisSession.from_faults([Fault(CONNECTION, applied=True), None])
+    session.install()
+    with verifier.sandbox():
+        assert client.incr("n") == 2  # the retry's reply: the first INCR took effect too
+    assert sent(session) == [("INCRBY", "ConnectionError"), ("INCRBY", None)]
+    assert_all(session)
+    assert session.model.get("n") == b"2"
+
+
+def test_a_connection_lost_before_the_command_is_retried_once(verifier: StrictVerifier) -> None:
+    session = RedisSession.from_faults([Fault(CONNECTION), None])
+    session.install()
+    with verifier.sandbox():
+        assert client.incr("n") == 1
+    assert sent(session) == [("INCRBY", "ConnectionError"), ("INCRBY", None)]
+    assert_all(session)
+
+
+def test_an_outage_reaches_the_caller_once_the_policy_gives_up(verifier: StrictVerifier) -> None:
+    three = redis.Redis(retry=Retry(NoBackoff(), 2))
+    session = RedisSession.from_faults([Fault(CONNECTION, applied=True, outage=True)])
+    session.install()
+    with verifier.sandbox(), pytest.raises(redis.exceptions.ConnectionError):
+        three.incr("n")
+    assert sent(session) == [("INCRBY", "ConnectionError")] * 3
+    assert_all(session)
+    assert session.model.get("n") == b"1"  # only the first attempt reached the server
+
+
+def test_a_client_that_never_retries_sees_the_first_fault(verifier: StrictVerifier) -> None:
+    session = RedisSession.from_faults([Fault(CONNECTION, applied=True), None])
+    session.install()
+    with verifier.sandbox(), pytest.raises(redis.exceptions.ConnectionError):
+        once.incr("n")
+    assert sent(session) == [("INCRBY", "ConnectionError")]
+    assert_all(session)
+    assert session.model.get("n") == b"1"
+
+
+def test_backoff_between_attempts_is_not_slept(
+    verifier: StrictVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def slept(seconds: float) -> None:
+        raise AssertionError(f"slept {seconds} s")
+
+    monkeypatch.setattr(redis.retry, "sleep", slept)
+    patient = redis.Redis(retry=Retry(ExponentialBackoff(cap=3600, base=60), 3))
+    session = RedisSession.from_faults([Fault(CONNECTION), Fault(CONNECTION), None])
+    session.install()
+    with verifier.sandbox():
+        assert patient.incr("n") == 1
+    assert_all(session)
+
+
+@quick
+@given(tripwire_strategies.redis_session(model=True, faults=["connection"]))
+def test_drawn_faults_are_retried_or_outages(session: RedisSession) -> None:
+    session.install()
+    with tripwire:
+        try:
+            client.incr("n")
+        except redis.exceptions.ConnectionError:
+            failed = True
+        else:
+            failed = False
+    assert_all(session)
+    attempts = len(session.consumed)
+    # The default policy: the first attempt and its retries (ten in redis-py 8).
+    assert attempts <= client.get_retry().get_retries() + 1
+    assert failed == (
+        attempts == client.get_retry().get_retries() + 1
+        and all(step.raises is not None for step in session.consumed)
+    )
+
+
+def test_model_sessions_find_a_double_applied_incr_within_300_examples() -> None:
+    @settings(max_examples=300, database=None, derandomize=True, deadline=None)
+    @given(tripwire_strategies.redis_session(model=True))
+    @per_example_verifier
+    def counts_once(session: RedisSession) -> None:
+        session.install()
+        with tripwire, contextlib.suppress(redis.RedisError):
+            client.incr("hits")
+        assert_all(session)
+        assert session.model.get("hits") in (None, b"1"), "a hit counted twice"
+
+    with pytest.raises(AssertionError, match="a hit counted twice") as failed:
+        counts_once()
+    report = "\n".join(failed.value.__notes__)
+    assert (
+        "Fault(redis.exceptions.ConnectionError('Connection closed by server.'), applied=True)"
+        in report
+        or ("Fault(redis.exceptions.TimeoutError" in report)
+    )
 
 
 def test_faults_shrink_to_the_fewest_and_simplest() -> None:
@@ -294,9 +407,13 @@ def test_faults_shrink_to_the_fewest_and_simplest() -> None:
         fails_somewhere,
         settings=settings(database=None, derandomize=True),
     )
-    closed = "Fault(redis.exceptions.ConnectionError('Connection closed by server.'))"
+    # A server error reply: redis-py retries no such error, so it needs no outage to show.
+    readonly = (
+        'Fault(redis.exceptions.ReadOnlyError("You can\'t write against a read only replica.", '
+        "status_code='READONLY'))"
+    )
     script = (
-        f"    session = RedisSession.from_faults([\n        {closed},  # INCRBY('n', 1)\n    ])\n"
+        f"    session = RedisSession.from_faults([\n        {readonly},  # INCRBY('n', 1)\n    ])\n"
     )
     assert script in minimal.reproduction()
 
@@ -468,6 +585,7 @@ def test_a_state_machine_keeps_one_model_per_run_and_finds_the_lost_job() -> Non
         "state.no_job_is_lost()\n"
         "Draw 2 (RPOP('jobs')): None\n"
         f"Draw 3 (LPUSH('jobs:processing', b'job-1')): Fault({CONNECTION_CODE})\n"
+        "Draw 4 (LPUSH('jobs:processing', b'job-1'), every attempt fails): True\n"
         "state.work()\n"
         "state.no_job_is_lost()\n"
         "state.teardown()\n"
@@ -475,14 +593,14 @@ def test_a_state_machine_keeps_one_model_per_run_and_finds_the_lost_job() -> Non
         "RedisSession.from_faults([\n"
         "    None,  # LPUSH('jobs', 'job-1')\n"
         "    None,  # RPOP('jobs')\n"
-        f"    Fault({CONNECTION_CODE}),  # LPUSH('jobs:processing', b'job-1')\n"
+        f"    Fault({CONNECTION_CODE}, outage=True),  # LPUSH('jobs:processing', b'job-1')\n"
         "])"
     )
 
 
 def test_the_printed_steps_replay_with_the_printed_session() -> None:
     state = PlantedQueue()
-    state.start(session=RedisSession.from_faults([None, None, Fault(CONNECTION)]))
+    state.start(session=RedisSession.from_faults([None, None, Fault(CONNECTION, outage=True)]))
     state.enqueue(job="job-1")
     state.work()
     with pytest.raises(AssertionError, match="a job was lost"):

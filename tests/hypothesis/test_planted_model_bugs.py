@@ -46,19 +46,26 @@ fails_block = _helpers.fails_block
 #: Each planted bug: the property's message, the Draw lines (the faults drawn, in call order),
 #: and the session of the printed test.
 CLOSED = "redis.exceptions.ConnectionError('Connection closed by server.')"
+READONLY = (
+    'redis.exceptions.ReadOnlyError("You can\'t write against a read only replica.", '
+    "status_code='READONLY')"
+)
 STORIES = {
     "test_no_job_is_lost": (
         "a job was lost",
         "Draw 1 (RPOP('jobs')): None\n"
         "Draw 2 (LPUSH('jobs:processing', b'job-2')): None\n"
         "Draw 3 (LREM('jobs:processing', 1, b'job-2')): None\n"
-        f"Draw 4 (RPOP('jobs')): Fault({CLOSED}, applied=True)\n"
-        "Draw 5 (RPOP('jobs')): None",
+        "Draw 4 (RPOP('jobs')): None\n"
+        f"Draw 5 (LPUSH('jobs:processing', b'job-1')): Fault({CLOSED})\n"
+        "Draw 6 (LPUSH('jobs:processing', b'job-1'), every attempt fails): True\n"
+        "Draw 7 (RPOP('jobs')): None",
         "    session = RedisSession.from_faults([\n"
         "        None,  # RPOP('jobs')\n"
         "        None,  # LPUSH('jobs:processing', b'job-2')\n"
         "        None,  # LREM('jobs:processing', 1, b'job-2')\n"
-        f"        Fault({CLOSED}, applied=True),  # RPOP('jobs')\n"
+        "        None,  # RPOP('jobs')\n"
+        f"        Fault({CLOSED}, outage=True),  # LPUSH('jobs:processing', b'job-1')\n"
         "        None,  # RPOP('jobs')\n"
         "    ])",
     ),
@@ -67,12 +74,14 @@ STORIES = {
         "Draw 1 (WATCH('balance:alice')): None\n"
         "Draw 2 (GET('balance:alice')): None\n"
         "Draw 3 (EXEC): Fault(redis.exceptions.WatchError('Watched variable changed.'))\n"
-        f"Draw 4 (DECRBY('balance:alice', 5)): Fault({CLOSED}, applied=True)",
+        "Draw 4 (DECRBY('balance:alice', 5)): None\n"
+        f"Draw 5 (INCRBY('balance:bob', 5)): Fault({READONLY})",
         "    session = RedisSession.from_faults([\n"
         "        None,  # WATCH('balance:alice')\n"
         "        None,  # GET('balance:alice')\n"
         "        Fault(redis.exceptions.WatchError('Watched variable changed.')),  # EXEC\n"
-        f"        Fault({CLOSED}, applied=True),  # DECRBY('balance:alice', 5)\n"
+        "        None,  # DECRBY('balance:alice', 5)\n"
+        f"        Fault({READONLY}),  # INCRBY('balance:bob', 5)\n"
         "    ])",
     ),
 }

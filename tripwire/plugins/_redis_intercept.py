@@ -144,8 +144,12 @@ def _restore_if_unneeded() -> None:
 # -- what the interceptors share ----------------------------------------------------------------
 
 
-def _consume(plugin: RedisPlugin, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
+def _consume(
+    plugin: RedisPlugin, args: tuple[Any, ...], options: dict[str, Any], client: Any = None
+) -> RedisCall:
     """Take the next mock of the command in ``args`` and record the call on it.
+
+    ``client``: the sync client whose ``execute_command`` made the call, for an answerer.
 
     No lock: taking a mock (``popleft``) and recording it (``append``) are each atomic, so every
     call takes exactly one mock and is recorded once, whatever the threads. Calls that overlap in
@@ -155,11 +159,11 @@ def _consume(plugin: RedisPlugin, args: tuple[Any, ...], options: dict[str, Any]
     try:
         queue = plugin._lookup[args[0]]
     except (KeyError, IndexError, TypeError):
-        queue = plugin._resolve(args, options)
+        queue = plugin._resolve(args, options, client)
     try:
         mock = queue.popleft()
     except IndexError:
-        mock = plugin._exhausted(args, options)
+        mock = plugin._exhausted(args, options, client)
     try:
         # Not mutated: `not in` hashes the arguments all the same.
         args in {None}  # noqa: B015 - see execute_command  # pragma: no mutate
@@ -273,7 +277,7 @@ def execute_command(client: Any, *args: Any, **options: Any) -> Any:
             # raised in here would print this exception first, as the error's context.
             mock = _OutsideCall(client, args, options)
         else:
-            mock = _consume(plugin, args, options)
+            mock = _consume(plugin, args, options, client)
     else:
         mock._sent = args
         mock.kwargs = options

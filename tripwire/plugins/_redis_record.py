@@ -257,7 +257,9 @@ class Recorder:
         self.answered: list[tuple[RedisCall, str, str]] = []
         self.in_batch = False
 
-    def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
+    def __call__(
+        self, args: tuple[Any, ...], options: dict[str, Any], client: Any = None
+    ) -> RedisCall:
         __tracebackhide__ = True
         frame = _intercepted_frame()
         name = _name(args[0])

@@ -58,8 +58,15 @@ class Answerer(Protocol):
     #: True while a pipeline's queued commands are answered (each fails only with its own error).
     in_batch: bool
 
-    def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
-        """A new mock for this call (not yet consumed), or raise to refuse the call."""
+    def __call__(
+        self, args: tuple[Any, ...], options: dict[str, Any], client: Any = None
+    ) -> RedisCall:
+        """A new mock for this call (not yet consumed), or raise to refuse the call.
+
+        ``client``: the sync client whose ``execute_command`` made the call (None for a
+        pipeline's, a cluster's or an asyncio client's), whose own retry policy an answerer may
+        run the call through (`tripwire_hypothesis._retries`).
+        """
 
     def answer_exec(self, watching: bool) -> RedisCall:
         """A new mock for a transaction's EXEC with no EXEC mock queued: commit or fail.
@@ -313,7 +320,9 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         self._record(call)
         return call
 
-    def _resolve(self, args: tuple[Any, ...], options: dict[str, Any]) -> deque[RedisCall]:
+    def _resolve(
+        self, args: tuple[Any, ...], options: dict[str, Any], client: Any = None
+    ) -> deque[RedisCall]:
         """Slow path: the queue for a command spelled in a way not seen before.
 
         Called while the hot path handles its lookup failure, hence ``from None``.
@@ -337,12 +346,14 @@ class RedisPlugin(PubSubMocks, BasePlugin):
             answerer = self.answerer
             if answerer is not None:
                 # Not cached in the lookup: the next call of this command is answered afresh.
-                return deque((answerer(args, options),))
+                return deque((answerer(args, options, client),))
             raise self._unmocked(args, options) from None
         self._lookup[spelling] = queue
         return queue
 
-    def _exhausted(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
+    def _exhausted(
+        self, args: tuple[Any, ...], options: dict[str, Any], client: Any = None
+    ) -> RedisCall:
         """Slow path: every mock queued for the command was consumed.
 
         Called while the hot path handles the empty queue's ``IndexError``, hence ``from None``.
@@ -353,7 +364,7 @@ class RedisPlugin(PubSubMocks, BasePlugin):
             return self._repeat(queue.template)
         answerer = self.answerer
         if answerer is not None:
-            return answerer(args, options)
+            return answerer(args, options, client)
         raise self._unmocked(args, options) from None
 
     def _repeat(self, template: RedisCall) -> RedisCall:
