@@ -362,7 +362,8 @@ def test_a_library_first_imported_during_a_test_is_guarded_from_its_import(
     pytester.makepyfile(bell_library=BELL_LIBRARY, bell_plugin=BELL_PLUGIN)
     pytester.makeconftest(
         "from tripwire import register_plugin\n\n"
-        'register_plugin("bell", "bell_plugin:BellPlugin", requires="bell_library")\n'
+        'register_plugin("bell", "bell_plugin:BellPlugin", requires="bell_library", '
+        'also_intercepts=("bell_fork_not_installed",))\n'
     )
     pytester.makepyfile(
         test_suite="""
@@ -387,6 +388,9 @@ def test_allowed_imports_it_unguarded():
 
 def test_guarded_imports_it():
     import colorsys  # another library imports as ever
+
+    with pytest.raises(ImportError):  # a library the plugin also intercepts, not installed
+        import bell_fork_not_installed
 
     import bell_library
 
