@@ -445,6 +445,7 @@ def _interceptors() -> tuple[Patch, ...]:
         patches += [
             (owner, name, _sockets.sync_pass_through(owner, name)) for owner, name in passing
         ]
+        patches += [(owner, "_connect", _sockets.sync_opener(owner)) for owner in sync.openers]
         side = library.asyncio
         if side is not None:
             patches += [
@@ -456,6 +457,7 @@ def _interceptors() -> tuple[Patch, ...]:
             patches += [
                 (owner, name, _sockets.async_pass_through(owner, name)) for owner, name in passing
             ]
+            patches += [(owner, "_connect", _sockets.async_opener(owner)) for owner in side.openers]
         for provide in _extensions:
             patches += provide(library)
     if patches:
