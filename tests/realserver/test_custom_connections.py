@@ -19,6 +19,8 @@ import redis
 import redis.asyncio
 import redis.asyncio.connection
 import redis.connection
+import valkey
+import valkey.connection
 
 import tripwire
 from tripwire import StrictVerifier, UnmockedConnectionError, UnsandboxedInteractionError
@@ -56,6 +58,15 @@ class AsyncKeepAlive(redis.asyncio.connection.Connection):
         await super()._connect()
         sock = self._writer.transport.get_extra_info("socket")  # type: ignore[union-attr]
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+
+
+class ValkeyKeepAlive(valkey.connection.Connection):
+    """`KeepAlive` for valkey-py."""
+
+    def _connect(self) -> socket.socket:
+        sock: socket.socket = super()._connect()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        return sock
 
 
 class TracedFake(fakeredis.FakeRedisConnection):
@@ -97,11 +108,14 @@ def refused_inside(server: _Server, action: str) -> str:
 def refused_outside(
     server: _Server, excinfo: pytest.ExceptionInfo[UnsandboxedInteractionError]
 ) -> str:
-    """The guard's refusal of a connection opened at the line of this file in ``excinfo``."""
-    entry = next(e for e in reversed(excinfo.traceback) if e.path == excinfo.traceback[0].path)
+    """The guard's refusal of a connection opened by the test's line that ``excinfo`` raised from
+    (not by the connection class's ``_connect``)."""
+    traceback = excinfo.value.__traceback__
+    assert traceback is not None
+    assert traceback.tb_frame.f_code.co_filename == __file__
     return (
         f"a redis connection to {server.host}:{server.port} was opened outside the tripwire "
-        f"sandbox, at {THIS_FILE}:{entry.lineno + 1}.\n"
+        f"sandbox, at {THIS_FILE}:{traceback.tb_lineno}.\n"
         "During a test tripwire refuses real calls that no sandbox intercepts. Either:\n"
         "    mock it: register tripwire.redis.mock_command(...) and make the call inside "
         "`with tripwire:`\n"
@@ -127,6 +141,16 @@ def test_the_guard_refuses_a_connection_that_sets_socket_options(empty: _Server)
     assert str(command.value) == refused_outside(empty, command)
     assert str(pipeline.value) == refused_outside(empty, pipeline)
     assert str(direct.value) == refused_outside(empty, direct)
+
+
+def test_the_guard_refuses_a_valkey_connection_that_sets_socket_options(empty: _Server) -> None:
+    pool = valkey.ConnectionPool(connection_class=ValkeyKeepAlive, host=empty.host, port=empty.port)
+    before = empty.bytes_received()
+    with pytest.raises(UnsandboxedInteractionError) as command:
+        valkey.Valkey(connection_pool=pool).set("escaped", "1")
+    assert empty.bytes_since(before) == 0
+    assert empty.execute_raw("GET", "escaped") is None
+    assert str(command.value) == refused_outside(empty, command)
 
 
 @pytest.mark.asyncio

@@ -21,7 +21,8 @@ _RUNNER_DIRS: tuple[str, ...] = ()
 
 
 def call_site() -> str:
-    """``file:line`` of the first frame outside redis-py and tripwire: the user's code."""
+    """``file:line`` of the first frame outside redis-py, tripwire and connection classes'
+    ``_connect``: the user's code."""
     global _SKIP_DIRS, _RUNNER_DIRS
     if not _SKIP_DIRS:
         import tripwire
@@ -34,7 +35,9 @@ def call_site() -> str:
     frame: FrameType | None = sys._getframe()
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not filename.startswith(_SKIP_DIRS):
+        # A connection class's own ``_connect`` (setting socket options) is part of the client:
+        # the user's line is the one that made the call.
+        if not filename.startswith(_SKIP_DIRS) and frame.f_code.co_name != "_connect":
             if _RUNNER_DIRS and filename.startswith(_RUNNER_DIRS):
                 # pytest called redis-py itself: a finalizer such as addfinalizer(r.flushdb).
                 return _finalizer_site(frame)
