@@ -9,10 +9,6 @@ data, a read-only replica, out of memory, and at a watched transaction's ``EXEC`
 write that makes it fail with ``WatchError``. The coin shrinks towards no fault, so a failure
 shrinks to the fewest faults.
 
-A command the model cannot run (Lua without lupa installed, or one fakeredis does not implement)
-is refused with an `UnmockedInteractionError` naming what to install or to mock: fakeredis'
-``unknown command`` reply is a ``ResponseError``, which code catching ``RedisError`` would hide.
-
 A transaction's queued commands are run on the model as they are queued, so that their replies
 are the model's; the model is put back as it was when ``EXEC`` does not take effect. Nothing else
 runs in between (the pipeline sends them together), so this is atomic as Redis' ``EXEC`` is.
@@ -51,12 +47,6 @@ _WRITE_FLAGS = {"readonly": "write", "oom": "denyoom"}
 #: Sent through a pipeline, never on their own: the model answers a transaction at ``EXEC``.
 _TRANSACTION_COMMANDS = frozenset({"MULTI", "EXEC", "DISCARD"})
 _COIN = st.integers(0, COIN_SIDES - 1)
-#: Commands fakeredis runs only with lupa installed (``fakeredis[lua]``).
-_LUA_COMMANDS = frozenset(
-    {"EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "SCRIPT", "FCALL", "FCALL_RO", "FUNCTION"}
-)
-#: How fakeredis answers a command (or subcommand) it does not implement.
-_UNKNOWN = ("unknown command", "unknown subcommand")
 
 
 class Fault:
@@ -175,18 +165,6 @@ class ModelClient(fakeredis.FakeRedis):
 _FLAGS: dict[str, frozenset[str]] = {}
 
 
-@functools.cache
-def _runs_lua() -> bool:
-    """Whether the installed fakeredis runs Lua scripts: only with lupa importable."""
-    try:
-        ModelClient(server=fakeredis.FakeServer()).execute_command("EVAL", "return 1", 0)
-    except exceptions.ResponseError as error:
-        if str(error).startswith(_UNKNOWN):
-            return False
-        raise
-    return True
-
-
 class Model:
     """One example's model of Redis: a fakeredis server, and a client of it."""
 
@@ -294,15 +272,6 @@ class ModelAnswerer(Answerer):
                 "transactions only through a pipeline (client.pipeline(), "
                 "client.transaction()).",
             ) from None
-        if name.split(" ")[0] in _LUA_COMMANDS and not _runs_lua():
-            raise self._refuse(
-                args,
-                options,
-                f"redis.{name}(...) was called, but the model of Redis (fakeredis) runs Lua "
-                "only with the lupa package, which is not installed. Install it with: "
-                "pip install 'fakeredis[lua]' (the model extra of python-tripwire brings it), "
-                "or register a mock.",
-            ) from None
         model = self.model
         if self._batch:
             # Queued: run now for the model's reply, undone at EXEC if the transaction fails.
@@ -310,7 +279,7 @@ class ModelAnswerer(Answerer):
                 self._conflict = self._watch_broken()
                 self._snapshot = model.snapshot()
             self._writes = self._writes or "write" in model.flags(name)
-            returns, raises = self._run(name, args, options)
+            returns, raises = model.run(args, options)
             return self._answer(name, returns, raises)
         flags = model.flags(name) if name not in ("WATCH", "UNWATCH") else frozenset()
         kinds = tuple(
@@ -329,7 +298,7 @@ class ModelAnswerer(Answerer):
             self._watched.clear()
             returns, raises = True, None
         else:
-            returns, raises = self._run(name, args, options)
+            returns, raises = model.run(args, options)
         if fault is not None:
             return self._answer(name, None, fault.error)
         return self._answer(name, returns, raises)
@@ -356,23 +325,6 @@ class ModelAnswerer(Answerer):
         if fault is not None and not fault.applied and snapshot is not None:
             self.model.restore(snapshot)
         return self._answer("EXEC", None, None if fault is None else fault.error)
-
-    def _run(
-        self, name: str, args: tuple[Any, ...], options: dict[str, Any]
-    ) -> tuple[Any, BaseException | None]:
-        """The model's answer, unless it does not implement the command: that is refused."""
-        __tracebackhide__ = True
-        returns, raises = self.model.run(args, options)
-        if raises is not None and str(raises).startswith(_UNKNOWN):
-            version = getattr(fakeredis, "__version__", "")
-            raise self._refuse(
-                args,
-                options,
-                f"redis.{name}(...) was called, but the model of Redis (fakeredis {version}) "
-                f"does not implement it ({str(raises).split(', with args')[0]}). Register a "
-                "mock for it, or test that code against a real server.",
-            ) from None
-        return returns, raises
 
     def _watch_broken(self) -> bool:
         model = self.model

@@ -200,7 +200,7 @@ def test_monitor_a_direct_connection_and_a_pubsub_are_refused(
 
 @pytest.mark.asyncio
 @ALLOW_REDIS
-async def test_async_a_direct_connection_and_a_pubsub_are_refused(
+async def test_async_monitor_a_direct_connection_and_a_pubsub_are_refused(
     empty: _Server, verifier: StrictVerifier
 ) -> None:
     client = async_client_of(empty)
@@ -208,6 +208,9 @@ async def test_async_a_direct_connection_and_a_pubsub_are_refused(
     await pubsub.subscribe("news")
     before = empty.bytes_received()
     async with tripwire:
+        with pytest.raises(UnmockedConnectionError) as monitor:
+            async with client.monitor():
+                pass
         connection = await client.connection_pool.get_connection()
         with pytest.raises(UnmockedConnectionError) as direct:
             await connection.send_command("SET", "escaped", "1")
@@ -215,6 +218,7 @@ async def test_async_a_direct_connection_and_a_pubsub_are_refused(
             await pubsub.ping()
     assert empty.bytes_since(before) == 0
     assert empty.execute_raw("GET", "escaped") is None
+    assert str(monitor.value) == refused_inside(empty, "opened")
     assert str(direct.value) == refused_inside(empty, "opened")
     assert str(subscribed.value) == refused_inside(empty, SEND)
     await pubsub.aclose()

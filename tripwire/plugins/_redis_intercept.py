@@ -350,7 +350,7 @@ def _outside_command(
     """A command sent with no sandbox open: refused by the guard, or sent by redis-py."""
     __tracebackhide__ = True
     if _guards and _connections.client_opens_sockets(target):
-        raise _refusals.refuse(f"redis.{_refusals.command_name(args)}(...) was called") from None
+        raise _refusals.refused_command(args) from None
     return _originals[owner, attribute](target, *args, **options)
 
 
