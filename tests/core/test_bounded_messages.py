@@ -117,15 +117,26 @@ def test_the_guard_names_a_megabyte_command_shortly() -> None:
 def test_the_guard_lists_the_first_commands_of_a_long_pipeline() -> None:
     pipe = redis.Redis(host="127.0.0.1", port=1).pipeline()
     pipe.get("y" * 300)
-    pipe.execute_command("z" * 300)
-    for number in range(99_998):
+    pipe.execute_command("z" * 201)
+    pipe.execute_command("w" * 200)
+    for number in range(99_997):
         pipe.set("k", number)
     with pytest.raises(UnsandboxedInteractionError) as excinfo:
         pipe.execute()
-    names = ", ".join(["GET", f"{'Z' * 200}... (300 characters)", *["SET"] * 18])
+    names = ", ".join(["GET", f"{'Z' * 200}... (201 characters)", "W" * 200, *["SET"] * 17])
     assert str(excinfo.value) == refused(
         f"redis pipeline.execute() [{names}, ... and 99980 more] was called", excinfo
     )
+
+
+def test_the_guard_lists_every_command_of_a_pipeline_of_twenty() -> None:
+    pipe = redis.Redis(host="127.0.0.1", port=1).pipeline()
+    for number in range(20):
+        pipe.set("k", number)
+    with pytest.raises(UnsandboxedInteractionError) as excinfo:
+        pipe.execute()
+    names = ", ".join(["SET"] * 20)
+    assert str(excinfo.value) == refused(f"redis pipeline.execute() [{names}] was called", excinfo)
 
 
 @pytest.mark.parametrize(
