@@ -218,7 +218,7 @@ _REGISTRY: dict[str, PluginSpec] = {}
 
 
 def register_plugin(
-    name: str, target: str, *, requires: str, also_intercepts: Iterable[str] = ()
+    name: str, target: str, *, requires: str, also_intercepts: tuple[str, ...] | list[str] = ()
 ) -> PluginSpec:
     """Make ``tripwire.<name>`` resolve to the plugin class at ``"package.module:Class"``.
 
