@@ -88,7 +88,7 @@ def pytest_runtest_setup() -> None:
     from tripwire.plugins import _redis_connections, _redis_refusals
 
     _per_example._wrapper_maker.cache_clear()
-    _redis_connections._SOCKET_CONNECTIONS.clear()
+    _redis_connections._KINDS.clear()
     _redis_refusals._SKIP_DIRS = _redis_refusals._RUNNER_DIRS = ()
 
 

@@ -173,6 +173,14 @@ class PluginSpec:
     qualname: str
     #: The library the plugin intercepts: the plugin is available only when it is installed.
     requires: str
+    #: Further libraries it intercepts, such as valkey-py for the Redis plugin: importing any of
+    #: them, like importing `requires`, puts a test's guard on.
+    also_intercepts: tuple[str, ...] = ()
+
+    @property
+    def libraries(self) -> tuple[str, ...]:
+        """Every library whose import puts the guard on: `requires`, then `also_intercepts`."""
+        return (self.requires, *self.also_intercepts)
 
     def available(self) -> bool:
         """Whether the library the plugin intercepts can be imported."""
@@ -209,16 +217,32 @@ def _importable(module: str) -> bool:
 _REGISTRY: dict[str, PluginSpec] = {}
 
 
-def register_plugin(name: str, target: str, *, requires: str) -> PluginSpec:
-    """Make ``tripwire.<name>`` resolve to the plugin class at ``"package.module:Class"``."""
+def register_plugin(
+    name: str, target: str, *, requires: str, also_intercepts: tuple[str, ...] | list[str] = ()
+) -> PluginSpec:
+    """Make ``tripwire.<name>`` resolve to the plugin class at ``"package.module:Class"``.
+
+    ``requires`` is the library the plugin needs; ``also_intercepts`` names other libraries it
+    intercepts when they are installed, whose import puts a test's guard on as well.
+    """
     check_name("register_plugin", "name", name)
     parts: tuple[str, ...] = target.partition(":") if type(target) is str else ("",)
     if not all(part.strip() for part in parts):
         raise invalid("register_plugin", "target", "a str 'package.module:Class'", target)
     if type(requires) is not str or not requires.strip():
         raise invalid("register_plugin", "requires", "a non-empty str (a module name)", requires)
+    others = tuple(also_intercepts) if isinstance(also_intercepts, (tuple, list)) else None
+    if others is None or not all(type(other) is str and other.strip() for other in others):
+        raise invalid(
+            "register_plugin",
+            "also_intercepts",
+            "a tuple of non-empty str (module names)",
+            also_intercepts,
+        )
     module, _, qualname = parts
-    spec = PluginSpec(name=name, module=module, qualname=qualname, requires=requires)
+    spec = PluginSpec(
+        name=name, module=module, qualname=qualname, requires=requires, also_intercepts=others
+    )
     _REGISTRY[name] = spec
     return spec
 
@@ -232,4 +256,10 @@ def plugin_class(name: str) -> type[BasePlugin]:
     return _REGISTRY[name].load()
 
 
-register_plugin("redis", "tripwire.plugins.redis_plugin:RedisPlugin", requires="redis")
+# valkey-py, redis-py's fork, is intercepted by the same plugin, which needs redis-py.
+register_plugin(
+    "redis",
+    "tripwire.plugins.redis_plugin:RedisPlugin",
+    requires="redis",
+    also_intercepts=("valkey",),
+)

@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["MAX_CHARACTERS", "MAX_ITEMS", "NOT_READY", "code_line", "safe_repr"]
+__all__ = ["MAX_CHARACTERS", "MAX_ITEMS", "NOT_READY", "code_line", "safe_repr", "shortened"]
 
 #: How many characters of a str or bytes value a message shows, and how many items of a container.
 MAX_CHARACTERS = 200
@@ -146,6 +146,13 @@ def safe_repr(value: object) -> str:
     finally:
         if bounded.cut:
             _last_cut[0] = bounded
+
+
+def shortened(text: str) -> str:
+    """``text`` as a message shows a name: cut after `MAX_CHARACTERS`, saying how long it was."""
+    if len(text) <= MAX_CHARACTERS:
+        return text
+    return f"{text[:MAX_CHARACTERS]}... ({len(text)} characters)"
 
 
 def _code(make_line: Callable[[], str]) -> tuple[str, str]:

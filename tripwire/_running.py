@@ -42,7 +42,7 @@ class RunningTest:
         for spec in registered_plugins():
             if spec.name in self.allowed or not spec.available():
                 continue
-            if spec.requires in sys.modules:
+            if any(library in sys.modules for library in spec.libraries):
                 self.lifts.append(spec.load().guard())
             else:
                 # Nothing can call a library that is not imported: guard it if the test imports
@@ -67,7 +67,7 @@ class RunningTest:
 
 
 class GuardOnImport(importlib.abc.MetaPathFinder):
-    """Installs a plugin's guard once its library is imported, until `remove` is called."""
+    """Installs a plugin's guard once one of its libraries is imported, until `remove` is called."""
 
     def __init__(self, spec: PluginSpec, lifts: list[Callable[[], None]]) -> None:
         self.spec = spec
@@ -79,11 +79,15 @@ class GuardOnImport(importlib.abc.MetaPathFinder):
             sys.meta_path.remove(self)
 
     def find_spec(self, name: str, path: object = None, target: object = None) -> Any:
-        if name != self.spec.requires:
+        if name not in self.spec.libraries:
             return None
         self.remove()
         found = importlib.util.find_spec(name)
-        loader = getattr(found, "loader", None)
+        if found is None:
+            # Not installed (`import valkey` in a try block): wait for the plugin's other ones.
+            sys.meta_path.insert(0, self)
+            return None
+        loader: Any = found.loader
         if loader is None:
             return found
         execute = loader.exec_module

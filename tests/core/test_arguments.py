@@ -163,6 +163,25 @@ BAD_ARGUMENTS = [
         "got None (NoneType)",
         id="register_plugin-requires-none",
     ),
+    pytest.param(
+        lambda: tripwire.register_plugin(
+            "mine",
+            "pkg.mod:Plugin",
+            requires="pkg",
+            also_intercepts="fork",  # type: ignore[arg-type]
+        ),
+        "register_plugin() argument 'also_intercepts' must be a tuple of non-empty str (module "
+        "names), got 'fork' (str)",
+        id="register_plugin-also_intercepts-str",
+    ),
+    pytest.param(
+        lambda: tripwire.register_plugin(
+            "mine", "pkg.mod:Plugin", requires="pkg", also_intercepts=("fork", "")
+        ),
+        "register_plugin() argument 'also_intercepts' must be a tuple of non-empty str (module "
+        "names), got ('fork', '') (tuple)",
+        id="register_plugin-also_intercepts-blank",
+    ),
 ]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import enum
+import os
 from collections import deque
 
 import pytest
@@ -18,10 +19,13 @@ from tripwire import (
     StrictVerifier,
     UnassertedInteractionsError,
     UnmockedInteractionError,
+    UnsandboxedInteractionError,
     UnusedMocksError,
 )
 from tripwire._errors import MAX_LISTED, safe_repr
 from tripwire._reprs import NOT_READY, code_line
+
+THIS_FILE = os.path.relpath(__file__)
 
 
 class JobStatus(enum.Enum):
@@ -74,6 +78,65 @@ def test_a_megabyte_argument_gives_a_short_message(verifier: StrictVerifier) -> 
         "    tripwire.redis.mock_command('SET', returns=...)\n"
         f"Called with: args=('k', b'{'x' * 200}...' (1048576 bytes)), kwargs={{}}"
     )
+
+
+def test_a_megabyte_command_name_gives_a_short_message(verifier: StrictVerifier) -> None:
+    with tripwire, pytest.raises(UnmockedInteractionError) as excinfo:
+        redis.Redis().execute_command("x" * 2**20, "k")
+    assert str(excinfo.value) == (
+        f"redis.{'X' * 200}... (1048576 characters)(...) was called but no mock was registered.\n"
+        "Register a mock with:\n"
+        f"    tripwire.redis.mock_command('{'X' * 200}...' (1048576 characters), returns=...)"
+        f"  # {NOT_READY}: a value was shortened\n"
+        "Called with: args=('k',), kwargs={}"
+    )
+
+
+def refused(what: str, excinfo: pytest.ExceptionInfo[UnsandboxedInteractionError]) -> str:
+    """The guard's refusal of ``what``, made at the line of this file the test raised it from."""
+    traceback = excinfo.value.__traceback__
+    assert traceback is not None
+    return (
+        f"{what} outside the tripwire sandbox, at {THIS_FILE}:{traceback.tb_lineno}.\n"
+        "During a test tripwire refuses real calls that no sandbox intercepts. Either:\n"
+        "    mock it: register tripwire.redis.mock_command(...) and make the call inside "
+        "`with tripwire:`\n"
+        '    or allow the real redis for this test: @pytest.mark.allow("redis")\n'
+        '    or for the whole project: [tool.tripwire] allow = ["redis"] in pyproject.toml'
+    )
+
+
+def test_the_guard_names_a_megabyte_command_shortly() -> None:
+    # This suite runs with guard = "all": the call is refused outside the sandbox.
+    with pytest.raises(UnsandboxedInteractionError) as excinfo:
+        redis.Redis(host="127.0.0.1", port=1).execute_command("x" * 2**20)
+    shown = f"{'X' * 200}... (1048576 characters)"
+    assert str(excinfo.value) == refused(f"redis.{shown}(...) was called", excinfo)
+
+
+def test_the_guard_lists_the_first_commands_of_a_long_pipeline() -> None:
+    pipe = redis.Redis(host="127.0.0.1", port=1).pipeline()
+    pipe.get("y" * 300)
+    pipe.execute_command("z" * 201)
+    pipe.execute_command("w" * 200)
+    for number in range(99_997):
+        pipe.set("k", number)
+    with pytest.raises(UnsandboxedInteractionError) as excinfo:
+        pipe.execute()
+    names = ", ".join(["GET", f"{'Z' * 200}... (201 characters)", "W" * 200, *["SET"] * 17])
+    assert str(excinfo.value) == refused(
+        f"redis pipeline.execute() [{names}, ... and 99980 more] was called", excinfo
+    )
+
+
+def test_the_guard_lists_every_command_of_a_pipeline_of_twenty() -> None:
+    pipe = redis.Redis(host="127.0.0.1", port=1).pipeline()
+    for number in range(20):
+        pipe.set("k", number)
+    with pytest.raises(UnsandboxedInteractionError) as excinfo:
+        pipe.execute()
+    names = ", ".join(["SET"] * 20)
+    assert str(excinfo.value) == refused(f"redis pipeline.execute() [{names}] was called", excinfo)
 
 
 @pytest.mark.parametrize(

@@ -172,12 +172,15 @@ def test_unused_mocks_of_every_plugin_are_reported_together() -> None:
 
 
 def test_a_registered_plugin_joins_every_sandbox_and_is_reached_by_name(registry: None) -> None:
-    spec = register_plugin("notes", f"{__name__}:NotesPlugin", requires="json")
-    assert (spec.name, spec.module, spec.qualname, spec.requires) == (
+    spec = register_plugin(
+        "notes", f"{__name__}:NotesPlugin", requires="json", also_intercepts=["csv"]
+    )
+    assert (spec.name, spec.module, spec.qualname, spec.requires, spec.libraries) == (
         "notes",
         __name__,
         "NotesPlugin",
         "json",
+        ("json", "csv"),
     )
     own = StrictVerifier()
     with own.sandbox():

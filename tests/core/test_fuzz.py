@@ -44,7 +44,7 @@ ARGUMENT_ERROR = re.compile(
 UNMOCKED = re.compile(
     r"^redis\.(.+)\(\.\.\.\) was called but no mock was registered\.\n"
     r"Register a mock with:\n"
-    r"    tripwire\.redis\.mock_command\((.+), returns=\.\.\.\)\n"
+    r"    tripwire\.redis\.mock_command\((.+), returns=\.\.\.\)(  # not paste-ready: .*)?\n"
     r"Called with: args=.*, kwargs=.*",
     re.DOTALL,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -362,7 +363,8 @@ def test_a_library_first_imported_during_a_test_is_guarded_from_its_import(
     pytester.makepyfile(bell_library=BELL_LIBRARY, bell_plugin=BELL_PLUGIN)
     pytester.makeconftest(
         "from tripwire import register_plugin\n\n"
-        'register_plugin("bell", "bell_plugin:BellPlugin", requires="bell_library")\n'
+        'register_plugin("bell", "bell_plugin:BellPlugin", requires="bell_library", '
+        'also_intercepts=("bell_fork_not_installed",))\n'
     )
     pytester.makepyfile(
         test_suite="""
@@ -388,6 +390,9 @@ def test_allowed_imports_it_unguarded():
 def test_guarded_imports_it():
     import colorsys  # another library imports as ever
 
+    with pytest.raises(ImportError):  # a library the plugin also intercepts, not installed
+        import bell_fork_not_installed
+
     import bell_library
 
     assert colorsys.rgb_to_hsv(0, 0, 0) == (0, 0, 0)
@@ -411,3 +416,70 @@ def test_allowed_after_it():
         "asyncio_default_fixture_loop_scope=function",
     )
     result.assert_outcomes(passed=4)
+
+
+FORK_PLUGIN = BELL_PLUGIN.replace("import bell_library", "import bell_fork").replace(
+    "bell_library.Bell", "bell_fork.Fork"
+)
+
+
+def test_a_library_the_plugin_also_intercepts_puts_the_guard_on(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # valkey-py for the Redis plugin: a suite that imports it, and never the required library,
+    # is guarded, from the import during a test or from the start of a test after it.
+    monkeypatch.setattr(tripwire._plugin, "_REGISTRY", dict(tripwire._plugin._REGISTRY))
+    pytester.makepyprojecttoml(GUARD_ALL)
+    pytester.makepyfile(
+        bell_library=BELL_LIBRARY,
+        bell_fork=BELL_LIBRARY.replace("Bell", "Fork"),
+        fork_plugin=FORK_PLUGIN,
+    )
+    pytester.makeconftest(
+        "from tripwire import register_plugin\n\n"
+        'register_plugin("bell", "fork_plugin:BellPlugin", requires="bell_library", '
+        'also_intercepts=("bell_fork",))\n'
+    )
+    pytester.makepyfile(
+        test_suite="""
+import sys
+
+import pytest
+
+import tripwire
+
+
+def test_guarded_from_the_forks_import():
+    import bell_fork
+
+    with pytest.raises(tripwire.UnsandboxedInteractionError, match="^bell.ring"):
+        bell_fork.Fork().ring()
+
+
+def test_guarded_from_the_start_once_the_fork_is_imported():
+    import bell_fork
+
+    assert "bell_library" not in sys.modules
+    with pytest.raises(tripwire.UnsandboxedInteractionError, match="^bell.ring"):
+        bell_fork.Fork().ring()
+
+
+@pytest.mark.allow("bell")
+def test_allowed():
+    import bell_fork
+
+    assert bell_fork.Fork().ring() == "ring"
+"""
+    )
+    try:
+        result = pytester.runpytest(
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "asyncio_default_fixture_loop_scope=function",
+        )
+    finally:
+        sys.modules.pop("bell_fork", None)
+    result.assert_outcomes(passed=3)

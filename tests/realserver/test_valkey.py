@@ -225,3 +225,61 @@ def test_a_method_bound_in_the_sandbox_reaches_valkeys_own_after_it(server: _Ser
     assert server.delta_since(before) == 2
     client.close()
     tripwire.redis.assert_command("GET", args=("k",))
+
+
+# -- a suite that imports valkey-py and never redis-py --------------------------------------------
+
+VALKEY_ONLY_SUITE = """
+import sys
+
+import pytest
+{top_import}
+import tripwire
+
+CLIENT = dict(host="{host}", port={port}, socket_timeout=5)
+
+
+def test_refused_in_a_test_that_uses_tripwire():
+    assert "redis" not in sys.modules  # the suite's code imports valkey-py alone
+    {body_import}
+    tripwire.redis.mock_command("GET", returns=None, required=False)
+    with pytest.raises(tripwire.UnsandboxedInteractionError) as excinfo:
+        valkey.Valkey(**CLIENT).set("escaped", "sync")
+    assert str(excinfo.value).startswith("redis.SET(...) was called outside the tripwire sandbox")
+
+
+@pytest.mark.asyncio
+async def test_refused_in_an_async_test():
+    {body_import}
+    import valkey.asyncio
+
+    tripwire.redis.mock_command("GET", returns=None, required=False)
+    client = valkey.asyncio.Valkey(**CLIENT)
+    with pytest.raises(tripwire.UnsandboxedInteractionError) as excinfo:
+        await client.set("escaped", "async")
+    assert str(excinfo.value).startswith("redis.SET(...) was called outside the tripwire sandbox")
+    await client.aclose()
+"""
+
+
+@pytest.mark.parametrize(
+    ("guard", "imported"),
+    [("tests that use tripwire", "by the test module"), ("all", "in the test")],
+)
+def test_a_suite_that_imports_only_valkey_is_guarded(
+    pytester: pytest.Pytester, server: _Server, guard: str, imported: str
+) -> None:
+    # Run in a process of its own: this one has imported redis-py, which puts the guard on.
+    if guard == "all":
+        pytester.makepyprojecttoml('[tool.tripwire]\nguard = "all"\n')
+    top, body = ("import valkey", "") if imported == "by the test module" else ("", "import valkey")
+    pytester.makepyfile(
+        test_valkey_only=VALKEY_ONLY_SUITE.format(
+            top_import=top, body_import=body, host=server.host, port=server.port
+        )
+    )
+    before = server.bytes_received()
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider")
+    assert server.bytes_since(before) == 0
+    assert server.execute_raw("GET", "escaped") is None
+    result.assert_outcomes(passed=2)

@@ -283,7 +283,7 @@ def _batch(pipe: Any) -> tuple[list[tuple[Any, Any]], bool]:
 
 def _refused_pipeline(pipe: Any) -> Exception:
     batch, _ = _batch(pipe)
-    names = ", ".join(_refusals.command_name(args) for args, _ in batch)
+    names = _refusals.listed_names(batch)
     return _refusals.refuse(f"redis cluster pipeline.execute() [{names}] was called")
 
 

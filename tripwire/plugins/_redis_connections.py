@@ -6,6 +6,8 @@ them); the interception (`_redis_intercept`) decides what to refuse.
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from typing import Any
 
 from tripwire.plugins import _redis_libraries as _libraries
@@ -49,30 +51,56 @@ def is_connected(connection: Any) -> bool:
 
 
 def client_opens_sockets(client: Any) -> bool:
-    """Whether ``client`` (a client or a pipeline) talks to a server over the network.
+    """Whether ``client`` (a client or a pipeline) surely talks to a server over the network.
 
-    Clients whose connections open no socket, such as fakeredis' ``FakeRedis`` and
-    ``FakeAsyncRedis``, are never refused: they reach no server.
+    Its commands are refused as such under the guard. Clients whose connections replace the
+    library's ``_connect`` (fakeredis' ``FakeRedis`` and ``FakeAsyncRedis``, a subclass that sets
+    socket options) are not refused here: their connections are judged when they open or use a
+    socket, which a fake never does.
     """
     connection_class = getattr(getattr(client, "connection_pool", None), "connection_class", None)
-    return connection_class is None or opens_socket(connection_class)
+    return connection_class is None or kind(connection_class) is LIBRARY
 
 
-def opens_socket(connection_class: type) -> bool:
-    """Whether connections of ``connection_class`` open a socket (fakeredis' do not)."""
-    # redis-py's connections open their socket in ``_connect``; one that replaces it (fakeredis'
-    # ``FakeConnection`` does) connects to something else.
+#: A connection that opens its socket with the library's own ``_connect``: a real one.
+LIBRARY = "library"
+#: A connection whose class replaces ``_connect``: a fake that opens no socket (fakeredis'), or a
+#: subclass that opens the library's socket all the same (``super()._connect()``). The library's
+#: ``_connect`` refuses the latter when it opens one, and `on_a_socket` when it uses one.
+OWN = "own"
+#: Not a connection of redis-py's or valkey-py's at all: nothing of it is intercepted.
+OTHER = "other"
+
+
+def kind(connection_class: type) -> str:
+    """`LIBRARY`, `OWN` or `OTHER`: what connections of ``connection_class`` are."""
     # Equivalent if mutated: without the cache the same answer is worked out again.
-    known = _SOCKET_CONNECTIONS.get(connection_class)  # pragma: no mutate
+    known = _KINDS.get(connection_class)  # pragma: no mutate
     if known is None:
-        opener = next((k for k in connection_class.__mro__ if "_connect" in vars(k)), object)
-        known = _SOCKET_CONNECTIONS[connection_class] = (
-            opener.__module__.partition(".")[0] in _SOCKET_PACKAGES
-        )
+        opener = next((k for k in connection_class.__mro__ if "_connect" in vars(k)), None)
+        if opener is None:
+            known = OTHER
+        elif opener.__module__.partition(".")[0] in _SOCKET_PACKAGES:
+            known = LIBRARY
+        else:
+            known = OWN
+        _KINDS[connection_class] = known
     return known
 
 
-_SOCKET_CONNECTIONS: dict[type, bool] = {}
+def on_a_socket(connection: Any) -> bool:
+    """Whether ``connection`` holds a socket of the operating system's: a server at its end.
+
+    A sync connection keeps its socket in ``_sock``, an asyncio one its stream writer in
+    ``_writer``; fakeredis' keep objects of their own there, which reach no server.
+    """
+    sock = getattr(connection, "_sock", None)
+    if sock is not None:
+        return isinstance(sock, socket.socket)
+    return isinstance(getattr(connection, "_writer", None), asyncio.StreamWriter)
+
+
+_KINDS: dict[type, str] = {}
 
 #: The packages whose own connection classes open sockets.
 _SOCKET_PACKAGES = frozenset({"redis", "valkey"})

@@ -371,7 +371,7 @@ def _outside_command(
     """A command sent with no sandbox open: refused by the guard, or sent by redis-py."""
     __tracebackhide__ = True
     if _guards and _connections.client_opens_sockets(target):
-        raise _refusals.refuse(f"redis.{_refusals.command_name(args)}(...) was called") from None
+        raise _refusals.refused_command(args) from None
     return _originals[owner, attribute](target, *args, **options)
 
 
@@ -467,6 +467,7 @@ def _interceptors() -> tuple[Patch, ...]:
         patches += [
             (owner, name, _sockets.sync_pass_through(owner, name)) for owner, name in passing
         ]
+        patches += [(owner, "_connect", _sockets.sync_opener(owner)) for owner in sync.openers]
         side = library.asyncio
         if side is not None:
             patches += [
@@ -478,6 +479,7 @@ def _interceptors() -> tuple[Patch, ...]:
             patches += [
                 (owner, name, _sockets.async_pass_through(owner, name)) for owner, name in passing
             ]
+            patches += [(owner, "_connect", _sockets.async_opener(owner)) for owner in side.openers]
         for provide in _extensions:
             patches += provide(library)
     if patches:

@@ -9,7 +9,9 @@ command, and every byte a connection sends or reads:
 - the connection pools' ``get_connection``;
 - the connection's own methods that open its socket, send on it or read from it. Every command
   of every client (PubSub, cluster nodes, a connection used directly, a pipeline's ``reset``)
-  goes through one of them, whoever holds the connection and whenever it was connected.
+  goes through one of them, whoever holds the connection and whenever it was connected;
+- the ``_connect`` of each connection class that opens a socket in it, which a subclass that
+  replaces ``_connect`` (to set socket options) still calls.
 
 This module imports nothing of tripwire's, so the interception (`_redis_intercept`) can map
 what it finds to its interceptors without an import cycle.
@@ -46,6 +48,8 @@ class Side:
     pipeline: type
     connection: type
     pools: tuple[type, ...]
+    #: The connection classes whose own ``_connect`` opens a socket (TCP, TLS, Unix).
+    openers: tuple[type, ...]
 
     def connection_methods(self) -> list[tuple[type, str]]:
         """(defining class, name) of every connection method that opens, sends or reads."""
@@ -90,6 +94,7 @@ def _library(name: str) -> Library | None:
         pipeline=client.Pipeline,
         connection=connection.Connection,
         pools=_pools(connection),
+        openers=_openers(connection),
     )
     return Library(
         name=name,
@@ -110,6 +115,7 @@ def _asyncio_side(name: str) -> Side | None:
         pipeline=client.Pipeline,
         connection=connection.Connection,
         pools=_pools(connection),
+        openers=_openers(connection),
     )
 
 
@@ -126,6 +132,17 @@ def _pools(module: ModuleType) -> tuple[type, ...]:
         pool = getattr(module, name, None)
         if pool is not None and "get_connection" in vars(pool):
             found.append(pool)
+    return tuple(found)
+
+
+def _openers(module: ModuleType) -> tuple[type, ...]:
+    """The classes of a connection module that define a ``_connect`` of their own, not abstract."""
+    found = []
+    for value in vars(module).values():
+        if isinstance(value, type) and value.__module__ == module.__name__:
+            opener = vars(value).get("_connect")
+            if callable(opener) and not getattr(opener, "__isabstractmethod__", False):
+                found.append(value)
     return tuple(found)
 
 

@@ -76,7 +76,13 @@ def _twin_classes(library: _libraries.Library) -> _Classes:
     connection = type(
         "RecordingConnection",
         (side.connection,),
-        {name: _calling_original(owner, name) for owner, name in side.connection_methods()},
+        {
+            name: _calling_original(owner, name)
+            for owner, name in [
+                *side.connection_methods(),
+                (_libraries._defining(side.connection, "_connect"), "_connect"),
+            ]
+        },
     )
     base_pool = library_pool(library)
     pool = type(

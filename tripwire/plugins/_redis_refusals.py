@@ -6,22 +6,33 @@ or, when pytest itself called redis-py from a fixture's finalizer, where that fi
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
+from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
-from tripwire._errors import UnsandboxedInteractionError, where
+from tripwire._errors import MAX_LISTED, UnsandboxedInteractionError, where
+from tripwire._reprs import shortened
 from tripwire.plugins import _redis_libraries as _libraries
 
-__all__ = ["call_site", "command_name", "refuse", "refused_pipeline"]
+__all__ = [
+    "call_site",
+    "command_name",
+    "listed_names",
+    "refuse",
+    "refused_command",
+    "refused_pipeline",
+]
 
 _SKIP_DIRS: tuple[str, ...] = ()
 _RUNNER_DIRS: tuple[str, ...] = ()
 
 
 def call_site() -> str:
-    """``file:line`` of the first frame outside redis-py and tripwire: the user's code."""
+    """``file:line`` of the first frame outside redis-py, tripwire and connection classes'
+    ``_connect``: the user's code."""
     global _SKIP_DIRS, _RUNNER_DIRS
     if not _SKIP_DIRS:
         import tripwire
@@ -34,7 +45,9 @@ def call_site() -> str:
     frame: FrameType | None = sys._getframe()
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not filename.startswith(_SKIP_DIRS):
+        # A connection class's own ``_connect`` (setting socket options) is part of the client:
+        # the user's line is the one that made the call.
+        if not filename.startswith(_SKIP_DIRS) and frame.f_code.co_name != "_connect":
             if _RUNNER_DIRS and filename.startswith(_RUNNER_DIRS):
                 # pytest called redis-py itself: a finalizer such as addfinalizer(r.flushdb).
                 return _finalizer_site(frame)
@@ -70,6 +83,22 @@ def command_name(args: tuple[Any, ...]) -> str:
     return name.upper()
 
 
+def listed_names(batch: Sequence[tuple[tuple[Any, ...], Any]]) -> str:
+    """The command names of a pipeline's queued ``(args, options)``, as a refusal lists them.
+
+    Only the first `MAX_LISTED` are named, each cut to a message's length: a pipeline of
+    100,000 commands is refused in a message of a few lines.
+    """
+    names = [shortened(command_name(args)) for args, _ in itertools.islice(batch, MAX_LISTED)]
+    if len(batch) > MAX_LISTED:
+        names.append(f"... and {len(batch) - MAX_LISTED} more")
+    return ", ".join(names)
+
+
+def refused_command(args: tuple[Any, ...]) -> UnsandboxedInteractionError:
+    return refuse(f"redis.{shortened(command_name(args))}(...) was called")
+
+
 def refuse(what_happened: str) -> UnsandboxedInteractionError:
     return UnsandboxedInteractionError(
         what_happened, call_site(), "redis", "tripwire.redis.mock_command(...)"
@@ -77,6 +106,6 @@ def refuse(what_happened: str) -> UnsandboxedInteractionError:
 
 
 def refused_pipeline(pipe: Any) -> UnsandboxedInteractionError:
-    names = ", ".join(command_name(args) for args, _ in pipe.command_stack)
+    names = listed_names(pipe.command_stack)
     pipe.command_stack = []
     return refuse(f"redis pipeline.execute() [{names}] was called")

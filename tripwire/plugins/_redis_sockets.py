@@ -12,14 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tripwire._errors import UnmockedConnectionError
+from tripwire._errors import UnmockedConnectionError, UnsandboxedInteractionError
 from tripwire.plugins import _redis_connections as _connections
 from tripwire.plugins import _redis_intercept as _intercept
 from tripwire.plugins import _redis_refusals as _refusals
 from tripwire.plugins._redis_connections import address as _address
 from tripwire.plugins._redis_connections import unconnected as _unconnected
 
-__all__ = ["async_pass_through", "sync_pass_through"]
+__all__ = ["async_opener", "async_pass_through", "sync_opener", "sync_pass_through"]
+
+#: What `_check_connecting` raises.
+_REFUSALS = (UnmockedConnectionError, UnsandboxedInteractionError)
 
 
 def _check_connecting(connection: Any, action: str) -> None:
@@ -44,18 +47,58 @@ def _check_using(connection: Any, action: str) -> None:
 
     This is the layer every byte passes, whoever holds the connection and whenever it was
     connected: a PubSub, a cluster node, a pipeline's ``reset``, a connection used directly.
-    A connection not connected yet would connect first, and is refused as opened. fakeredis'
-    connections talk to no server and are let through.
+    A connection not connected yet would connect first, and is refused as opened. One whose
+    class replaces ``_connect`` is judged by the socket it holds: fakeredis' talk to no server
+    and are let through; the others, which open the library's socket, are refused there
+    (`sync_opener`) or when they use it.
     """
     __tracebackhide__ = True
-    if (
-        _intercept._hot[2] is not _intercept._INACTIVE or _intercept._guards
-    ) and _connections.opens_socket(type(connection)):
-        if not _connections.is_connected(connection):
-            action = "opened"
-        elif action == "opened":
-            return  # connecting a connected connection opens nothing: redis-py returns at once
-        _check_connecting(connection, action)
+    if _intercept._hot[2] is not _intercept._INACTIVE or _intercept._guards:
+        kind = _connections.kind(type(connection))
+        if kind is _connections.LIBRARY:
+            if not _connections.is_connected(connection):
+                action = "opened"
+            elif action == "opened":
+                return  # connecting a connected connection opens nothing: redis-py returns at once
+            _check_connecting(connection, action)
+        elif (
+            action != "opened" and kind is _connections.OWN and _connections.on_a_socket(connection)
+        ):
+            _check_connecting(connection, action)
+
+
+def _check_opening(connection: Any) -> None:
+    """Refuse the library's own ``_connect``, which opens a socket to the server.
+
+    Only a connection whose class replaces ``_connect`` and calls the library's (one that sets
+    socket options) gets here inside the sandbox or under the guard: the library's own classes
+    are refused before, when they are asked to connect.
+    """
+    __tracebackhide__ = True
+    if _intercept._hot[2] is not _intercept._INACTIVE or _intercept._guards:
+        _check_connecting(connection, "opened")
+
+
+def sync_opener(owner: type) -> Callable[..., Any]:
+    """The interceptor of a library connection class's own ``_connect``."""
+
+    def _connect(connection: Any, *args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        _check_opening(connection)
+        return _intercept._originals[owner, "_connect"](connection, *args, **kwargs)
+
+    return _connect
+
+
+def async_opener(owner: type) -> Callable[..., Any]:
+    """`sync_opener` for redis.asyncio, whose ``_connect`` is a coroutine function."""
+
+    async def _connect(connection: Any, *args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        _check_opening(connection)
+        return await _intercept._originals[owner, "_connect"](connection, *args, **kwargs)
+
+    return _connect
 
 
 def sync_pass_through(owner: type, attribute: str) -> Callable[..., Any]:
@@ -103,7 +146,15 @@ def async_pass_through(owner: type, attribute: str) -> Callable[..., Any]:
     async def connect(connection: Any, *args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
         _check_using(connection, action)
-        return await _intercept._originals[owner, attribute](connection, *args, **kwargs)
+        try:
+            return await _intercept._originals[owner, attribute](connection, *args, **kwargs)
+        except Exception as error:
+            # redis.asyncio wraps what ``_connect`` raises in a ConnectionError, which its retry
+            # would retry: the refusal of `async_opener` is raised as itself.
+            refusal = error.__cause__
+            if action == "opened" and isinstance(refusal, _REFUSALS):
+                raise refusal from None
+            raise
 
     connect.__name__ = connect.__qualname__ = attribute
     return connect

@@ -127,9 +127,9 @@ def near_notes(
     if name in queues:
         used = sum(1 for call in recorded if call.command == name)
         if used == 1:
-            done = f"The one mock registered for {name!r} was used by an earlier call"
+            done = f"The one mock registered for {safe_repr(name)} was used by an earlier call"
         else:
-            done = f"All {used} mocks registered for {name!r} were used by earlier calls"
+            done = f"All {used} mocks registered for {safe_repr(name)} were used by earlier calls"
         notes.append(
             f"{done}: register one more for this call (mock_command's times=N registers N "
             "at once, times=None answers any number of calls)."

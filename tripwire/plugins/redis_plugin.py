@@ -22,6 +22,7 @@ from tripwire._errors import (
     safe_repr,
 )
 from tripwire._plugin import BasePlugin
+from tripwire._reprs import code_line, shortened
 from tripwire._timeline import Interaction
 from tripwire._validate import check_bool, check_command, check_exception, invalid
 from tripwire._verifier import StrictVerifier
@@ -417,8 +418,8 @@ class RedisPlugin(PubSubMocks, BasePlugin):
             if source is not None:
                 notes.append(f"The script {args[1]!r} is: {_scripts.shown(source)}")
         error = UnmockedInteractionError(
-            f"redis.{name}(...) was called but no mock was registered.",
-            f"tripwire.redis.mock_command({name!r}, returns=...)",
+            f"redis.{shortened(name)}(...) was called but no mock was registered.",
+            code_line(lambda: f"tripwire.redis.mock_command({safe_repr(name)}, returns=...)"),
             describe_call(args[1:], options),
             "\n".join(notes),
         )
