@@ -98,8 +98,8 @@ def empty(redis_server: _Server) -> _Server:
 def refused_inside(server: _Server, action: str) -> str:
     return (
         f"A connection to {server.host}:{server.port} was {action} inside the sandbox, by a part "
-        "of the client that tripwire does not intercept (for redis-py: MONITOR, Sentinel "
-        "clients, connections used directly or connected before the sandbox).\nNothing was "
+        "of the client that tripwire does not intercept (for redis-py: MONITOR, connections "
+        "used directly or connected before the sandbox).\nNothing was "
         'sent. Test that code against a real server with @pytest.mark.allow("redis") outside '
         "the sandbox, or move the call behind a function you mock."
     )
