@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tripwire.plugins._record_secrets import SECRET, SECRET_NOTE, scrub_args
+
 __all__ = ["Recorded", "assert_line", "mock_line", "rewrite"]
 
 _TIME = "depends on when it was recorded"
@@ -64,6 +66,10 @@ class Recorded:
     def needs_redis_import(self) -> bool:
         return any("redis.exceptions." in line for line in self.mocks)
 
+    @property
+    def needs_any_import(self) -> bool:
+        return any(line.endswith(SECRET_NOTE) for line in self.asserts)
+
     def block(self, indent: str = "    ") -> list[str]:
         """The lines to paste, as the terminal summary prints them."""
         lines = [self.nodeid]
@@ -76,6 +82,8 @@ class Recorded:
             )
         if self.needs_redis_import and not self.imports_redis:
             lines.append(f"{indent}# needs `import redis` at the top of the file")
+        if self.needs_any_import:
+            lines.append(f"{indent}# needs `from unittest.mock import ANY` at the top of the file")
         if self.mocks:
             lines.append(f"{indent}# before `with tripwire:`")
             lines += [indent + line for line in self.mocks]
@@ -120,10 +128,11 @@ def mock_line(command: str, returns: str, raises: BaseException | None, note: st
 
 
 def assert_line(command: str, args: Sequence[Any], kwargs: dict[str, Any]) -> str:
-    """The ``assert_command`` line of a recorded call."""
+    """The ``assert_command`` line of a recorded call, its passwords written as ``ANY``."""
     parts = [repr(command)]
+    shown = scrub_args(command, args)
     if args:
-        parts.append(f"args={tuple(args)!r}")
+        parts.append(f"args={shown!r}")
     if kwargs:
         parts.append(f"kwargs={kwargs!r}")
     line = f"tripwire.redis.assert_command({', '.join(parts)})"
@@ -137,6 +146,8 @@ def assert_line(command: str, args: Sequence[Any], kwargs: dict[str, Any]) -> st
             "an argument looks random (a token, a uuid): pass a fixed one to the code, or "
             "match it with dirty_equals"
         )
+    if any(arg is SECRET for arg in shown):
+        review.append(SECRET_NOTE)
     if review:
         line += "  # review: " + "; ".join(review)
     return line

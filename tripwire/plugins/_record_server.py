@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from tripwire._errors import ConfigurationError
+from tripwire.plugins._record_secrets import redact_url
 
 __all__ = ["Server", "check_url"]
 
@@ -35,7 +36,8 @@ def check_url(url: str, any_host: bool) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("redis", "rediss", "unix"):
         raise ConfigurationError(
-            f"--tripwire-record-url must be a redis:// (or rediss://, unix://) URL, got {url!r}."
+            "--tripwire-record-url must be a redis:// (or rediss://, unix://) URL, got "
+            f"{redact_url(url)!r}."
         )
     host = parts.hostname or ""
     if parts.scheme == "unix" or any_host or host in _LOOPBACK_NAMES:

@@ -1,0 +1,120 @@
+"""Secrets a recording never prints nor writes: passwords in URLs, commands and replies.
+
+A recorded line stands for what the code sent and what Redis answered; a password in it would
+end up committed with the test. The arguments that carry one (AUTH, HELLO ... AUTH, ACL SETUSER
+password rules, CONFIG SET of a password setting, MIGRATE ... AUTH/AUTH2) are written as
+`SECRET`, ``unittest.mock.ANY`` in the pasted test, which matches whatever the code sends; the
+replies that carry one (CONFIG GET of a password setting) are written as ``'<secret>'``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+__all__ = ["SECRET", "SECRET_NOTE", "redact_url", "scrub_args", "scrub_reply"]
+
+#: CONFIG parameters whose value is a password.
+_PASSWORD_SETTINGS = frozenset(
+    {"requirepass", "masterauth", "tls-key-file-pass", "tls-client-key-file-pass"}
+)
+
+#: What a password in a reply is replaced by.
+_HIDDEN = "<secret>"
+
+
+class _Secret:
+    """An argument that held a password, written as ``ANY``."""
+
+    def __repr__(self) -> str:
+        return "ANY"
+
+
+SECRET = _Secret()
+
+#: The review note of a line where `SECRET` stands for a password.
+SECRET_NOTE = "a password, not recorded: ANY (from unittest.mock) matches it"
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password (and any ``password=`` query option) shown as ``***``."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "<a URL that does not parse>"
+    netloc = parts.netloc
+    if password is not None:
+        credentials, _, host = netloc.rpartition("@")
+        user = credentials.partition(":")[0]
+        netloc = f"{user}:***@{host}"
+    query = parts.query
+    if "pass" in query.lower():
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode(
+            [(name, "***" if "pass" in name.lower() else value) for name, value in pairs],
+            safe="*",
+        )
+    if netloc == parts.netloc and query == parts.query:
+        return url
+    shown = f"{parts.scheme}://{netloc}{parts.path}"
+    return shown + (f"?{query}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+def _word(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("latin-1").lower()
+    return str(value).lower()
+
+
+def scrub_args(command: str, args: Sequence[Any]) -> tuple[Any, ...]:
+    """The arguments of ``command`` (those after its name) with every password as `SECRET`."""
+    scrubbed = list(args)
+    if command in ("CONFIG", "ACL") and args:  # the subcommand sent as an argument of its own
+        subcommand = _word(args[0]).upper()
+        return (args[0], *scrub_args(f"{command} {subcommand}", args[1:]))
+    if command == "AUTH" and scrubbed:
+        scrubbed[-1] = SECRET
+    elif command in ("HELLO", "MIGRATE"):
+        for index, word in enumerate(map(_word, args)):
+            if word == "auth" and index + 1 < len(scrubbed):
+                # HELLO ... AUTH user password; MIGRATE ... AUTH password.
+                target = index + 2 if command == "HELLO" else index + 1
+                if target < len(scrubbed):
+                    scrubbed[target] = SECRET
+            elif word == "auth2" and index + 2 < len(scrubbed):
+                scrubbed[index + 2] = SECRET
+    elif command == "CONFIG SET":
+        for index in range(0, len(scrubbed) - 1, 2):
+            if _word(scrubbed[index]) in _PASSWORD_SETTINGS and scrubbed[index + 1]:
+                scrubbed[index + 1] = SECRET  # an empty one is no password: shown
+    elif command == "ACL SETUSER":
+        for index, word in enumerate(map(_word, args)):
+            # >password and <password add and remove one; #hash and !hash do so by its hash.
+            if index and word[:1] in (">", "<", "#", "!"):
+                scrubbed[index] = SECRET
+    return tuple(scrubbed)
+
+
+def scrub_reply(command: str, reply: Any) -> Any:
+    """A reply with the passwords it holds (CONFIG GET of a password setting) hidden."""
+    if command != "CONFIG GET":
+        return reply
+    if isinstance(reply, dict):
+        return {
+            name: _hidden(value) if _word(name) in _PASSWORD_SETTINGS else value
+            for name, value in reply.items()
+        }
+    if isinstance(reply, list):  # a raw reply: name, value, name, value...
+        return [
+            _hidden(value) if index % 2 and _word(reply[index - 1]) in _PASSWORD_SETTINGS else value
+            for index, value in enumerate(reply)
+        ]
+    return reply
+
+
+def _hidden(value: Any) -> Any:
+    if not value:
+        return value  # no password set: nothing to hide
+    return _HIDDEN.encode() if isinstance(value, bytes) else _HIDDEN
