@@ -350,9 +350,10 @@ def test_greeting():
     [
         pytest.param(
             "redis://cache.example.invalid:6379/0",
-            "ERROR: --tripwire-record-url points at 'cache.example.invalid', which is not this "
-            "machine. A recording sends every command of the recorded tests, writes included, "
-            "to that server: use a local one (redis://127.0.0.1:6379/0), or add "
+            "ERROR: --tripwire-record-url names the host 'cache.example.invalid', and a "
+            "recording looks no name up: of names it takes only localhost as this machine. A "
+            "recording sends every command of the recorded tests, writes included, to that "
+            "server: use a local one (redis://127.0.0.1:6379/0), or add "
             "--tripwire-record-any-host if you mean it.",
             id="remote-host",
         ),

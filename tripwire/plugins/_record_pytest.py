@@ -84,6 +84,25 @@ def _recording(item: pytest.Item) -> bool:
     )
 
 
+def _in_worker(config: pytest.Config) -> bool:
+    """Whether this process is a pytest-xdist worker."""
+    return hasattr(config, "workerinput")
+
+
+_UNDER_XDIST = (
+    "@pytest.mark.tripwire_record records in the process that runs the test, and a pytest-xdist "
+    "worker cannot print what it recorded: nothing was recorded, and no server was reached. "
+    "Run this test without -n."
+)
+
+
+_GIVEN = (
+    "not recorded: it is a Hypothesis @given test, whose examples each make their own calls, "
+    "which one list of mocks cannot stand for. Record a plain test with one example's values, "
+    "or give the @given test a drawn session (tripwire_hypothesis.redis_session)."
+)
+
+
 class _Run:
     """The recording state of one pytest run: its server, and what each test recorded."""
 
@@ -94,16 +113,31 @@ class _Run:
         self.recorded: list[Recorded] = []
         self.problems: list[str] = []
 
-    def target(self) -> str:
-        """The server's URL; the first call starts the run's own server when none was given."""
-        if self.url is None:
-            from tripwire.plugins._record_server import Server
+    def start(self) -> None:
+        """Start the run's own server, unless a URL names one; refuse the run if it cannot."""
+        if self.url is not None:
+            return
+        from tripwire.plugins._record_server import Server
 
-            try:
-                self.server = Server()
-            except ConfigurationError as error:
-                pytest.fail(str(error), pytrace=False)
+        try:
+            self.server = Server()
+        except ConfigurationError as error:
+            message = str(error)
+        else:
             self.url = self.server.url
+            return
+        raise pytest.UsageError(message)
+
+    def refusal(self) -> str | None:
+        """Why this process cannot record, if it cannot."""
+        return _UNDER_XDIST if _in_worker(self.config) else None
+
+    def target(self) -> str:
+        """The server's URL (`start` found or started it before the first test)."""
+        refusal = self.refusal()
+        if refusal is not None:
+            pytest.fail(refusal, pytrace=False)
+        assert self.url is not None
         return self.url
 
     def add(self, recorded: Recorded | None) -> None:
@@ -116,14 +150,29 @@ class _Run:
             self.server = None
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # After deselection (-k, -m): start a server only when a test that stays is recorded, and
+    # say once, before any test runs, if none can be started.
+    if config.option.collectonly or _in_worker(config):
+        return
+    if any(_recording(item) for item in items):
+        config.stash[_RUN].start()
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
-    if _recording(item):
-        run = item.config.stash[_RUN]
-        run.target()
-        if run.server is not None:
-            run.server.empty()  # before the fixtures, which may arrange data on it
-    return (yield)
+    if not _recording(item):
+        return (yield)
+    run = item.config.stash[_RUN]
+    refusal = run.refusal()
+    if refusal is None and run.server is not None:
+        run.server.empty()  # before the fixtures, which may arrange data on it
+    result = yield
+    # After every other setup, so that their teardowns find what they set up.
+    if refusal is not None:
+        pytest.fail(refusal, pytrace=False)
+    return result
 
 
 @pytest.fixture
@@ -157,6 +206,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     from tripwire.plugins._record_session import Session
 
     run = item.config.stash[_RUN]
+    if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+        run.problems.append(f"{item.nodeid}: {_GIVEN}")
+        return (yield)
     session = Session(item, run.target())
     try:
         result = yield
