@@ -117,6 +117,42 @@ def test_assert_lines(args: tuple[object, ...], kwargs: dict[str, object], line:
     assert assert_line("MULTI", args, kwargs) == line
 
 
+@pytest.mark.parametrize(
+    ("command", "args", "flagged"),
+    [
+        pytest.param(
+            "SET", ("job:4c6b0e1f9a2d4e8b8f3c1a7d5e9b2c40", "v"), True, id="uuid-hex-in-key"
+        ),
+        pytest.param("ZADD", ("q", "100.0:0770b9f2", 100.0), True, id="token-in-member"),
+        pytest.param(
+            "SET", ("lock:2f1c9a8e-3b7d-4e2a-9c1f-6d5e4b3a2c10", "v"), True, id="uuid-in-key"
+        ),
+        pytest.param("HSET", ("s", b"sid", b"ab12cd34ef56"), True, id="token-as-bytes"),
+        pytest.param("SET", ("user:1700000000", "v"), False, id="digits-only"),
+        pytest.param("SET", ("cache:deadbeefcafe", "v"), False, id="letters-only"),
+        pytest.param("SET", ("order:2024deadline", "v"), False, id="not-all-hex"),
+        pytest.param("SET", ("ab12cd3", "v"), False, id="too-short"),
+        pytest.param(
+            "EVALSHA", ("c3f8721cbb97f72bc19e972846bd7aaf91901658", 1, "k"), False, id="script-sha"
+        ),
+        pytest.param(
+            "EVALSHA",
+            ("c3f8721cbb97f72bc19e972846bd7aaf91901658", 1, "job:0770b9f2"),
+            True,
+            id="token-after-script-sha",
+        ),
+        pytest.param(
+            "SCRIPT EXISTS", ("c3f8721cbb97f72bc19e972846bd7aaf91901658",), False, id="exists"
+        ),
+    ],
+)
+def test_arguments_that_look_made_up_are_flagged(
+    command: str, args: tuple[object, ...], flagged: bool
+) -> None:
+    review = "  # review: an argument looks random (a token, a uuid): pass a fixed one to the code"
+    assert (review in assert_line(command, args, {})) is flagged
+
+
 def recorded(path: Path, function: str, first_line: int, **options: object) -> Recorded:
     return Recorded(
         f"{path.name}::{function}",
