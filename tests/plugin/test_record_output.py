@@ -1,6 +1,6 @@
-"""The lines a recording prints, and how ``--tripwire-record-rewrite`` writes them into a test.
+"""The lines a recording prints for each test, and what it checks of its URL and server.
 
-No server here: the lines are built from recorded values, the rewrite works on source text.
+No server here: the lines are built from recorded values.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 import redis.exceptions
 
 from tripwire import ConfigurationError
-from tripwire.plugins._record_output import Recorded, assert_line, mock_line, rewrite
+from tripwire.plugins._record_output import Recorded, assert_line, mock_line
 from tripwire.plugins._record_server import Server, check_url
 
 
@@ -163,56 +163,6 @@ def recorded(path: Path, function: str, first_line: int, **options: object) -> R
         ["tripwire.redis.assert_command('GET', args=('k',))"],
         **options,  # type: ignore[arg-type]
     )
-
-
-def test_rewrite_surrounds_the_sandboxes_and_adds_the_import(tmp_path: Path) -> None:
-    path = tmp_path / "test_x.py"
-    path.write_text(
-        '"""Docs."""\n'
-        "import tripwire\n"
-        "\n"
-        "\n"
-        "class TestX:\n"
-        "    async def test_a(self):\n"
-        "        async with tripwire:\n"
-        "            pass\n"
-        "        with tripwire:\n"
-        "            pass"
-    )
-    test = recorded(path, "test_a", 6)
-    test.mocks.append("tripwire.redis.mock_command('GET', returns=None, raises=redis.exceptions.X)")
-    assert rewrite(path, [test]) == []
-    assert path.read_text() == (
-        '"""Docs."""\n'
-        "import tripwire\n"
-        "import redis\n"
-        "\n"
-        "\n"
-        "class TestX:\n"
-        "    async def test_a(self):\n"
-        "        tripwire.redis.mock_command('GET', returns=None)\n"
-        "        tripwire.redis.mock_command('GET', returns=None, raises=redis.exceptions.X)\n"
-        "        async with tripwire:\n"
-        "            pass\n"
-        "        with tripwire:\n"
-        "            pass\n"
-        "        tripwire.redis.assert_command('GET', args=('k',))\n"
-    )
-
-
-def test_rewrite_leaves_what_it_cannot_place(tmp_path: Path) -> None:
-    path = tmp_path / "test_x.py"
-    source = "def test_a():\n    helper()\n"
-    path.write_text(source)
-    problems = rewrite(
-        path, [recorded(path, "test_a", 1, seeded=True), recorded(path, "test_b", 7)]
-    )
-    assert problems == [
-        "test_x.py::test_a: not rewritten, its function has no `with tripwire:` block; paste "
-        "the printed lines where they belong",
-        "test_x.py::test_b: not rewritten, no function test_b at line 7",
-    ]
-    assert path.read_text() == source
 
 
 def test_the_printed_block() -> None:

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tripwire.plugins._record_secrets import SECRET, SECRET_NOTE, scrub_args
 
-__all__ = ["Recorded", "assert_line", "mock_line", "rewrite"]
+__all__ = ["Recorded", "assert_line", "mock_line"]
 
 _TIME = "depends on when it was recorded"
 _RANDOM = "Redis chose it at random"
@@ -66,6 +66,8 @@ class Recorded:
     seeded: bool = False
     #: Whether the test's module already imports redis-py as ``redis``.
     imports_redis: bool = False
+    #: Whether the test is one parameter set of a parametrized function.
+    parametrized: bool = False
 
     @property
     def needs_redis_import(self) -> bool:
@@ -169,118 +171,3 @@ def _looks_random(value: Any) -> bool:
     return _UUID.search(value) is not None or any(
         _TOKEN.fullmatch(word) for word in _WORD.findall(value)
     )
-
-
-# -- rewriting a test in place ------------------------------------------------------------------
-
-
-def _sandboxes(function: ast.AST) -> list[ast.With | ast.AsyncWith]:
-    """The ``with tripwire:`` and ``async with tripwire:`` blocks of ``function``, in order."""
-    found = [
-        node
-        for node in ast.walk(function)
-        if isinstance(node, (ast.With, ast.AsyncWith))
-        and any(
-            isinstance(item.context_expr, ast.Name) and item.context_expr.id == "tripwire"
-            for item in node.items
-        )
-    ]
-    return sorted(found, key=lambda node: node.lineno)
-
-
-def _marker_lines(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[int]:
-    """The line indexes of a ``@pytest.mark.tripwire_record`` decorator, if it has one."""
-    for decorator in function.decorator_list:
-        target = decorator.func if isinstance(decorator, ast.Call) else decorator
-        if isinstance(target, ast.Attribute) and target.attr == "tripwire_record":
-            end = decorator.end_lineno or decorator.lineno
-            return list(range(decorator.lineno - 1, end))
-    return []
-
-
-def _function(tree: ast.Module, recorded: Recorded) -> ast.FunctionDef | ast.AsyncFunctionDef:
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-            and node.name == recorded.function
-        ):
-            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            if first == recorded.first_line or node.lineno == recorded.first_line:
-                return node
-    raise LookupError(f"no function {recorded.function} at line {recorded.first_line}")
-
-
-def rewrite(path: Path, tests: Iterable[Recorded]) -> list[str]:
-    """Write each test's lines into ``path``, around its ``with tripwire:`` blocks.
-
-    The mock lines go before the first block, the assert lines after the last. Returns, for
-    each test that could not be rewritten, why.
-    """
-    source = path.read_text()
-    tree = ast.parse(source)
-    lines = source.splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines[-1] += "\n"
-    #: (line index, lines to insert there), applied from the bottom up.
-    edits: list[tuple[int, list[str]]] = []
-    problems = []
-    needs_import = False
-    removed: set[int] = set()
-    for recorded in tests:
-        try:
-            function = _function(tree, recorded)
-        except LookupError as error:
-            problems.append(f"{recorded.nodeid}: not rewritten, {error}")
-            continue
-        blocks = _sandboxes(function)
-        if not blocks:
-            problems.append(
-                f"{recorded.nodeid}: not rewritten, its function has no `with tripwire:` "
-                "block; paste the printed lines where they belong"
-            )
-            continue
-        first, last = blocks[0], blocks[-1]
-        indent = " " * first.col_offset
-        edits.append((first.lineno - 1, [f"{indent}{line}\n" for line in recorded.mocks]))
-        assert last.end_lineno is not None
-        indent = " " * last.col_offset
-        edits.append((last.end_lineno, [f"{indent}{line}\n" for line in recorded.asserts]))
-        needs_import = needs_import or recorded.needs_redis_import
-        # Recorded once: the marker would record it again at every run.
-        removed.update(_marker_lines(function))
-        if recorded.seeded:
-            problems.append(
-                f"{recorded.nodeid}: drop tripwire_record_client and its calls, which the mocks "
-                "now stand for"
-            )
-    if needs_import and not _imports_redis(tree):
-        edits.append((_after_imports(tree), ["import redis\n"]))
-    for index, inserted in sorted(edits, key=lambda edit: edit[0], reverse=True):
-        lines[index:index] = inserted
-        removed = {line + len(inserted) if line >= index else line for line in removed}
-    lines = [line for index, line in enumerate(lines) if index not in removed]
-    path.write_text("".join(lines))
-    return problems
-
-
-def _imports_redis(tree: ast.Module) -> bool:
-    return any(
-        isinstance(node, ast.Import)
-        and any(
-            alias.name.split(".")[0] == "redis" and alias.asname is None for alias in node.names
-        )
-        for node in tree.body
-    )
-
-
-def _after_imports(tree: ast.Module) -> int:
-    """The index of the line after the module's leading imports (and docstring)."""
-    end = 0
-    for node in tree.body:
-        if isinstance(node, (ast.Import, ast.ImportFrom)) or (
-            isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and end == 0
-        ):
-            end = node.end_lineno or node.lineno
-        else:
-            break
-    return end

@@ -229,15 +229,17 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         lines = [line for recorded in run.recorded for line in recorded.block()]
         Path(output).write_text("".join(f"{line}\n" for line in lines))
     if run.recorded and session.config.getoption("--tripwire-record-rewrite"):
-        from tripwire.plugins._record_output import rewrite
+        from tripwire.plugins._record_rewrite import rewrite
 
         by_file: dict[Path, list[Recorded]] = {}
         for recorded in run.recorded:
             if not recorded.problem:
                 by_file.setdefault(recorded.path, []).append(recorded)
         for path, tests in by_file.items():
-            run.problems += rewrite(path, tests)
-            run.problems.append(f"rewrote {len(tests)} test(s) in {path}")
+            rewritten, problems = rewrite(path, tests)
+            run.problems += problems
+            if rewritten:
+                run.problems.append(f"rewrote {rewritten} test(s) in {path}")
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,6 @@ class Session:
         self._plugin = plugin = verifier.get_plugin(RedisPlugin)
         function: Any = getattr(item, "function", None)
         code = function.__code__ if function is not None else Session.__init__.__code__
-        self._code = code
         self._twins = Twins(url)
         self._recorder = Recorder(plugin, self._twins, (code, 0))
         self._previous = plugin.answerer
@@ -53,7 +53,7 @@ class Session:
                 # The lines are the test's assertions to be: verifying the recording run
                 # would only repeat them as a failure.
                 entry.asserted = True
-        code = self._code
+        path, name, first_line = _where(self._item)
         problem = ""
         if isinstance(error, UnmockedConnectionError):
             problem = (
@@ -70,15 +70,28 @@ class Session:
             )
         return Recorded(
             self._item.nodeid,
-            Path(code.co_filename),
-            code.co_name,
-            code.co_firstlineno,
+            path,
+            name,
+            first_line,
             mocks,
             asserts,
             problem,
             seeded="tripwire_record_client" in getattr(self._item, "fixturenames", ()),
             imports_redis=_imports_redis(self._item),
+            parametrized=hasattr(self._item, "callspec"),
         )
+
+
+def _where(item: pytest.Item) -> tuple[Path, str, int]:
+    """The test's own file, its function's name there, and the line the function starts at
+    (0 when its code is elsewhere: a decorator that does not wrap with functools.wraps)."""
+    path = Path(item.path)
+    name = getattr(item, "originalname", item.name)
+    function = inspect.unwrap(getattr(item, "obj", None) or Session)
+    code = getattr(function, "__code__", None)
+    if code is not None and Path(code.co_filename) == path and code.co_name == name:
+        return path, name, code.co_firstlineno
+    return path, name, 0
 
 
 def _imports_redis(item: pytest.Item) -> bool:
