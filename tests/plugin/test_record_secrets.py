@@ -6,7 +6,15 @@ from typing import Any
 
 import pytest
 
-from tripwire.plugins._record_secrets import SECRET, redact_url, scrub_args, scrub_reply
+from tripwire.plugins._record_output import assert_line, mock_line
+from tripwire.plugins._record_secrets import (
+    SECRET,
+    Placeholders,
+    placeholder_code,
+    redact_url,
+    scrub_args,
+    scrub_reply,
+)
 
 
 @pytest.mark.parametrize(
@@ -77,3 +85,40 @@ def test_password_replies() -> None:
 )
 def test_urls_are_shown_without_their_password(url: str, shown: str) -> None:
     assert redact_url(url) == shown
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        pytest.param("ada@example.com", "os.environ['EMAIL']", id="whole"),
+        pytest.param(
+            "user:ada@example.com:Tok3n",
+            "'user:' + os.environ['EMAIL'] + ':' + os.environ['TOKEN']",
+            id="parts",
+        ),
+        pytest.param(b"k:ada@example.com", "b'k:' + os.environ['EMAIL'].encode()", id="bytes"),
+        pytest.param(
+            ("ada@example.com", 1, [b"x", {"k": "Tok3n"}]),
+            "(os.environ['EMAIL'], 1, [b'x', {'k': os.environ['TOKEN']}])",
+            id="nested",
+        ),
+        pytest.param(("a",), "('a',)", id="one-tuple"),
+        pytest.param("other", "'other'", id="none"),
+    ],
+)
+def test_placeholders_name_their_values(value: object, code: str) -> None:
+    placeholders = Placeholders({"EMAIL": "ada@example.com", "TOKEN": "Tok3n"})
+    assert placeholders.code(value) == code
+    assert placeholder_code(code)
+
+
+def test_lines_with_placeholders_are_code_to_paste() -> None:
+    placeholders = Placeholders({"EMAIL": "ada@example.com"})
+    shown = placeholders.code(b"ada@example.com")
+    assert mock_line("GET", shown, None) == (
+        "tripwire.redis.mock_command('GET', returns=os.environ['EMAIL'].encode())"
+    )
+    assert assert_line("GET", ("user:ada@example.com",), {}, placeholders) == (
+        "tripwire.redis.assert_command('GET', args=('user:' + os.environ['EMAIL'],))"
+    )
+    assert not placeholder_code("os.system('x')")

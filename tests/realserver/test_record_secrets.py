@@ -235,3 +235,75 @@ def test_a_unix_socket_url_records_over_the_socket(
         "    # before `with tripwire:`",
         "    tripwire.redis.mock_command('GET', returns=b'hello')",
     ]
+
+
+PLACEHOLDERS = """
+import os
+
+import redis
+import tripwire
+
+
+def test_session():
+    with tripwire:
+        client = redis.Redis()
+        client.set("session:" + os.environ["API_TOKEN"], os.environ["USER_EMAIL"])
+        assert client.get("session:" + os.environ["API_TOKEN"]) == os.environ["USER_EMAIL"].encode()
+"""
+
+
+def test_placeholders_name_their_values_both_ways(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("API_TOKEN", "Tok3n-Pa55-0770b9f2")
+    monkeypatch.setenv("USER_EMAIL", "ada-Pa55@example.com")
+    pytester.makeini(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+        "tripwire_record_placeholders =\n    API_TOKEN\n    USER_EMAIL\n"
+    )
+    path = pytester.path / "test_session.py"
+    path.write_text(PLACEHOLDERS)
+    result = pytester.runpytest(
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:cacheprovider",
+        "--tripwire-record",
+        "--tripwire-record-rewrite",
+    )
+    result.assert_outcomes(passed=1)
+    assert "Pa55" not in printed(result)
+    assert summary(result) == [
+        "    # needs `import os` at the top of the file, and the placeholders' environment "
+        "variables set where the test runs",
+        "    # before `with tripwire:`",
+        "    tripwire.redis.mock_command('SET', returns=True)",
+        "    tripwire.redis.mock_command('GET', returns=os.environ['USER_EMAIL'].encode())",
+        "    # after the `with tripwire:` block",
+        "    tripwire.redis.assert_command('SET', args=('session:' + os.environ['API_TOKEN'], "
+        "os.environ['USER_EMAIL']))",
+        "    tripwire.redis.assert_command('GET', args=('session:' + os.environ['API_TOKEN'],), "
+        "kwargs={'keys': ['session:' + os.environ['API_TOKEN']]})",
+    ]
+    assert "Pa55" not in path.read_text().replace(PLACEHOLDERS, "")
+    # The rewritten test runs without a server, with the same variables set.
+    result = pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_a_placeholder_that_is_not_set_refuses_the_recording(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("API_TOKEN", raising=False)
+    pytester.makeini(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+        "tripwire_record_placeholders = API_TOKEN\n"
+    )
+    pytester.makepyfile(test_greeting=GREETING)
+    result = pytester.runpytest("-p", "no:randomly", "--tripwire-record")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert result.stderr.lines[0] == (
+        "ERROR: tripwire_record_placeholders names 'API_TOKEN', which is not set in this "
+        "environment (or is empty): set it to the value the recorded lines should name, or "
+        "remove it from the list."
+    )

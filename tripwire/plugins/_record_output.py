@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tripwire.plugins._record_secrets import SECRET, SECRET_NOTE, scrub_args
+from tripwire.plugins._record_secrets import (
+    SECRET,
+    SECRET_NOTE,
+    Placeholders,
+    placeholder_code,
+    scrub_args,
+)
 
 __all__ = ["Recorded", "assert_line", "mock_line"]
 
@@ -74,6 +80,10 @@ class Recorded:
         return any("redis.exceptions." in line for line in self.mocks)
 
     @property
+    def needs_os_import(self) -> bool:
+        return any("os.environ[" in line for line in (*self.mocks, *self.asserts))
+
+    @property
     def needs_any_import(self) -> bool:
         return any(line.endswith(SECRET_NOTE) for line in self.asserts)
 
@@ -91,6 +101,11 @@ class Recorded:
             lines.append(f"{indent}# needs `import redis` at the top of the file")
         if self.needs_any_import:
             lines.append(f"{indent}# needs `from unittest.mock import ANY` at the top of the file")
+        if self.needs_os_import:
+            lines.append(
+                f"{indent}# needs `import os` at the top of the file, and the placeholders' "
+                "environment variables set where the test runs"
+            )
         if self.mocks:
             lines.append(f"{indent}# before `with tripwire:`")
             lines += [indent + line for line in self.mocks]
@@ -108,7 +123,7 @@ def code_of(value: Any, shown: str) -> tuple[str, bool]:
     try:
         ast.literal_eval(shown)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return shown, False
+        return shown, "os.environ[" in shown and placeholder_code(shown)
     return shown, True
 
 
@@ -134,14 +149,22 @@ def mock_line(command: str, returns: str, raises: BaseException | None, note: st
     return line
 
 
-def assert_line(command: str, args: Sequence[Any], kwargs: dict[str, Any]) -> str:
-    """The ``assert_command`` line of a recorded call, its passwords written as ``ANY``."""
+def assert_line(
+    command: str,
+    args: Sequence[Any],
+    kwargs: dict[str, Any],
+    placeholders: Placeholders | None = None,
+) -> str:
+    """The ``assert_command`` line of a recorded call, its passwords written as ``ANY`` and the
+    values of ``placeholders`` as the expressions that name them."""
+    placeholders = placeholders or Placeholders({})
+    code = placeholders.code
     parts = [repr(command)]
     shown = scrub_args(command, args)
     if args:
-        parts.append(f"args={shown!r}")
+        parts.append(f"args={code(shown)}")
     if kwargs:
-        parts.append(f"kwargs={kwargs!r}")
+        parts.append(f"kwargs={code(kwargs)}")
     line = f"tripwire.redis.assert_command({', '.join(parts)})"
     review = []
     try:
@@ -150,7 +173,7 @@ def assert_line(command: str, args: Sequence[Any], kwargs: dict[str, Any]) -> st
         review.append("an argument's repr is not Python code: write it out")
     shas = _SCRIPT_SHAS.get(command, 0)
     checked = args[shas:] if shas is not None else ()
-    if any(_looks_random(arg) for arg in checked):
+    if any(_looks_random(placeholders.without(arg)) for arg in checked):
         review.append(
             "an argument looks random (a token, a uuid): pass a fixed one to the code, or "
             "match it with dirty_equals"

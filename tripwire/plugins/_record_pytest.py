@@ -7,6 +7,7 @@ nothing records, starts a server or connects unless the option or the marker ask
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 _RUN = pytest.StashKey["_Run"]()
 
 _MARKER = "tripwire_record"
+_PLACEHOLDERS = "tripwire_record_placeholders"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -53,6 +55,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="write the recorded lines into the tests themselves, around their `with tripwire:` "
         "blocks, instead of only printing them.",
+    )
+    parser.addini(
+        _PLACEHOLDERS,
+        "tripwire: environment variables whose values recorded lines show as "
+        "os.environ['NAME'] (tokens, emails), one name a line.",
+        type="linelist",
     )
 
 
@@ -112,9 +120,20 @@ class _Run:
         self.server: Server | None = None
         self.recorded: list[Recorded] = []
         self.problems: list[str] = []
+        self.placeholders: dict[str, str] = {}
 
     def start(self) -> None:
-        """Start the run's own server, unless a URL names one; refuse the run if it cannot."""
+        """Read the placeholders and start the run's own server, unless a URL names one;
+        refuse the run if either cannot be done."""
+        for name in self.config.getini(_PLACEHOLDERS):
+            value = os.environ.get(name, "")
+            if not value:
+                raise pytest.UsageError(
+                    f"{_PLACEHOLDERS} names {name!r}, which is not set in this environment (or "
+                    "is empty): set it to the value the recorded lines should name, or remove "
+                    "it from the list."
+                )
+            self.placeholders[name] = value
         if self.url is not None:
             return
         from tripwire.plugins._record_server import Server
@@ -209,7 +228,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
         run.problems.append(f"{item.nodeid}: {_GIVEN}")
         return (yield)
-    session = Session(item, run.target())
+    session = Session(item, run.target(), run.placeholders)
     try:
         result = yield
     except BaseException as error:

@@ -95,6 +95,8 @@ def rewrite(path: Path, tests: Iterable[Recorded]) -> tuple[int, list[str]]:
             imports.add("import redis")
         if recorded.needs_any_import:
             imports.add("from unittest.mock import ANY")
+        if recorded.needs_os_import:
+            imports.add("import os")
         # Recorded once: the marker would record it again at every run.
         removed.update(_marker_lines(function))
         rewritten += 1
@@ -176,9 +178,10 @@ def _function(tree: ast.Module, recorded: Recorded) -> ast.FunctionDef | ast.Asy
 def _imports(tree: ast.Module, line: str) -> bool:
     """Whether the module already has the import statement ``line`` (or one that covers it)."""
     for node in tree.body:
-        if isinstance(node, ast.Import) and line == "import redis":
+        if isinstance(node, ast.Import) and line.startswith("import "):
+            module = line.split()[1]
             names = node.names
-            if any(a.name.split(".")[0] == "redis" and a.asname is None for a in names):
+            if any(a.name.split(".")[0] == module and a.asname is None for a in names):
                 return True
         elif (
             isinstance(node, ast.ImportFrom)

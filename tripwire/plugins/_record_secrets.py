@@ -9,11 +9,20 @@ replies that carry one (CONFIG GET of a password setting) are written as ``'<sec
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-__all__ = ["SECRET", "SECRET_NOTE", "redact_url", "scrub_args", "scrub_reply"]
+__all__ = [
+    "SECRET",
+    "SECRET_NOTE",
+    "Placeholders",
+    "placeholder_code",
+    "redact_url",
+    "scrub_args",
+    "scrub_reply",
+]
 
 #: CONFIG parameters whose value is a password.
 _PASSWORD_SETTINGS = frozenset(
@@ -118,3 +127,110 @@ def _hidden(value: Any) -> Any:
     if not value:
         return value  # no password set: nothing to hide
     return _HIDDEN.encode() if isinstance(value, bytes) else _HIDDEN
+
+
+class Placeholders:
+    """Values the recorded lines name instead of showing: each environment variable of
+    ``tripwire_record_placeholders``, written as ``os.environ['NAME']``.
+
+    Both ways: the recording writes the expression wherever the value appears (a whole argument
+    or reply, or a part of one: ``'user:' + os.environ['EMAIL']``), and the pasted test, run
+    with the same variable set, sends and gets the same value back.
+    """
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self._values = [(name, value) for name, value in values.items() if value]
+
+    def __bool__(self) -> bool:
+        return bool(self._values)
+
+    def without(self, value: Any) -> Any:
+        """A str or bytes ``value`` without the placeholders' values (which are named, not
+        shown); any other value as it is."""
+        for _, found in self._values:
+            if isinstance(value, str):
+                value = value.replace(found, " ")
+            elif isinstance(value, bytes):
+                value = value.replace(found.encode(), b" ")
+        return value
+
+    def code(self, value: Any) -> str:
+        """``value`` as code, as its repr unless it holds a placeholder's value."""
+        if not self._values:
+            return repr(value)
+        return self._code(value)
+
+    def _code(self, value: Any) -> str:
+        if type(value) is tuple:
+            items = [self._code(item) for item in value]
+            return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+        if type(value) is list:
+            return f"[{', '.join(self._code(item) for item in value)}]"
+        if type(value) is dict:
+            pairs = (f"{self._code(key)}: {self._code(item)}" for key, item in value.items())
+            return f"{{{', '.join(pairs)}}}"
+        if type(value) in (str, bytes):
+            return " + ".join(self._pieces(value, 0)) or repr(value)
+        return repr(value)
+
+    def _pieces(self, text: str | bytes, start: int) -> list[str]:
+        """``text`` as code pieces to add up, for the placeholders from ``start`` on."""
+        if start == len(self._values):
+            return [repr(text)] if text else []
+        name, value = self._values[start]
+        expression = f"os.environ[{name!r}]"
+        parts: list[str | bytes]
+        if isinstance(text, bytes):
+            parts, expression = [*text.split(value.encode())], f"{expression}.encode()"
+        else:
+            parts = [*text.split(value)]
+        pieces: list[str] = []
+        for index, part in enumerate(parts):
+            if index:
+                pieces.append(expression)
+            pieces += self._pieces(part, start + 1)
+        return pieces
+
+
+def placeholder_code(shown: str) -> bool:
+    """Whether ``shown`` is literal code but for placeholders (``os.environ['NAME']``)."""
+    try:
+        tree = ast.parse(shown, mode="eval")
+    except SyntaxError:
+        return False
+    return _literal_or_placeholder(tree.body)
+
+
+def _literal_or_placeholder(node: Any) -> bool:
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return all(map(_literal_or_placeholder, node.elts))
+    if isinstance(node, ast.Dict):
+        return all(key is not None and _literal_or_placeholder(key) for key in node.keys) and all(
+            map(_literal_or_placeholder, node.values)
+        )
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _literal_or_placeholder(node.left) and _literal_or_placeholder(node.right)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return isinstance(node.operand, ast.Constant)
+    if isinstance(node, ast.Call):
+        return (
+            isinstance(node.func, ast.Attribute)
+            and node.func.attr == "encode"
+            and not node.args
+            and not node.keywords
+            and _is_environ(node.func.value)
+        )
+    return _is_environ(node)
+
+
+def _is_environ(node: Any) -> bool:
+    return (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Attribute)
+        and node.value.attr == "environ"
+        and isinstance(node.value.value, ast.Name)
+        and node.value.value.id == "os"
+        and isinstance(node.slice, ast.Constant)
+    )

@@ -12,6 +12,7 @@ import pytest
 from tripwire._context import current_verifier
 from tripwire._errors import UnmockedConnectionError
 from tripwire.plugins._record_output import Recorded, assert_line, mock_line
+from tripwire.plugins._record_secrets import Placeholders
 from tripwire.plugins._redis_record import Recorder, Twins
 from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
 
@@ -21,14 +22,15 @@ __all__ = ["Session"]
 class Session:
     """Records the Redis calls of one test's body, from the call until `finish`."""
 
-    def __init__(self, item: pytest.Item, url: str) -> None:
+    def __init__(self, item: pytest.Item, url: str, placeholders: dict[str, str]) -> None:
         self._item = item
         self._verifier = verifier = current_verifier()
         self._plugin = plugin = verifier.get_plugin(RedisPlugin)
         function: Any = getattr(item, "function", None)
         code = function.__code__ if function is not None else Session.__init__.__code__
         self._twins = Twins(url)
-        self._recorder = Recorder(plugin, self._twins, (code, 0))
+        self._placeholders = Placeholders(placeholders)
+        self._recorder = Recorder(plugin, self._twins, (code, 0), self._placeholders)
         self._previous = plugin.answerer
         plugin.answerer = self._recorder
 
@@ -49,7 +51,11 @@ class Session:
             if entry.plugin is plugin and not entry.asserted:
                 assert isinstance(entry, RedisCall)
                 fields = entry.fields()
-                asserts.append(assert_line(fields["command"], fields["args"], fields["kwargs"]))
+                asserts.append(
+                    assert_line(
+                        fields["command"], fields["args"], fields["kwargs"], self._placeholders
+                    )
+                )
                 # The lines are the test's assertions to be: verifying the recording run
                 # would only repeat them as a failure.
                 entry.asserted = True

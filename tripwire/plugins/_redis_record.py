@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from tripwire._errors import TripwireError, describe_call
 from tripwire.plugins import _redis_intercept as _intercept
 from tripwire.plugins import _redis_libraries as _libraries
-from tripwire.plugins._record_secrets import redact_url, scrub_args, scrub_reply
+from tripwire.plugins._record_secrets import Placeholders, redact_url, scrub_args, scrub_reply
 
 if TYPE_CHECKING:
     from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
@@ -272,8 +272,15 @@ class _Batch:
 class Recorder:
     """The ``answerer`` of a recorded test's `RedisPlugin`."""
 
-    def __init__(self, plugin: RedisPlugin, twins: Twins, site: tuple[CodeType, int]) -> None:
+    def __init__(
+        self,
+        plugin: RedisPlugin,
+        twins: Twins,
+        site: tuple[CodeType, int],
+        placeholders: Placeholders | None = None,
+    ) -> None:
         self._plugin = plugin
+        self._placeholders = placeholders or Placeholders({})
         self._twins = twins
         self._site = site
         #: id(pipeline of the code) -> (that pipeline, its twin), for WATCH and what follows.
@@ -377,7 +384,8 @@ class Recorder:
         self, name: str, returns: Any, raises: BaseException | None, note: str = ""
     ) -> RedisCall:
         mock = self._plugin.new_call(name, returns, raises, self._site)
-        self.answered.append((mock, repr(scrub_reply(name, returns)), note))
+        shown = self._placeholders.code(scrub_reply(name, returns))
+        self.answered.append((mock, shown, note))
         return mock
 
     def _failed(
