@@ -1,6 +1,6 @@
 """The recorder against a real server: each unmocked call is answered with the server's reply.
 
-Each test installs a `Recorder` on its own verifier's Redis plugin, as ``--tripwire-record``
+Each test installs a `Recorder` on its own verifier's Redis plugin, as ``--tripwire-record=new``
 does, and runs code inside the sandbox. The replies are the server's, parsed as the calling
 client parses them; the server's state (read over a raw socket) shows what really ran.
 """

@@ -50,7 +50,7 @@ def test_no_server_to_start_is_said_once_before_any_test(
 ) -> None:
     monkeypatch.setenv("TRIPWIRE_REDIS_SERVER", "/nonexistent/redis-server")
     pytester.makepyfile(test_three=THREE_TESTS)
-    result = run(pytester, "--tripwire-record")
+    result = run(pytester, "--tripwire-record=new")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     message = (
         "ERROR: TRIPWIRE_REDIS_SERVER='/nonexistent/redis-server' is not an executable (nor a "
@@ -166,7 +166,7 @@ def test_drawn(n):
         redis.Redis().set("k", n)
 """
     )
-    result = run(pytester, "--tripwire-record")
+    result = run(pytester, "--tripwire-record=new")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [

@@ -52,7 +52,7 @@ def test_a_test_whose_sandbox_opens_in_a_decorator_is_not_rewritten(
 ) -> None:
     (pytester.path / "helpers.py").write_text(HELPERS)
     (pytester.path / "test_decorated.py").write_text(DECORATED)
-    result = run(pytester, "--tripwire-record", "--tripwire-record-rewrite")
+    result = run(pytester, "--tripwire-record=new", "--tripwire-record-rewrite")
     result.assert_outcomes(passed=1)
     assert (pytester.path / "helpers.py").read_text() == HELPERS
     assert (pytester.path / "test_decorated.py").read_text() == DECORATED
@@ -117,7 +117,7 @@ def test_a_test_recorded_more_than_once_per_block_is_not_rewritten(
     pytester: pytest.Pytester, source: str, nodeids: list[str], reason: str
 ) -> None:
     (pytester.path / "test_repeated.py").write_text(source)
-    result = run(pytester, "--tripwire-record", "--tripwire-record-rewrite")
+    result = run(pytester, "--tripwire-record=new", "--tripwire-record-rewrite")
     assert result.ret == pytest.ExitCode.OK
     assert (pytester.path / "test_repeated.py").read_text() == source
     result.stdout.fnmatch_lines([f"{nodeid}: {reason}" for nodeid in nodeids])
@@ -130,7 +130,7 @@ def test_a_rewrite_keeps_crlf_line_endings(pytester: pytest.Pytester) -> None:
     )
     path = pytester.path / "test_crlf.py"
     path.write_bytes(source.replace("\n", "\r\n").encode())
-    result = run(pytester, "--tripwire-record", "--tripwire-record-rewrite")
+    result = run(pytester, "--tripwire-record=new", "--tripwire-record-rewrite")
     result.assert_outcomes(passed=1)
     assert (
         path.read_bytes()
@@ -159,7 +159,7 @@ def test_a_rewrite_keeps_a_coding_cookie(pytester: pytest.Pytester) -> None:
     )
     path = pytester.path / "test_latin.py"
     path.write_bytes(source.encode("latin-1"))
-    result = run(pytester, "--tripwire-record", "--tripwire-record-rewrite")
+    result = run(pytester, "--tripwire-record=new", "--tripwire-record-rewrite")
     result.assert_outcomes(passed=1)
     assert result.ret == pytest.ExitCode.OK
     assert path.read_bytes().decode("latin-1") == source.replace(

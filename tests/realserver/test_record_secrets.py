@@ -66,7 +66,7 @@ def test_the_password_of_a_server_that_is_down_is_not_printed(pytester: pytest.P
     port = _dead_port()
     result = run(
         pytester,
-        "--tripwire-record",
+        "--tripwire-record=new",
         f"--tripwire-record-url=redis://app:Url-Pa55word@127.0.0.1:{port}/0",
     )
     result.assert_outcomes(failed=1)
@@ -81,7 +81,7 @@ def test_the_password_a_server_refuses_is_not_printed(
 ) -> None:
     pytester.makepyfile(test_greeting=GREETING)
     url = f"redis://ghost:Url-Pa55word@127.0.0.1:{redis_server.port}/0?password=Query-Pa55"
-    result = run(pytester, "--tripwire-record", f"--tripwire-record-url={url}")
+    result = run(pytester, "--tripwire-record=new", f"--tripwire-record-url={url}")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -127,7 +127,7 @@ def test_secrets():
 def test_passwords_in_commands_and_replies_are_not_recorded(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_secrets=SECRETS)
     output = pytester.path / "recorded.txt"
-    result = run(pytester, "--tripwire-record", f"--tripwire-record-output={output}")
+    result = run(pytester, "--tripwire-record=new", f"--tripwire-record-output={output}")
     result.assert_outcomes(passed=1)
     assert "Pa55" not in printed(result)
     assert "Pa55" not in output.read_text()
@@ -211,7 +211,7 @@ def test_a_tls_url_records_over_tls(pytester: pytest.Pytester, tls_server: Any) 
         f"rediss://default:{tls_server.password}@127.0.0.1:{tls_server.tls_port}/0"
         f"?ssl_ca_certs={tls_server.certificate}"
     )
-    result = run(pytester, "--tripwire-record", f"--tripwire-record-url={url}")
+    result = run(pytester, "--tripwire-record=new", f"--tripwire-record-url={url}")
     result.assert_outcomes(passed=1)
     assert summary(result) == [
         "    # before `with tripwire:`",
@@ -229,7 +229,7 @@ def test_a_unix_socket_url_records_over_the_socket(
     server, path = unix_socket_server
     server.execute_raw("SET", "greeting", "hello")
     pytester.makepyfile(test_greeting=GREETING)
-    result = run(pytester, "--tripwire-record", f"--tripwire-record-url=unix://{path}")
+    result = run(pytester, "--tripwire-record=new", f"--tripwire-record-url=unix://{path}")
     result.assert_outcomes(passed=1)
     assert summary(result)[:2] == [
         "    # before `with tripwire:`",
@@ -268,7 +268,7 @@ def test_placeholders_name_their_values_both_ways(
         "no:randomly",
         "-p",
         "no:cacheprovider",
-        "--tripwire-record",
+        "--tripwire-record=new",
         "--tripwire-record-rewrite",
     )
     result.assert_outcomes(passed=1)
@@ -300,7 +300,7 @@ def test_a_placeholder_that_is_not_set_refuses_the_recording(
         "tripwire_record_placeholders = API_TOKEN\n"
     )
     pytester.makepyfile(test_greeting=GREETING)
-    result = pytester.runpytest("-p", "no:randomly", "--tripwire-record")
+    result = pytester.runpytest("-p", "no:randomly", "--tripwire-record=new")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert result.stderr.lines[0] == (
         "ERROR: tripwire_record_placeholders names 'API_TOKEN', which is not set in this "

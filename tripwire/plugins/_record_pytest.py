@@ -1,4 +1,4 @@
-"""``pytest --tripwire-record``: run tests against a real Redis and print their strict mocks.
+"""``pytest --tripwire-record=MODE``: record tests' strict mocks from a real Redis, or verify them.
 
 Options, the ``tripwire_record`` marker, the ``tripwire_record_client`` fixture and the hooks
 that install a `Recorder` around each recorded test's call. Nothing here imports redis-py, and
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 _RUN = pytest.StashKey["_Run"]()
 
 _MARKER = "tripwire_record"
+_MODES = ("none", "new", "verify")
 _PLACEHOLDERS = "tripwire_record_placeholders"
 
 
@@ -30,9 +31,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tripwire")
     group.addoption(
         "--tripwire-record",
-        action="store_true",
-        help="run the tests' Redis calls against a real server and print, for each test, the "
-        "tripwire.redis.mock_command(...) and assert_command(...) lines that make it strict.",
+        choices=_MODES,
+        default="none",
+        metavar="MODE",
+        help="none (the default): no server, nothing recorded. new: run the calls that no mock "
+        "answers against a real Redis server and print, for each test, the "
+        "tripwire.redis.mock_command(...) and assert_command(...) lines that make it strict. "
+        "verify: run the tests on their mocks, send the same calls to a real server, and fail "
+        "each test whose mocks answer otherwise than Redis; nothing is written.",
     )
     group.addoption(
         "--tripwire-record-url",
@@ -68,12 +74,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{_MARKER}: record this test's Redis calls against a real server, as "
-        "--tripwire-record does for every test.",
+        "--tripwire-record=new does for every test.",
     )
-    if config.getoption("--tripwire-record") and getattr(config.option, "numprocesses", None):
+    mode = config.getoption("--tripwire-record")
+    if mode != "none" and getattr(config.option, "numprocesses", None):
         raise pytest.UsageError(
-            "--tripwire-record prints what each test recorded in the process that ran it: "
-            "record without -n (pytest-xdist)."
+            f"--tripwire-record={mode} reports what each test recorded in the process that ran "
+            "it: record without -n (pytest-xdist)."
         )
     url = config.getoption("--tripwire-record-url")
     if url is not None:
@@ -87,9 +94,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _recording(item: pytest.Item) -> bool:
-    return bool(item.config.getoption("--tripwire-record")) or (
-        item.get_closest_marker(_MARKER) is not None
-    )
+    """Whether the test records (``new``, or the marker)."""
+    mode = item.config.getoption("--tripwire-record")
+    return mode == "new" or (mode == "none" and item.get_closest_marker(_MARKER) is not None)
+
+
+def _verifying(item: pytest.Item) -> bool:
+    return bool(item.config.getoption("--tripwire-record") == "verify")
+
+
+def _needs_server(item: pytest.Item) -> bool:
+    return _recording(item) or _verifying(item)
 
 
 def _in_worker(config: pytest.Config) -> bool:
@@ -121,6 +136,9 @@ class _Run:
         self.recorded: list[Recorded] = []
         self.problems: list[str] = []
         self.placeholders: dict[str, str] = {}
+        #: In verify mode: the tests verified, and those whose mocks differ from Redis.
+        self.verified = 0
+        self.drifted = 0
 
     def start(self) -> None:
         """Read the placeholders and start the run's own server, unless a URL names one;
@@ -175,13 +193,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # say once, before any test runs, if none can be started.
     if config.option.collectonly or _in_worker(config):
         return
-    if any(_recording(item) for item in items):
+    if any(_needs_server(item) for item in items):
         config.stash[_RUN].start()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
-    if not _recording(item):
+    if not _needs_server(item):
         return (yield)
     run = item.config.stash[_RUN]
     refusal = run.refusal()
@@ -198,13 +216,14 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
 def tripwire_record_client(request: pytest.FixtureRequest) -> Iterator[Any]:
     """A redis-py client of the recording server, to arrange its data before ``with tripwire:``.
 
-    Only while recording (``--tripwire-record`` or the ``tripwire_record`` marker); its calls
+    Only while recording or verifying (``--tripwire-record=new``, ``verify``, or the
+    ``tripwire_record`` marker); its calls
     are not recorded, and it refuses to run inside the sandbox.
     """
-    if not _recording(request.node):
+    if not _needs_server(request.node):
         pytest.fail(
             "tripwire_record_client arranges data on the recording server, and this test is "
-            "not being recorded: run it with --tripwire-record (or mark it "
+            "not being recorded: run it with --tripwire-record=new (or mark it "
             "@pytest.mark.tripwire_record), or remove the fixture once the recorded lines are "
             "pasted.",
             pytrace=False,
@@ -220,6 +239,8 @@ def tripwire_record_client(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    if _verifying(item):
+        return (yield from _verify(item))
     if not _recording(item):
         return (yield)
     from tripwire.plugins._record_session import Session
@@ -235,6 +256,36 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         run.add(session.finish(error))
         raise
     run.add(session.finish(None))
+    return result
+
+
+def _verify(item: pytest.Item) -> Generator[None, None, None]:
+    """Run the test on its mocks, then send its calls to the server and compare the replies."""
+    from tripwire._context import current_verifier
+    from tripwire.plugins._record_verify import differences
+    from tripwire.plugins.redis_plugin import RedisPlugin
+
+    run = item.config.stash[_RUN]
+    plugin = current_verifier().get_plugin(RedisPlugin)
+    failed = True
+    try:
+        result = yield
+        failed = False
+    finally:
+        found = differences(plugin, run.target())
+        run.verified += 1
+        if found:
+            run.drifted += 1
+            run.problems.append(f"{item.nodeid}: {len(found)} mock(s) differ from Redis")
+            run.problems += [f"    {line}" for line in found]
+    if found and not failed:
+        pytest.fail(
+            f"{len(found)} mock(s) answer otherwise than Redis:\n"
+            + "\n".join(found)
+            + "\nRecord the test again (remove its mocks, run pytest --tripwire-record=new), or "
+            "correct each mock to Redis's answer.",
+            pytrace=False,
+        )
     return result
 
 
@@ -263,9 +314,19 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     run = terminalreporter.config.stash.get(_RUN, None)
+    if run is not None and run.verified:
+        run.problems.append(
+            f"verified the mocks of {run.verified} test(s) against Redis: "
+            + (f"{run.drifted} differ" if run.drifted else "every mock answers as Redis does")
+        )
     if run is None or not (run.recorded or run.problems):
         return
-    terminalreporter.section("tripwire: recorded Redis sessions")
+    verifying = terminalreporter.config.getoption("--tripwire-record") == "verify"
+    terminalreporter.section(
+        "tripwire: mocks verified against Redis"
+        if verifying
+        else "tripwire: recorded Redis sessions"
+    )
     for recorded in run.recorded:
         for line in recorded.block():
             terminalreporter.line(line)

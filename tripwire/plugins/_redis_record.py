@@ -36,7 +36,7 @@ from tripwire.plugins._record_secrets import Placeholders, redact_url, scrub_arg
 if TYPE_CHECKING:
     from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
 
-__all__ = ["Recorder", "RecordingError", "Twins", "seeding_client"]
+__all__ = ["Recorder", "RecordingError", "Twins", "is_reply", "seeding_client", "unreachable"]
 
 #: What a twin takes of the caller's connection settings: whatever changes how replies parse.
 _PARSING = ("db", "encoding", "encoding_errors", "decode_responses", "protocol")
@@ -236,7 +236,7 @@ def _intercepted_frame() -> FrameType:
 # -- the answerer -------------------------------------------------------------------------------
 
 
-def _is_reply(error: BaseException) -> bool:
+def is_reply(error: BaseException) -> bool:
     """Whether ``error`` is the server's answer (an error reply, a lost race), recorded as
     ``raises``, rather than a failure to reach the server."""
     return isinstance(error, _reply_errors())
@@ -372,7 +372,7 @@ class Recorder:
         try:
             batch.results = twin.execute(raise_on_error=False)
         except Exception as error:
-            if not _is_reply(error):
+            if not is_reply(error):
                 raise unreachable(self._twins.url, error) from error
             batch.error = error
         self._batch = batch
@@ -392,7 +392,7 @@ class Recorder:
         self, name: str, args: tuple[Any, ...], options: dict[str, Any], error: Exception
     ) -> RedisCall:
         __tracebackhide__ = True
-        if _is_reply(error):
+        if is_reply(error):
             return self._answer(name, None, error)
         raise unreachable(self._twins.url, error, args, options) from error
 

@@ -1,0 +1,145 @@
+"""``pytest --tripwire-record=verify``: recorded mocks checked against a fresh real server.
+
+A suite (the guide's cache, a lock, a transaction, a script, a SCAN loop) is recorded into its
+file, verified (no difference, nothing written), then one mock is edited to a reply Redis does
+not give: verify reports exactly that mock, and fails exactly that test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.filterwarnings("default")
+
+GUIDE_APP = (Path(__file__).parents[2] / "examples" / "redis_cache" / "app.py").read_text()
+
+SUITE = """\
+import redis
+import tripwire
+from app import get_user
+
+ADD = "return redis.call('INCRBY', KEYS[1], ARGV[1])"
+
+
+def test_cache_miss():
+    with tripwire:
+        assert get_user(42) is None
+
+
+def test_lock():
+    with tripwire:
+        lock = redis.Redis().lock("job:42", timeout=5)
+        assert lock.acquire(blocking=False, token="worker-1")
+        lock.release()
+
+
+def test_transaction():
+    with tripwire:
+        pipe = redis.Redis().pipeline()
+        pipe.set("balance", 10).incrby("balance", 5)
+        assert pipe.execute() == [True, 15]
+
+
+def test_script():
+    with tripwire:
+        add = redis.Redis().register_script(ADD)
+        assert add(keys=["n"], args=[3]) == 3
+
+
+def test_scan():
+    with tripwire:
+        client = redis.Redis()
+        client.set("user:1", "ada")
+        assert list(client.scan_iter("user:*")) == [b"user:1"]
+"""
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider", *args)
+
+
+def test_verify_passes_a_true_recording_and_reports_the_one_mock_edited(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    (pytester.path / "app.py").write_text(GUIDE_APP)
+    path = pytester.path / "test_suite.py"
+    path.write_text(SUITE)
+    run(pytester, "--tripwire-record=new", "--tripwire-record-rewrite").assert_outcomes(passed=5)
+    recorded = path.read_text()
+    assert "tripwire.redis.mock_command('INCRBY', returns=15)" in recorded
+    run(pytester).assert_outcomes(passed=5)  # committed: it passes without a server
+
+    result = run(pytester, "--tripwire-record=verify")
+    result.assert_outcomes(passed=5)
+    result.stdout.fnmatch_lines(
+        [
+            "*tripwire: mocks verified against Redis*",
+            "verified the mocks of 5 test(s) against Redis: every mock answers as Redis does",
+        ]
+    )
+    assert path.read_text() == recorded  # verify writes nothing
+
+    # A mock (and the test's expectation) that Redis does not give: offline, the test passes.
+    edited = recorded.replace("returns=15)", "returns=16)").replace("[True, 15]", "[True, 16]")
+    path.write_text(edited)
+    run(pytester).assert_outcomes(passed=5)
+    line = (
+        path.read_text().splitlines().index("    tripwire.redis.mock_command('INCRBY', returns=16)")
+        + 1
+    )
+    result = run(pytester, "--tripwire-record=verify")
+    result.assert_outcomes(passed=4, failed=1)
+    difference = (
+        f"test_suite.py:{line}: the mock of INCRBY('balance', 5) answers 16, and Redis answers 15"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_transaction _*",
+            "1 mock(s) answer otherwise than Redis:",
+            difference,
+            "Record the test again (remove its mocks, run pytest --tripwire-record=new), or "
+            "correct each mock to Redis's answer.",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*tripwire: mocks verified against Redis*",
+            "test_suite.py::test_transaction: 1 mock(s) differ from Redis",
+            f"    {difference}",
+            "verified the mocks of 5 test(s) against Redis: 1 differ",
+        ]
+    )
+    assert path.read_text().count("returns=16") == 1
+
+
+def test_an_error_reply_is_compared_too(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(
+        test_errors="""
+import pytest
+import redis
+import tripwire
+
+
+def test_wrong_type():
+    tripwire.redis.mock_command("SET", returns=True)
+    tripwire.redis.mock_command("LPUSH", returns=1)
+    with tripwire:
+        client = redis.Redis()
+        client.set("k", "v")
+        client.lpush("k", "x")
+    tripwire.redis.assert_command("SET", args=("k", "v"))
+    tripwire.redis.assert_command("LPUSH", args=("k", "x"))
+"""
+    )
+    result = run(pytester, "--tripwire-record=verify")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "    test_errors.py:8: the mock of LPUSH('k', 'x') answers 1, and Redis answers raises "
+            "ResponseError('WRONGTYPE Operation against a key holding the wrong kind of value')"
+        ]
+    )
