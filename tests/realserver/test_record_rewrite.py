@@ -167,3 +167,54 @@ def test_a_rewrite_keeps_a_coding_cookie(pytester: pytest.Pytester) -> None:
         "    tripwire.redis.mock_command('SET', returns=True)\n    with tripwire:\n",
     ) + ("    tripwire.redis.assert_command('SET', args=('caf\u00e9', 'cr\u00e8me'))\n")
     run(pytester).assert_outcomes(passed=1)
+
+
+OUTDATED = """\
+import redis
+import tripwire
+
+
+def test_visits():
+    tripwire.redis.mock_command("INCRBY", returns=41)
+    tripwire.redis.mock_command(
+        "GET",
+        returns=b"stale",
+    )
+    with tripwire:
+        client = redis.Redis()
+        client.incr("visits")
+        client.expire("visits", 60)
+    tripwire.redis.assert_command("INCRBY", args=("visits", 1))
+    tripwire.redis.assert_command(
+        "GET", args=("visits",)
+    )
+    assert True
+"""
+
+
+def test_rewrite_all_records_afresh_and_replaces_the_tests_own_lines(
+    pytester: pytest.Pytester,
+) -> None:
+    path = pytester.path / "test_outdated.py"
+    path.write_text(OUTDATED)
+    run(pytester).assert_outcomes(failed=1)  # its lines no longer fit the code
+    result = run(pytester, "--tripwire-record=rewrite-all")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"rewrote 1 test(s) in {path}"])
+    assert path.read_text() == (
+        "import redis\n"
+        "import tripwire\n"
+        "\n"
+        "\n"
+        "def test_visits():\n"
+        "    tripwire.redis.mock_command('INCRBY', returns=1)\n"
+        "    tripwire.redis.mock_command('EXPIRE', returns=True)\n"
+        "    with tripwire:\n"
+        "        client = redis.Redis()\n"
+        '        client.incr("visits")\n'
+        '        client.expire("visits", 60)\n'
+        "    tripwire.redis.assert_command('INCRBY', args=('visits', 1))\n"
+        "    tripwire.redis.assert_command('EXPIRE', args=('visits', 60))\n"
+        "    assert True\n"
+    )
+    run(pytester).assert_outcomes(passed=1)

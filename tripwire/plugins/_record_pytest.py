@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 _RUN = pytest.StashKey["_Run"]()
 
 _MARKER = "tripwire_record"
-_MODES = ("none", "new", "verify")
+_MODES = ("none", "new", "rewrite-all", "verify")
 _PLACEHOLDERS = "tripwire_record_placeholders"
 
 
@@ -37,6 +37,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="none (the default): no server, nothing recorded. new: run the calls that no mock "
         "answers against a real Redis server and print, for each test, the "
         "tripwire.redis.mock_command(...) and assert_command(...) lines that make it strict. "
+        "rewrite-all: record every test afresh, its own mock and assert lines ignored, and "
+        "write the new lines in their place. "
         "verify: run the tests on their mocks, send the same calls to a real server, and fail "
         "each test whose mocks answer otherwise than Redis; nothing is written.",
     )
@@ -96,7 +98,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def _recording(item: pytest.Item) -> bool:
     """Whether the test records (``new``, or the marker)."""
     mode = item.config.getoption("--tripwire-record")
-    return mode == "new" or (mode == "none" and item.get_closest_marker(_MARKER) is not None)
+    return mode in ("new", "rewrite-all") or (
+        mode == "none" and item.get_closest_marker(_MARKER) is not None
+    )
 
 
 def _verifying(item: pytest.Item) -> bool:
@@ -249,7 +253,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
         run.problems.append(f"{item.nodeid}: {_GIVEN}")
         return (yield)
-    session = Session(item, run.target(), run.placeholders)
+    afresh = item.config.getoption("--tripwire-record") == "rewrite-all"
+    session = Session(item, run.target(), run.placeholders, afresh)
     try:
         result = yield
     except BaseException as error:
@@ -298,7 +303,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if output is not None:
         lines = [line for recorded in run.recorded for line in recorded.block()]
         Path(output).write_text("".join(f"{line}\n" for line in lines))
-    if run.recorded and session.config.getoption("--tripwire-record-rewrite"):
+    afresh = session.config.getoption("--tripwire-record") == "rewrite-all"
+    if run.recorded and (afresh or session.config.getoption("--tripwire-record-rewrite")):
         from tripwire.plugins._record_rewrite import rewrite
 
         by_file: dict[Path, list[Recorded]] = {}
@@ -306,7 +312,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             if not recorded.problem:
                 by_file.setdefault(recorded.path, []).append(recorded)
         for path, tests in by_file.items():
-            rewritten, problems = rewrite(path, tests)
+            rewritten, problems = rewrite(path, tests, replace=afresh)
             run.problems += problems
             if rewritten:
                 run.problems.append(f"rewrote {rewritten} test(s) in {path}")

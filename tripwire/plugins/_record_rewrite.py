@@ -37,8 +37,14 @@ _REPEATING = (
 )
 
 
-def rewrite(path: Path, tests: Iterable[Recorded]) -> tuple[int, list[str]]:
-    """Write each test's lines into ``path``; how many tests were, and why the others were not."""
+def rewrite(
+    path: Path, tests: Iterable[Recorded], *, replace: bool = False
+) -> tuple[int, list[str]]:
+    """Write each test's lines into ``path``; how many tests were, and why the others were not.
+
+    ``replace``: first remove the test's own ``tripwire.redis.mock_command(...)`` statements
+    before its first block and ``assert_command(...)`` statements after its last (a recording
+    made afresh stands for them)."""
     tests = list(tests)
     try:
         data = path.read_bytes()
@@ -99,6 +105,8 @@ def rewrite(path: Path, tests: Iterable[Recorded]) -> tuple[int, list[str]]:
             imports.add("import os")
         # Recorded once: the marker would record it again at every run.
         removed.update(_marker_lines(function))
+        if replace:
+            removed.update(_old_lines(function, first, last))
         rewritten += 1
         if recorded.seeded:
             problems.append(
@@ -146,6 +154,33 @@ def _repeated(function: ast.AST, block: ast.AST) -> bool:
         return False  # pragma: no cover - block is one of function's descendants
 
     return inside(function)
+
+
+def _old_lines(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, first: ast.stmt, last: ast.stmt
+) -> list[int]:
+    """The line indexes of the function's own mock lines before ``first`` and assert lines
+    after ``last``: statements of its body that are nothing but such a call."""
+    assert last.end_lineno is not None
+    found: list[int] = []
+    for statement in function.body:
+        call = statement.value if isinstance(statement, ast.Expr) else None
+        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
+            continue
+        owner = call.func.value
+        if not (
+            isinstance(owner, ast.Attribute)
+            and owner.attr == "redis"
+            and isinstance(owner.value, ast.Name)
+            and owner.value.id == "tripwire"
+        ):
+            continue
+        end = statement.end_lineno or statement.lineno
+        if (call.func.attr == "mock_command" and end < first.lineno) or (
+            call.func.attr == "assert_command" and statement.lineno > last.end_lineno
+        ):
+            found += range(statement.lineno - 1, end)
+    return found
 
 
 def _marker_lines(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[int]:

@@ -22,7 +22,9 @@ __all__ = ["Session"]
 class Session:
     """Records the Redis calls of one test's body, from the call until `finish`."""
 
-    def __init__(self, item: pytest.Item, url: str, placeholders: dict[str, str]) -> None:
+    def __init__(
+        self, item: pytest.Item, url: str, placeholders: dict[str, str], afresh: bool = False
+    ) -> None:
         self._item = item
         self._verifier = verifier = current_verifier()
         self._plugin = plugin = verifier.get_plugin(RedisPlugin)
@@ -33,11 +35,24 @@ class Session:
         self._recorder = Recorder(plugin, self._twins, (code, 0), self._placeholders)
         self._previous = plugin.answerer
         plugin.answerer = self._recorder
+        self._afresh = afresh
+        if afresh:
+            # Recorded anew: the test's own mock and assert lines, which the new lines replace,
+            # neither answer nor check anything.
+            def ignored_mock(command: str, *, returns: Any = None, **options: Any) -> RedisCall:
+                return plugin.new_call(command, returns, None, (code, 0))
+
+            def ignored_assert(command: str, args: Any = (), kwargs: Any = None) -> None:
+                return None
+
+            vars(plugin).update(mock_command=ignored_mock, assert_command=ignored_assert)
 
     def finish(self, error: BaseException | None) -> Recorded | None:
         """Stop recording; the test's lines, or None if it made no Redis call."""
         plugin = self._plugin
         plugin.answerer = self._previous
+        if self._afresh:
+            del plugin.mock_command, plugin.assert_command
         try:
             self._recorder.close()
         finally:
