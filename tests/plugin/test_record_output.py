@@ -100,7 +100,8 @@ def test_mock_lines(
             (b"3f2a9c1e5b7d4f60a8e2c4b6d8f0a1c3",),
             {},
             "tripwire.redis.assert_command('MULTI', args=(b'3f2a9c1e5b7d4f60a8e2c4b6d8f0a1c3',))"
-            "  # review: an argument looks random (a token, a uuid): pass a fixed one to the "
+            "  # review: an argument looks made up (a token, a uuid, a stream entry id): pass a "
+            "fixed one to the "
             "code, or match it with dirty_equals",
             id="random-token",
         ),
@@ -132,6 +133,8 @@ def test_assert_lines(args: tuple[object, ...], kwargs: dict[str, object], line:
         pytest.param("SET", ("cache:deadbeefcafe", "v"), False, id="letters-only"),
         pytest.param("SET", ("order:2024deadline", "v"), False, id="not-all-hex"),
         pytest.param("SET", ("ab12cd3", "v"), False, id="too-short"),
+        pytest.param("XACK", ("s", "g", "1700000000000-0"), True, id="stream-entry-id"),
+        pytest.param("SET", ("order:21700000000000-0", "v"), False, id="longer-number"),
         pytest.param(
             "EVALSHA", ("c3f8721cbb97f72bc19e972846bd7aaf91901658", 1, "k"), False, id="script-sha"
         ),
@@ -149,7 +152,7 @@ def test_assert_lines(args: tuple[object, ...], kwargs: dict[str, object], line:
 def test_arguments_that_look_made_up_are_flagged(
     command: str, args: tuple[object, ...], flagged: bool
 ) -> None:
-    review = "  # review: an argument looks random (a token, a uuid): pass a fixed one to the code"
+    review = "  # review: an argument looks made up (a token, a uuid, a stream entry id)"
     assert (review in assert_line(command, args, {})) is flagged
 
 

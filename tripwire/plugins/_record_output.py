@@ -35,6 +35,11 @@ REVIEW: dict[str, str] = {
     **dict.fromkeys(
         ("TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME", "TIME", "LASTSAVE", "OBJECT", "XADD"), _TIME
     ),
+    # Their replies hold stream entry ids, made of the time the entries were added.
+    **dict.fromkeys(
+        ("XRANGE", "XREVRANGE", "XREAD", "XREADGROUP", "XCLAIM", "XAUTOCLAIM", "XPENDING"), _TIME
+    ),
+    **dict.fromkeys(("XINFO", "XINFO STREAM", "XINFO GROUPS", "XINFO CONSUMERS"), _TIME),
     **dict.fromkeys(("OBJECT IDLETIME", "OBJECT FREQ", "CLIENT LIST", "CLIENT INFO"), _TIME),
     **dict.fromkeys(("RANDOMKEY", "SRANDMEMBER", "SPOP", "HRANDFIELD", "ZRANDMEMBER"), _RANDOM),
     **dict.fromkeys(
@@ -44,8 +49,12 @@ REVIEW: dict[str, str] = {
     **dict.fromkeys(("SLOWLOG", "LATENCY", "DBSIZE", "CONFIG", "CONFIG GET", "ROLE"), _SERVER),
 }
 
-#: A canonical UUID, anywhere in an argument.
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+#: A canonical UUID, or a stream entry id (milliseconds since 1970, a sequence number: the
+#: time an entry was added), anywhere in an argument.
+_UUID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?<![0-9])1[0-9]{12}-[0-9]+",
+    re.I,
+)
 #: The words of an argument: its runs of letters and digits.
 _WORD = re.compile(r"[0-9a-z]+", re.I)
 #: A word of 8 or more hex digits that mixes digits and letters: most likely a made-up token
@@ -175,7 +184,8 @@ def assert_line(
     checked = args[shas:] if shas is not None else ()
     if any(_looks_random(placeholders.without(arg)) for arg in checked):
         review.append(
-            "an argument looks random (a token, a uuid): pass a fixed one to the code, or "
+            "an argument looks made up (a token, a uuid, a stream entry id): pass a fixed one "
+            "to the code, or "
             "match it with dirty_equals"
         )
     if any(arg is SECRET for arg in shown):

@@ -155,9 +155,9 @@ class Placeholders:
         return value
 
     def code(self, value: Any) -> str:
-        """``value`` as code, as its repr unless it holds a placeholder's value."""
-        if not self._values:
-            return repr(value)
+        """``value`` as code: its repr, with the placeholders' values named, and a set's members
+        sorted (Redis gives them in no order, and Python shows them in its hash order, which
+        changes from run to run: sorted, a recording made again gives the same line)."""
         return self._code(value)
 
     def _code(self, value: Any) -> str:
@@ -169,7 +169,10 @@ class Placeholders:
         if type(value) is dict:
             pairs = (f"{self._code(key)}: {self._code(item)}" for key, item in value.items())
             return f"{{{', '.join(pairs)}}}"
-        if type(value) in (str, bytes):
+        if type(value) in (set, frozenset) and value:
+            members = ", ".join(sorted(self._code(item) for item in value))
+            return f"{{{members}}}" if type(value) is set else f"frozenset({{{members}}})"
+        if type(value) in (str, bytes) and self._values:
             return " + ".join(self._pieces(value, 0)) or repr(value)
         return repr(value)
 
