@@ -47,7 +47,7 @@ def test_rewrite_surrounds_the_sandboxes_and_adds_the_imports(tmp_path: Path) ->
         "tripwire.redis.assert_command('AUTH', args=(ANY,))  # review: a password, not "
         "recorded: ANY (from unittest.mock) matches it"
     )
-    assert rewrite(path, [test]) == (1, [])
+    assert rewrite(path, [test]) == ([test.nodeid], [])
     assert path.read_text() == (
         '"""Docs."""\n'
         "import tripwire\n"
@@ -76,7 +76,7 @@ def test_rewrite_leaves_what_it_cannot_place(tmp_path: Path) -> None:
     assert rewrite(
         path, [recorded(path, "test_a", 1, seeded=True), recorded(path, "test_b", 7)]
     ) == (
-        0,
+        [],
         [
             "test_x.py::test_a: not rewritten, its function has no `with tripwire:` block (the "
             f"sandbox opens elsewhere, such as in a decorator or a helper); {PASTE}",
@@ -126,7 +126,7 @@ def test_a_block_inside_a_loop_is_not_rewritten(tmp_path: Path) -> None:
         f"stands for them; {PASTE}"
     )
     assert rewrite(path, tests) == (
-        0,
+        [],
         [
             f"test_x.py::test_loop: {reason}",
             f"test_x.py::test_while: {reason}",
@@ -141,7 +141,7 @@ def test_a_parametrized_test_is_not_rewritten(tmp_path: Path) -> None:
     source = "import tripwire\n\n\ndef test_a(n):\n    with tripwire:\n        pass\n"
     path.write_text(source)
     assert rewrite(path, [recorded(path, "test_a", 4, parametrized=True)]) == (
-        0,
+        [],
         [
             "test_x.py::test_a: not rewritten, the test is parametrized: each parameter "
             f"recorded lines of its own, which one function cannot hold; {PASTE}"
@@ -155,7 +155,7 @@ def test_crlf_line_endings_are_kept(tmp_path: Path) -> None:
     path.write_bytes(
         b"import tripwire\r\n\r\n\r\ndef test_a():\r\n    with tripwire:\r\n        pass"
     )
-    assert rewrite(path, [recorded(path, "test_a", 4)]) == (1, [])
+    assert rewrite(path, [recorded(path, "test_a", 4)]) == (["test_x.py::test_a"], [])
     assert path.read_bytes() == (
         b"import tripwire\r\n\r\n\r\ndef test_a():\r\n"
         b"    tripwire.redis.mock_command('GET', returns=None)\r\n"
@@ -182,7 +182,7 @@ def test_a_coding_cookie_is_kept(tmp_path: Path) -> None:
     path.write_bytes(source.encode("latin-1"))
     test = recorded(path, "test_caf\u00e9", 5)
     test.mocks = ["tripwire.redis.mock_command('GET', returns='caf\u00e9 \u20ac')"]
-    assert rewrite(path, [test]) == (1, [])
+    assert rewrite(path, [test]) == ([test.nodeid], [])
     written = path.read_bytes().decode("latin-1")
     assert written == source.replace(
         "    with tripwire:\n",
@@ -193,6 +193,6 @@ def test_a_coding_cookie_is_kept(tmp_path: Path) -> None:
 def test_a_file_that_cannot_be_read_is_left_saying_why(tmp_path: Path) -> None:
     path = tmp_path / "test_x.py"
     path.write_bytes(b"# -*- coding: latin-1 -*-\ndef test_a(:\n")
-    count, problems = rewrite(path, [recorded(path, "test_a", 2)])
-    assert count == 0
+    rewritten, problems = rewrite(path, [recorded(path, "test_a", 2)])
+    assert rewritten == []
     assert problems[0].startswith(f"test_x.py::test_a: not rewritten, {path} could not be read (")

@@ -127,7 +127,7 @@ def test_lines_with_placeholders_are_code_to_paste() -> None:
 def test_set_members_are_written_sorted_so_a_recording_does_not_churn() -> None:
     code = Placeholders({}).code
     members = [b"member:%d" % n for n in range(8)]
-    assert code(set(reversed(members))) == "{" + ", ".join(map(repr, members)) + "}"
+    assert code(set(members)) == "{" + ", ".join(map(repr, members)) + "}"
     assert code([frozenset({"z", "a"}), set()]) == "[frozenset({'a', 'z'}), set()]"
     assert mock_line("SMEMBERS", code({b"b", b"a"}), None) == (
         "tripwire.redis.mock_command('SMEMBERS', returns={b'a', b'b'})"

@@ -200,7 +200,12 @@ def test_rewrite_all_records_afresh_and_replaces_the_tests_own_lines(
     run(pytester).assert_outcomes(failed=1)  # its lines no longer fit the code
     result = run(pytester, "--tripwire-record=rewrite-all")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines([f"rewrote 1 test(s) in {path}"])
+    result.stdout.fnmatch_lines(
+        [
+            f"rewrote 1 test(s) in {path}",
+            "ran the 1 rewritten test(s) once, without a server: they pass",
+        ]
+    )
     assert path.read_text() == (
         "import redis\n"
         "import tripwire\n"
@@ -218,3 +223,31 @@ def test_rewrite_all_records_afresh_and_replaces_the_tests_own_lines(
         "    assert True\n"
     )
     run(pytester).assert_outcomes(passed=1)
+
+
+MADE_UP = """\
+import uuid
+
+import redis
+import tripwire
+
+
+def test_made_up_key():
+    with tripwire:
+        redis.Redis().set(f"job:{uuid.uuid4().hex}", "queued")
+"""
+
+
+def test_a_rewritten_test_is_run_once_and_a_failure_is_said(pytester: pytest.Pytester) -> None:
+    path = pytester.path / "test_made_up.py"
+    path.write_text(MADE_UP)
+    result = run(pytester, "--tripwire-record=new", "--tripwire-record-rewrite")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"rewrote 1 test(s) in {path}",
+            "ran the 1 rewritten test(s) once, without a server: they do not pass (pytest exited "
+            "1); see why with `pytest test_made_up.py::test_made_up_key`",
+        ]
+    )
+    run(pytester).assert_outcomes(failed=1)  # the key the code makes up differs each run

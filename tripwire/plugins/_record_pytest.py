@@ -305,17 +305,21 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         Path(output).write_text("".join(f"{line}\n" for line in lines))
     afresh = session.config.getoption("--tripwire-record") == "rewrite-all"
     if run.recorded and (afresh or session.config.getoption("--tripwire-record-rewrite")):
-        from tripwire.plugins._record_rewrite import rewrite
+        from tripwire.plugins._record_rewrite import rewrite, run_offline
 
         by_file: dict[Path, list[Recorded]] = {}
         for recorded in run.recorded:
             if not recorded.problem:
                 by_file.setdefault(recorded.path, []).append(recorded)
+        everything: list[str] = []
         for path, tests in by_file.items():
             rewritten, problems = rewrite(path, tests, replace=afresh)
             run.problems += problems
             if rewritten:
-                run.problems.append(f"rewrote {rewritten} test(s) in {path}")
+                run.problems.append(f"rewrote {len(rewritten)} test(s) in {path}")
+                everything += rewritten
+        if everything:
+            run.problems.append(run_offline(session.config.rootpath, everything))
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

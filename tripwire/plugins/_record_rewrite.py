@@ -12,13 +12,19 @@ from __future__ import annotations
 
 import ast
 import io
+import os
+import subprocess
+import sys
 import tokenize
 from collections.abc import Iterable
 from pathlib import Path
 
 from tripwire.plugins._record_output import Recorded
 
-__all__ = ["rewrite"]
+__all__ = ["rewrite", "run_offline"]
+
+#: Seconds the rewritten tests may take to run once.
+_RUN_TIMEOUT = 600
 
 _PASTE = "paste the printed lines where they belong"
 
@@ -39,8 +45,9 @@ _REPEATING = (
 
 def rewrite(
     path: Path, tests: Iterable[Recorded], *, replace: bool = False
-) -> tuple[int, list[str]]:
-    """Write each test's lines into ``path``; how many tests were, and why the others were not.
+) -> tuple[list[str], list[str]]:
+    """Write each test's lines into ``path``; the node ids of the tests rewritten, and why the
+    others were not.
 
     ``replace``: first remove the test's own ``tripwire.redis.mock_command(...)`` statements
     before its first block and ``assert_command(...)`` statements after its last (a recording
@@ -52,7 +59,7 @@ def rewrite(
         source = data.decode(encoding)
         tree = ast.parse(source)
     except (OSError, SyntaxError, UnicodeError, LookupError, ValueError) as error:
-        return 0, [f"{test.nodeid}: not rewritten, {path} could not be read ({error})"
+        return [], [f"{test.nodeid}: not rewritten, {path} could not be read ({error})"
                    for test in tests]  # fmt: skip
     lines = source.splitlines(keepends=True)
     newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
@@ -64,7 +71,7 @@ def rewrite(
     imports: set[str] = set()
     removed: set[int] = set()
     names = [test.function for test in tests]
-    rewritten = 0
+    rewritten: list[str] = []
     for recorded in tests:
         if recorded.parametrized or names.count(recorded.function) > 1:
             problems.append(
@@ -107,7 +114,7 @@ def rewrite(
         removed.update(_marker_lines(function))
         if replace:
             removed.update(_old_lines(function, first, last))
-        rewritten += 1
+        rewritten.append(recorded.nodeid)
         if recorded.seeded:
             problems.append(
                 f"{recorded.nodeid}: drop tripwire_record_client and its calls, which the mocks "
@@ -117,7 +124,7 @@ def rewrite(
     if missing:
         edits.append((_after_imports(tree), [f"{line}{newline}" for line in missing]))
     if not rewritten:
-        return 0, problems
+        return [], problems
     for index, inserted in sorted(edits, key=lambda edit: edit[0], reverse=True):
         lines[index:index] = inserted
         removed = {line + len(inserted) if line >= index else line for line in removed}
@@ -126,6 +133,31 @@ def rewrite(
     # the same character.
     path.write_bytes("".join(lines).encode(encoding, errors="backslashreplace"))
     return rewritten, problems
+
+
+def run_offline(directory: Path, nodeids: list[str]) -> str:
+    """Run the rewritten tests once, as the suite will, without recording nor a server: the
+    line that says how it went."""
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *nodeids]
+    try:
+        done = subprocess.run(
+            command,
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            timeout=_RUN_TIMEOUT,
+            check=False,
+            env={**os.environ, "PYTEST_ADDOPTS": "--tripwire-record=none"},
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"the rewritten test(s) could not be run once ({error}): run them yourself"
+    shown = " ".join(nodeids)
+    if done.returncode == 0:
+        return f"ran the {len(nodeids)} rewritten test(s) once, without a server: they pass"
+    return (
+        f"ran the {len(nodeids)} rewritten test(s) once, without a server: they do not pass "
+        f"(pytest exited {done.returncode}); see why with `pytest {shown}`"
+    )
 
 
 def _sandboxes(function: ast.AST) -> list[ast.With | ast.AsyncWith]:
