@@ -143,3 +143,45 @@ def test_wrong_type():
             "ResponseError('WRONGTYPE Operation against a key holding the wrong kind of value')"
         ]
     )
+
+
+CACHE_HIT = """
+import json
+
+import tripwire
+from app import get_user
+
+ALICE = {"id": 1, "name": "Alice"}
+
+
+def test_hit_with_its_data(tripwire_record_client):
+    tripwire_record_client.set("user:1", json.dumps(ALICE))
+    tripwire.redis.mock_command("GET", returns=b'{"id": 1, "name": "Alice"}')
+    with tripwire:
+        assert get_user(1) == ALICE
+    tripwire.redis.assert_command("GET", args=("user:1",), kwargs={"keys": ["user:1"]})
+
+
+def test_hit_without_its_data():
+    tripwire.redis.mock_command("GET", returns=b'{"id": 1, "name": "Alice"}')
+    with tripwire:
+        assert get_user(1) == ALICE
+    tripwire.redis.assert_command("GET", args=("user:1",), kwargs={"keys": ["user:1"]})
+"""
+
+
+def test_data_a_mock_stands_for_is_arranged_with_the_seeding_fixture(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    (pytester.path / "app.py").write_text(GUIDE_APP)
+    pytester.makepyfile(test_cache=CACHE_HIT)
+    result = run(pytester, "--tripwire-record=verify")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "test_cache.py::test_hit_without_its_data: 1 mock(s) differ from Redis",
+            "    test_cache.py:18: the mock of GET('user:1') answers "
+            """b'{"id": 1, "name": "Alice"}', and Redis answers None""",
+        ]
+    )
