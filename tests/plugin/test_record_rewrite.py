@@ -196,3 +196,28 @@ def test_a_file_that_cannot_be_read_is_left_saying_why(tmp_path: Path) -> None:
     rewritten, problems = rewrite(path, [recorded(path, "test_a", 2)])
     assert rewritten == []
     assert problems[0].startswith(f"test_x.py::test_a: not rewritten, {path} could not be read (")
+
+
+def test_a_test_found_by_name_only_is_rewritten_and_keeps_its_imports(tmp_path: Path) -> None:
+    # first_line 0: the function's code lives elsewhere (a decorator without functools.wraps).
+    path = tmp_path / "test_x.py"
+    path.write_text(
+        "from unittest.mock import ANY\nimport redis.asyncio\nimport tripwire\n\n\n"
+        "def test_a():\n    with tripwire:\n        pass\n"
+    )
+    test = recorded(path, "test_a", 0, seeded=True)
+    test.mocks.append("tripwire.redis.mock_command('GET', returns=None, raises=redis.exceptions.X)")
+    test.asserts.append(
+        "tripwire.redis.assert_command('AUTH', args=(ANY,))  # review: a password, not "
+        "recorded: ANY (from unittest.mock) matches it"
+    )
+    assert rewrite(path, [test]) == (
+        ["test_x.py::test_a"],
+        [
+            "test_x.py::test_a: drop tripwire_record_client and its calls, which the mocks now "
+            "stand for"
+        ],
+    )
+    assert path.read_text().startswith(
+        "from unittest.mock import ANY\nimport redis.asyncio\nimport tripwire\n\n\ndef test_a():\n"
+    )

@@ -132,3 +132,22 @@ def test_set_members_are_written_sorted_so_a_recording_does_not_churn() -> None:
     assert mock_line("SMEMBERS", code({b"b", b"a"}), None) == (
         "tripwire.redis.mock_command('SMEMBERS', returns={b'a', b'b'})"
     )
+
+
+def test_placeholder_values_do_not_count_as_made_up_arguments() -> None:
+    placeholders = Placeholders({"TOKEN": "0770b9f2c3d4"})
+    assert placeholders.without(b"job:0770b9f2c3d4") == b"job: "
+    assert placeholders.without(7) == 7
+    line = assert_line("SET", (b"job:0770b9f2c3d4",), {}, placeholders)
+    assert (
+        line
+        == "tripwire.redis.assert_command('SET', args=(b'job:' + os.environ['TOKEN'].encode(),))"
+    )
+
+
+@pytest.mark.parametrize(
+    "shown",
+    ["os.environ[", "-os.environ['X']", "os.environ['X'].encode('latin-1')", "x.environ['X']"],
+)
+def test_only_literals_and_placeholders_are_code_to_paste(shown: str) -> None:
+    assert not placeholder_code(shown)

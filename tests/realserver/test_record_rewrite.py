@@ -47,14 +47,21 @@ def test_decorated():
 """
 
 
+@pytest.mark.parametrize(
+    "helpers",
+    [
+        pytest.param(HELPERS, id="functools-wraps"),
+        pytest.param(HELPERS.replace("    @functools.wraps(test)\n", ""), id="plain-wrapper"),
+    ],
+)
 def test_a_test_whose_sandbox_opens_in_a_decorator_is_not_rewritten(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, helpers: str
 ) -> None:
-    (pytester.path / "helpers.py").write_text(HELPERS)
+    (pytester.path / "helpers.py").write_text(helpers)
     (pytester.path / "test_decorated.py").write_text(DECORATED)
     result = run(pytester, "--tripwire-record=new", "--tripwire-record-rewrite")
     result.assert_outcomes(passed=1)
-    assert (pytester.path / "helpers.py").read_text() == HELPERS
+    assert (pytester.path / "helpers.py").read_text() == helpers
     assert (pytester.path / "test_decorated.py").read_text() == DECORATED
     result.stdout.fnmatch_lines(
         [

@@ -185,3 +185,52 @@ def test_data_a_mock_stands_for_is_arranged_with_the_seeding_fixture(
             """b'{"id": 1, "name": "Alice"}', and Redis answers None""",
         ]
     )
+
+
+SHAPES = """
+import pytest
+import redis
+import tripwire
+from dirty_equals import AnyThing
+
+
+def test_shapes():
+    tripwire.redis.mock_command("HSET", returns=2)
+    tripwire.redis.mock_command("HGETALL", returns={"a": "1", "b": "2"})
+    tripwire.redis.mock_command("SADD", returns=2)
+    tripwire.redis.mock_command("SMEMBERS", returns={"x", "y"})
+    tripwire.redis.mock_command("GET", returns=None, raises=redis.ResponseError)
+    tripwire.redis.mock_command("GET", returns=None, raises=redis.ResponseError)
+    with tripwire:
+        client = redis.Redis(decode_responses=True)
+        client.hset("h", mapping={"a": "1", "b": "2"})
+        assert client.hgetall("h") == {"a": "1", "b": "2"}
+        client.sadd("s", "x", "y")
+        assert client.smembers("s") == {"x", "y"}
+        with pytest.raises(redis.ResponseError):
+            client.get("s")
+        with pytest.raises(redis.ResponseError):
+            client.get("missing")
+    for command in ("HSET", "HGETALL", "SADD", "SMEMBERS", "GET", "GET"):
+        tripwire.redis.assert_command(command, args=AnyThing, kwargs=AnyThing)
+
+
+def test_no_redis_call():
+    pass
+"""
+
+
+def test_replies_compare_as_redis_sends_them(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_shapes=SHAPES)
+    result = run(pytester, "--tripwire-record=verify")
+    result.assert_outcomes(failed=1, passed=1)
+    # Only the mock that raises where Redis answers: the decoded text, the dict, the set and the
+    # error of the same class match.
+    result.stdout.fnmatch_lines(
+        [
+            "test_shapes.py::test_shapes: 1 mock(s) differ from Redis",
+            "    test_shapes.py:*: the mock of GET('missing') answers raises ResponseError, and "
+            "Redis answers None",
+        ]
+    )
