@@ -151,7 +151,10 @@ def test_marked():
     assert redis_server.bytes_since(before) == 0
 
 
-def test_a_given_test_says_why_it_is_not_recorded(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize(("mode", "done"), [("new", "recorded"), ("verify", "verified")])
+def test_a_given_test_says_why_it_is_not_recorded(
+    pytester: pytest.Pytester, mode: str, done: str
+) -> None:
     pytester.makepyfile(
         test_given="""
 import redis
@@ -166,12 +169,12 @@ def test_drawn(n):
         redis.Redis().set("k", n)
 """
     )
-    result = run(pytester, "--tripwire-record=new")
+    result = run(pytester, f"--tripwire-record={mode}")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*tripwire: recorded Redis sessions*",
-            "test_given.py::test_drawn: not recorded: it is a Hypothesis @given test, whose "
+            "*tripwire: * Redis*",
+            f"test_given.py::test_drawn: not {done}: it is a Hypothesis @given test, whose "
             "examples each make their own calls, which one list of mocks cannot stand for. "
             "Record a plain test with one example's values, or give the @given test a drawn "
             "session (tripwire_hypothesis.redis_session).",

@@ -124,9 +124,9 @@ _UNDER_XDIST = (
 
 
 _GIVEN = (
-    "not recorded: it is a Hypothesis @given test, whose examples each make their own calls, "
-    "which one list of mocks cannot stand for. Record a plain test with one example's values, "
-    "or give the @given test a drawn session (tripwire_hypothesis.redis_session)."
+    "it is a Hypothesis @given test, whose examples each make their own calls, which one list "
+    "of mocks cannot stand for. Record a plain test with one example's values, or give the "
+    "@given test a drawn session (tripwire_hypothesis.redis_session)."
 )
 
 
@@ -243,16 +243,19 @@ def tripwire_record_client(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    if _verifying(item):
-        return (yield from _verify(item))
-    if not _recording(item):
+    verifying = _verifying(item)
+    if not verifying and not _recording(item):
         return (yield)
-    from tripwire.plugins._record_session import Session
-
     run = item.config.stash[_RUN]
     if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
-        run.problems.append(f"{item.nodeid}: {_GIVEN}")
+        run.problems.append(
+            f"{item.nodeid}: not {'verified' if verifying else 'recorded'}: {_GIVEN}"
+        )
         return (yield)
+    if verifying:
+        return (yield from _verify(item))
+    from tripwire.plugins._record_session import Session
+
     afresh = item.config.getoption("--tripwire-record") == "rewrite-all"
     session = Session(item, run.target(), run.placeholders, afresh)
     try:
