@@ -148,6 +148,8 @@ class Twins:
         pool_class: Any = classes.pool
         connection = classes.connections[urlsplit(self.url).scheme]
         pool = pool_class.from_url(self.url, connection_class=connection, **settings)
+        # redis-py 4.0 lets the URL's scheme choose the class over the argument.
+        pool.connection_class = connection
         self._pools.append(pool)
         twin = classes.client(connection_pool=pool)
         try:
