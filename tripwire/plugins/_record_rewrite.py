@@ -139,6 +139,7 @@ def run_offline(directory: Path, nodeids: list[str]) -> str:
     """Run the rewritten tests once, as the suite will, without recording nor a server: the
     line that says how it went."""
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *nodeids]
+    addopts = os.environ.get("PYTEST_ADDOPTS", "")
     try:
         done = subprocess.run(
             command,
@@ -147,7 +148,7 @@ def run_offline(directory: Path, nodeids: list[str]) -> str:
             text=True,
             timeout=_RUN_TIMEOUT,
             check=False,
-            env={**os.environ, "PYTEST_ADDOPTS": "--tripwire-record=none"},
+            env={**os.environ, "PYTEST_ADDOPTS": f"{addopts} --tripwire-record=none".strip()},
         )
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"the rewritten test(s) could not be run once ({error}): run them yourself"
