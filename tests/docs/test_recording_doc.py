@@ -1,6 +1,6 @@
 """The Redis guide's "Recording a real session" shows a real recording, and its pasted test.
 
-The guide's test-before-recording is recorded here with ``--tripwire-record`` (against the
+The guide's test-before-recording is recorded here with ``--tripwire-record=new`` (against the
 ``redis-server`` the recording starts); what the terminal prints must be the guide's ``text``
 block, line for line, and the guide's pasted test must hold those lines around its
 ``with tripwire:`` block (tests/docs/test_doc_examples.py runs that test).
@@ -39,7 +39,7 @@ def test_the_guides_recording_is_what_the_recorder_prints(pytester: pytest.Pytes
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(test_jobs=before)
     result = pytester.runpytest(
-        "-p", "no:randomly", "-p", "no:cacheprovider", "--tripwire-record", "test_jobs.py"
+        "-p", "no:randomly", "-p", "no:cacheprovider", "--tripwire-record=new", "test_jobs.py"
     )
     result.assert_outcomes(passed=1)
     shown = printed.splitlines()
@@ -62,3 +62,21 @@ def test_the_guides_recording_is_what_the_recorder_prints(pytester: pytest.Pytes
 
 def dump(line: str) -> str:
     return ast.dump(ast.parse(line).body[0])
+
+
+def test_the_guides_verify_example_reports_what_the_guide_shows(pytester: pytest.Pytester) -> None:
+    test, shown = section_blocks()[3:5]
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_claims=test)
+    # Without a server the test passes: the wrong mock goes unnoticed.
+    pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider").assert_outcomes(passed=1)
+    result = pytester.runpytest(
+        "-p", "no:randomly", "-p", "no:cacheprovider", "--tripwire-record=verify", "test_claims.py"
+    )
+    result.assert_outcomes(failed=1)
+    lines = shown.splitlines()
+    failed = next(line for line in lines if line.startswith("FAILED"))
+    result.stdout.fnmatch_lines([failed.replace("[", "[[]").replace("...", "*")])
+    title = next(i for i, line in enumerate(lines) if "tripwire: mocks verified" in line)
+    first = result.outlines.index(lines[title])
+    assert result.outlines[first : first + len(lines) - title] == lines[title:]

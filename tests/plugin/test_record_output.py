@@ -1,6 +1,6 @@
-"""The lines a recording prints, and how ``--tripwire-record-rewrite`` writes them into a test.
+"""The lines a recording prints for each test, and what it checks of its URL and server.
 
-No server here: the lines are built from recorded values, the rewrite works on source text.
+No server here: the lines are built from recorded values.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 import redis.exceptions
 
 from tripwire import ConfigurationError
-from tripwire.plugins._record_output import Recorded, assert_line, mock_line, rewrite
+from tripwire.plugins._record_output import Recorded, assert_line, mock_line
 from tripwire.plugins._record_server import Server, check_url
 
 
@@ -100,7 +100,8 @@ def test_mock_lines(
             (b"3f2a9c1e5b7d4f60a8e2c4b6d8f0a1c3",),
             {},
             "tripwire.redis.assert_command('MULTI', args=(b'3f2a9c1e5b7d4f60a8e2c4b6d8f0a1c3',))"
-            "  # review: an argument looks random (a token, a uuid): pass a fixed one to the "
+            "  # review: an argument looks made up (a token, a uuid, a stream entry id): pass a "
+            "fixed one to the "
             "code, or match it with dirty_equals",
             id="random-token",
         ),
@@ -117,6 +118,44 @@ def test_assert_lines(args: tuple[object, ...], kwargs: dict[str, object], line:
     assert assert_line("MULTI", args, kwargs) == line
 
 
+@pytest.mark.parametrize(
+    ("command", "args", "flagged"),
+    [
+        pytest.param(
+            "SET", ("job:4c6b0e1f9a2d4e8b8f3c1a7d5e9b2c40", "v"), True, id="uuid-hex-in-key"
+        ),
+        pytest.param("ZADD", ("q", "100.0:0770b9f2", 100.0), True, id="token-in-member"),
+        pytest.param(
+            "SET", ("lock:2f1c9a8e-3b7d-4e2a-9c1f-6d5e4b3a2c10", "v"), True, id="uuid-in-key"
+        ),
+        pytest.param("HSET", ("s", b"sid", b"ab12cd34ef56"), True, id="token-as-bytes"),
+        pytest.param("SET", ("user:1700000000", "v"), False, id="digits-only"),
+        pytest.param("SET", ("cache:deadbeefcafe", "v"), False, id="letters-only"),
+        pytest.param("SET", ("order:2024deadline", "v"), False, id="not-all-hex"),
+        pytest.param("SET", ("ab12cd3", "v"), False, id="too-short"),
+        pytest.param("XACK", ("s", "g", "1700000000000-0"), True, id="stream-entry-id"),
+        pytest.param("SET", ("order:21700000000000-0", "v"), False, id="longer-number"),
+        pytest.param(
+            "EVALSHA", ("c3f8721cbb97f72bc19e972846bd7aaf91901658", 1, "k"), False, id="script-sha"
+        ),
+        pytest.param(
+            "EVALSHA",
+            ("c3f8721cbb97f72bc19e972846bd7aaf91901658", 1, "job:0770b9f2"),
+            True,
+            id="token-after-script-sha",
+        ),
+        pytest.param(
+            "SCRIPT EXISTS", ("c3f8721cbb97f72bc19e972846bd7aaf91901658",), False, id="exists"
+        ),
+    ],
+)
+def test_arguments_that_look_made_up_are_flagged(
+    command: str, args: tuple[object, ...], flagged: bool
+) -> None:
+    review = "  # review: an argument looks made up (a token, a uuid, a stream entry id)"
+    assert (review in assert_line(command, args, {})) is flagged
+
+
 def recorded(path: Path, function: str, first_line: int, **options: object) -> Recorded:
     return Recorded(
         f"{path.name}::{function}",
@@ -127,56 +166,6 @@ def recorded(path: Path, function: str, first_line: int, **options: object) -> R
         ["tripwire.redis.assert_command('GET', args=('k',))"],
         **options,  # type: ignore[arg-type]
     )
-
-
-def test_rewrite_surrounds_the_sandboxes_and_adds_the_import(tmp_path: Path) -> None:
-    path = tmp_path / "test_x.py"
-    path.write_text(
-        '"""Docs."""\n'
-        "import tripwire\n"
-        "\n"
-        "\n"
-        "class TestX:\n"
-        "    async def test_a(self):\n"
-        "        async with tripwire:\n"
-        "            pass\n"
-        "        with tripwire:\n"
-        "            pass"
-    )
-    test = recorded(path, "test_a", 6)
-    test.mocks.append("tripwire.redis.mock_command('GET', returns=None, raises=redis.exceptions.X)")
-    assert rewrite(path, [test]) == []
-    assert path.read_text() == (
-        '"""Docs."""\n'
-        "import tripwire\n"
-        "import redis\n"
-        "\n"
-        "\n"
-        "class TestX:\n"
-        "    async def test_a(self):\n"
-        "        tripwire.redis.mock_command('GET', returns=None)\n"
-        "        tripwire.redis.mock_command('GET', returns=None, raises=redis.exceptions.X)\n"
-        "        async with tripwire:\n"
-        "            pass\n"
-        "        with tripwire:\n"
-        "            pass\n"
-        "        tripwire.redis.assert_command('GET', args=('k',))\n"
-    )
-
-
-def test_rewrite_leaves_what_it_cannot_place(tmp_path: Path) -> None:
-    path = tmp_path / "test_x.py"
-    source = "def test_a():\n    helper()\n"
-    path.write_text(source)
-    problems = rewrite(
-        path, [recorded(path, "test_a", 1, seeded=True), recorded(path, "test_b", 7)]
-    )
-    assert problems == [
-        "test_x.py::test_a: not rewritten, its function has no `with tripwire:` block; paste "
-        "the printed lines where they belong",
-        "test_x.py::test_b: not rewritten, no function test_b at line 7",
-    ]
-    assert path.read_text() == source
 
 
 def test_the_printed_block() -> None:

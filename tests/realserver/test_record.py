@@ -1,6 +1,6 @@
 """The recorder against a real server: each unmocked call is answered with the server's reply.
 
-Each test installs a `Recorder` on its own verifier's Redis plugin, as ``--tripwire-record``
+Each test installs a `Recorder` on its own verifier's Redis plugin, as ``--tripwire-record=new``
 does, and runs code inside the sandbox. The replies are the server's, parsed as the calling
 client parses them; the server's state (read over a raw socket) shows what really ran.
 """
@@ -225,8 +225,7 @@ def test_a_server_that_does_not_answer_is_a_recording_error(verifier: StrictVeri
     with tripwire, pytest.raises(RecordingError) as caught:
         redis.Redis().incr("k")
     assert str(caught.value).startswith(
-        "The recording server at redis://127.0.0.1:1 did not answer redis.INCRBY(args=('k', 1), "
-        "kwargs={}): ConnectionError: "
+        "The recording server at redis://127.0.0.1:1 did not answer: ConnectionError: "
     )
     assert str(caught.value).endswith(
         ". Check that it is running (pytest --tripwire-record-url=redis://127.0.0.1:6379/0), "

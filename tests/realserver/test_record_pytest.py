@@ -1,4 +1,4 @@
-"""``pytest --tripwire-record`` from a user's run: record once, paste, and the strict test passes.
+"""``pytest --tripwire-record=new`` from a user's run: record once, paste, and the test passes.
 
 Each test records a test file with pytester (against a ``redis-server`` the recording starts,
 or the session's server by URL), takes the lines the terminal summary prints, pastes them into
@@ -126,7 +126,10 @@ def test_get_user_cache_miss():
 """,
     )
     result = run(
-        pytester, "--tripwire-record", "--tripwire-record-output=recorded.txt", "test_recording.py"
+        pytester,
+        "--tripwire-record=new",
+        "--tripwire-record-output=recorded.txt",
+        "test_recording.py",
     )
     result.assert_outcomes(passed=2)
     lines = recorded(result)
@@ -335,7 +338,7 @@ def test_greeting():
     before = redis_server.bytes_received()
     result = run(
         pytester,
-        "--tripwire-record",
+        "--tripwire-record=new",
         f"--tripwire-record-url=redis://127.0.0.1:{redis_server.port}/0",
     )
     result.assert_outcomes(passed=1)
@@ -350,9 +353,10 @@ def test_greeting():
     [
         pytest.param(
             "redis://cache.example.invalid:6379/0",
-            "ERROR: --tripwire-record-url points at 'cache.example.invalid', which is not this "
-            "machine. A recording sends every command of the recorded tests, writes included, "
-            "to that server: use a local one (redis://127.0.0.1:6379/0), or add "
+            "ERROR: --tripwire-record-url names the host 'cache.example.invalid', and a "
+            "recording looks no name up: of names it takes only localhost as this machine. A "
+            "recording sends every command of the recorded tests, writes included, to that "
+            "server: use a local one (redis://127.0.0.1:6379/0), or add "
             "--tripwire-record-any-host if you mean it.",
             id="remote-host",
         ),
@@ -375,10 +379,10 @@ def test_a_url_off_this_machine_is_refused(
 
 def test_recording_under_xdist_is_refused(pytester: pytest.Pytester) -> None:
     setup(pytester, test_nothing="def test_nothing():\n    pass\n")
-    result = run(pytester, "--tripwire-record", "-n", "2")
+    result = run(pytester, "--tripwire-record=new", "-n", "2")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert (
-        "ERROR: --tripwire-record prints what each test recorded in the process that ran it: "
+        "ERROR: --tripwire-record=new reports what each test recorded in the process that ran it: "
         "record without -n (pytest-xdist)."
     ) in result.stderr.lines
 
@@ -400,7 +404,7 @@ def test_the_seeding_fixture_needs_a_recording(pytester: pytest.Pytester) -> Non
     result.stdout.fnmatch_lines(
         [
             "*tripwire_record_client arranges data on the recording server, and this test is not "
-            "being recorded: run it with --tripwire-record (or mark it "
+            "being recorded: run it with --tripwire-record=new (or mark it "
             "@pytest.mark.tripwire_record), or remove the fixture once the recorded lines are "
             "pasted."
         ]
@@ -420,7 +424,7 @@ def test_monitor():
         monitor.next_command()
 """,
     )
-    result = run(pytester, "--tripwire-record")
+    result = run(pytester, "--tripwire-record=new")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -445,7 +449,7 @@ def test_subscribe():
         redis.Redis().pubsub().subscribe("news")
 """,
     )
-    result = run(pytester, "--tripwire-record")
+    result = run(pytester, "--tripwire-record=new")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
         [
@@ -469,7 +473,7 @@ def test_fails():
     assert False, "the body's own failure"
 """,
     )
-    result = run(pytester, "--tripwire-record", "--tripwire-record-rewrite")
+    result = run(pytester, "--tripwire-record=new", "--tripwire-record-rewrite")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -508,7 +512,7 @@ def test_outside():
     before = redis_server.bytes_received()
     result = run(
         pytester,
-        "--tripwire-record",
+        "--tripwire-record=new",
         f"--tripwire-record-url=redis://127.0.0.1:{redis_server.port}",
     )
     result.assert_outcomes(passed=1)

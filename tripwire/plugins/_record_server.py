@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from tripwire._errors import ConfigurationError
+from tripwire.plugins._record_secrets import redact_url
 
 __all__ = ["Server", "check_url"]
 
@@ -27,7 +28,8 @@ HOST = "127.0.0.1"
 _STARTUP_TIMEOUT = 10.0
 _IO_TIMEOUT = 5.0
 
-_LOOPBACK_NAMES = ("localhost",)
+#: Hosts taken as this machine without looking them up (no host: redis-py connects to localhost).
+_LOOPBACK_NAMES = ("localhost", "")
 
 
 def check_url(url: str, any_host: bool) -> str:
@@ -35,7 +37,8 @@ def check_url(url: str, any_host: bool) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("redis", "rediss", "unix"):
         raise ConfigurationError(
-            f"--tripwire-record-url must be a redis:// (or rediss://, unix://) URL, got {url!r}."
+            "--tripwire-record-url must be a redis:// (or rediss://, unix://) URL, got "
+            f"{redact_url(url)!r}."
         )
     host = parts.hostname or ""
     if parts.scheme == "unix" or any_host or host in _LOOPBACK_NAMES:
@@ -43,15 +46,19 @@ def check_url(url: str, any_host: bool) -> str:
     try:
         loopback = ipaddress.ip_address(host).is_loopback
     except ValueError:
-        loopback = False
-    if not loopback:
-        raise ConfigurationError(
-            f"--tripwire-record-url points at {host!r}, which is not this machine. A recording "
-            "sends every command of the recorded tests, writes included, to that server: use a "
-            "local one (redis://127.0.0.1:6379/0), or add --tripwire-record-any-host if you "
-            "mean it."
+        where = (
+            f"names the host {host!r}, and a recording looks no name up: of names it takes "
+            "only localhost as this machine"
         )
-    return url
+    else:
+        if loopback:
+            return url
+        where = f"points at {host}, which is not a loopback address (127.0.0.0/8 or ::1)"
+    raise ConfigurationError(
+        f"--tripwire-record-url {where}. A recording sends every command of the recorded "
+        "tests, writes included, to that server: use a local one (redis://127.0.0.1:6379/0), or "
+        "add --tripwire-record-any-host if you mean it."
+    )
 
 
 def _command(port: int, *args: str) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from tripwire._context import current_verifier
 from tripwire._errors import UnmockedConnectionError
 from tripwire.plugins._record_output import Recorded, assert_line, mock_line
+from tripwire.plugins._record_secrets import Placeholders
 from tripwire.plugins._redis_record import Recorder, Twins
 from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
 
@@ -20,22 +22,37 @@ __all__ = ["Session"]
 class Session:
     """Records the Redis calls of one test's body, from the call until `finish`."""
 
-    def __init__(self, item: pytest.Item, url: str) -> None:
+    def __init__(
+        self, item: pytest.Item, url: str, placeholders: dict[str, str], afresh: bool = False
+    ) -> None:
         self._item = item
         self._verifier = verifier = current_verifier()
         self._plugin = plugin = verifier.get_plugin(RedisPlugin)
         function: Any = getattr(item, "function", None)
         code = function.__code__ if function is not None else Session.__init__.__code__
-        self._code = code
         self._twins = Twins(url)
-        self._recorder = Recorder(plugin, self._twins, (code, 0))
+        self._placeholders = Placeholders(placeholders)
+        self._recorder = Recorder(plugin, self._twins, (code, 0), self._placeholders)
         self._previous = plugin.answerer
         plugin.answerer = self._recorder
+        self._afresh = afresh
+        if afresh:
+            # Recorded anew: the test's own mock and assert lines, which the new lines replace,
+            # neither answer nor check anything.
+            def ignored_mock(command: str, *, returns: Any = None, **options: Any) -> RedisCall:
+                return plugin.new_call(command, returns, None, (code, 0))
+
+            def ignored_assert(command: str, args: Any = (), kwargs: Any = None) -> None:
+                return None
+
+            vars(plugin).update(mock_command=ignored_mock, assert_command=ignored_assert)
 
     def finish(self, error: BaseException | None) -> Recorded | None:
         """Stop recording; the test's lines, or None if it made no Redis call."""
         plugin = self._plugin
         plugin.answerer = self._previous
+        if self._afresh:
+            del plugin.mock_command, plugin.assert_command
         try:
             self._recorder.close()
         finally:
@@ -49,11 +66,15 @@ class Session:
             if entry.plugin is plugin and not entry.asserted:
                 assert isinstance(entry, RedisCall)
                 fields = entry.fields()
-                asserts.append(assert_line(fields["command"], fields["args"], fields["kwargs"]))
+                asserts.append(
+                    assert_line(
+                        fields["command"], fields["args"], fields["kwargs"], self._placeholders
+                    )
+                )
                 # The lines are the test's assertions to be: verifying the recording run
                 # would only repeat them as a failure.
                 entry.asserted = True
-        code = self._code
+        path, name, first_line = _where(self._item)
         problem = ""
         if isinstance(error, UnmockedConnectionError):
             problem = (
@@ -70,15 +91,28 @@ class Session:
             )
         return Recorded(
             self._item.nodeid,
-            Path(code.co_filename),
-            code.co_name,
-            code.co_firstlineno,
+            path,
+            name,
+            first_line,
             mocks,
             asserts,
             problem,
             seeded="tripwire_record_client" in getattr(self._item, "fixturenames", ()),
             imports_redis=_imports_redis(self._item),
+            parametrized=hasattr(self._item, "callspec"),
         )
+
+
+def _where(item: pytest.Item) -> tuple[Path, str, int]:
+    """The test's own file, its function's name there, and the line the function starts at
+    (0 when its code is elsewhere: a decorator that does not wrap with functools.wraps)."""
+    path = Path(item.path)
+    name = getattr(item, "originalname", item.name)
+    function = inspect.unwrap(getattr(item, "obj", None) or Session)
+    code = getattr(function, "__code__", None)
+    if code is not None and Path(code.co_filename) == path and code.co_name == name:
+        return path, name, code.co_firstlineno
+    return path, name, 0
 
 
 def _imports_redis(item: pytest.Item) -> bool:

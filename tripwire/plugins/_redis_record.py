@@ -26,15 +26,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import CodeType, FrameType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from tripwire._errors import TripwireError, describe_call
 from tripwire.plugins import _redis_intercept as _intercept
 from tripwire.plugins import _redis_libraries as _libraries
+from tripwire.plugins._record_secrets import Placeholders, redact_url, scrub_args, scrub_reply
 
 if TYPE_CHECKING:
     from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
 
-__all__ = ["Recorder", "RecordingError", "Twins", "seeding_client"]
+__all__ = ["Recorder", "RecordingError", "Twins", "is_reply", "seeding_client", "unreachable"]
 
 #: What a twin takes of the caller's connection settings: whatever changes how replies parse.
 _PARSING = ("db", "encoding", "encoding_errors", "decode_responses", "protocol")
@@ -66,24 +68,40 @@ class _Classes:
     client: type
     pipeline: type
     pool: type
-    connection: type
+    #: URL scheme -> the connection class a pool made from such a URL uses.
+    connections: dict[str, type]
+
+
+#: URL scheme -> the name of the connection class redis-py's ``from_url`` picks for it.
+_CONNECTIONS = {
+    "redis": "Connection",
+    "rediss": "SSLConnection",
+    "unix": "UnixDomainSocketConnection",
+}
 
 
 @functools.cache
 def _twin_classes(library: _libraries.Library) -> _Classes:
     """Subclasses of a library's sync classes whose intercepted methods run the library's own."""
     side = library.sync
-    connection = type(
-        "RecordingConnection",
-        (side.connection,),
-        {
-            name: _calling_original(owner, name)
-            for owner, name in [
-                *side.connection_methods(),
-                (_libraries._defining(side.connection, "_connect"), "_connect"),
-            ]
-        },
-    )
+    methods = {name: _calling_original(owner, name) for owner, name in side.connection_methods()}
+    module = importlib.import_module(f"{library.name}.connection")
+    # The same methods, on top of the TLS and unix socket connections: their own ``_connect``
+    # wraps the socket in TLS, or opens a unix one.
+    # Each keeps the library's own ``_connect``, which the interception refuses elsewhere.
+    connections = {
+        scheme: type(
+            f"Recording{name}",
+            (getattr(module, name),),
+            {
+                **methods,
+                "_connect": _calling_original(
+                    _libraries._defining(getattr(module, name), "_connect"), "_connect"
+                ),
+            },
+        )
+        for scheme, name in _CONNECTIONS.items()
+    }
     base_pool = library_pool(library)
     pool = type(
         "RecordingConnectionPool",
@@ -105,7 +123,7 @@ def _twin_classes(library: _libraries.Library) -> _Classes:
         (side.client,),
         {"execute_command": _calling_original(side.client, "execute_command")},
     )
-    return _Classes(client, pipeline, pool, connection)
+    return _Classes(client, pipeline, pool, connections)
 
 
 def library_pool(library: _libraries.Library) -> type:
@@ -134,12 +152,21 @@ class Twins:
         self._pools: list[Any] = []
 
     def client(self, library: _libraries.Library, settings: dict[str, Any]) -> Any:
-        """A twin client of ``library`` with these connection settings (`_PARSING`)."""
+        """A twin client of ``library`` with these connection settings (`_PARSING`), checked to
+        reach the server (a refused connection or password is the recording's, not a reply)."""
         classes = _twin_classes(library)
         pool_class: Any = classes.pool
-        pool = pool_class.from_url(self.url, connection_class=classes.connection, **settings)
+        connection = classes.connections[urlsplit(self.url).scheme]
+        pool = pool_class.from_url(self.url, connection_class=connection, **settings)
+        # redis-py 4.0 lets the URL's scheme choose the class over the argument.
+        pool.connection_class = connection
         self._pools.append(pool)
-        return classes.client(connection_pool=pool)
+        twin = classes.client(connection_pool=pool)
+        try:
+            twin.ping()
+        except Exception as error:
+            raise unreachable(self.url, error) from error
+        return twin
 
     def twin_of(self, client: Any) -> Any:
         """The twin of a client (or pipeline) of the code under test, made on first use."""
@@ -221,7 +248,7 @@ def _intercepted_frame() -> FrameType:
 # -- the answerer -------------------------------------------------------------------------------
 
 
-def _is_reply(error: BaseException) -> bool:
+def is_reply(error: BaseException) -> bool:
     """Whether ``error`` is the server's answer (an error reply, a lost race), recorded as
     ``raises``, rather than a failure to reach the server."""
     return isinstance(error, _reply_errors())
@@ -232,7 +259,13 @@ def _reply_errors() -> tuple[type[BaseException], ...]:
     found: list[type[BaseException]] = []
     for library in _libraries.installed():
         exceptions = importlib.import_module(f"{library.name}.exceptions")
-        found += [exceptions.ResponseError, exceptions.WatchError]
+        # A refused password is the reply to the code's own AUTH or HELLO: the twin's connection
+        # was checked when it was made (`Twins.client`).
+        found += [
+            exceptions.ResponseError,
+            exceptions.WatchError,
+            exceptions.AuthenticationError,
+        ]
     return tuple(found)
 
 
@@ -251,8 +284,15 @@ class _Batch:
 class Recorder:
     """The ``answerer`` of a recorded test's `RedisPlugin`."""
 
-    def __init__(self, plugin: RedisPlugin, twins: Twins, site: tuple[CodeType, int]) -> None:
+    def __init__(
+        self,
+        plugin: RedisPlugin,
+        twins: Twins,
+        site: tuple[CodeType, int],
+        placeholders: Placeholders | None = None,
+    ) -> None:
         self._plugin = plugin
+        self._placeholders = placeholders or Placeholders({})
         self._twins = twins
         self._site = site
         #: id(pipeline of the code) -> (that pipeline, its twin), for WATCH and what follows.
@@ -346,8 +386,8 @@ class Recorder:
         try:
             batch.results = twin.execute(raise_on_error=False)
         except Exception as error:
-            if not _is_reply(error):
-                raise self._unreachable(error) from error
+            if not is_reply(error):
+                raise unreachable(self._twins.url, error) from error
             batch.error = error
         self._batch = batch
         return batch
@@ -358,30 +398,35 @@ class Recorder:
         self, name: str, returns: Any, raises: BaseException | None, note: str = ""
     ) -> RedisCall:
         mock = self._plugin.new_call(name, returns, raises, self._site)
-        self.answered.append((mock, repr(returns), note))
+        shown = self._placeholders.code(scrub_reply(name, returns))
+        self.answered.append((mock, shown, note))
         return mock
 
     def _failed(
         self, name: str, args: tuple[Any, ...], options: dict[str, Any], error: Exception
     ) -> RedisCall:
         __tracebackhide__ = True
-        if _is_reply(error):
+        if is_reply(error):
             return self._answer(name, None, error)
-        raise self._unreachable(error, args, options) from error
+        raise unreachable(self._twins.url, error, args, options) from error
 
-    def _unreachable(
-        self, error: BaseException, args: tuple[Any, ...] = (), options: Any = None
-    ) -> BaseException:
-        if isinstance(error, TripwireError):
-            return error
-        call = ""
-        if args:
-            call = f" redis.{_name(args[0])}({describe_call(args[1:], options or {})})"
-        return RecordingError(
-            f"The recording server at {self._twins.url} did not answer{call}: "
-            f"{type(error).__name__}: {str(error).rstrip('.')}. Check that it is running (pytest "
-            "--tripwire-record-url=redis://127.0.0.1:6379/0), or let tripwire start one."
-        )
+
+def unreachable(
+    url: str, error: BaseException, args: tuple[Any, ...] = (), options: Any = None
+) -> BaseException:
+    """The error to raise when the recording server at ``url`` did not answer a call."""
+    if isinstance(error, TripwireError):
+        return error
+    call = ""
+    if args:
+        name = _name(args[0])
+        shown = scrub_args(name, args[1:])
+        call = f" redis.{name}({describe_call(shown, options or {})})"
+    return RecordingError(
+        f"The recording server at {redact_url(url)} did not answer{call}: "
+        f"{type(error).__name__}: {str(error).rstrip('.')}. Check that it is running (pytest "
+        "--tripwire-record-url=redis://127.0.0.1:6379/0), or let tripwire start one."
+    )
 
 
 def _name(spelling: Any) -> str:
