@@ -29,6 +29,7 @@ from tripwire.plugins import _redis_intercept as _intercept
 from tripwire.plugins import _redis_scripts as _scripts
 from tripwire.plugins._redis_call import (
     NO_KWARGS,
+    Counted,
     RedisCall,
     Repeat,
     Unlimited,
@@ -115,7 +116,8 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         exception instance or class, is raised instead. An unconsumed ``required`` mock fails the
         test at teardown. ``times=N`` queues it for N calls, each recorded and asserted on its
         own; ``times=None`` answers every call of ``command`` once the mocks queued before it
-        are used. ``returns`` is checked against what redis-py can return for ``command`` when
+        are used. Each call after the first gets its own copy of a mutable ``returns`` and a new
+        instance of an exception in ``raises``. ``returns`` is checked against what redis-py can return for ``command`` when
         the sandbox opens; ``check_returns=False`` skips that. Returns the (first) mock, which
         becomes the recorded interaction when consumed.
         """
@@ -160,35 +162,46 @@ class RedisPlugin(PubSubMocks, BasePlugin):
                 "mock_command", "times", "a positive int, or None for any number of calls", times
             )
         trusted = not check_bool("mock_command", "check_returns", check_returns)
-        caller = sys._getframe(2)
+        mock = RedisCall(
+            self, name, returns, raises, required, sys._getframe(2), self._next_order()
+        )
+        if trusted:
+            # Not mutated: only whether it is set is read (left unset, it costs nothing).
+            mock._trusted = True  # pragma: no mutate
+        if times == 1:
+            queue = self._queue_of(name, deque)
+            queue.append(mock)
+            return mock
+        # One mock is queued at a time; taking it queues the next (`Counted`).
+        mock._group = Repeat(times, returns, raises)
+        if times is not None:
+            self._queue_of(name, Counted).append(mock)
+            return mock
+        queue = self._queue_of(name, Counted)
+        if isinstance(queue, Unlimited):
+            queue.append(mock)  # refused: the earlier one answers every call
+        unlimited = Unlimited(queue, mock)
+        self._unlimited.append(unlimited)
+        self._replace(name, queue, unlimited)
+        return mock
+
+    def _queue_of(self, name: str, kind: type[deque[RedisCall]]) -> deque[RedisCall]:
+        """The queue of command ``name``, made, or made a `Counted` one, if needed."""
         queue = self._queues.get(name)
         if queue is None:
-            queue = self._queues[name] = self._lookup[name] = deque()
-        group = Repeat(times) if times != 1 else None
-        mocks = []
-        # Not mutated: with times=None only the first mock is kept, so making more changes nothing.
-        for _ in range(1 if times is None else times):  # pragma: no mutate
-            mock = RedisCall(self, name, returns, raises, required, caller, self._next_order())
-            if group is not None:
-                mock._group = group
-            if trusted:
-                # Not mutated: only whether it is set is read (left unset, it costs nothing).
-                mock._trusted = True  # pragma: no mutate
-            mocks.append(mock)
-        if times is None:
-            template = mocks[0]
-            if isinstance(queue, Unlimited):
-                queue.append(template)  # refused: the earlier one answers every call
-            unlimited = Unlimited(queue, template)
-            self._unlimited.append(unlimited)
-            self._queues[name] = unlimited
-            for spelling, known in list(self._lookup.items()):
-                if known is queue:
-                    self._lookup[spelling] = unlimited
-        else:
-            for mock in mocks:
-                queue.append(mock)
-        return mocks[0]
+            queue = self._queues[name] = self._lookup[name] = kind()
+        elif kind is Counted and not isinstance(queue, Counted):
+            counted = Counted(queue)
+            self._replace(name, queue, counted)
+            queue = counted
+        return queue
+
+    def _replace(self, name: str, queue: deque[RedisCall], by: deque[RedisCall]) -> None:
+        """Make ``by`` the queue of command ``name`` instead of ``queue``, however spelled."""
+        self._queues[name] = by
+        for spelling, known in list(self._lookup.items()):
+            if known is queue:
+                self._lookup[spelling] = by
 
     def script(self, source: str | bytes) -> ScriptSource:
         """A value equal to the Lua script ``source`` and to its sha1, for `assert_command`.
@@ -352,21 +365,10 @@ class RedisPlugin(PubSubMocks, BasePlugin):
 
     def _repeat(self, template: RedisCall) -> RedisCall:
         """A new mock like ``template``, a ``times=None`` mock, for one more call."""
-        mock = RedisCall(
-            self,
-            template.command,
-            template.returns,
-            template.raises,
-            # Not mutated: used at once, it is never reported unused, the one reader of these two.
-            template.required,  # pragma: no mutate
-            sys._getframe(),
-            template.order,  # pragma: no mutate
-        )
-        mock._origin, mock._offset = template._origin, template._offset
-        group = mock._group = template._group
+        group = template._group
         # Not mutated: only whether a times=None mock was used is read (`Repeat.used`).
         group.used += 1  # pragma: no mutate
-        return mock
+        return group.next_of(template)
 
     def new_call(
         self,
