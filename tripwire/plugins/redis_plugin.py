@@ -15,6 +15,7 @@ from operator import attrgetter
 from types import CodeType
 from typing import Any, ClassVar, Protocol
 
+from tripwire import _verifier
 from tripwire._errors import (
     UnmockedInteractionError,
     describe_call,
@@ -117,8 +118,8 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         test at teardown. ``times=N`` queues it for N calls, each recorded and asserted on its
         own; ``times=None`` answers every call of ``command`` once the mocks queued before it
         are used. Each call after the first gets its own copy of a mutable ``returns`` and a new
-        instance of an exception in ``raises``. ``returns`` is checked against what redis-py can return for ``command`` when
-        the sandbox opens; ``check_returns=False`` skips that. Returns the (first) mock, which
+        instance of an exception in ``raises``. ``returns`` is checked against what redis-py can
+        return for ``command`` when the sandbox opens; ``check_returns=False`` skips that. Returns the (first) mock, which
         becomes the recorded interaction when consumed.
         """
         # A command name already seen skips the checks and the upper-casing. Not mutated: the
@@ -133,9 +134,11 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         # Skips only the check of the default. Not mutated: `is not False` skips a valid value too.
         if required is not True:  # pragma: no mutate
             check_bool("mock_command", "required", required)
-        if self._activations:
-            # Registered inside an open sandbox, as in a Hypothesis example run there.
-            self.verifier.refuse_in_example("mock_command() was called")
+        verifier = self.verifier
+        if not verifier._made_in_example and _verifier._probe():
+            # Registered in a Hypothesis example on a verifier it does not own (find(), @given
+            # inside a test): the mock would answer the next example.
+            verifier.refuse_in_example("mock_command() was called")
         if times is not _ONE or check_returns is not True:
             return self._mock_special(name, returns, raises, required, times, check_returns)
         mock = RedisCall(
