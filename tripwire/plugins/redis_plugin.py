@@ -119,8 +119,8 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         own; ``times=None`` answers every call of ``command`` once the mocks queued before it
         are used. Each call after the first gets its own copy of a mutable ``returns`` and a new
         instance of an exception in ``raises``. ``returns`` is checked against what redis-py can
-        return for ``command`` when the sandbox opens; ``check_returns=False`` skips that. Returns the (first) mock, which
-        becomes the recorded interaction when consumed.
+        return for ``command`` when the sandbox opens; ``check_returns=False`` skips that.
+        Returns the (first) mock, which becomes the recorded interaction when consumed.
         """
         # A command name already seen skips the checks and the upper-casing. Not mutated: the
         # cache changes only the speed (a name missing from it is checked again).
