@@ -29,6 +29,7 @@ __all__ = [
     "Repeat",
     "Unlimited",
     "one_per_group",
+    "own_copy",
     "refuse_wrong_replies",
 ]
 
@@ -230,11 +231,21 @@ def _pristine(value: Any) -> Any:
         return _UNCHANGING  # shared, as a single mock's value is
 
 
+def own_copy(value: Any) -> Any:
+    """``value`` for one call of its own: a deep copy of a mutable value, a new instance of an
+    exception, the value itself when immutable (or when it cannot be copied)."""
+    if _immutable(value) or isinstance(value, type):
+        return value
+    if isinstance(value, BaseException):
+        return _fresh_error(value)
+    return _copied(value)
+
+
 def _copied(value: Any) -> Any:
     try:
         return copy.deepcopy(value)
-    except Exception:  # pragma: no cover - it was copied once already
-        return value
+    except Exception:
+        return value  # shared, as a single mock's value is
 
 
 def _fresh_error(error: BaseException) -> BaseException:
