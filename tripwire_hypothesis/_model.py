@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from redis import exceptions
 
 from tripwire.plugins._redis_intercept import calling_client
-from tripwire_hypothesis._answers import COIN_SIDES, Answerer, Call, _Label
+from tripwire_hypothesis._answers import COIN_SIDES, Answerer, Call, _Label, cluster_node
 from tripwire_hypothesis._call_replies import command_name
 from tripwire_hypothesis._checks import invalid
 from tripwire_hypothesis._failures import _build
@@ -379,7 +379,17 @@ class ModelAnswerer(Answerer):
     def _run(
         self, pool: Any, db: int, args: tuple[Any, ...], options: dict[str, Any]
     ) -> tuple[Any, BaseException | None]:
-        if command_name(args[0]) != "SELECT":
+        name = command_name(args[0])
+        if name == "SCAN":
+            node = cluster_node(calling_client())
+            if node is not None:
+                # A cluster's SCAN: the node's cursor by its name (options name the node).
+                options = {key: value for key, value in options.items() if key != "target_nodes"}
+                returns, raises = self.model.run(args, options, db)
+                if raises is not None:
+                    return returns, raises
+                return ({node: returns[0]}, returns[1]), None
+        if name != "SELECT":
             return self.model.run(args, options, db)
         chosen, returns, raises = self.model.select(args)
         if chosen is not None and pool is not None:

@@ -31,6 +31,8 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+from tripwire import _validate
+from tripwire._errors import InvalidArgumentError
 from tripwire.plugins import _redis_intercept as _intercept
 from tripwire.plugins import _redis_libraries as _libraries
 from tripwire.plugins import _redis_refusals as _refusals
@@ -198,7 +200,24 @@ def _answer(plugin: Any, client: Any, args: tuple[Any, ...], options: dict[str, 
     mock = _intercept._consume(plugin, args, options)
     if mock.raises is not None:
         raise mock.raises
-    return mock.returns
+    returns = mock.returns
+    if type(returns) is tuple and returns and type(returns[0]) is int and mock.command == "SCAN":
+        raise _single_node_scan(client, mock)
+    return returns
+
+
+def _single_node_scan(client: Any, mock: Any) -> Exception:
+    """A cluster's SCAN answered with a single node's reply, which its ``scan_iter`` cannot use."""
+    node = client.nodes_manager.default_node.name
+    example = ({node: 0}, [b"key"])
+    error = _validate.invalid(
+        "mock_command",
+        "returns",
+        "what a RedisCluster returns for SCAN: ({node name: cursor}, keys), such as "
+        f"{example!r} for this client",
+        mock.returns,
+    )
+    return InvalidArgumentError(f"{error}\nThe mock was registered at {mock.location()}.")
 
 
 def execute_command(client: Any, *args: Any, **options: Any) -> Any:
