@@ -349,3 +349,15 @@ def test_a_single_node_scan_reply_is_refused_at_a_cluster_s_call(
         f"The mock was registered at {HERE}:{line_of('# single node')}."
     )
     tripwire.redis.assert_command("SCAN", args=(0,), kwargs={})
+
+
+@pytest.mark.asyncio
+async def test_async_cluster_scan_iter_pages_through_scan_mocks() -> None:
+    node = "cache.internal:7000"
+    tripwire.redis.mock_command("SCAN", returns=({node: 3}, [b"a"]))
+    tripwire.redis.mock_command("SCAN", returns=({node: 0}, [b"b"]))
+    async with tripwire, acluster.RedisCluster(host="cache.internal", port=7000) as client:
+        assert [key async for key in client.scan_iter()] == [b"a", b"b"]
+        default = client.get_default_node()
+    tripwire.redis.assert_command("SCAN", args=(0,), kwargs={})
+    tripwire.redis.assert_command("SCAN", args=(3,), kwargs={"target_nodes": default})
