@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import traceback
 import tracemalloc
 
@@ -302,3 +303,15 @@ def test_a_huge_repeat_count_is_registered_at_once_and_reported(
         f"registered at {HERE}:{line}; used 2 of 1000000000000 times\n"
         "Remove each mock the code no longer needs, or pass required=False if it is optional."
     )
+
+
+def test_a_reply_that_cannot_be_copied_is_shared_by_every_call(verifier: StrictVerifier) -> None:
+    uncopyable = threading.Lock()  # copy.deepcopy refuses it
+    tripwire.redis.mock_command("GET", returns=uncopyable, times=2, check_returns=False)
+    with tripwire:
+        r = redis.Redis()
+        replies = [r.get("k"), r.get("k")]
+    assert replies[0] is uncopyable
+    assert replies[1] is uncopyable
+    for _ in range(2):
+        tripwire.redis.assert_command("GET", args=("k",), kwargs=ANY_OPTIONS)
