@@ -21,6 +21,7 @@ from hypothesis.strategies import SearchStrategy
 from redis import exceptions
 
 from tripwire._errors import UnmockedInteractionError, describe_call, safe_repr
+from tripwire.plugins._redis_intercept import calling_client
 from tripwire_hypothesis._call_replies import call_replies, command_name
 from tripwire_hypothesis._failures import redis_errors
 from tripwire_hypothesis._reproduction import error_code
@@ -188,9 +189,7 @@ class Answerer:
         #: Set by the pipeline interception while a batch's queued commands are answered.
         self.in_batch = False
 
-    def __call__(
-        self, args: tuple[Any, ...], options: dict[str, Any], client: Any = None
-    ) -> RedisCall:
+    def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
         __tracebackhide__ = True
         name = self._checked_name(args, options)
         call = Call(name, args[1:], options)
@@ -314,6 +313,10 @@ class Answerer:
                     f"answers: redis_session(replies={{{call.command!r}: <a strategy, or a "
                     "function of the call>}), or register a mock.",
                 ) from None
+            if call.command == "SCAN":
+                node = cluster_node(calling_client())
+                if node is not None:
+                    replies = _per_node(replies, node)
         elif isinstance(source, SearchStrategy):
             replies = source
         else:
@@ -338,6 +341,21 @@ class Answerer:
         )
         self._plugin.verifier.report_unmocked(error)
         return error
+
+
+def cluster_node(client: Any) -> str | None:
+    """The name of a cluster client's node (in the sandbox, its only one); None for a client
+    that is not a cluster's."""
+    node = getattr(getattr(client, "nodes_manager", None), "default_node", None)
+    name = getattr(node, "name", None)
+    return name if isinstance(name, str) else None
+
+
+@functools.lru_cache(maxsize=256)
+def _per_node(pages: SearchStrategy[Any], node: str) -> SearchStrategy[Any]:
+    """A cluster client's ``SCAN`` replies: ``({node: cursor}, keys)``, as ``RedisCluster.scan``
+    returns them, from a single node's ``(cursor, keys)``."""
+    return pages.map(lambda page: ({node: page[0]}, page[1]))
 
 
 class _Label:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import weakref
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -29,11 +30,13 @@ import fakeredis
 from hypothesis import strategies as st
 from redis import exceptions
 
-from tripwire_hypothesis._answers import COIN_SIDES, OUTAGE, Answerer, Call, _Label
+from tripwire.plugins._redis_intercept import calling_client
+from tripwire_hypothesis._answers import COIN_SIDES, OUTAGE, Answerer, Call, _Label, cluster_node
+from tripwire_hypothesis._call_replies import command_name
 from tripwire_hypothesis._checks import invalid
 from tripwire_hypothesis._failures import _build
 from tripwire_hypothesis._reproduction import error_code
-from tripwire_hypothesis._retries import RETRIED, client_owner, through_retries
+from tripwire_hypothesis._retries import RETRIED, client_owner, retries_of, through_retries
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -202,21 +205,44 @@ def _runs_lua() -> bool:
 
 
 class Model:
-    """One example's model of Redis: a fakeredis server, and a client of it."""
+    """One example's model of Redis: a fakeredis server, and a client of each of its databases."""
 
-    __slots__ = ("client",)
+    __slots__ = ("_clients", "_decode", "_server", "client")
 
     def __init__(self, *, decode_responses: bool) -> None:
-        self.client = ModelClient(server=fakeredis.FakeServer(), decode_responses=decode_responses)
+        self._server = fakeredis.FakeServer()
+        self._decode = decode_responses
+        #: The client of database 0, `RedisSession.model`.
+        self.client = ModelClient(server=self._server, decode_responses=decode_responses)
+        self._clients = {0: self.client}
+
+    def on(self, db: int) -> ModelClient:
+        """The model's client of database ``db`` (made on first use)."""
+        client = self._clients.get(db)
+        if client is None:
+            client = self._clients[db] = ModelClient(
+                server=self._server, db=db, decode_responses=self._decode
+            )
+        return client
 
     def run(
-        self, args: tuple[Any, ...], options: dict[str, Any]
+        self, args: tuple[Any, ...], options: dict[str, Any], db: int = 0
     ) -> tuple[Any, BaseException | None]:
-        """The model's reply to the call, or the error reply it gave."""
+        """The model's reply to the call on database ``db``, or the error reply it gave."""
         try:
-            return self.client.execute_command(*args, **options), None
+            return self.on(db).execute_command(*args, **options), None
         except exceptions.ResponseError as error:
             return None, error
+
+    def select(self, args: tuple[Any, ...]) -> tuple[int | None, Any, BaseException | None]:
+        """``SELECT``: the database it selects (None if refused), and its reply or error."""
+        # Run on a client of its own, whose connection it switches: the others stay put.
+        probe = ModelClient(server=self._server, decode_responses=self._decode)
+        try:
+            reply = probe.execute_command(*args)
+        except exceptions.ResponseError as error:
+            return None, None, error
+        return int(args[1]), reply, None
 
     def flags(self, name: str) -> frozenset[str]:
         """The command's flags (``write``, ``denyoom``, ...), as ``COMMAND INFO`` gives them."""
@@ -233,19 +259,27 @@ class Model:
             )
         return flags
 
-    def version(self, key: Any) -> Any:
+    def version(self, key: Any, db: int = 0) -> Any:
         """What tells whether ``key`` changed: its serialised value (``None``: no such key)."""
-        return self.client.dump(key)
+        return self.on(db).dump(key)
 
-    def snapshot(self) -> list[tuple[Any, int, Any]]:
-        client = self.client
-        return [(key, client.pttl(key), client.dump(key)) for key in client.keys("*")]
+    def snapshot(self, db: int = 0) -> tuple[int, list[tuple[Any, int, Any]]]:
+        client = self.on(db)
+        return db, [(key, client.pttl(key), client.dump(key)) for key in client.keys("*")]
 
-    def restore(self, snapshot: list[tuple[Any, int, Any]]) -> None:
-        client = self.client
+    def restore(self, snapshot: tuple[int, list[tuple[Any, int, Any]]]) -> None:
+        db, entries = snapshot
+        client = self.on(db)
         client.flushdb()
-        for key, ttl, value in snapshot:
+        for key, ttl, value in entries:
             client.restore(key, max(ttl, 0), value)
+
+
+def _db_of(client: Any) -> int:
+    """The database a client (or pipeline) of the code under test uses: its ``db``."""
+    kwargs = getattr(getattr(client, "connection_pool", None), "connection_kwargs", None)
+    db = kwargs.get("db", 0) if isinstance(kwargs, dict) else 0
+    return db if type(db) is int else 0
 
 
 class ModelAnswerer(Answerer):
@@ -255,6 +289,7 @@ class ModelAnswerer(Answerer):
         "_batch",
         "_conflict",
         "_script",
+        "_selected",
         "_snapshot",
         "_watched",
         "_writes",
@@ -277,11 +312,13 @@ class ModelAnswerer(Answerer):
         self._script = None if script is None else list(script)
         #: Each fault decision, in call order: the call's label and the fault (None: none).
         self.decisions: list[tuple[object, Fault | None]] = []
-        #: Keys watched since the last EXEC or UNWATCH, and their values then.
-        self._watched: dict[Any, Any] = {}
+        #: Keys watched since the last EXEC or UNWATCH, by database, and their values then.
+        self._watched: dict[tuple[int, Any], Any] = {}
+        #: The database chosen by a ``SELECT``, by the connection pool it went through.
+        self._selected: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
         #: The model before a batch's first queued command, whether a watched key had changed by
         #: then, and whether a queued command writes.
-        self._snapshot: list[tuple[Any, int, Any]] | None = None
+        self._snapshot: tuple[int, list[tuple[Any, int, Any]]] | None = None
         self._conflict = False
         self._writes = False
 
@@ -297,9 +334,7 @@ class ModelAnswerer(Answerer):
             self._writes = False
         self._batch = value
 
-    def __call__(
-        self, args: tuple[Any, ...], options: dict[str, Any], client: Any = None
-    ) -> RedisCall:
+    def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
         __tracebackhide__ = True
         name = self._checked_name(args, options)
         if name in _TRANSACTION_COMMANDS:
@@ -320,13 +355,14 @@ class ModelAnswerer(Answerer):
                 "or register a mock.",
             ) from None
         model = self.model
+        pool, db = self._database()
         if self._batch:
             # Queued: run now for the model's reply, undone at EXEC if the transaction fails.
             if self._snapshot is None:
                 self._conflict = self._watch_broken()
-                self._snapshot = model.snapshot()
+                self._snapshot = model.snapshot(db)
             self._writes = self._writes or "write" in model.flags(name)
-            returns, raises = self._run(name, args, options)
+            returns, raises = self._run(name, pool, db, args, options)
             return self._answer(name, returns, raises)
         flags = model.flags(name) if name not in ("WATCH", "UNWATCH") else frozenset()
         kinds = tuple(
@@ -336,7 +372,8 @@ class ModelAnswerer(Answerer):
         )
         call = Call(name, args[1:], options)
         fault = self._decide(_Label(call), kinds)
-        if fault is not None and client is not None and isinstance(fault.error, RETRIED):
+        client = calling_client()
+        if fault is not None and isinstance(fault.error, RETRIED) and retries_of(client):
             # redis-py's retry policy decides what the code sees. The fault is passing (each
             # attempt decided again) or an outage (every attempt fails alike).
             if self._script is None and self.draws.draw(OUTAGE, _Label(call, outage=True)):
@@ -353,9 +390,9 @@ class ModelAnswerer(Answerer):
                 else:
                     this = self._decide(_Label(call, number), kinds)
                 if this is None:
-                    return self._apply(name, args, options)
+                    return self._apply(name, pool, db, args, options)
                 if this.applied:
-                    self._apply(name, args, options)
+                    self._apply(name, pool, db, args, options)
                 self._attempted(name, args, options, this.error)
                 if not this.applied:
                     raise this.error
@@ -367,25 +404,25 @@ class ModelAnswerer(Answerer):
             return self._answer(name, returns, raises)
         if fault is not None and not fault.applied:
             return self._answer(name, None, fault.error)
-        returns, raises = self._apply(name, args, options)
+        returns, raises = self._apply(name, pool, db, args, options)
         if fault is not None:
             return self._answer(name, None, fault.error)
         return self._answer(name, returns, raises)
 
     def _apply(
-        self, name: str, args: tuple[Any, ...], options: dict[str, Any]
+        self, name: str, pool: Any, db: int, args: tuple[Any, ...], options: dict[str, Any]
     ) -> tuple[Any, BaseException | None]:
         """Run a call on the model (WATCH and UNWATCH on the session): its reply, or the error
         reply it gave."""
         __tracebackhide__ = True
         if name == "WATCH":
             for key in args[1:]:
-                self._watched[key] = self.model.version(key)
+                self._watched[db, key] = self.model.version(key, db)
             return True, None
         if name == "UNWATCH":
             self._watched.clear()
             return True, None
-        return self._run(name, args, options)
+        return self._run(name, pool, db, args, options)
 
     def answer_exec(self, watching: bool) -> RedisCall:
         """A transaction's EXEC: it commits, fails on a watched key that changed, or faults."""
@@ -411,11 +448,11 @@ class ModelAnswerer(Answerer):
         return self._answer("EXEC", None, None if fault is None else fault.error)
 
     def _run(
-        self, name: str, args: tuple[Any, ...], options: dict[str, Any]
+        self, name: str, pool: Any, db: int, args: tuple[Any, ...], options: dict[str, Any]
     ) -> tuple[Any, BaseException | None]:
         """The model's answer, unless it does not implement the command: that is refused."""
         __tracebackhide__ = True
-        returns, raises = self.model.run(args, options)
+        returns, raises = self._run_on(pool, db, args, options)
         if raises is not None and str(raises).startswith(_UNKNOWN):
             version = getattr(fakeredis, "__version__", "")
             raise self._refuse(
@@ -429,7 +466,37 @@ class ModelAnswerer(Answerer):
 
     def _watch_broken(self) -> bool:
         model = self.model
-        return any(model.version(key) != value for key, value in self._watched.items())
+        return any(model.version(key, db) != value for (db, key), value in self._watched.items())
+
+    def _database(self) -> tuple[Any, int]:
+        """The calling client's connection pool, and the database its commands go to: the
+        client's ``db``, or the last one a ``SELECT`` sent through the pool chose."""
+        client = calling_client()
+        pool = getattr(client, "connection_pool", None)
+        selected = self._selected.get(pool) if pool is not None else None
+        return pool, _db_of(client) if selected is None else selected
+
+    def _run_on(
+        self, pool: Any, db: int, args: tuple[Any, ...], options: dict[str, Any]
+    ) -> tuple[Any, BaseException | None]:
+        """Run a call on database ``db`` of the model (a cluster's SCAN as the cluster has it,
+        ``SELECT`` choosing the database of ``pool``'s later calls)."""
+        name = command_name(args[0])
+        if name == "SCAN":
+            node = cluster_node(calling_client())
+            if node is not None:
+                # A cluster's SCAN: the node's cursor by its name (options name the node).
+                options = {key: value for key, value in options.items() if key != "target_nodes"}
+                returns, raises = self.model.run(args, options, db)
+                if raises is not None:
+                    return returns, raises
+                return ({node: returns[0]}, returns[1]), None
+        if name != "SELECT":
+            return self.model.run(args, options, db)
+        chosen, returns, raises = self.model.select(args)
+        if chosen is not None and pool is not None:
+            self._selected[pool] = chosen
+        return returns, raises
 
     def _decide(self, label: object, kinds: tuple[str, ...]) -> Fault | None:
         script = self._script

@@ -31,7 +31,7 @@ from typing import Any
 
 from redis import exceptions
 
-__all__ = ["RETRIED", "Attempt", "client_owner", "through_retries"]
+__all__ = ["RETRIED", "Attempt", "client_owner", "retries_of", "through_retries"]
 
 #: The errors redis-py's default retry policy catches: a fault of these classes runs through it.
 RETRIED = (exceptions.ConnectionError, exceptions.TimeoutError)
@@ -100,6 +100,15 @@ class _Wire:
         if raises is not None:
             raise raises
         return returns
+
+
+def retries_of(client: Any) -> bool:
+    """Whether a call of ``client`` runs through its own retry policy here: a sync client whose
+    ``execute_command`` tripwire replaced (a pipeline, a cluster or an asyncio client gets the
+    fault at the call)."""
+    from tripwire.plugins import _redis_intercept as intercept
+
+    return getattr(type(client), "execute_command", None) is intercept.execute_command
 
 
 def client_owner(client: Any) -> type:

@@ -20,8 +20,10 @@ from hypothesis.control import currently_in_test_context
 from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import RuleBasedStateMachine
 
+from tripwire import _context
 from tripwire._context import current_verifier
 from tripwire._per_example import current_example
+from tripwire.plugins._redis_call import own_copy
 from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
 from tripwire_hypothesis._checks import check_bool, invalid
 from tripwire_hypothesis._reproduction import reproduction
@@ -77,7 +79,16 @@ class RedisSession:
     the calls that no mock registered with ``tripwire.redis.mock_command`` covers.
     """
 
-    __slots__ = ("_draws", "_faults", "_installed", "_model", "_policy", "required", "steps")
+    __slots__ = (
+        "_draws",
+        "_faults",
+        "_installed",
+        "_model",
+        "_model_run",
+        "_policy",
+        "required",
+        "steps",
+    )
 
     def __init__(self, steps: Iterable[Step] = (), *, required: bool = True) -> None:
         # A str is iterable too, and a single Step is not a script of one.
@@ -94,6 +105,8 @@ class RedisSession:
         self._draws: Draws | None = None
         self._installed: _Installation | None = None
         self._model: Model | None = None
+        #: The test or example (`tripwire._context.Scope`) that the model belongs to.
+        self._model_run: object = None
         self._faults: tuple[Fault | None, ...] | None = None
 
     @property
@@ -114,6 +127,7 @@ class RedisSession:
         session._draws = draws
         session._installed = None
         session._model = None
+        session._model_run = None
         session._faults = None
         return session
 
@@ -164,7 +178,8 @@ class RedisSession:
         """A client of this example's model of Redis, for a ``redis_session(model=True)`` session.
 
         tripwire never intercepts it, inside the sandbox or out: seed the model with it before
-        ``with tripwire:``, and read its state after. Its calls are not recorded.
+        ``with tripwire:``, and read its state after. Its calls are not recorded. Each test or
+        example that uses the session gets a fresh model.
         """
         policy = self._policy
         if policy is None or not policy.model:
@@ -172,10 +187,13 @@ class RedisSession:
                 "RedisSession.model needs a session answered by a model: draw it with "
                 "redis_session(model=True)."
             )
-        if self._model is None:
+        # One model per run: a session kept across runs (an @example, a rerun) starts afresh.
+        run = _context._scope
+        if self._model is None or self._model_run is not run:
             from tripwire_hypothesis._model import Model
 
             self._model = Model(decode_responses=policy.decode_responses)
+            self._model_run = run
         return self._model.client
 
     # -- reprs: the code that builds the session -----------------------------------------------
@@ -233,8 +251,16 @@ class RedisSession:
         else:
             site = (caller.f_code, caller.f_lasti)
             required = self.required
+            # Each run its own replies, one the code edits not changing the next run's; an
+            # error raised again (the same, as the session says) without the earlier tracebacks.
             steps = [
-                plugin.new_call(step.command, step.returns, step.raises, site, required=required)
+                plugin.new_call(
+                    step.command,
+                    own_copy(step.returns),
+                    _untraced(step.raises),
+                    site,
+                    required=required,
+                )
                 for step in self.steps
             ]
             answerer = Script(plugin, steps, site)
@@ -393,6 +419,12 @@ def _model_answerer(session: RedisSession, plugin: RedisPlugin, caller: Any) -> 
     session.model  # noqa: B018 - makes the example's model
     assert session._model is not None
     return ModelAnswerer(plugin, policy, session._draws, caller, session._model, session._faults)
+
+
+def _untraced(raises: BaseException | type[BaseException] | None) -> Any:
+    if isinstance(raises, BaseException):
+        raises.with_traceback(None)
+    return raises
 
 
 def _check_per_command(

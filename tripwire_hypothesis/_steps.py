@@ -131,9 +131,7 @@ class Script:
             self._queues.setdefault(step.command, deque()).append(step)
         self.in_batch = False
 
-    def __call__(
-        self, args: tuple[Any, ...], options: dict[str, Any], client: Any = None
-    ) -> RedisCall:
+    def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
         __tracebackhide__ = True
         spelling = args[0]
         text = spelling.decode("utf-8", "replace") if isinstance(spelling, bytes) else spelling

@@ -112,7 +112,7 @@ def redis_session(
     policy = Policy(
         commands=allowed,
         replies=overrides,
-        errors=errors,
+        errors=None if errors is None else errors.map(_drawn_error),
         cut=cut,
         decode_responses=decode_responses,
         max_answers=max_answers,
@@ -194,6 +194,17 @@ def _check_commands(
 
 
 # -- model sessions (tripwire_hypothesis._model) ------------------------------------------------
+
+
+def _drawn_error(value: object) -> BaseException:
+    """What an ``errors=`` strategy drew, refused unless an exception (an instance or class)."""
+    if isinstance(value, BaseException) or (
+        isinstance(value, type) and issubclass(value, BaseException)
+    ):
+        return value  # type: ignore[return-value]
+    raise invalid(
+        "redis_session", "errors", "a strategy drawing exceptions (or their classes)", value
+    )
 
 
 def _model_options(

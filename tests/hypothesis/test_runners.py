@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
+import threading
 import tracemalloc
 from types import SimpleNamespace
 from typing import Any
@@ -118,7 +119,6 @@ def test_find_without_the_decorator_refuses_to_open_the_sandbox(
     tripwire_verifier: StrictVerifier,
 ) -> None:
     def condition(n: int) -> bool:
-        tripwire.redis.mock_command("GET", returns=n)
         with tripwire:
             pass
         return True
@@ -132,6 +132,54 @@ def test_find_without_the_decorator_refuses_to_open_the_sandbox(
     tripwire_verifier.dispose()
     # Nothing leaked into the test's own verifier.
     assert tripwire_verifier.plugins == () or not tripwire_verifier.plugins[0].unused_mocks()
+
+
+def test_find_without_the_decorator_refuses_mock_command_as_it_refuses_install(
+    tripwire_verifier: StrictVerifier,
+) -> None:
+    def condition(n: int) -> bool:
+        tripwire.redis.mock_command("GET", returns=b"1")
+        return n > 3
+
+    with pytest.raises(NoExampleVerifierError) as excinfo:
+        find(st.integers(), condition, settings=quick)
+    assert str(excinfo.value) == NO_EXAMPLE_VERIFIER.replace(
+        "RedisSession.install()", "mock_command()"
+    )
+    # Nothing was registered on the test's own verifier.
+    tripwire_verifier.verify_all()
+
+
+def test_given_inside_a_test_without_the_decorator_refuses_mock_command(
+    tripwire_verifier: StrictVerifier,
+) -> None:
+    @quick
+    @given(st.integers())
+    def check(n: int) -> None:
+        tripwire.redis.mock_command("GET", returns=n)
+
+    with pytest.raises(NoExampleVerifierError, match=r"^mock_command\(\) was called inside"):
+        check()
+    tripwire_verifier.verify_all()
+
+
+def test_mock_command_in_a_thread_outside_the_example_is_not_refused(
+    tripwire_verifier: StrictVerifier,
+) -> None:
+    registered = []
+
+    def condition(n: int) -> bool:
+        # Another thread runs no example: Hypothesis' state is per thread.
+        thread = threading.Thread(
+            target=lambda: registered.append(tripwire.redis.mock_command("PING", returns=True))
+        )
+        thread.start()
+        thread.join()
+        return True
+
+    find(st.integers(), condition, settings=quick)
+    assert registered  # one per example run
+    tripwire_verifier.dispose()
 
 
 def test_given_inside_an_open_sandbox_refuses_mock_command(

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+import redis
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+import tripwire
 import tripwire_hypothesis
 from tripwire import InvalidArgumentError
-from tripwire_hypothesis import RedisSession, Step
+from tripwire_hypothesis import RedisSession, Step, per_example_verifier, redis_session
 
 BAD_ARGUMENTS = [
     pytest.param(
@@ -48,3 +52,23 @@ def test_a_script_answers_only_its_steps_commands() -> None:
         RedisSession(commands="GET")  # type: ignore[call-arg]
     session = RedisSession([Step("get", returns=None), Step("SET", returns=True)])
     assert session.commands == frozenset({"GET", "SET"})
+
+
+def test_an_errors_strategy_drawing_a_non_exception_is_refused_naming_errors() -> None:
+    # Accepted when given (drawing is lazy); refused at the first injected error.
+    strategy = redis_session(errors=st.just("boom"), error_rate=1)
+
+    @settings(max_examples=1, database=None, deadline=None)
+    @given(session=strategy)
+    @per_example_verifier
+    def check(session: RedisSession) -> None:
+        session.install()
+        with tripwire:
+            redis.Redis().get("k")
+
+    with pytest.raises(InvalidArgument) as excinfo:
+        check()
+    assert str(excinfo.value) == (
+        "redis_session() argument 'errors' must be a strategy drawing exceptions (or their "
+        "classes), got 'boom' (str)"
+    )

@@ -319,3 +319,49 @@ async def test_when_allowed_late_async_calls_reach_redis_py() -> None:
         with pytest.raises(REDIS_PY_REFUSED):
             await call()
     await client.aclose()  # unclosed, its finaliser warns in whichever test collects it
+
+
+# -- SCAN: each node's cursor by the node's name (issue 22, item 12) ----------------------------
+
+
+def test_scan_mocks_of_the_cluster_shape_are_accepted_and_scan_iter_pages_through_them() -> None:
+    node = "cache.internal:7000"
+    tripwire.redis.mock_command("SCAN", returns=({node: 17}, [b"a", b"b"]))
+    tripwire.redis.mock_command("SCAN", returns=({node: 0}, [b"c"]))
+    tripwire.redis.mock_command("SCAN", returns=({node: 0}, [b"a"]))
+    with tripwire:
+        client = RedisCluster(host="cache.internal", port=7000)
+        assert list(client.scan_iter()) == [b"a", b"b", b"c"]
+        assert client.scan() == ({node: 0}, [b"a"])
+    tripwire.redis.assert_command("SCAN", args=(0,), kwargs={})
+    tripwire.redis.assert_command(
+        "SCAN", args=(17,), kwargs={"target_nodes": client.get_default_node()}
+    )
+    tripwire.redis.assert_command("SCAN", args=(0,), kwargs={})
+
+
+def test_a_single_node_scan_reply_is_refused_at_a_cluster_s_call(
+    verifier: StrictVerifier, line_of: Callable[[str], int]
+) -> None:
+    tripwire.redis.mock_command("SCAN", returns=(0, [b"a"]))  # single node
+    with tripwire, pytest.raises(tripwire.InvalidArgumentError) as excinfo:
+        list(RedisCluster(host="cache.internal", port=7000).scan_iter())
+    assert str(excinfo.value) == (
+        "mock_command() argument 'returns' must be what a RedisCluster returns for SCAN: "
+        "({node name: cursor}, keys), such as ({'cache.internal:7000': 0}, [b'key']) for this "
+        "client, got (0, [b'a']) (tuple)\n"
+        f"The mock was registered at {HERE}:{line_of('# single node')}."
+    )
+    tripwire.redis.assert_command("SCAN", args=(0,), kwargs={})
+
+
+@pytest.mark.asyncio
+async def test_async_cluster_scan_iter_pages_through_scan_mocks() -> None:
+    node = "cache.internal:7000"
+    tripwire.redis.mock_command("SCAN", returns=({node: 3}, [b"a"]))
+    tripwire.redis.mock_command("SCAN", returns=({node: 0}, [b"b"]))
+    async with tripwire, acluster.RedisCluster(host="cache.internal", port=7000) as client:
+        assert [key async for key in client.scan_iter()] == [b"a", b"b"]
+        default = client.get_default_node()
+    tripwire.redis.assert_command("SCAN", args=(0,), kwargs={})
+    tripwire.redis.assert_command("SCAN", args=(3,), kwargs={"target_nodes": default})

@@ -45,7 +45,12 @@ def message(command: str, wanted: str, returns: object, line: int) -> str:
 @pytest.mark.parametrize(
     ("command", "returns", "wanted"),
     [
-        ("SCAN", [0, [b"k"]], "a tuple (an int, a list of bytes or str)"),
+        (
+            "SCAN",
+            [0, [b"k"]],
+            "a tuple (an int, a list of bytes or str), or a tuple (a dict of node names "
+            "('host:port') to ints, a list of bytes or str)",
+        ),
         ("HGETALL", [b"f", b"v"], "a dict of bytes or str to bytes or str"),
         ("EXPIRE", 1, "a bool"),
         ("GET", 42, "None or bytes or str"),
@@ -115,6 +120,7 @@ def test_any_object_passes_through_unchanged(verifier: StrictVerifier) -> None:
     ("command", "returns"),
     [
         ("SCAN", (0, [b"k"])),
+        ("SCAN", ({"cache.internal:7000": 0}, [b"k"])),  # RedisCluster.scan()
         ("HGETALL", {"f": "v"}),  # decode_responses=True
         ("SET", None),
         ("SET", b"old"),  # set(..., get=True)

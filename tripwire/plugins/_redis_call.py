@@ -1,11 +1,13 @@
 """`RedisCall`, one mocked command and, once consumed, the call that consumed it.
 
-Also what the mocks of one ``mock_command(..., times=...)`` share (`Repeat`), the queue of a
-command with a ``times=None`` mock (`Unlimited`), and the messages about a mock itself.
+Also what the mocks of one ``mock_command(..., times=...)`` share (`Repeat`), the queues of a
+command with a repeated mock (`Counted`, `Unlimited`), and the messages about a mock itself.
 """
 
 from __future__ import annotations
 
+import copy
+import threading
 import warnings
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -23,11 +25,13 @@ if TYPE_CHECKING:
 __all__ = [
     "NO_KWARGS",
     "OWN_REPLY",
+    "Counted",
     "RedisCall",
     "Repeat",
     "Unlimited",
     "check_replies",
     "one_per_group",
+    "own_copy",
 ]
 
 #: The keyword arguments of a mock not yet consumed, and the default of `assert_command`'s
@@ -146,19 +150,59 @@ class RedisCall(Interaction):
 
 
 class Repeat:
-    """What the mocks of one ``mock_command(..., times=...)`` share."""
+    """What the mocks of one ``mock_command(..., times=...)`` share.
 
-    __slots__ = ("reported", "times", "used")
+    One mock of the registration is queued at a time: taking it queues the next (`Counted`), so
+    a count costs one object, not one per call. Each call after the first gets its own copy of
+    a mutable ``returns`` and of an exception instance in ``raises``, made from the values as
+    registered: what the code does to one reply (or one raised error) never reaches the next.
+    """
 
-    def __init__(self, times: int | None) -> None:
+    __slots__ = ("_raises", "_returns", "left", "reported", "times", "used")
+
+    def __init__(self, times: int | None, returns: Any, raises: Any) -> None:
         #: The ``times`` given: a count, or ``None`` for any number of calls.
         self.times = times
+        #: How many mocks of a ``times=N`` registration are still to be queued after the one
+        #: in the queue.
+        self.left = 0 if times is None else times - 1
         #: How many calls used them, counted when a message needs it (for ``times=None``, by
         #: each call: only whether any did is read).
         self.used = 0
         #: Whether the end-of-test check reports them unused: their registration line then
         #: says how many were used.
         self.reported = False
+        #: ``returns`` and ``raises`` as registered, copied for each later call (`_UNCHANGING`
+        #: for a value no call can change, which every call shares).
+        self._returns = _pristine(returns)
+        self._raises = raises if raises is None or isinstance(raises, type) else _pristine(raises)
+
+    def next_of(self, mock: RedisCall) -> RedisCall:
+        """A new mock of this registration like ``mock``, with its own copies of the values."""
+        returns = mock.returns if self._returns is _UNCHANGING else _copied(self._returns)
+        raises = self._raises
+        if isinstance(raises, BaseException):
+            raises = _fresh_error(raises)
+        elif raises is _UNCHANGING:
+            # An error that cannot be made again: raised again without the earlier tracebacks.
+            raises = mock.raises
+            if isinstance(raises, BaseException):
+                raises.with_traceback(None)
+        again = RedisCall.__new__(RedisCall)
+        again.plugin = mock.plugin
+        again.order = mock.order
+        again._origin, again._offset = mock._origin, mock._offset
+        again.asserted = False
+        again.command = mock.command
+        again.returns = returns
+        again.raises = raises
+        again.required = mock.required
+        again._sent = ()
+        again.kwargs = NO_KWARGS
+        again._group = self
+        if hasattr(mock, "_trusted"):
+            again._trusted = mock._trusted
+        return again
 
     def usage(self) -> str:
         if self.times is None:
@@ -166,7 +210,92 @@ class Repeat:
         return f"used {self.used} of {self.times} times"
 
 
-class Unlimited(deque):  # type: ignore[type-arg]
+#: Stands for a registered value that needs no copy: every call gets the object itself.
+_UNCHANGING: Any = object()
+
+#: Values no code can change, shared by every call of a repeated mock as they are.
+_IMMUTABLE_TYPES = frozenset({type(None), bool, int, float, complex, str, bytes, range})
+
+
+def _immutable(value: object) -> bool:
+    kind = type(value)
+    if kind in _IMMUTABLE_TYPES:
+        return True
+    if kind is tuple or kind is frozenset:
+        return all(_immutable(item) for item in value)  # type: ignore[attr-defined]
+    return False
+
+
+def _pristine(value: Any) -> Any:
+    """What a repeated mock's later calls copy ``value`` from: a copy kept as registered, or
+    `_UNCHANGING` when every call may share it (immutable, or a value that cannot be copied)."""
+    if _immutable(value):
+        return _UNCHANGING
+    if isinstance(value, BaseException):
+        fresh = _fresh_error(value)
+        return _UNCHANGING if fresh is value else fresh
+    try:
+        return copy.deepcopy(value)
+    except Exception:
+        return _UNCHANGING  # shared, as a single mock's value is
+
+
+def own_copy(value: Any) -> Any:
+    """``value`` for one call of its own: a deep copy of a mutable value, a new instance of an
+    exception, the value itself when immutable (or when it cannot be copied)."""
+    if _immutable(value) or isinstance(value, type):
+        return value
+    if isinstance(value, BaseException):
+        return _fresh_error(value)
+    return _copied(value)
+
+
+def _copied(value: Any) -> Any:
+    try:
+        return copy.deepcopy(value)
+    except Exception:
+        return value  # shared, as a single mock's value is
+
+
+def _fresh_error(error: BaseException) -> BaseException:
+    """A new instance of ``error``: its class, ``args`` and attributes, no traceback, cause
+    or context; ``error`` itself, its traceback dropped, if its class cannot be made again."""
+    try:
+        fresh = copy.copy(error)
+    except Exception:
+        fresh = None
+    if fresh is None or type(fresh) is not type(error) or fresh.args != error.args:
+        return error.with_traceback(None)
+    notes = vars(fresh).get("__notes__")
+    if isinstance(notes, list):
+        vars(fresh)["__notes__"] = list(notes)  # not shared with the registered error
+    return fresh
+
+
+#: Held while a `Counted` queue takes a mock and queues the next of its registration.
+_taking = threading.Lock()
+
+
+class Counted(deque):  # type: ignore[type-arg]
+    """The queue of a command that has a ``times=N`` mock: it holds one mock of each
+    registration, and taking it queues the next in its place while calls remain.
+
+    Only such commands pay for this ``popleft``; a plain queue's is deque's own.
+    """
+
+    __slots__ = ()
+
+    def popleft(self) -> RedisCall:
+        with _taking:
+            mock: RedisCall = super().popleft()
+            group = getattr(mock, "_group", None)
+            if group is not None and group.left:
+                group.left -= 1
+                self.appendleft(group.next_of(mock))
+        return mock
+
+
+class Unlimited(Counted):
     """The queue of a command that has a ``times=None`` mock: it answers once the queue is empty,
     so nothing may be queued after it (`append` refuses). The intercepted call only pops."""
 
@@ -187,23 +316,15 @@ class Unlimited(deque):  # type: ignore[type-arg]
 
 
 def one_per_group(unused: list[Interaction]) -> list[Interaction]:
-    """``unused`` with the mocks of one ``times=N`` registration reported once, by the first,
-    whose message says how many of them were used."""
-    seen: set[int] = set()  # the groups' ids: each group is alive in ``unused``
-    kept = []
+    """``unused``, each mock of a ``times=...`` registration (queued one at a time) marked to
+    say how many of its calls were used."""
     for mock in unused:
         group = getattr(mock, "_group", None)
-        if group is None:
-            kept.append(mock)
-        elif id(group) not in seen:
-            seen.add(id(group))
+        if group is not None:
             group.reported = True
             if group.times is not None:
-                group.used = group.times
-            kept.append(mock)
-        if group is not None and group.times is not None:
-            group.used -= 1
-    return kept
+                group.used = group.times - group.left - 1
+    return unused
 
 
 def _default_shapes(config: Any) -> bool:

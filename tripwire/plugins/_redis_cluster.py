@@ -31,6 +31,8 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+from tripwire import _validate
+from tripwire._errors import InvalidArgumentError
 from tripwire.plugins import _redis_intercept as _intercept
 from tripwire.plugins import _redis_libraries as _libraries
 from tripwire.plugins import _redis_refusals as _refusals
@@ -190,14 +192,32 @@ def _first_key(args: tuple[Any, ...]) -> list[Any] | None:
 # -- commands ------------------------------------------------------------------------------------
 
 
-def _answer(plugin: Any, args: tuple[Any, ...], options: dict[str, Any]) -> Any:
+def _answer(plugin: Any, client: Any, args: tuple[Any, ...], options: dict[str, Any]) -> Any:
     __tracebackhide__ = True
     if "target_nodes" in options and options["target_nodes"] is None:
         options = {key: value for key, value in options.items() if key != "target_nodes"}
+    _intercept._calling.client = client
     mock = _intercept._consume(plugin, args, options)
     if mock.raises is not None:
         raise mock.raises
-    return mock.returns
+    returns = mock.returns
+    if type(returns) is tuple and returns and type(returns[0]) is int and mock.command == "SCAN":
+        raise _single_node_scan(client, mock)
+    return returns
+
+
+def _single_node_scan(client: Any, mock: Any) -> Exception:
+    """A cluster's SCAN answered with a single node's reply, which its ``scan_iter`` cannot use."""
+    node = client.nodes_manager.default_node.name
+    example = ({node: 0}, [b"key"])
+    error = _validate.invalid(
+        "mock_command",
+        "returns",
+        "what a RedisCluster returns for SCAN: ({node name: cursor}, keys), such as "
+        f"{example!r} for this client",
+        mock.returns,
+    )
+    return InvalidArgumentError(f"{error}\nThe mock was registered at {mock.location()}.")
 
 
 def execute_command(client: Any, *args: Any, **options: Any) -> Any:
@@ -206,7 +226,7 @@ def execute_command(client: Any, *args: Any, **options: Any) -> Any:
     if plugin is _intercept._INACTIVE:
         owner = _intercept._owner(client, "execute_command")
         return _intercept._outside_command(owner, "execute_command", client, args, options)
-    return _answer(plugin, args, options)
+    return _answer(plugin, client, args, options)
 
 
 async def async_execute_command(client: Any, *args: Any, **options: Any) -> Any:
@@ -215,7 +235,7 @@ async def async_execute_command(client: Any, *args: Any, **options: Any) -> Any:
     if plugin is _intercept._INACTIVE:
         owner = _intercept._owner(client, "execute_command")
         return await _intercept._outside_command(owner, "execute_command", client, args, options)
-    return _answer(plugin, args, options)
+    return _answer(plugin, client, args, options)
 
 
 def _as_called(name: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -238,7 +258,7 @@ def _sync_split(name: str) -> Callable[..., Any]:
             # redis-py's own method, whose per-slot commands the guard refuses.
             owner = _intercept._owner(client, name)
             return _intercept._originals[owner, name](client, *args)
-        return _answer(plugin, _as_called(name, args), {})
+        return _answer(plugin, client, _as_called(name, args), {})
 
     split.__name__ = split.__qualname__ = name
     return split
@@ -251,7 +271,7 @@ def _async_split(name: str) -> Callable[..., Any]:
         if plugin is _intercept._INACTIVE:
             owner = _intercept._owner(client, name)
             return await _intercept._originals[owner, name](client, *args)
-        return _answer(plugin, _as_called(name, args), {})
+        return _answer(plugin, client, _as_called(name, args), {})
 
     split.__name__ = split.__qualname__ = name
     return split
@@ -301,6 +321,7 @@ def pipeline_execute(pipe: Any, raise_on_error: bool = True, *args: Any, **kwarg
         batch, transaction = _batch(pipe)
         if not batch:
             return []
+        _intercept._calling.client = pipe
         return _intercept._run_batch(plugin, pipe, batch, transaction, raise_on_error, False)
     finally:
         pipe.reset()
@@ -322,6 +343,7 @@ async def async_pipeline_execute(
         batch, transaction = _batch(pipe)
         if not batch:
             return []
+        _intercept._calling.client = pipe
         return _intercept._run_batch(plugin, pipe, batch, transaction, raise_on_error, False)
     finally:
         await _async_reset(pipe)

@@ -36,7 +36,7 @@ from tripwire.plugins import _redis_refusals as _refusals
 if TYPE_CHECKING:
     from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
 
-__all__ = ["activate", "deactivate", "extend", "guard"]
+__all__ = ["activate", "calling_client", "deactivate", "extend", "guard"]
 
 Patch = tuple[type, str, Callable[..., Any]]
 
@@ -59,6 +59,9 @@ _installed = Patches()
 #: redis-py's own methods, by (class, attribute), for calls made with no plugin active.
 _originals: dict[tuple[type, str], Any] = {}
 _lock = threading.RLock()
+#: The client or pipeline whose call found no mock queued, in each thread: what an answerer
+#: needs to know of it (a model's ``db``, a cluster's reply shape). Set on the slow paths only.
+_calling = threading.local()
 #: Further interceptors for each library (the cluster and PubSub clients), each a function of an
 #: installed `_libraries.Library`. Registered through `extend` by the modules that define them,
 #: which import this one.
@@ -94,6 +97,8 @@ def deactivate(plugin: RedisPlugin) -> None:
             return
         _refresh()
         _restore_if_unneeded()
+    # The last client answered in this thread is not kept alive past its sandbox.
+    _calling.client = None
 
 
 def guard() -> Callable[[], None]:
@@ -144,12 +149,8 @@ def _restore_if_unneeded() -> None:
 # -- what the interceptors share ----------------------------------------------------------------
 
 
-def _consume(
-    plugin: RedisPlugin, args: tuple[Any, ...], options: dict[str, Any], client: Any = None
-) -> RedisCall:
+def _consume(plugin: RedisPlugin, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
     """Take the next mock of the command in ``args`` and record the call on it.
-
-    ``client``: the sync client whose ``execute_command`` made the call, for an answerer.
 
     No lock: taking a mock (``popleft``) and recording it (``append``) are each atomic, so every
     call takes exactly one mock and is recorded once, whatever the threads. Calls that overlap in
@@ -159,11 +160,11 @@ def _consume(
     try:
         queue = plugin._lookup[args[0]]
     except (KeyError, IndexError, TypeError):
-        queue = plugin._resolve(args, options, client)
+        queue = plugin._resolve(args, options)
     try:
         mock = queue.popleft()
     except IndexError:
-        mock = plugin._exhausted(args, options, client)
+        mock = plugin._exhausted(args, options)
     try:
         # Not mutated: `not in` hashes the arguments all the same.
         args in {None}  # noqa: B015 - see execute_command  # pragma: no mutate
@@ -277,7 +278,8 @@ def execute_command(client: Any, *args: Any, **options: Any) -> Any:
             # raised in here would print this exception first, as the error's context.
             mock = _OutsideCall(client, args, options)
         else:
-            mock = _consume(plugin, args, options, client)
+            _calling.client = client
+            mock = _consume(plugin, args, options)
     else:
         mock._sent = args
         mock.kwargs = options
@@ -308,6 +310,7 @@ def immediate_execute_command(pipe: Any, *args: Any, **options: Any) -> Any:
 def _immediate(plugin: RedisPlugin, pipe: Any, args: tuple[Any, ...], options: Any) -> Any:
     """A command a pipeline sends at once (WATCH and what follows it before MULTI)."""
     __tracebackhide__ = True
+    _calling.client = pipe
     mock = _consume(plugin, args, options)
     if mock.raises is not None:
         raise mock.raises
@@ -329,6 +332,7 @@ def pipeline_execute(pipe: Any, raise_on_error: bool = True) -> list[Any]:
         return []
     try:
         transaction = pipe.transaction or pipe.explicit_transaction
+        _calling.client = pipe
         return _run_batch(plugin, pipe, stack, transaction, raise_on_error, pipe.watching)
     finally:
         pipe.reset()
@@ -395,6 +399,7 @@ async def async_execute_command(client: Any, *args: Any, **options: Any) -> Any:
     if plugin is _INACTIVE:
         owner = _owner(client, "execute_command")
         return await _outside_command(owner, "execute_command", client, args, options)
+    _calling.client = client
     mock = _consume(plugin, args, options)
     _remember_config(mock, client)
     if mock.raises is not None:
@@ -422,9 +427,16 @@ async def async_pipeline_execute(pipe: Any, raise_on_error: bool = True) -> list
         return []
     try:
         transaction = pipe.is_transaction or pipe.explicit_transaction
+        _calling.client = pipe
         return _run_batch(plugin, pipe, stack, transaction, raise_on_error, pipe.watching)
     finally:
         await pipe.reset()
+
+
+def calling_client() -> Any:
+    """The client or pipeline whose call, in this thread, is being answered with no mock
+    queued (by a plugin's ``answerer``); None if unknown."""
+    return getattr(_calling, "client", None)
 
 
 # -- where they go ------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from tripwire._errors import TripwireError, describe_call
 from tripwire.plugins import _redis_intercept as _intercept
 from tripwire.plugins import _redis_libraries as _libraries
+from tripwire.plugins import _redis_sockets as _sockets
 from tripwire.plugins._record_secrets import Placeholders, redact_url, scrub_args, scrub_reply
 
 if TYPE_CHECKING:
@@ -95,6 +96,7 @@ def _twin_classes(library: _libraries.Library) -> _Classes:
             (getattr(module, name),),
             {
                 **methods,
+                _sockets.RECORDING: True,
                 "_connect": _calling_original(
                     _libraries._defining(getattr(module, name), "_connect"), "_connect"
                 ),
@@ -303,9 +305,7 @@ class Recorder:
         self.answered: list[tuple[RedisCall, str, str]] = []
         self.in_batch = False
 
-    def __call__(
-        self, args: tuple[Any, ...], options: dict[str, Any], client: Any = None
-    ) -> RedisCall:
+    def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
         __tracebackhide__ = True
         frame = _intercepted_frame()
         name = _name(args[0])

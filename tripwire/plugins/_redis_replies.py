@@ -75,6 +75,7 @@ from __future__ import annotations
 import re
 import types
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -383,11 +384,26 @@ for _name, _shape in _TABLE.items():
     _FAMILIES[_family] = (*_FAMILIES.get(_family, ()), _loose)
 
 
+@dataclass(frozen=True, repr=False)
+class _NodeName(Shape):
+    """A cluster node's name, ``"host:port"``: always ``str``."""
+
+    def matches(self, value: object, decode_responses: bool = False) -> bool:
+        return type(value) is str
+
+
+@describe.register
+def _describe_node_name(shape: _NodeName) -> str:
+    return "node names ('host:port')"
+
+
 #: Replies of the sandbox's cluster clients that no single command gives: a command split per
 #: slot is recorded as one call, which returns what the cluster client returns.
 _CLUSTER_REPLIES: dict[str, tuple[Shape, ...]] = {
     # RedisCluster.mset_nonatomic(): one MSET reply per slot.
     "MSET": (ListOf(Ok(), min_size=1),),
+    # RedisCluster.scan(): each node's cursor by the node's name, and the keys of every node.
+    "SCAN": (TupleOf(DictOf(_NodeName(), _CURSOR), ListOf(_KEY)),),
 }
 for _name, _extra in _CLUSTER_REPLIES.items():
     _FAMILIES[_name] += _extra

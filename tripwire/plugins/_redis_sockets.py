@@ -19,7 +19,11 @@ from tripwire.plugins import _redis_refusals as _refusals
 from tripwire.plugins._redis_connections import address as _address
 from tripwire.plugins._redis_connections import unconnected as _unconnected
 
-__all__ = ["async_opener", "async_pass_through", "sync_opener", "sync_pass_through"]
+__all__ = ["RECORDING", "async_opener", "async_pass_through", "sync_opener", "sync_pass_through"]
+
+#: The class attribute that marks the connections of a recording (`_redis_record`): they reach
+#: the recording server, by the library's own ``_connect``.
+RECORDING = "_tripwire_recording"
 
 #: What `_check_connecting` raises.
 _REFUSALS = (UnmockedConnectionError, UnsandboxedInteractionError)
@@ -75,6 +79,8 @@ def _check_opening(connection: Any) -> None:
     are refused before, when they are asked to connect.
     """
     __tracebackhide__ = True
+    if getattr(connection, RECORDING, False):
+        return  # tripwire's own recording connection, whose TLS ``_connect`` calls the library's
     if _intercept._hot[2] is not _intercept._INACTIVE or _intercept._guards:
         _check_connecting(connection, "opened")
 

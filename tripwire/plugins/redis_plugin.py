@@ -15,7 +15,7 @@ from operator import attrgetter
 from types import CodeType
 from typing import Any, ClassVar, Protocol
 
-from tripwire import _config
+from tripwire import _config, _verifier
 from tripwire._errors import (
     UnmockedInteractionError,
     describe_call,
@@ -32,6 +32,7 @@ from tripwire.plugins import _redis_scripts as _scripts
 from tripwire.plugins._redis_call import (
     NO_KWARGS,
     OWN_REPLY,
+    Counted,
     RedisCall,
     Repeat,
     Unlimited,
@@ -59,14 +60,10 @@ class Answerer(Protocol):
     #: True while a pipeline's queued commands are answered (each fails only with its own error).
     in_batch: bool
 
-    def __call__(
-        self, args: tuple[Any, ...], options: dict[str, Any], client: Any = None
-    ) -> RedisCall:
+    def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
         """A new mock for this call (not yet consumed), or raise to refuse the call.
 
-        ``client``: the sync client whose ``execute_command`` made the call (None for a
-        pipeline's, a cluster's or an asyncio client's), whose own retry policy an answerer may
-        run the call through (`tripwire_hypothesis._retries`).
+        The client that made it is `_redis_intercept.calling_client()`.
         """
 
     def answer_exec(self, watching: bool) -> RedisCall:
@@ -126,11 +123,12 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         exception instance or class, is raised instead. An unconsumed ``required`` mock fails the
         test at teardown. ``times=N`` queues it for N calls, each recorded and asserted on its
         own; ``times=None`` answers every call of ``command`` once the mocks queued before it
-        are used. ``returns`` can be any value. Once consumed, it is checked against what the
-        calling client can get from redis-py for ``command``: one it could never get is
-        reported when the sandbox closes (``reply_check`` in ``[tool.tripwire]``);
-        ``check_returns=False`` skips that. Returns the (first) mock, which becomes the
-        recorded interaction when consumed.
+        are used. Each call after the first gets its own copy of a mutable ``returns`` and a new
+        instance of an exception in ``raises``. ``returns`` can be any value. Once consumed, it is
+        checked against what the calling client can get from redis-py for ``command``: one it
+        could never get is reported when the sandbox closes (``reply_check`` in
+        ``[tool.tripwire]``); ``check_returns=False`` skips that. Returns the (first) mock, which
+        becomes the recorded interaction when consumed.
         """
         # A command name already seen skips the checks and the upper-casing. Not mutated: the
         # cache changes only the speed (a name missing from it is checked again).
@@ -144,9 +142,11 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         # Skips only the check of the default. Not mutated: `is not False` skips a valid value too.
         if required is not True:  # pragma: no mutate
             check_bool("mock_command", "required", required)
-        if self._activations:
-            # Registered inside an open sandbox, as in a Hypothesis example run there.
-            self.verifier.refuse_in_example("mock_command() was called")
+        verifier = self.verifier
+        if not verifier._made_in_example and _verifier._probe():
+            # Registered in a Hypothesis example on a verifier it does not own (find(), @given
+            # inside a test): the mock would answer the next example.
+            verifier.refuse_in_example("mock_command() was called")
         if times is not _ONE or check_returns is not True:
             return self._mock_special(name, returns, raises, required, times, check_returns)
         mock = RedisCall(
@@ -173,35 +173,46 @@ class RedisPlugin(PubSubMocks, BasePlugin):
                 "mock_command", "times", "a positive int, or None for any number of calls", times
             )
         trusted = not check_bool("mock_command", "check_returns", check_returns)
-        caller = sys._getframe(2)
+        mock = RedisCall(
+            self, name, returns, raises, required, sys._getframe(2), self._next_order()
+        )
+        if trusted:
+            # Not mutated: only whether it is set is read (left unset, it costs nothing).
+            mock._trusted = True  # pragma: no mutate
+        if times == 1:
+            queue = self._queue_of(name, deque)
+            queue.append(mock)
+            return mock
+        # One mock is queued at a time; taking it queues the next (`Counted`).
+        mock._group = Repeat(times, returns, raises)
+        if times is not None:
+            self._queue_of(name, Counted).append(mock)
+            return mock
+        queue = self._queue_of(name, Counted)
+        if isinstance(queue, Unlimited):
+            queue.append(mock)  # refused: the earlier one answers every call
+        unlimited = Unlimited(queue, mock)
+        self._unlimited.append(unlimited)
+        self._replace(name, queue, unlimited)
+        return mock
+
+    def _queue_of(self, name: str, kind: type[deque[RedisCall]]) -> deque[RedisCall]:
+        """The queue of command ``name``, made, or made a `Counted` one, if needed."""
         queue = self._queues.get(name)
         if queue is None:
-            queue = self._queues[name] = self._lookup[name] = deque()
-        group = Repeat(times) if times != 1 else None
-        mocks = []
-        # Not mutated: with times=None only the first mock is kept, so making more changes nothing.
-        for _ in range(1 if times is None else times):  # pragma: no mutate
-            mock = RedisCall(self, name, returns, raises, required, caller, self._next_order())
-            if group is not None:
-                mock._group = group
-            if trusted:
-                # Not mutated: only whether it is set is read (left unset, it costs nothing).
-                mock._trusted = True  # pragma: no mutate
-            mocks.append(mock)
-        if times is None:
-            template = mocks[0]
-            if isinstance(queue, Unlimited):
-                queue.append(template)  # refused: the earlier one answers every call
-            unlimited = Unlimited(queue, template)
-            self._unlimited.append(unlimited)
-            self._queues[name] = unlimited
-            for spelling, known in list(self._lookup.items()):
-                if known is queue:
-                    self._lookup[spelling] = unlimited
-        else:
-            for mock in mocks:
-                queue.append(mock)
-        return mocks[0]
+            queue = self._queues[name] = self._lookup[name] = kind()
+        elif kind is Counted and not isinstance(queue, Counted):
+            counted = Counted(queue)
+            self._replace(name, queue, counted)
+            queue = counted
+        return queue
+
+    def _replace(self, name: str, queue: deque[RedisCall], by: deque[RedisCall]) -> None:
+        """Make ``by`` the queue of command ``name`` instead of ``queue``, however spelled."""
+        self._queues[name] = by
+        for spelling, known in list(self._lookup.items()):
+            if known is queue:
+                self._lookup[spelling] = by
 
     def script(self, source: str | bytes) -> ScriptSource:
         """A value equal to the Lua script ``source`` and to its sha1, for `assert_command`.
@@ -321,9 +332,7 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         self._record(call)
         return call
 
-    def _resolve(
-        self, args: tuple[Any, ...], options: dict[str, Any], client: Any = None
-    ) -> deque[RedisCall]:
+    def _resolve(self, args: tuple[Any, ...], options: dict[str, Any]) -> deque[RedisCall]:
         """Slow path: the queue for a command spelled in a way not seen before.
 
         Called while the hot path handles its lookup failure, hence ``from None``.
@@ -347,14 +356,12 @@ class RedisPlugin(PubSubMocks, BasePlugin):
             answerer = self.answerer
             if answerer is not None:
                 # Not cached in the lookup: the next call of this command is answered afresh.
-                return deque((answerer(args, options, client),))
+                return deque((answerer(args, options),))
             raise self._unmocked(args, options) from None
         self._lookup[spelling] = queue
         return queue
 
-    def _exhausted(
-        self, args: tuple[Any, ...], options: dict[str, Any], client: Any = None
-    ) -> RedisCall:
+    def _exhausted(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
         """Slow path: every mock queued for the command was consumed.
 
         Called while the hot path handles the empty queue's ``IndexError``, hence ``from None``.
@@ -365,28 +372,15 @@ class RedisPlugin(PubSubMocks, BasePlugin):
             return self._repeat(queue.template)
         answerer = self.answerer
         if answerer is not None:
-            return answerer(args, options, client)
+            return answerer(args, options)
         raise self._unmocked(args, options) from None
 
     def _repeat(self, template: RedisCall) -> RedisCall:
         """A new mock like ``template``, a ``times=None`` mock, for one more call."""
-        mock = RedisCall(
-            self,
-            template.command,
-            template.returns,
-            template.raises,
-            # Not mutated: used at once, it is never reported unused, the one reader of these two.
-            template.required,  # pragma: no mutate
-            sys._getframe(),
-            template.order,  # pragma: no mutate
-        )
-        mock._origin, mock._offset = template._origin, template._offset
-        if hasattr(template, "_trusted"):
-            mock._trusted = template._trusted
-        group = mock._group = template._group
+        group = template._group
         # Not mutated: only whether a times=None mock was used is read (`Repeat.used`).
         group.used += 1  # pragma: no mutate
-        return mock
+        return group.next_of(template)
 
     def new_call(
         self,
