@@ -65,8 +65,8 @@ class RedisCall(Interaction):
 
     #: Set only on the mocks of ``mock_command(..., times=...)``: what they share.
     _group: Repeat
-    #: Set only on the mocks of ``mock_command(..., check_returns=False)`` (True) and on those
-    #: tripwire makes itself (`OWN_REPLY`), whose replies are not checked.
+    #: True on the mocks of ``mock_command(..., check_returns=False)``, `OWN_REPLY` on those
+    #: tripwire makes itself: their replies are not checked.
     _trusted: bool | str
     #: Set when consumed through a client's ``execute_command`` or a pipeline: the
     #: ``connection_kwargs`` of the caller's pool, which decide the replies it can get.
@@ -94,8 +94,12 @@ class RedisCall(Interaction):
         self.required = required
         self._sent: tuple[Any, ...] = ()
         self.kwargs: dict[str, Any] = NO_KWARGS
-        # `_group` (a `Repeat`) is set only on the mocks of mock_command(..., times=...), and
-        # `_trusted` only with check_returns=False: left unset, they cost registration nothing.
+        # Set here, not left unset: the reply check reads both of every consumed mock, and an
+        # unset slot costs a raised AttributeError to read.
+        self._trusted: bool | str = False
+        self._config: Any = None
+        # `_group` (a `Repeat`) is set only on the mocks of mock_command(..., times=...): left
+        # unset, it costs registration nothing.
 
     @property
     def args(self) -> tuple[Any, ...]:
@@ -200,8 +204,8 @@ class Repeat:
         again._sent = ()
         again.kwargs = NO_KWARGS
         again._group = self
-        if hasattr(mock, "_trusted"):
-            again._trusted = mock._trusted
+        again._trusted = mock._trusted
+        again._config = None
         return again
 
     def usage(self) -> str:
@@ -359,20 +363,25 @@ def check_replies(calls: Iterable[Interaction], plugin: RedisPlugin, mode: str) 
     # not import redis-py (``tripwire_hypothesis`` imports it without).
     from tripwire.plugins import _redis_replies as replies
 
-    defaults: dict[int, bool] = {}  # id(config) -> _default_shapes(config), while it is alive
+    # What each (command, reply object, configuration) came to: a suite, or a loop, consumes many
+    # mocks of the same few replies. Keyed by identities of objects alive meanwhile.
+    verdicts: dict[tuple[str, int, int], str | None] = {}
     for call in calls:
         if call.plugin is not plugin:
             continue
         mock: RedisCall = call  # type: ignore[assignment]
-        if mock.raises is not None or hasattr(mock, "_trusted"):
+        if mock.raises is not None or mock._trusted:
             continue
-        config = getattr(mock, "_config", None)
-        default = defaults.get(id(config))
-        if default is None:
-            default = defaults[id(config)] = _default_shapes(config)
-        if not default:
-            continue
-        wanted = replies.wrong_reply_cached(mock.command, mock.returns)
+        config = mock._config
+        key = (mock.command, id(mock.returns), id(config))
+        try:
+            wanted = verdicts[key]
+        except KeyError:
+            wanted = verdicts[key] = (
+                replies.wrong_reply_cached(mock.command, mock.returns)
+                if _default_shapes(config)
+                else None
+            )
         if wanted is None:
             continue
         message = wrong_reply_message(mock, wanted)

@@ -516,7 +516,7 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         times = interaction.times
         if times != 1:
             options.append(f"times={times}")
-        if getattr(interaction, "_trusted", None) is True:  # not OWN_REPLY: tripwire's own
+        if interaction._trusted is True:  # not OWN_REPLY: tripwire's own
             options.append("check_returns=False")
         return f"tripwire.{self.name}.mock_command({interaction.command!r}, {', '.join(options)})"
 
