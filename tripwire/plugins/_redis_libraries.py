@@ -135,6 +135,7 @@ def _pools(module: ModuleType) -> tuple[type, ...]:
     return tuple(found)
 
 
+@functools.cache  # a scan of the module: the interceptors are installed once per sandbox
 def _openers(module: ModuleType) -> tuple[type, ...]:
     """The classes of a connection module that define a ``_connect`` of their own, not abstract."""
     found = []
