@@ -150,6 +150,22 @@ def test_find_without_the_decorator_refuses_mock_command_as_it_refuses_install(
     tripwire_verifier.verify_all()
 
 
+def test_find_without_the_decorator_refuses_mock_message(
+    tripwire_verifier: StrictVerifier,
+) -> None:
+    def condition(n: int) -> bool:
+        tripwire.redis.mock_message("news", "hello")
+        return n > 3
+
+    with pytest.raises(NoExampleVerifierError) as excinfo:
+        find(st.integers(), condition, settings=quick)
+    assert str(excinfo.value) == NO_EXAMPLE_VERIFIER.replace(
+        "RedisSession.install()", "mock_message()"
+    )
+    # Nothing was registered on the test's own verifier.
+    tripwire_verifier.verify_all()
+
+
 def test_given_inside_a_test_without_the_decorator_refuses_mock_command(
     tripwire_verifier: StrictVerifier,
 ) -> None:

@@ -186,6 +186,10 @@ class PubSubMocks:
             _check_name("pattern", pattern)
         if required is not True:
             check_bool("mock_message", "required", required)
+        plugin: Any = self
+        # As mock_command: in a Hypothesis example that does not own the verifier, the message
+        # would reach the next example.
+        plugin.verifier.refuse_in_example("mock_message() was called")
         message = MessageMock(self, channel, data, pattern, required, self._next_order())
         messages = self._messages
         if isinstance(messages, tuple):
