@@ -9,21 +9,29 @@ subclass of it) is let through. The server's own counters show that nothing reac
 
 from __future__ import annotations
 
+import inspect
 import os
 import socket
+import warnings
 from typing import Any, Protocol
 
-import fakeredis
 import pytest
 import redis
-import redis.asyncio
-import redis.asyncio.connection
 import redis.connection
 import valkey
 import valkey.connection
 
 import tripwire
 from tripwire import StrictVerifier, UnmockedConnectionError, UnsandboxedInteractionError
+
+try:
+    import redis.asyncio
+    import redis.asyncio.connection
+except ImportError:  # redis-py 4.0 and 4.1 have no redis.asyncio
+    HAS_ASYNCIO = False
+else:
+    HAS_ASYNCIO = True
+needs_asyncio = pytest.mark.skipif(not HAS_ASYNCIO, reason="redis.asyncio arrived in redis-py 4.2")
 
 THIS_FILE = os.path.relpath(__file__)
 ALLOW_REDIS = pytest.mark.allow("redis")
@@ -51,13 +59,15 @@ class KeepAlive(redis.connection.Connection):
         return sock
 
 
-class AsyncKeepAlive(redis.asyncio.connection.Connection):
-    """The asyncio twin of `KeepAlive`."""
+if HAS_ASYNCIO:
 
-    async def _connect(self) -> None:
-        await super()._connect()
-        sock = self._writer.transport.get_extra_info("socket")  # type: ignore[union-attr]
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    class AsyncKeepAlive(redis.asyncio.connection.Connection):
+        """The asyncio twin of `KeepAlive`."""
+
+        async def _connect(self) -> None:
+            await super()._connect()
+            sock = self._writer.transport.get_extra_info("socket")  # type: ignore[union-attr]
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
 
 
 class ValkeyKeepAlive(valkey.connection.Connection):
@@ -69,11 +79,20 @@ class ValkeyKeepAlive(valkey.connection.Connection):
         return sock
 
 
-class TracedFake(fakeredis.FakeRedisConnection):
-    """A subclass of fakeredis' connection that replaces ``_connect`` too: still a fake."""
+def connection_of(pool: Any) -> Any:
+    """A connection from ``pool``: redis-py 4 and 5 want a command name, 6 and later deprecate
+    it (and asyncio pools give it through a coroutine)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return pool.get_connection("PING")
 
-    def _connect(self) -> Any:
-        return super()._connect()
+
+async def aclose(closable: Any) -> None:
+    """``aclose()`` from redis-py 5.0.1 on, ``close()`` before."""
+    closing = getattr(closable, "aclose", None) or closable.close
+    result = closing()
+    if inspect.isawaitable(result):
+        await result
 
 
 def client_of(server: _Server) -> redis.Redis:
@@ -81,7 +100,7 @@ def client_of(server: _Server) -> redis.Redis:
     return redis.Redis(connection_pool=pool)
 
 
-def async_client_of(server: _Server) -> redis.asyncio.Redis:
+def async_client_of(server: _Server) -> Any:
     pool = redis.asyncio.ConnectionPool(
         connection_class=AsyncKeepAlive, host=server.host, port=server.port
     )
@@ -134,8 +153,9 @@ def test_the_guard_refuses_a_connection_that_sets_socket_options(empty: _Server)
         client.set("escaped", "1")
     with pytest.raises(UnsandboxedInteractionError) as pipeline:
         client.pipeline().set("escaped", "2").execute()
-    with pytest.raises(UnsandboxedInteractionError) as direct:
-        client.connection_pool.get_connection().send_command("SET", "escaped", "3")
+    with pytest.raises(UnsandboxedInteractionError) as direct, warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the command name, before redis-py 6
+        client.connection_pool.get_connection("PING").send_command("SET", "escaped", "3")
     assert empty.bytes_since(before) == 0
     assert empty.execute_raw("GET", "escaped") is None
     assert str(command.value) == refused_outside(empty, command)
@@ -153,6 +173,7 @@ def test_the_guard_refuses_a_valkey_connection_that_sets_socket_options(empty: _
     assert str(command.value) == refused_outside(empty, command)
 
 
+@needs_asyncio
 @pytest.mark.asyncio
 async def test_the_guard_refuses_an_async_connection_that_sets_socket_options(
     empty: _Server,
@@ -167,7 +188,7 @@ async def test_the_guard_refuses_an_async_connection_that_sets_socket_options(
     assert empty.execute_raw("GET", "escaped") is None
     assert str(command.value) == refused_outside(empty, command)
     assert str(pipeline.value) == refused_outside(empty, pipeline)
-    await client.aclose()
+    await aclose(client)
 
 
 # -- inside the sandbox ---------------------------------------------------------------------------
@@ -186,7 +207,7 @@ def test_monitor_a_direct_connection_and_a_pubsub_are_refused(
         with pytest.raises(UnmockedConnectionError) as monitor, client.monitor():
             pass
         with pytest.raises(UnmockedConnectionError) as direct:
-            client.connection_pool.get_connection().send_command("SET", "escaped", "1")
+            connection_of(client.connection_pool).send_command("SET", "escaped", "1")
         with pytest.raises(UnmockedConnectionError) as subscribed:
             pubsub.ping()
     assert empty.bytes_since(before) == 0
@@ -198,6 +219,7 @@ def test_monitor_a_direct_connection_and_a_pubsub_are_refused(
     client.close()
 
 
+@needs_asyncio
 @pytest.mark.asyncio
 @ALLOW_REDIS
 async def test_async_monitor_a_direct_connection_and_a_pubsub_are_refused(
@@ -211,7 +233,7 @@ async def test_async_monitor_a_direct_connection_and_a_pubsub_are_refused(
         with pytest.raises(UnmockedConnectionError) as monitor:
             async with client.monitor():
                 pass
-        connection = await client.connection_pool.get_connection()
+        connection = await connection_of(client.connection_pool)
         with pytest.raises(UnmockedConnectionError) as direct:
             await connection.send_command("SET", "escaped", "1")
         with pytest.raises(UnmockedConnectionError) as subscribed:
@@ -221,19 +243,27 @@ async def test_async_monitor_a_direct_connection_and_a_pubsub_are_refused(
     assert str(monitor.value) == refused_inside(empty, "opened")
     assert str(direct.value) == refused_inside(empty, "opened")
     assert str(subscribed.value) == refused_inside(empty, SEND)
-    await pubsub.aclose()
-    await client.aclose()
+    await aclose(pubsub)
+    await aclose(client)
 
 
 # -- fakes that replace _connect are let through ---------------------------------------------------
 
 
 def test_a_subclass_of_fakeredis_connection_is_never_refused(verifier: StrictVerifier) -> None:
+    fakeredis = pytest.importorskip("fakeredis", reason="fakeredis imports from redis-py 4.2 on")
+
+    class TracedFake(fakeredis.FakeRedisConnection):  # type: ignore[misc,name-defined]
+        """A subclass of fakeredis' connection that replaces ``_connect`` too: still a fake."""
+
+        def _connect(self) -> Any:
+            return super()._connect()
+
     fake = fakeredis.FakeRedis(connection_class=TracedFake)
     assert fake.set("k", "v") is True  # under the guard
     with tripwire:
         # A connection used directly reaches the fake server, as fakeredis' own do.
-        connection = fake.connection_pool.get_connection()
+        connection = connection_of(fake.connection_pool)
         connection.send_command("GET", "k")
         assert connection.read_response() == b"v"
         fake.connection_pool.release(connection)
