@@ -7,6 +7,7 @@ import inspect
 import sys
 import threading
 import tracemalloc
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -134,34 +135,24 @@ def test_find_without_the_decorator_refuses_to_open_the_sandbox(
     assert tripwire_verifier.plugins == () or not tripwire_verifier.plugins[0].unused_mocks()
 
 
-def test_find_without_the_decorator_refuses_mock_command_as_it_refuses_install(
-    tripwire_verifier: StrictVerifier,
+@pytest.mark.parametrize(
+    ("register", "called"),
+    [
+        (lambda: tripwire.redis.mock_command("GET", returns=b"1"), "mock_command()"),
+        (lambda: tripwire.redis.mock_message("news", "hello"), "mock_message()"),
+    ],
+    ids=["mock_command", "mock_message"],
+)
+def test_find_without_the_decorator_refuses_registering_as_it_refuses_install(
+    tripwire_verifier: StrictVerifier, register: Callable[[], object], called: str
 ) -> None:
     def condition(n: int) -> bool:
-        tripwire.redis.mock_command("GET", returns=b"1")
+        register()
         return n > 3
 
     with pytest.raises(NoExampleVerifierError) as excinfo:
         find(st.integers(), condition, settings=quick)
-    assert str(excinfo.value) == NO_EXAMPLE_VERIFIER.replace(
-        "RedisSession.install()", "mock_command()"
-    )
-    # Nothing was registered on the test's own verifier.
-    tripwire_verifier.verify_all()
-
-
-def test_find_without_the_decorator_refuses_mock_message(
-    tripwire_verifier: StrictVerifier,
-) -> None:
-    def condition(n: int) -> bool:
-        tripwire.redis.mock_message("news", "hello")
-        return n > 3
-
-    with pytest.raises(NoExampleVerifierError) as excinfo:
-        find(st.integers(), condition, settings=quick)
-    assert str(excinfo.value) == NO_EXAMPLE_VERIFIER.replace(
-        "RedisSession.install()", "mock_message()"
-    )
+    assert str(excinfo.value) == NO_EXAMPLE_VERIFIER.replace("RedisSession.install()", called)
     # Nothing was registered on the test's own verifier.
     tripwire_verifier.verify_all()
 
