@@ -25,6 +25,7 @@ from tripwire.plugins._redis_intercept import calling_client
 from tripwire_hypothesis._call_replies import call_replies, command_name
 from tripwire_hypothesis._failures import redis_errors
 from tripwire_hypothesis._reproduction import error_code
+from tripwire_hypothesis._schedule import client_here
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -150,6 +151,8 @@ class Policy:
     #: injects.
     model: bool = False
     faults: tuple[str, ...] = ()
+    #: Whether Hypothesis lets the model's clock move between steps (a model session's).
+    time_passes: bool = False
 
     def __repr__(self) -> str:
         return self.spelled
@@ -238,7 +241,7 @@ class Answerer:
         if (
             (policy.commands is not None and name not in policy.commands)
             or len(self.answered) >= policy.max_answers
-            or threading.get_ident() != self._thread
+            or (threading.get_ident() != self._thread and client_here() is None)
         ):
             raise self._refusal(name, args, options) from None
         return name

@@ -10,6 +10,7 @@ each answer is noted as ``Draw N (label): value``, formatted only if the note is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from hypothesis import note
@@ -23,14 +24,27 @@ T = TypeVar("T")
 class Draws:
     """The draws of one example's session, numbered in the order made."""
 
-    __slots__ = ("_draw", "count")
+    __slots__ = ("_draw", "count", "relay")
 
     def __init__(self, draw: DrawFn) -> None:
         self._draw = draw
         self.count = 0
+        #: Set while clients run concurrently: runs a draw in the example's thread, which
+        #: Hypothesis' data belongs to (`tripwire_hypothesis._schedule`).
+        self.relay: Callable[..., Any] | None = None
+
+    def quiet(self, strategy: SearchStrategy[T]) -> T:
+        """Draw from ``strategy`` with no note in the report (a schedule's choices)."""
+        return self._draw(strategy)
 
     def draw(self, strategy: SearchStrategy[T], label: object) -> T:
         """Draw from ``strategy``; the report shows it with ``label`` (its `str`, made then)."""
+        relay = self.relay
+        if relay is not None:
+            return relay(self._noted, strategy, label)  # type: ignore[no-any-return]
+        return self._noted(strategy, label)
+
+    def _noted(self, strategy: SearchStrategy[T], label: object) -> T:
         value = self._draw(strategy)
         self.count += 1
         note(_Drawn(self.count, label, value))

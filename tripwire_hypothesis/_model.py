@@ -33,10 +33,13 @@ from redis import exceptions
 from tripwire.plugins._redis_intercept import calling_client
 from tripwire_hypothesis._answers import COIN_SIDES, OUTAGE, Answerer, Call, _Label, cluster_node
 from tripwire_hypothesis._call_replies import command_name
+from tripwire_hypothesis import _turns
 from tripwire_hypothesis._checks import invalid
+from tripwire_hypothesis._clock import Clock, install_model_time, running
 from tripwire_hypothesis._failures import _build
 from tripwire_hypothesis._reproduction import error_code
 from tripwire_hypothesis._retries import RETRIED, client_owner, retries_of, through_retries
+from tripwire_hypothesis._story import Story
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -174,18 +177,42 @@ class ModelClient(fakeredis.FakeRedis):
     def execute_command(self, *args: Any, **options: Any) -> Any:
         # redis-py's own order (send, then parse with the command's response callback), on a
         # connection of fakeredis, which tripwire lets through: its replies have the shape the
-        # method of redis.Redis returns.
+        # method of redis.Redis returns. fakeredis reads the model's clock meanwhile.
         connection = self.model_connection()
-        connection.send_command(*args)
-        parse: Any = self.parse_response  # untyped in redis-py
-        return parse(connection, args[0], **options)
+        saved = getattr(running, "clock", None)
+        running.clock = self.__dict__.get("clock")
+        try:
+            connection.send_command(*args)
+            parse: Any = self.parse_response  # untyped in redis-py
+            return parse(connection, args[0], **options)
+        finally:
+            running.clock = saved
 
     def model_connection(self) -> Any:
         """The one connection its commands go through (made by the pool, never handed out)."""
         connection = self.__dict__.get("_model_connection")
         if connection is None:
             connection = self.__dict__["_model_connection"] = self.connection_pool.make_connection()
+            connection.connect()
+            # A blocking command that finds nothing answers at once, as inside a transaction;
+            # the answerer waits for a write or the timeout on the model's clock instead.
+            connection._sock._blocking = functools.partial(_try_once, self, connection._sock)
         return connection
+
+
+def _try_once(
+    client: ModelClient,
+    sock: Any,
+    timeout: float | None,
+    func: Any,
+    shape: Any = None,
+) -> Any:
+    """fakeredis' ``_blocking`` for a model: one try; ``client.would_block`` says it found
+    nothing (its timeout, 0 for none)."""
+    found = func(True)
+    if found is None and not sock._in_transaction:
+        client.__dict__["would_block"] = float(timeout or 0)
+    return found if shape is None else shape(found)
 
 
 #: Command name -> its flags, as fakeredis gives them (the same for every server).
@@ -207,37 +234,50 @@ def _runs_lua() -> bool:
 class Model:
     """One example's model of Redis: a fakeredis server, and a client of each of its databases."""
 
-    __slots__ = ("_clients", "_decode", "_server", "client")
+    __slots__ = ("_clients", "_decode", "_server", "blocked", "client", "clock", "story")
 
     def __init__(self, *, decode_responses: bool) -> None:
+        install_model_time()
         self._server = fakeredis.FakeServer()
         self._decode = decode_responses
+        #: What its TTLs expire by (`RedisSession.clock`).
+        self.clock = Clock()
+        #: Who ran which command when, for the report of a failing example.
+        self.story = Story()
+        #: Set by `run` when the command would block: its timeout (0: none).
+        self.blocked: float | None = None
         #: The client of database 0, `RedisSession.model`.
-        self.client = ModelClient(server=self._server, decode_responses=decode_responses)
+        self.client = self._client(0)
         self._clients = {0: self.client}
+
+    def _client(self, db: int) -> ModelClient:
+        client = ModelClient(server=self._server, db=db, decode_responses=self._decode)
+        client.__dict__["clock"] = self.clock
+        return client
 
     def on(self, db: int) -> ModelClient:
         """The model's client of database ``db`` (made on first use)."""
         client = self._clients.get(db)
         if client is None:
-            client = self._clients[db] = ModelClient(
-                server=self._server, db=db, decode_responses=self._decode
-            )
+            client = self._clients[db] = self._client(db)
         return client
 
     def run(
         self, args: tuple[Any, ...], options: dict[str, Any], db: int = 0
     ) -> tuple[Any, BaseException | None]:
         """The model's reply to the call on database ``db``, or the error reply it gave."""
+        client = self.on(db)
         try:
-            return self.on(db).execute_command(*args, **options), None
+            return client.execute_command(*args, **options), None
         except exceptions.ResponseError as error:
             return None, error
+        finally:
+            self.blocked = client.__dict__.pop("would_block", None)
 
     def select(self, args: tuple[Any, ...]) -> tuple[int | None, Any, BaseException | None]:
         """``SELECT``: the database it selects (None if refused), and its reply or error."""
         # Run on a client of its own, whose connection it switches: the others stay put.
-        probe = ModelClient(server=self._server, decode_responses=self._decode)
+        probe = self._client(0)
         try:
             reply = probe.execute_command(*args)
         except exceptions.ResponseError as error:
@@ -312,8 +352,9 @@ class ModelAnswerer(Answerer):
         self._script = None if script is None else list(script)
         #: Each fault decision, in call order: the call's label and the fault (None: none).
         self.decisions: list[tuple[object, Fault | None]] = []
-        #: Keys watched since the last EXEC or UNWATCH, by database, and their values then.
-        self._watched: dict[tuple[int, Any], Any] = {}
+        #: Keys watched since the last EXEC or UNWATCH, by watcher (the id of the client or
+        #: pipeline that sent WATCH) and database, and their values then.
+        self._watched: dict[tuple[int, int, Any], Any] = {}
         #: The database chosen by a ``SELECT``, by the connection pool it went through.
         self._selected: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
         #: The model before a batch's first queued command, whether a watched key had changed by
@@ -330,12 +371,16 @@ class ModelAnswerer(Answerer):
     @in_batch.setter
     def in_batch(self, value: bool) -> None:
         if value:
+            # A batch is one step: Redis runs it at once.
+            _turns.begin_step(self.model, self._script_draws(), self._policy.time_passes)
             self._snapshot = None
             self._writes = False
         self._batch = value
 
     def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
         __tracebackhide__ = True
+        if not self._batch:
+            _turns.begin_step(self.model, self._script_draws(), self._policy.time_passes)
         name = self._checked_name(args, options)
         if name in _TRANSACTION_COMMANDS:
             raise self._refuse(
@@ -416,11 +461,12 @@ class ModelAnswerer(Answerer):
         reply it gave."""
         __tracebackhide__ = True
         if name == "WATCH":
+            watcher = id(calling_client())
             for key in args[1:]:
-                self._watched[db, key] = self.model.version(key, db)
+                self._watched[watcher, db, key] = self.model.version(key, db)
             return True, None
         if name == "UNWATCH":
-            self._watched.clear()
+            self._unwatch()
             return True, None
         return self._run(name, pool, db, args, options)
 
@@ -441,7 +487,7 @@ class ModelAnswerer(Answerer):
                 if (kind != "watch" or watching) and (kind not in _WRITE_FLAGS or self._writes)
             )
             fault = self._decide("EXEC", kinds)
-        self._watched.clear()
+        self._unwatch()
         snapshot, self._snapshot = self._snapshot, None
         if fault is not None and not fault.applied and snapshot is not None:
             self.model.restore(snapshot)
@@ -453,6 +499,14 @@ class ModelAnswerer(Answerer):
         """The model's answer, unless it does not implement the command: that is refused."""
         __tracebackhide__ = True
         returns, raises = self._run_on(pool, db, args, options)
+        model = self.model
+        # Queued in a transaction, a blocking command answers at once, as in Redis.
+        while model.blocked is not None and not self._batch:
+            if _turns.wait_blocked(model, args, model.blocked):
+                break
+            returns, raises = self._run_on(pool, db, args, options)
+        if raises is None and "write" in model.flags(name):
+            _turns.wrote()
         if raises is not None and str(raises).startswith(_UNKNOWN):
             version = getattr(fakeredis, "__version__", "")
             raise self._refuse(
@@ -466,7 +520,22 @@ class ModelAnswerer(Answerer):
 
     def _watch_broken(self) -> bool:
         model = self.model
-        return any(model.version(key, db) != value for (db, key), value in self._watched.items())
+        watcher = id(calling_client())
+        return any(
+            model.version(key, db) != value
+            for (who, db, key), value in self._watched.items()
+            if who == watcher
+        )
+
+    def _unwatch(self) -> None:
+        """Forget the keys the calling client (or pipeline) watches."""
+        watcher = id(calling_client())
+        for entry in [entry for entry in self._watched if entry[0] == watcher]:
+            del self._watched[entry]
+
+    def _script_draws(self) -> Draws | None:
+        """The draws of a session that draws its faults; None for one replaying them."""
+        return self.draws if self._script is None else None
 
     def _database(self) -> tuple[Any, int]:
         """The calling client's connection pool, and the database its commands go to: the
@@ -510,11 +579,16 @@ class ModelAnswerer(Answerer):
     def _answer(self, name: str, returns: Any, raises: BaseException | None) -> RedisCall:
         mock = self._plugin.new_call(name, returns, raises, self._site)
         self.answered.append(mock)
+        _turns.logged(self.model, mock)
         return mock
 
     def script(self) -> str:
-        """``RedisSession.from_faults([...])``: the code that replays these faults."""
+        """``RedisSession.from_faults([...])``: the code that replays these faults (and the
+        schedule of concurrent clients and pauses, when there was one)."""
         options = ", decode_responses=True" if self._policy.decode_responses else ""
+        story = self.model.story
+        if story.shown:
+            options += f", schedule={story.schedule!r}"
         lines = ["RedisSession.from_faults(["]
         lines += [f"    {fault!r},  # {label}" for label, fault in self.decisions]
         lines.append(f"]{options})")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hypothesis import note
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from tripwire._verifier import StrictVerifier
     from tripwire_hypothesis._answers import Answerer, Policy
+    from tripwire_hypothesis._clock import Clock
     from tripwire_hypothesis._draws import Draws
     from tripwire_hypothesis._model import Fault, Model, ModelClient
 
@@ -86,6 +87,7 @@ class RedisSession:
         "_model",
         "_model_run",
         "_policy",
+        "_schedule",
         "required",
         "steps",
     )
@@ -108,6 +110,7 @@ class RedisSession:
         #: The test or example (`tripwire._context.Scope`) that the model belongs to.
         self._model_run: object = None
         self._faults: tuple[Fault | None, ...] | None = None
+        self._schedule: tuple[str | float, ...] | None = None
 
     @property
     def commands(self) -> frozenset[str] | None:
@@ -129,13 +132,18 @@ class RedisSession:
         session._model = None
         session._model_run = None
         session._faults = None
+        session._schedule = None
         return session
 
     # -- model sessions (tripwire_hypothesis._model) -------------------------------------------
 
     @classmethod
     def from_faults(
-        cls, faults: Iterable[Fault | None], *, decode_responses: bool = False
+        cls,
+        faults: Iterable[Fault | None],
+        *,
+        decode_responses: bool = False,
+        schedule: Iterable[str | float] | None = None,
     ) -> RedisSession:
         """A session answered by a fresh model of Redis, its calls failing as ``faults`` says.
 
@@ -143,6 +151,11 @@ class RedisSession:
         ``None`` for the model's reply, or a `Fault`. Calls after the last entry get the model's
         reply. This is how the report of a failing ``redis_session(model=True)`` example prints
         the session, to replay it without drawing.
+
+        ``schedule`` replays the steps of concurrent clients and the pauses between steps: the
+        name of the client that runs each step (``"A"`` for the first callable passed to
+        `concurrently`, ``"-"`` for the example's own thread), a number of seconds the clock
+        moves on before the next step.
         """
         from tripwire_hypothesis._answers import Policy
         from tripwire_hypothesis._model import FAULT_KINDS, Fault
@@ -156,8 +169,11 @@ class RedisSession:
             if fault is not None and not isinstance(fault, Fault):
                 raise invalid("RedisSession.from_faults", "faults", requirement, fault)
         decode = check_bool("RedisSession.from_faults", "decode_responses", decode_responses)
+        steps = _check_schedule(schedule)
         body = "".join(f"\n    {fault!r}," for fault in script)
         options = ", decode_responses=True" if decode else ""
+        if steps is not None:
+            options += f", schedule={list(steps)!r}"
         policy = Policy(
             commands=None,
             replies={},
@@ -171,6 +187,7 @@ class RedisSession:
         )
         session = cls._drawing(None, policy)
         session._faults = script
+        session._schedule = steps
         return session
 
     @property
@@ -195,6 +212,66 @@ class RedisSession:
             self._model = Model(decode_responses=policy.decode_responses)
             self._model_run = run
         return self._model.client
+
+    @property
+    def clock(self) -> Clock:
+        """The clock of this example's model of Redis: its TTLs expire by it.
+
+        It starts at the wall clock's time when the example's model is made and moves only
+        when told: ``session.clock.advance(seconds)``, a pause drawn with
+        ``redis_session(model=True, time_passes=True)``, a blocking command's timeout. Read it
+        with ``session.clock.time()``; give it to the code with ``session.clock.patch_time()``,
+        or hand it to time-machine with ``session.clock.follow(traveller)``.
+        """
+        self.model  # noqa: B018 - checks the session, makes the example's model
+        assert self._model is not None
+        return self._model.clock
+
+    def concurrently(self, *functions: Callable[[], Any], timeout: float = 2.0) -> list[Any]:
+        """Run each function as a client of its own, Hypothesis choosing who sends each command.
+
+        Each function (called with no arguments) runs in a thread of its own, one at a time:
+        it runs until its next Redis command, and once every client waits at one (or has
+        returned), Hypothesis chooses which sends its command next. A pipeline's or
+        transaction's batch is one step. A blocking command that finds nothing waits until
+        another client writes, or, when no client can run, until the model's clock reaches its
+        timeout. Schedules replay exactly and shrink towards the fewest switches.
+
+        Returns a list with one entry per function, in order: what it returned, or the
+        exception it raised (as ``asyncio.gather(..., return_exceptions=True)``). tripwire's
+        own errors (a call no session answers) are raised instead.
+
+        A client that runs ``timeout`` wall-clock seconds without sending a command, keeps
+        sending commands past ``max_answers``, or waits for a write no client will make, fails
+        the example with `StuckClientError` naming it. No thread outlives the call.
+        """
+        from tripwire_hypothesis._schedule_run import run_threads
+
+        return run_threads(self, self._model_answerer("concurrently"), functions, timeout)
+
+    async def concurrently_async(
+        self, *functions: Callable[[], Awaitable[Any]], timeout: float = 2.0
+    ) -> list[Any]:
+        """`concurrently` for asyncio: each function returns an awaitable (an ``async def``
+        function, or a ``lambda`` calling one), run as a task of the running event loop."""
+        from tripwire_hypothesis._schedule_run import run_tasks
+
+        return await run_tasks(self, self._model_answerer("concurrently_async"), functions, timeout)
+
+    def _model_answerer(self, what: str) -> Any:
+        installed = self._installed
+        answerer = installed.answerer if installed is not None else None
+        if self._policy is None or not self._policy.model:
+            raise InvalidArgument(
+                f"RedisSession.{what}() needs a session answered by a model: draw it with "
+                "redis_session(model=True)."
+            )
+        if answerer is None:
+            raise InvalidArgument(
+                f"RedisSession.{what}() needs the session installed first: call "
+                "session.install() before `with tripwire:`."
+            )
+        return answerer
 
     # -- reprs: the code that builds the session -----------------------------------------------
 
@@ -417,8 +494,27 @@ def _model_answerer(session: RedisSession, plugin: RedisPlugin, caller: Any) -> 
     policy = session._policy
     assert policy is not None
     session.model  # noqa: B018 - makes the example's model
-    assert session._model is not None
-    return ModelAnswerer(plugin, policy, session._draws, caller, session._model, session._faults)
+    model = session._model
+    assert model is not None
+    if session._schedule is not None:
+        model.story.script = list(session._schedule)
+    return ModelAnswerer(plugin, policy, session._draws, caller, model, session._faults)
+
+
+def _check_schedule(schedule: object) -> tuple[str | float, ...] | None:
+    if schedule is None:
+        return None
+    requirement = "a list of client names ('A', 'B', '-') and pauses in seconds"
+    if isinstance(schedule, (str, bytes)) or not isinstance(schedule, Iterable):
+        raise invalid("RedisSession.from_faults", "schedule", requirement, schedule)
+    steps = tuple(schedule)
+    for step in steps:
+        if not (
+            (type(step) is str and len(step) == 1)
+            or (type(step) in (int, float) and step >= 0)  # type: ignore[operator]
+        ):
+            raise invalid("RedisSession.from_faults", "schedule", requirement, step)
+    return tuple(float(step) if type(step) is int else step for step in steps)  # type: ignore[misc]
 
 
 def _untraced(raises: BaseException | type[BaseException] | None) -> Any:
@@ -486,4 +582,17 @@ class _Reproduction:
                 "# This run's session, to pass instead of the drawn one in the steps above:\n"
                 + code
             )
-        return "# The same example as a plain pytest test:\n" + session.reproduction()
+        test = "# The same example as a plain pytest test:\n" + session.reproduction()
+        schedule = _schedule_report(installed)
+        if schedule is not None:
+            test = f"# The schedule: each client's commands, in the order run:\n{schedule}\n{test}"
+        return test
+
+
+def _schedule_report(installed: _Installation | None) -> str | None:
+    model = getattr(installed.answerer, "model", None) if installed is not None else None
+    if model is None:
+        return None
+    from tripwire_hypothesis._turns import report
+
+    return report(model)

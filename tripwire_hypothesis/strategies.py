@@ -53,6 +53,7 @@ def redis_session(
     max_answers: int = _DEFAULT_MAX_ANSWERS,
     model: bool = False,
     faults: Sequence[str] | None = None,
+    time_passes: bool = False,
 ) -> SearchStrategy[RedisSession]:
     """Generate a `RedisSession` that answers each Redis command when the code sends it.
 
@@ -81,11 +82,16 @@ def redis_session(
     ``"timeout"`` (before or after the command took effect), ``"loading"``, ``"readonly"`` and
     ``"oom"`` (the command changes nothing), and ``"watch"``: another client writes a key a
     transaction watches, and its ``EXEC`` fails with ``WatchError``. Shrinks towards the fewest
-    faults.
+    faults. With ``time_passes=True`` the model's clock (``session.clock``) may also move on
+    before any step (a pause of a millisecond to a day), so keys can expire in the middle of a
+    flow; shrinks towards no pause.
     """
     function = "redis_session"
     model = check_bool(function, "model", model)
     fault_kinds = _model_options(function, model, faults, replies, errors)
+    time_passes = check_bool(function, "time_passes", time_passes)
+    if time_passes and not model:
+        raise invalid(function, "time_passes", "False without model=True (the model's clock)", True)
     overrides = _check_overrides(replies)
     allowed = _check_commands(commands, overrides, model=model)
     if errors is not None and not isinstance(errors, SearchStrategy):
@@ -107,6 +113,7 @@ def redis_session(
         "error_rate": error_rate if error_rate != _DEFAULT_ERROR_RATE else None,
         "decode_responses": decode_responses or None,
         "max_answers": max_answers if max_answers != _DEFAULT_MAX_ANSWERS else None,
+        "time_passes": time_passes or None,
     }
     spelled = ", ".join(f"{name}={value!r}" for name, value in given.items() if value is not None)
     policy = Policy(
@@ -119,6 +126,7 @@ def redis_session(
         spelled=f"redis_session({spelled})",
         model=model,
         faults=fault_kinds,
+        time_passes=time_passes,
     )
     return _sessions(policy)
 

@@ -66,6 +66,10 @@ _calling = threading.local()
 #: installed `_libraries.Library`. Registered through `extend` by the modules that define them,
 #: which import this one.
 _extensions: list[Callable[[Any], list[Patch]]] = []
+#: Set while asyncio clients run one at a time (tripwire_hypothesis' ``concurrently_async``):
+#: awaited around each command and batch, ``await async_gate(run, *arguments)``, to wait for
+#: the task's turn before ``run(*arguments)`` answers it.
+async_gate: Callable[..., Any] | None = None
 
 
 def extend(provider: Callable[[Any], list[Patch]]) -> None:
@@ -399,6 +403,14 @@ async def async_execute_command(client: Any, *args: Any, **options: Any) -> Any:
     if plugin is _INACTIVE:
         owner = _owner(client, "execute_command")
         return await _outside_command(owner, "execute_command", client, args, options)
+    gate = async_gate
+    if gate is not None:
+        return await gate(_async_command, plugin, client, args, options)
+    return _async_command(plugin, client, args, options)
+
+
+def _async_command(plugin: RedisPlugin, client: Any, args: tuple[Any, ...], options: Any) -> Any:
+    __tracebackhide__ = True
     _calling.client = client
     mock = _consume(plugin, args, options)
     _remember_config(mock, client)
@@ -413,6 +425,9 @@ async def async_immediate_execute_command(pipe: Any, *args: Any, **options: Any)
     if plugin is _INACTIVE:
         owner = _owner(pipe, "immediate_execute_command")
         return await _outside_command(owner, "immediate_execute_command", pipe, args, options)
+    gate = async_gate
+    if gate is not None:
+        return await gate(_immediate, plugin, pipe, args, options)
     return _immediate(plugin, pipe, args, options)
 
 
@@ -427,10 +442,23 @@ async def async_pipeline_execute(pipe: Any, raise_on_error: bool = True) -> list
         return []
     try:
         transaction = pipe.is_transaction or pipe.explicit_transaction
+        gate = async_gate
+        if gate is not None:
+            return await gate(  # type: ignore[no-any-return]
+                _async_batch, plugin, pipe, stack, transaction, raise_on_error
+            )
         _calling.client = pipe
         return _run_batch(plugin, pipe, stack, transaction, raise_on_error, pipe.watching)
     finally:
         await pipe.reset()
+
+
+def _async_batch(
+    plugin: RedisPlugin, pipe: Any, stack: Any, transaction: bool, raise_on_error: bool
+) -> list[Any]:
+    __tracebackhide__ = True
+    _calling.client = pipe
+    return _run_batch(plugin, pipe, stack, transaction, raise_on_error, pipe.watching)
 
 
 def calling_client() -> Any:

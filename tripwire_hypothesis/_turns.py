@@ -1,0 +1,90 @@
+"""What a model session's answerer does at each step: take its turn, let time pass, wait.
+
+`tripwire_hypothesis._model.ModelAnswerer` calls these at the start of a step (a command sent
+on its own, or a pipeline's batch), when a command would block, and for each answer:
+
+- in a client of `RedisSession.concurrently`, `begin_step` waits for the client's turn (the
+  scheduler chooses, and draws the pause before it); in the example's own thread it draws the
+  pause itself (``time_passes=True``) or replays it;
+- `wait_blocked` waits for another client's write or the timeout on the model's clock;
+- `logged` writes the answer into the story, under the client's name.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tripwire_hypothesis import _schedule
+from tripwire_hypothesis._story import OWN, command_line
+
+if TYPE_CHECKING:
+    from tripwire_hypothesis._model import Model
+    from tripwire_hypothesis._draws import Draws
+
+__all__ = ["begin_step", "logged", "wait_blocked", "wrote"]
+
+
+def begin_step(model: Model, draws: Draws | None, time_passes: bool) -> None:
+    """The start of a step: a client's turn, or the pause before the example's own."""
+    scheduler = _schedule.current()
+    if scheduler is not None:
+        client = scheduler.client_now()
+        if client is not None:
+            if not scheduler.asynchronous:
+                scheduler.arrive(client)
+            return
+    story = model.story
+    if story.script is not None:
+        pause, _ = story.scripted()
+    elif time_passes and draws is not None:
+        pause = _schedule.draw_pause(draws)
+    else:
+        pause = 0.0
+    if pause:
+        model.clock.advance(pause)
+    story.step(OWN, pause)
+
+
+def wrote() -> None:
+    """A command wrote to the model: clients blocked on a write may find it."""
+    scheduler = _schedule.current()
+    if scheduler is not None:
+        scheduler.writes += 1
+
+
+def wait_blocked(model: Model, args: tuple[Any, ...], timeout: float) -> bool:
+    """A blocking command found nothing: True when it timed out (its empty reply stands),
+    False to send it again (another client wrote meanwhile)."""
+    what = " ".join(map(str, args))
+    scheduler = _schedule.current()
+    client = scheduler.client_now() if scheduler is not None else None
+    if scheduler is None or client is None:
+        _schedule.waits_alone(model.clock, timeout, what)
+        model.story.lines.append((OWN, f"{what} waits {timeout:g} s, and times out"))
+        return True
+    if client.timed_out:
+        client.timed_out = False
+        return True
+    if client.what != what:
+        model.story.lines.append((client.name, f"{what} blocks"))
+    if scheduler.asynchronous:
+        raise _schedule.WouldBlock(timeout, what)
+    return scheduler.block(client, timeout, what)
+
+
+def logged(model: Model, mock: Any) -> None:
+    """Write an answer into the story, under the name of the client that got it."""
+    scheduler = _schedule.current()
+    client = scheduler.client_now() if scheduler is not None else None
+    model.story.lines.append((OWN if client is None else client.name, mock))
+
+
+def report(model: Model) -> str | None:
+    """The schedule, as the report of a failing example shows it; None if not worth it."""
+    story = model.story
+    if not story.shown:
+        return None
+    return story.report()
+
+
+__all__ += ["command_line", "report"]
