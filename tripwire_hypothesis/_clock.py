@@ -144,7 +144,8 @@ class Clock:
                 "time-machine already gives the code the traveller's time."
             )
         saved = time.time, time.monotonic, time.sleep
-        time.time, time.monotonic, time.sleep = self.time, self.monotonic, self.sleep
+        time.time, time.monotonic = self.time, self.monotonic
+        time.sleep = self.sleep  # type: ignore[assignment]
         try:
             yield self
         finally:

@@ -30,10 +30,10 @@ import fakeredis
 from hypothesis import strategies as st
 from redis import exceptions
 
+import tripwire_hypothesis._turns as _turns
 from tripwire.plugins._redis_intercept import calling_client
 from tripwire_hypothesis._answers import COIN_SIDES, OUTAGE, Answerer, Call, _Label, cluster_node
 from tripwire_hypothesis._call_replies import command_name
-from tripwire_hypothesis import _turns
 from tripwire_hypothesis._checks import invalid
 from tripwire_hypothesis._clock import Clock, install_model_time, running
 from tripwire_hypothesis._failures import _build
@@ -192,7 +192,8 @@ class ModelClient(fakeredis.FakeRedis):
         """The one connection its commands go through (made by the pool, never handed out)."""
         connection = self.__dict__.get("_model_connection")
         if connection is None:
-            connection = self.__dict__["_model_connection"] = self.connection_pool.make_connection()
+            made: Any = self.connection_pool.make_connection()
+            connection = self.__dict__["_model_connection"] = made
             connection.connect()
             # A blocking command that finds nothing answers at once, as inside a transaction;
             # the answerer waits for a write or the timeout on the model's clock instead.

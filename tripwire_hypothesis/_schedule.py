@@ -49,7 +49,7 @@ class StuckClientError(TripwireError, AssertionError):
     """A client of `RedisSession.concurrently` never finishes: a deadlock, or a loop."""
 
 
-class WouldBlock(Exception):  # noqa: N818 - not an error: a task to park
+class WouldBlock(Exception):
     """Raised in an asyncio client whose blocking command found nothing: the gate awaits."""
 
     def __init__(self, timeout: float, what: str) -> None:
@@ -64,7 +64,7 @@ def draw_pause(draws: Draws) -> float:
     return float(draws.quiet(_PAUSE))
 
 
-class Stopped(BaseException):  # noqa: N818 - not an error: a client being stopped
+class Stopped(BaseException):
     """Raised in a client where it waits, to stop it: the example is over."""
 
 
@@ -287,7 +287,10 @@ class Scheduler:
         for client in self.clients:
             if isinstance(client.raised, TripwireError):
                 raise client.raised
-        return [client.raised if client.raised is not None else client.outcome for client in self.clients]
+        return [
+            client.raised if client.raised is not None else client.outcome
+            for client in self.clients
+        ]
 
     def _client_main(self, client: Client) -> None:
         _here.client = client
@@ -300,7 +303,7 @@ class Scheduler:
             client.outcome = client.function()
         except Stopped:
             pass
-        except BaseException as error:  # noqa: BLE001 - the client's outcome
+        except BaseException as error:
             client.raised = error
         finally:
             with self._cond:
@@ -350,9 +353,9 @@ class Scheduler:
             self._request = (function, args)
             self._reply = None
             self._cond.notify_all()
-            while self._reply is None and not self.aborting:
+            while self._replied() is None and not self._stopping():
                 self._cond.wait()
-            reply = self._reply
+            reply = self._replied()
             self._reply = None
         if reply is None:
             raise Stopped
@@ -362,9 +365,6 @@ class Scheduler:
         return value
 
     # -- in a client's thread ------------------------------------------------------------------
-
-    def me(self) -> Client | None:
-        return getattr(_here, "client", None)
 
     def client_now(self) -> Client | None:
         """The client whose code runs now, if any (not the example's own thread)."""
@@ -388,10 +388,12 @@ class Scheduler:
 
     def sleep(self, seconds: float) -> bool:
         """``time.sleep`` in a client (under `Clock.patch_time`): the others run meanwhile."""
-        client = self.me()
+        client = self.client_now()
         if client is None:
             return False
-        self.blocked(client, max(float(seconds), 0.0) or 1e-9, f"time.sleep({seconds!r})", on_write=False)
+        self.blocked(
+            client, max(float(seconds), 0.0) or 1e-9, f"time.sleep({seconds!r})", on_write=False
+        )
         self._hand_back(client)
         client.deadline = None
         return True
@@ -402,12 +404,19 @@ class Scheduler:
                 raise Stopped
             self.running = None
             self._cond.notify_all()
-            while self.running is not client and not self.aborting:
+            while self.running is not client and not self._stopping():
                 self._cond.wait()
-            if self.aborting:
+            if self._stopping():
                 raise Stopped
 
     # -- stopping ------------------------------------------------------------------------------
+
+    def _replied(self) -> tuple[Any, BaseException | None] | None:
+        return self._reply  # a method, as `_stopping`
+
+    def _stopping(self) -> bool:
+        # A method: the flag changes in another thread while this one waits.
+        return self.aborting
 
     def _stop_all(self) -> None:
         with self._cond:
@@ -449,4 +458,3 @@ def waits_alone(clock: Clock, timeout: float, what: str) -> None:
 
 def with_name(clients: Sequence[Client]) -> str:
     return ", ".join(client.name for client in clients)
-

@@ -13,8 +13,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import tripwire_hypothesis._schedule as _schedule
 from tripwire.plugins import _redis_intercept
-from tripwire_hypothesis import _schedule
 from tripwire_hypothesis._checks import invalid
 from tripwire_hypothesis._schedule import NAMES, Client, Scheduler, Stopped, StuckClientError
 
@@ -145,7 +145,7 @@ class AsyncScheduler:
             client.outcome = await client.function()
         except (Stopped, asyncio.CancelledError):
             pass
-        except BaseException as error:  # noqa: BLE001 - the client's outcome
+        except BaseException as error:
             client.raised = error
         finally:
             client.state = "done"

@@ -507,14 +507,15 @@ def _check_schedule(schedule: object) -> tuple[str | float, ...] | None:
     requirement = "a list of client names ('A', 'B', '-') and pauses in seconds"
     if isinstance(schedule, (str, bytes)) or not isinstance(schedule, Iterable):
         raise invalid("RedisSession.from_faults", "schedule", requirement, schedule)
-    steps = tuple(schedule)
-    for step in steps:
-        if not (
-            (type(step) is str and len(step) == 1)
-            or (type(step) in (int, float) and step >= 0)  # type: ignore[operator]
-        ):
+    steps: list[str | float] = []
+    for step in schedule:
+        if type(step) is str and len(step) == 1:
+            steps.append(step)
+        elif type(step) in (int, float) and step >= 0:
+            steps.append(float(step))
+        else:
             raise invalid("RedisSession.from_faults", "schedule", requirement, step)
-    return tuple(float(step) if type(step) is int else step for step in steps)  # type: ignore[misc]
+    return tuple(steps)
 
 
 def _untraced(raises: BaseException | type[BaseException] | None) -> Any:

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tripwire_hypothesis import _schedule
+import tripwire_hypothesis._schedule as _schedule
 from tripwire_hypothesis._story import OWN, command_line
 
 if TYPE_CHECKING:
-    from tripwire_hypothesis._model import Model
     from tripwire_hypothesis._draws import Draws
+    from tripwire_hypothesis._model import Model
 
 __all__ = ["begin_step", "logged", "wait_blocked", "wrote"]
 
