@@ -571,7 +571,9 @@ class ModelAnswerer(Answerer):
     def _decide(self, label: object, kinds: tuple[str, ...]) -> Fault | None:
         script = self._script
         if script is None:
-            fault = self.draws.draw(_faults(kinds, self._policy.cut), label)
+            cut = self._policy.cut
+            # error_rate=0: nothing to draw, and no Draw line in the report.
+            fault = None if cut >= COIN_SIDES else self.draws.draw(_faults(kinds, cut), label)
         else:
             fault = script.pop(0) if script else None
         self.decisions.append((label, fault))
@@ -590,6 +592,8 @@ class ModelAnswerer(Answerer):
         story = self.model.story
         if story.shown:
             options += f", schedule={story.schedule!r}"
+        if self._policy.cut >= COIN_SIDES:
+            return f"RedisSession.from_faults([]{options})"  # error_rate=0: no fault at all
         lines = ["RedisSession.from_faults(["]
         lines += [f"    {fault!r},  # {label}" for label, fault in self.decisions]
         lines.append(f"]{options})")
