@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from tripwire._per_example import per_example_verifier
 from tripwire_hypothesis._entry_point import register as _register
+from tripwire_hypothesis._schedule import StuckClientError
 from tripwire_hypothesis._session import RedisSession
 from tripwire_hypothesis._steps import ConsumedStep, Step
 from tripwire_hypothesis._verifiers import NoExampleVerifierError, VerifiedStateMachine
@@ -49,6 +50,7 @@ __all__ = [
     "NoExampleVerifierError",
     "RedisSession",
     "Step",
+    "StuckClientError",
     "VerifiedStateMachine",
     "error_kinds",
     "keys",

@@ -440,6 +440,7 @@ class ModelAnswerer(Answerer):
                 if this.applied:
                     self._apply(name, pool, db, args, options)
                 self._attempted(name, args, options, this.error)
+                _turns.logged(self.model, self._attempts[-1], applied=this.applied)
                 if not this.applied:
                     raise this.error
                 return None, this.error
@@ -452,7 +453,7 @@ class ModelAnswerer(Answerer):
             return self._answer(name, None, fault.error)
         returns, raises = self._apply(name, pool, db, args, options)
         if fault is not None:
-            return self._answer(name, None, fault.error)
+            return self._answer(name, None, fault.error, applied=True)
         return self._answer(name, returns, raises)
 
     def _apply(
@@ -579,10 +580,12 @@ class ModelAnswerer(Answerer):
         self.decisions.append((label, fault))
         return fault
 
-    def _answer(self, name: str, returns: Any, raises: BaseException | None) -> RedisCall:
+    def _answer(
+        self, name: str, returns: Any, raises: BaseException | None, *, applied: bool = False
+    ) -> RedisCall:
         mock = self._plugin.new_call(name, returns, raises, self._site)
         self.answered.append(mock)
-        _turns.logged(self.model, mock)
+        _turns.logged(self.model, mock, applied=applied)
         return mock
 
     def script(self) -> str:

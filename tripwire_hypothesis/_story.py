@@ -31,7 +31,8 @@ class Story:
     __slots__ = ("lines", "schedule", "script", "shown")
 
     def __init__(self, script: list[str | float] | None = None) -> None:
-        #: (client, what): a mock answered, a pause in seconds, or a note (str).
+        #: (client, what): (a mock answered, whether its error hid a write that took effect),
+        #: a pause in seconds, or a note (str).
         self.lines: list[tuple[str, Any]] = []
         #: What `from_faults(schedule=...)` replays: a client's name per step, a pause before.
         self.schedule: list[str | float] = []
@@ -66,7 +67,9 @@ class Story:
             elif isinstance(what, str):
                 out.append(f"{client}: {what}")
             else:
-                out.append(f"{client}: {command_line(what)}")
+                mock, applied = what
+                effect = " (it took effect)" if applied else ""
+                out.append(f"{client}: {command_line(mock)}{effect}")
         return "\n".join(out)
 
 

@@ -72,11 +72,13 @@ def wait_blocked(model: Model, args: tuple[Any, ...], timeout: float) -> bool:
     return scheduler.block(client, timeout, what)
 
 
-def logged(model: Model, mock: Any) -> None:
-    """Write an answer into the story, under the name of the client that got it."""
+def logged(model: Model, mock: Any, *, applied: bool = False) -> None:
+    """Write an answer into the story, under the name of the client that got it; ``applied``
+    for an error whose command took effect all the same (a reply lost)."""
     scheduler = _schedule.current()
     client = scheduler.client_now() if scheduler is not None else None
-    model.story.lines.append((OWN if client is None else client.name, mock))
+    name = OWN if client is None else client.name
+    model.story.lines.append((name, (mock, applied)))
 
 
 def report(model: Model) -> str | None:
