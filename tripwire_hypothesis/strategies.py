@@ -83,7 +83,7 @@ def redis_session(
     ``"oom"`` (the command changes nothing), and ``"watch"``: another client writes a key a
     transaction watches, and its ``EXEC`` fails with ``WatchError``. Shrinks towards the fewest
     faults. With ``time_passes=True`` the model's clock (``session.clock``) may also move on
-    before any step (a pause of a millisecond to a day), so keys can expire in the middle of a
+    before any step (a pause of ten milliseconds to a day), so keys can expire in the middle of a
     flow; shrinks towards no pause.
     """
     function = "redis_session"
