@@ -9,8 +9,10 @@ balance (``GET``, then ``SET``, each), checked against the model and asserted wi
 - ``two clients``: ``session.concurrently(...)``, each a client of its own (a thread), with
   Hypothesis choosing which sends each command.
 
-Per-example cost = a round's wall time / the examples it ran (counted); the ratio is the median
-of the paired ratios (both variants timed back to back, in a shuffled order). Run as a script for
+Per-example cost = a round's CPU time (of every thread of the process) / the examples it ran
+(counted); the ratio is the median of the paired ratios (both variants timed back to back, in a
+shuffled order). CPU time, not wall time: on a shared machine the wall time of either variant
+varies with the other jobs far more than the two differ. Run as a script for
 the paired measurement: ``python benchmarks/test_bench_concurrently.py [rounds]``.
 """
 
@@ -101,8 +103,8 @@ def test_concurrent_property_test(benchmark: Any, variant: str) -> None:
 
 
 def paired_ratios(rounds: int) -> tuple[float, dict[str, float]]:
-    """The median ratio of two clients to one, timed back to back in wall time, and the median
-    wall time per example of each (in microseconds)."""
+    """The median ratio of two clients to one, timed back to back in CPU time, and the median
+    CPU time per example of each (in microseconds)."""
     import random
     import statistics
     import time
@@ -120,14 +122,48 @@ def paired_ratios(rounds: int) -> tuple[float, dict[str, float]]:
             for name, test in order:
                 gc.collect()
                 RUNS[name] = 0
-                start = time.perf_counter()
+                start = time.process_time()
                 test()
-                spent[name] = (time.perf_counter() - start) / RUNS[name]
+                spent[name] = (time.process_time() - start) / RUNS[name]
             ratios.append(spent["two clients"] / spent["one client"])
             for name in PROPERTIES:
                 per_example[name].append(spent[name] * 1e6)
     return statistics.median(ratios), {
         name: statistics.median(values) for name, values in per_example.items()
+    }
+
+
+def paired_bodies(rounds: int, loops: int = 200) -> tuple[float, dict[str, float]]:
+    """The same pairing without Hypothesis: each example's body alone, replayed with
+    ``RedisSession.from_faults([])`` (the first schedule: A, then B), CPU time per body."""
+    import random
+    import statistics
+    import time
+
+    def body(variant: str) -> None:
+        session = RedisSession.from_faults([])
+        with tripwire.use_verifier(tripwire.StrictVerifier()) as verifier:
+            (one_client if variant == "one client" else two_clients)(session, 10, 5, 3)
+            verifier.verify_all()
+
+    shuffle = random.Random(0).shuffle
+    ratios: list[float] = []
+    per_body: dict[str, list[float]] = {name: [] for name in PROPERTIES}
+    for _ in range(rounds):
+        order = list(PROPERTIES)
+        shuffle(order)
+        spent = {}
+        for name in order:
+            gc.collect()
+            start = time.process_time()
+            for _ in range(loops):
+                body(name)
+            spent[name] = (time.process_time() - start) / loops
+        ratios.append(spent["two clients"] / spent["one client"])
+        for name in PROPERTIES:
+            per_body[name].append(spent[name] * 1e6)
+    return statistics.median(ratios), {
+        name: statistics.median(values) for name, values in per_body.items()
     }
 
 
@@ -137,4 +173,14 @@ if __name__ == "__main__":
     ratio, costs = paired_ratios(rounds=int(sys.argv[1]) if len(sys.argv) > 1 else 15)
     for name in PROPERTIES:
         print(f"{name:12} {costs[name]:7.0f} us per example")
-    print(f"two clients / one client: {ratio:.2f}")
+    print(f"two clients / one client: {ratio:.2f} (Hypothesis examples)")
+    from tripwire.plugins import _redis_intercept
+
+    lift = _redis_intercept.guard()  # as under pytest: the interceptors stay installed
+    try:
+        ratio, costs = paired_bodies(rounds=int(sys.argv[1]) if len(sys.argv) > 1 else 15)
+    finally:
+        lift()
+    for name in PROPERTIES:
+        print(f"{name:12} {costs[name]:7.0f} us per body, without Hypothesis")
+    print(f"two clients / one client: {ratio:.2f} (bodies alone)")

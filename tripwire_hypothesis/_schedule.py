@@ -98,6 +98,7 @@ class Client:
         "task",
         "thread",
         "timed_out",
+        "wake",
         "wakes_on_write",
         "what",
     )
@@ -117,6 +118,7 @@ class Client:
         self.task: Any = None
         #: What it waits for, for messages: "BLPOP jobs 0".
         self.what = ""
+        self.wake: threading.Condition | None = None
 
 
 class Scheduler:
@@ -146,7 +148,10 @@ class Scheduler:
         self.last: Client | None = None
         self.writes = 0
         self.aborting = False
-        self._cond = threading.Condition()
+        # One lock; a condition for the example's thread and one per client, so that a hand-off
+        # wakes only the thread it is for.
+        self._lock = threading.Lock()
+        self._main = threading.Condition(self._lock)
         self._request: tuple[Callable[..., Any], tuple[Any, ...]] | None = None
         self._reply: tuple[Any, BaseException | None] | None = None
         #: Whether the clients are asyncio tasks (`tripwire_hypothesis._schedule_async`).
@@ -224,14 +229,16 @@ class Scheduler:
         if self.answered() >= self.max_steps and not all(
             other.state == "done" for other in self.clients
         ):
-            busiest = max(self.clients, key=lambda other: other.steps)
-            counts = ", ".join(f"{other.name} {other.steps}" for other in self.clients)
-            raise StuckClientError(
-                f"Client {busiest.name} was still sending commands when the clients had been "
-                f"answered {self.max_steps} times (max_answers={self.max_steps}; steps: "
-                f"{counts}): it may be looping forever, polling for something no client does. "
-                "Fix the loop, or raise the limit with redis_session(max_answers=...)."
-            )
+            raise self._polling(max(self.clients, key=lambda other: other.steps))
+
+    def _polling(self, client: Client) -> StuckClientError:
+        counts = ", ".join(f"{other.name} {other.steps}" for other in self.clients)
+        return StuckClientError(
+            f"Client {client.name} was still sending commands when the clients had been "
+            f"answered {self.max_steps} times (max_answers={self.max_steps}; steps: "
+            f"{counts}): it may be looping forever, polling for something no client does. "
+            "Fix the loop, or raise the limit with redis_session(max_answers=...)."
+        )
 
     def blocked(self, client: Client, timeout: float, what: str, *, on_write: bool) -> None:
         """Note that ``client`` waits (a blocking command, a sleep): for a write, or a time."""
@@ -256,8 +263,9 @@ class Scheduler:
         clock.sleeper = self.sleep
         self.story.shown = True
         try:
-            with self._cond:
+            with self._lock:
                 for client in self.clients:
+                    client.wake = threading.Condition(self._lock)
                     client.thread = threading.Thread(
                         target=self._client_main,
                         args=(client,),
@@ -296,28 +304,25 @@ class Scheduler:
     def _client_main(self, client: Client) -> None:
         _here.client = client
         try:
-            with self._cond:
-                while self.running is not client and not self.aborting:
-                    self._cond.wait()
-                if self.aborting:
-                    return
+            # Started by `run` with the running role already its own.
             client.outcome = client.function()
         except Stopped:
             pass
         except BaseException as error:
             client.raised = error
         finally:
-            with self._cond:
+            with self._lock:
                 client.state = "done"
                 if self.running is client:
                     self.running = None
-                self._cond.notify_all()
+                self._main.notify()
 
     def _grant(self, client: Client) -> None:
         client.state = "running"
         self.running = client
         self.last = client
-        self._cond.notify_all()
+        if client.wake is not None:
+            client.wake.notify()
 
     def _wait_for(self, client: Client) -> None:
         """Wait (holding the condition) until ``client`` waits or ends; serve its draws."""
@@ -327,15 +332,17 @@ class Scheduler:
             if request is not None:
                 self._request = None
                 function, args = request
+                wake = client.wake
+                assert wake is not None
                 try:
                     self._reply = (function(*args), None)
                 except BaseException as error:
                     self._reply = (None, error)
-                    self._cond.notify_all()
+                    wake.notify()
                     raise
-                self._cond.notify_all()
+                wake.notify()
                 continue
-            if not self._cond.wait(timeout):
+            if not self._main.wait(timeout):
                 raise StuckClientError(
                     f"Client {client.name} ran for {timeout:g} s (wall clock) without sending a "
                     "Redis command or returning: it may wait for something another client holds "
@@ -346,16 +353,17 @@ class Scheduler:
 
     def relay(self, function: Callable[..., Any], *args: Any) -> Any:
         """Run ``function(*args)`` in the example's thread (a draw), from a client's thread."""
-        if getattr(_here, "client", None) is None:
+        client = client_here()
+        if client is None or client.wake is None:
             return function(*args)
-        with self._cond:
+        with self._lock:
             if self.aborting:
                 raise Stopped
             self._request = (function, args)
             self._reply = None
-            self._cond.notify_all()
+            self._main.notify()
             while self._replied() is None and not self._stopping():
-                self._cond.wait()
+                client.wake.wait()
             reply = self._replied()
             self._reply = None
         if reply is None:
@@ -376,8 +384,23 @@ class Scheduler:
         client.deadline = None
         client.timed_out = False
         client.what = ""
+        if self._alone(client):
+            return
         client.state = "ready"
         self._hand_back(client)
+
+    def _alone(self, client: Client) -> bool:
+        """Whether ``client`` is the last one running, with nothing to choose or draw: it then
+        takes its step without handing back to the example's thread."""
+        if self.time_passes or self.story.script is not None or self.aborting:
+            return False
+        if any(other.state != "done" for other in self.clients if other is not client):
+            return False
+        self.story.step(client.name, 0.0)
+        client.steps += 1
+        if self.answered() >= self.max_steps:
+            raise self._polling(client)
+        return True
 
     def block(self, client: Client, timeout: float, what: str) -> bool:
         """A blocking command found nothing: wait for a write (False) or the timeout (True)."""
@@ -400,13 +423,15 @@ class Scheduler:
         return True
 
     def _hand_back(self, client: Client) -> None:
-        with self._cond:
+        wake = client.wake
+        assert wake is not None
+        with self._lock:
             if self.aborting:
                 raise Stopped
             self.running = None
-            self._cond.notify_all()
+            self._main.notify()
             while self.running is not client and not self._stopping():
-                self._cond.wait()
+                wake.wait()
             if self._stopping():
                 raise Stopped
 
@@ -420,9 +445,12 @@ class Scheduler:
         return self.aborting
 
     def _stop_all(self) -> None:
-        with self._cond:
+        with self._lock:
             self.aborting = True
-            self._cond.notify_all()
+            self._main.notify_all()
+            for client in self.clients:
+                if client.wake is not None:
+                    client.wake.notify_all()
         for client in self.clients:
             thread = client.thread
             if thread is None or not thread.is_alive():

@@ -19,5 +19,6 @@ def allow(client: redis.Redis, user: str, limit: int = 10, window: int = 60) -> 
 def fixed(client: redis.Redis, user: str, limit: int = 10, window: int = 60) -> bool:
     key = f"ratelimit:{user}"
     hits = client.incr(key)
-    client.expire(key, window, nx=True)  # every hit: a window always ends
+    if client.ttl(key) == -1:  # every hit makes sure the window ends
+        client.expire(key, window)
     return hits <= limit
