@@ -39,9 +39,9 @@ __all__ = ["Scheduler", "Stopped", "StuckClientError", "client_here", "current",
 NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 #: The pauses ``time_passes=True`` draws, in shrink order: a TTL of a second to a day can run
-#: out in one. One step in four draws one; the coin shrinks towards 0, no pause.
+#: out in one. One step in three draws one; the coin shrinks towards 0, no pause.
 PAUSES = (0.01, 0.1, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0, 86400.0)
-_PAUSE_COIN = st.integers(0, 3)
+_PAUSE_COIN = st.integers(0, 2)
 _PAUSE = st.sampled_from(PAUSES)
 _CHOICES = [st.integers(0, count - 1) for count in range(1, len(NAMES) + 1)]
 
@@ -60,7 +60,7 @@ class WouldBlock(Exception):
 
 def draw_pause(draws: Draws) -> float:
     """A pause before a step (``time_passes=True``): mostly none, shrinking to none."""
-    if draws.quiet(_PAUSE_COIN) != 3:
+    if draws.quiet(_PAUSE_COIN) != 2:
         return 0.0
     return float(draws.quiet(_PAUSE))
 
