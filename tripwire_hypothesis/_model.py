@@ -197,23 +197,8 @@ class ModelClient(fakeredis.FakeRedis):
             connection.connect()
             # A blocking command that finds nothing answers at once, as inside a transaction;
             # the answerer waits for a write or the timeout on the model's clock instead.
-            connection._sock._blocking = functools.partial(_try_once, self, connection._sock)
+            connection._sock._blocking = functools.partial(_turns.try_once, self, connection._sock)
         return connection
-
-
-def _try_once(
-    client: ModelClient,
-    sock: Any,
-    timeout: float | None,
-    func: Any,
-    shape: Any = None,
-) -> Any:
-    """fakeredis' ``_blocking`` for a model: one try; ``client.would_block`` says it found
-    nothing (its timeout, 0 for none)."""
-    found = func(True)
-    if found is None and not sock._in_transaction:
-        client.__dict__["would_block"] = float(timeout or 0)
-    return found if shape is None else shape(found)
 
 
 #: Command name -> its flags, as fakeredis gives them (the same for every server).

@@ -13,6 +13,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from hypothesis.errors import InvalidArgument
+
 import tripwire_hypothesis._schedule as _schedule
 from tripwire.plugins import _redis_intercept
 from tripwire_hypothesis._checks import invalid
@@ -25,13 +27,31 @@ if TYPE_CHECKING:
 __all__ = ["run_tasks", "run_threads"]
 
 
+def _answerer(session: RedisSession, what: str) -> ModelAnswerer:
+    """The installed session's model answerer, or why ``what`` needs one."""
+    installed = session._installed
+    answerer = installed.answerer if installed is not None else None
+    policy = session._policy
+    if policy is None or not policy.model:
+        raise InvalidArgument(
+            f"RedisSession.{what}() needs a session answered by a model: draw it with "
+            "redis_session(model=True)."
+        )
+    if answerer is None:
+        raise InvalidArgument(
+            f"RedisSession.{what}() needs the session installed first: call "
+            "session.install() before `with tripwire:`."
+        )
+    return answerer  # type: ignore[return-value]
+
+
 def _scheduler(
     what: str,
     session: RedisSession,
-    answerer: ModelAnswerer,
     functions: Sequence[Callable[[], Any]],
     timeout: float,
 ) -> Scheduler:
+    answerer = _answerer(session, what)
     if not functions:
         raise invalid(f"RedisSession.{what}", "functions", "one or more callables", ())
     if len(functions) > len(NAMES):
@@ -58,12 +78,9 @@ def _scheduler(
 
 
 def run_threads(
-    session: RedisSession,
-    answerer: ModelAnswerer,
-    functions: Sequence[Callable[[], Any]],
-    timeout: float,
+    session: RedisSession, what: str, functions: Sequence[Callable[[], Any]], timeout: float
 ) -> list[Any]:
-    scheduler = _scheduler("concurrently", session, answerer, functions, timeout)
+    scheduler = _scheduler(what, session, functions, timeout)
     draws = scheduler.draws
     if draws is not None:
         draws.relay = scheduler.relay
@@ -76,11 +93,11 @@ def run_threads(
 
 async def run_tasks(
     session: RedisSession,
-    answerer: ModelAnswerer,
+    what: str,
     functions: Sequence[Callable[[], Awaitable[Any]]],
     timeout: float,
 ) -> list[Any]:
-    scheduler = _scheduler("concurrently_async", session, answerer, functions, timeout)
+    scheduler = _scheduler(what, session, functions, timeout)
     return await AsyncScheduler(scheduler).run()
 
 

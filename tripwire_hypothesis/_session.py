@@ -28,6 +28,7 @@ from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
 from tripwire_hypothesis._checks import check_bool, invalid
 from tripwire_hypothesis._reproduction import reproduction
 from tripwire_hypothesis._steps import ConsumedStep, Script, Step, normalise
+from tripwire_hypothesis._story import check_schedule, schedule_report
 from tripwire_hypothesis._verifiers import check_example_verifier
 
 if TYPE_CHECKING:
@@ -169,7 +170,7 @@ class RedisSession:
             if fault is not None and not isinstance(fault, Fault):
                 raise invalid("RedisSession.from_faults", "faults", requirement, fault)
         decode = check_bool("RedisSession.from_faults", "decode_responses", decode_responses)
-        steps = _check_schedule(schedule)
+        steps = check_schedule(schedule)
         body = "".join(f"\n    {fault!r}," for fault in script)
         options = ", decode_responses=True" if decode else ""
         if steps is not None:
@@ -247,7 +248,7 @@ class RedisSession:
         """
         from tripwire_hypothesis._schedule_run import run_threads
 
-        return run_threads(self, self._model_answerer("concurrently"), functions, timeout)
+        return run_threads(self, "concurrently", functions, timeout)
 
     async def concurrently_async(
         self, *functions: Callable[[], Awaitable[Any]], timeout: float = 2.0
@@ -256,22 +257,7 @@ class RedisSession:
         function, or a ``lambda`` calling one), run as a task of the running event loop."""
         from tripwire_hypothesis._schedule_run import run_tasks
 
-        return await run_tasks(self, self._model_answerer("concurrently_async"), functions, timeout)
-
-    def _model_answerer(self, what: str) -> Any:
-        installed = self._installed
-        answerer = installed.answerer if installed is not None else None
-        if self._policy is None or not self._policy.model:
-            raise InvalidArgument(
-                f"RedisSession.{what}() needs a session answered by a model: draw it with "
-                "redis_session(model=True)."
-            )
-        if answerer is None:
-            raise InvalidArgument(
-                f"RedisSession.{what}() needs the session installed first: call "
-                "session.install() before `with tripwire:`."
-            )
-        return answerer
+        return await run_tasks(self, "concurrently_async", functions, timeout)
 
     # -- reprs: the code that builds the session -----------------------------------------------
 
@@ -501,23 +487,6 @@ def _model_answerer(session: RedisSession, plugin: RedisPlugin, caller: Any) -> 
     return ModelAnswerer(plugin, policy, session._draws, caller, model, session._faults)
 
 
-def _check_schedule(schedule: object) -> tuple[str | float, ...] | None:
-    if schedule is None:
-        return None
-    requirement = "a list of client names ('A', 'B', '-') and pauses in seconds"
-    if isinstance(schedule, (str, bytes)) or not isinstance(schedule, Iterable):
-        raise invalid("RedisSession.from_faults", "schedule", requirement, schedule)
-    steps: list[str | float] = []
-    for step in schedule:
-        if type(step) is str and len(step) == 1:
-            steps.append(step)
-        elif type(step) in (int, float) and step >= 0:
-            steps.append(float(step))
-        else:
-            raise invalid("RedisSession.from_faults", "schedule", requirement, step)
-    return tuple(steps)
-
-
 def _untraced(raises: BaseException | type[BaseException] | None) -> Any:
     if isinstance(raises, BaseException):
         raises.with_traceback(None)
@@ -584,16 +553,7 @@ class _Reproduction:
                 + code
             )
         test = "# The same example as a plain pytest test:\n" + session.reproduction()
-        schedule = _schedule_report(installed)
+        schedule = schedule_report(installed.answerer if installed is not None else None)
         if schedule is not None:
             test = f"# The schedule: each client's commands, in the order run:\n{schedule}\n{test}"
         return test
-
-
-def _schedule_report(installed: _Installation | None) -> str | None:
-    model = getattr(installed.answerer, "model", None) if installed is not None else None
-    if model is None:
-        return None
-    from tripwire_hypothesis._turns import report
-
-    return report(model)

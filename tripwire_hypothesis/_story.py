@@ -14,12 +14,14 @@ Steps made by the example's own thread, outside `RedisSession.concurrently`, are
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from tripwire._errors import safe_repr
+from tripwire_hypothesis._checks import invalid
 from tripwire_hypothesis._reproduction import error_code
 
-__all__ = ["OWN", "Story", "command_line"]
+__all__ = ["OWN", "Story", "check_schedule", "command_line", "schedule_report"]
 
 #: The name of the example's own thread in a schedule.
 OWN = "-"
@@ -93,3 +95,30 @@ def command_line(mock: Any) -> str:
     if mock.raises is not None:
         return f"{text} -> raises {error_code(mock.raises)}"
     return f"{text} -> {safe_repr(mock.returns)}"
+
+
+def check_schedule(schedule: object) -> tuple[str | float, ...] | None:
+    """The ``schedule=`` of ``RedisSession.from_faults``, checked."""
+    if schedule is None:
+        return None
+    requirement = "a list of client names ('A', 'B', '-') and pauses in seconds"
+    if isinstance(schedule, (str, bytes)) or not isinstance(schedule, Iterable):
+        raise invalid("RedisSession.from_faults", "schedule", requirement, schedule)
+    steps: list[str | float] = []
+    for step in schedule:
+        if type(step) is str and len(step) == 1:
+            steps.append(step)
+        elif type(step) in (int, float) and step >= 0:
+            steps.append(float(step))
+        else:
+            raise invalid("RedisSession.from_faults", "schedule", requirement, step)
+    return tuple(steps)
+
+
+def schedule_report(answerer: object) -> str | None:
+    """The schedule of a model session's answerer, when the report shows one."""
+    model = getattr(answerer, "model", None)
+    story = getattr(model, "story", None)
+    if not isinstance(story, Story) or not story.shown:
+        return None
+    return story.report()

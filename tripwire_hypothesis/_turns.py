@@ -15,13 +15,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import tripwire_hypothesis._schedule as _schedule
-from tripwire_hypothesis._story import OWN, command_line
+from tripwire_hypothesis._story import OWN
 
 if TYPE_CHECKING:
     from tripwire_hypothesis._draws import Draws
     from tripwire_hypothesis._model import Model
 
-__all__ = ["begin_step", "logged", "wait_blocked", "wrote"]
+__all__ = ["begin_step", "logged", "try_once", "wait_blocked", "wrote"]
 
 
 def begin_step(model: Model, draws: Draws | None, time_passes: bool) -> None:
@@ -81,12 +81,16 @@ def logged(model: Model, mock: Any, *, applied: bool = False) -> None:
     model.story.lines.append((name, (mock, applied)))
 
 
-def report(model: Model) -> str | None:
-    """The schedule, as the report of a failing example shows it; None if not worth it."""
-    story = model.story
-    if not story.shown:
-        return None
-    return story.report()
-
-
-__all__ += ["command_line", "report"]
+def try_once(
+    client: Any,
+    sock: Any,
+    timeout: float | None,
+    func: Any,
+    shape: Any = None,
+) -> Any:
+    """fakeredis' ``_blocking`` for a model: one try; ``client.would_block`` says it found
+    nothing (its timeout, 0 for none)."""
+    found = func(True)
+    if found is None and not sock._in_transaction:
+        client.__dict__["would_block"] = float(timeout or 0)
+    return found if shape is None else shape(found)
