@@ -340,3 +340,29 @@ def test_concurrently_needs_an_installed_model_session() -> None:
             "RedisSession.concurrently() needs a session answered by a model: draw it with "
             "redis_session(model=True)."
         )
+
+
+def test_an_asyncio_blocking_command_waits_for_another_tasks_write() -> None:
+    pytest.importorskip("redis.asyncio")
+    import redis.asyncio
+
+    @given(tripwire_strategies.redis_session(model=True, error_rate=0))
+    def prop(session: RedisSession) -> None:
+        aclient = redis.asyncio.Redis()
+        session.install()
+        start = session.clock.time()
+
+        async def main() -> list[Any]:
+            return await session.concurrently_async(
+                lambda: aclient.blpop(["q"], timeout=0),
+                lambda: aclient.rpush("q", "job"),
+                lambda: aclient.blpop(["never"], timeout=3),
+            )
+
+        with tripwire:
+            got = asyncio.run(main())
+        assert got == [[b"q", b"job"], 1, None] or got == [(b"q", b"job"), 1, None]
+        assert session.clock.time() == start + 3  # the last one timed out on the model's clock
+        _consumed(session)
+
+    run(prop)
