@@ -284,6 +284,10 @@ class Scheduler:
                     self._grant(chosen)
                     self._wait_for(chosen)
                     self.after_step(chosen, writes)
+            for client in self.clients:
+                # Each has returned: its thread ends with its last line.
+                if client.thread is not None:
+                    client.thread.join()
         except BaseException:
             self._stop_all()
             raise

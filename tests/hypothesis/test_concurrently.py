@@ -60,6 +60,7 @@ def test_each_client_returns_its_result_or_its_exception() -> None:
 
         with tripwire:
             results = session.concurrently(lambda: client.incr("n"), fails)
+        assert _clients_left() == []
         assert results[0] == 1
         assert type(results[1]) is KeyError
         assert results[1].args == ("boom",)
