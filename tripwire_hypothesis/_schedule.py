@@ -19,7 +19,6 @@ with a `StuckClientError` naming it.
 
 from __future__ import annotations
 
-import ctypes
 import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -461,6 +460,8 @@ class Scheduler:
                 continue
             thread.join(0.2)
             if thread.is_alive() and thread.ident is not None:
+                import ctypes  # only for a client that never reaches a command
+
                 # Running Python code that never reaches a command: stopped at its next line.
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(
                     ctypes.c_ulong(thread.ident), ctypes.py_object(Stopped)
