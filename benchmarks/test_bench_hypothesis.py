@@ -36,8 +36,8 @@ from hypothesis import strategies as st
 import tripwire
 from tripwire_hypothesis import RedisSession, per_example_verifier
 from tripwire_hypothesis import strategies as tripwire_strategies
-from tripwire_hypothesis._answers import _DIRECT_ERRORS, COIN_SIDES, _outcomes
-from tripwire_hypothesis._call_replies import call_replies
+from tripwire_hypothesis._answerers.drawn import _DIRECT_ERRORS, COIN_SIDES, _outcomes
+from tripwire_hypothesis._reply_strategies.for_calls import call_replies
 
 EXAMPLES = 300
 CLIENT = redis.Redis()  # redis-py reads its package metadata in every new client

@@ -35,8 +35,8 @@ from hypothesis import strategies as st
 import tripwire
 from tripwire_hypothesis import RedisSession, per_example_verifier
 from tripwire_hypothesis import strategies as tripwire_strategies
-from tripwire_hypothesis._answers import COIN_SIDES
-from tripwire_hypothesis._model import _faults
+from tripwire_hypothesis._answerers.drawn import COIN_SIDES
+from tripwire_hypothesis._answerers.model import _faults
 
 EXAMPLES = 200
 CLIENT = redis.Redis()  # redis-py reads its package metadata in every new client
