@@ -87,7 +87,7 @@ def measure(make: Callable[[], Any]) -> tuple[int | None, float | None]:
 
 
 def main(runs: int) -> None:
-    helpers = load("planted_bugs", ROOT / "tests" / "hypothesis" / "test_planted_bugs.py")
+    helpers = load("planted_helpers", ROOT / "tests" / "hypothesis" / "planted.py")
     planted = load("planted_races", ROOT / "tests" / "hypothesis" / "test_planted_races.py")
     monkeypatch = pytest.MonkeyPatch()
     helpers.guide_modules.__wrapped__(monkeypatch)  # the guide's modules, importable

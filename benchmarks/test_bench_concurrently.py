@@ -174,7 +174,7 @@ if __name__ == "__main__":
     for name in PROPERTIES:
         print(f"{name:12} {costs[name]:7.0f} us per example")
     print(f"two clients / one client: {ratio:.2f} (Hypothesis examples)")
-    from tripwire.plugins import _redis_intercept
+    from tripwire.plugins.redis_plugin.intercept import interceptors as _redis_intercept
 
     lift = _redis_intercept.guard()  # as under pytest: the interceptors stay installed
     try:

@@ -2,10 +2,10 @@
 
 A session drawn by `redis_session` answers every command the code sends inside the sandbox,
 drawing each reply (or injected error) at the moment of the call. A session built by hand,
-``RedisSession([Step(...), ...])``, is a script (`tripwire_hypothesis._steps`), for ``@example``
-and for the printed reproduction of a failure. Either way the body calls `RedisSession.install`
-once, runs the code inside ``with tripwire:``, and asserts what happened with
-`RedisSession.assert_consumed`.
+``RedisSession([Step(...), ...])``, is a script (`tripwire_hypothesis._answerers.scripted`), for
+``@example`` and for the printed reproduction of a failure. Either way the body calls
+`RedisSession.install` once, runs the code inside ``with tripwire:``, and asserts what happened
+with `RedisSession.assert_consumed`.
 """
 
 from __future__ import annotations
@@ -23,22 +23,22 @@ from hypothesis.stateful import RuleBasedStateMachine
 from tripwire import _context
 from tripwire._context import current_verifier
 from tripwire._per_example import current_example
-from tripwire.plugins._redis_call import own_copy
 from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
+from tripwire.plugins.redis_plugin.call import own_copy
+from tripwire_hypothesis._answerers.scripted import ConsumedStep, Script, Step, normalise
 from tripwire_hypothesis._checks import check_bool, invalid
+from tripwire_hypothesis._concurrency.story import check_schedule, schedule_report
 from tripwire_hypothesis._reproduction import reproduction
-from tripwire_hypothesis._steps import ConsumedStep, Script, Step, normalise
-from tripwire_hypothesis._story import check_schedule, schedule_report
 from tripwire_hypothesis._verifiers import check_example_verifier
 
 if TYPE_CHECKING:
     from types import CodeType
 
     from tripwire._verifier import StrictVerifier
-    from tripwire_hypothesis._answers import Answerer, Policy
-    from tripwire_hypothesis._clock import Clock
-    from tripwire_hypothesis._draws import Draws
-    from tripwire_hypothesis._model import Fault, Model, ModelClient
+    from tripwire_hypothesis._answerers.drawn import Answerer, Policy
+    from tripwire_hypothesis._answerers.draws import Draws
+    from tripwire_hypothesis._answerers.model import Fault, Model, ModelClient
+    from tripwire_hypothesis._concurrency.clock import Clock
 
 __all__ = ["ConsumedStep", "RedisSession", "Step"]
 
@@ -136,7 +136,7 @@ class RedisSession:
         session._schedule = None
         return session
 
-    # -- model sessions (tripwire_hypothesis._model) -------------------------------------------
+    # -- model sessions (tripwire_hypothesis._answerers.model) ----------------------------------
 
     @classmethod
     def from_faults(
@@ -158,8 +158,9 @@ class RedisSession:
         `concurrently`, ``"-"`` for the example's own thread), a number of seconds the clock
         moves on before the next step.
         """
-        from tripwire_hypothesis._answers import Policy
-        from tripwire_hypothesis._model import FAULT_KINDS, Fault
+        # Imported on first use: the model imports fakeredis, an optional dependency.
+        from tripwire_hypothesis._answerers.drawn import Policy
+        from tripwire_hypothesis._answerers.model import FAULT_KINDS, Fault
 
         given: object = faults
         requirement = "an iterable of Fault objects or None"
@@ -208,7 +209,8 @@ class RedisSession:
         # One model per run: a session kept across runs (an @example, a rerun) starts afresh.
         run = _context._scope
         if self._model is None or self._model_run is not run:
-            from tripwire_hypothesis._model import Model
+            # Imported on first use: it imports fakeredis, an optional dependency.
+            from tripwire_hypothesis._answerers.model import Model
 
             self._model = Model(decode_responses=policy.decode_responses)
             self._model_run = run
@@ -246,7 +248,7 @@ class RedisSession:
         sending commands past ``max_answers``, or waits for a write no client will make, fails
         the example with `StuckClientError` naming it. No thread outlives the call.
         """
-        from tripwire_hypothesis._schedule_run import run_threads
+        from tripwire_hypothesis._concurrency.run import run_threads
 
         return run_threads(self, "concurrently", functions, timeout)
 
@@ -255,7 +257,7 @@ class RedisSession:
     ) -> list[Any]:
         """`concurrently` for asyncio: each function returns an awaitable (an ``async def``
         function, or a ``lambda`` calling one), run as a task of the running event loop."""
-        from tripwire_hypothesis._schedule_run import run_tasks
+        from tripwire_hypothesis._concurrency.run import run_tasks
 
         return await run_tasks(self, "concurrently_async", functions, timeout)
 
@@ -468,14 +470,15 @@ class RedisSession:
 @functools.cache
 def _answerer_class() -> type[Answerer]:
     # Imported on first use: it imports redis-py, which a scripted session does not need.
-    from tripwire_hypothesis._answers import Answerer
+    from tripwire_hypothesis._answerers.drawn import Answerer
 
     return Answerer
 
 
 def _model_answerer(session: RedisSession, plugin: RedisPlugin, caller: Any) -> Answerer:
     """The answerer of a model session: its model's replies, with faults drawn or scripted."""
-    from tripwire_hypothesis._model import ModelAnswerer
+    # Imported on first use: it imports fakeredis, an optional dependency.
+    from tripwire_hypothesis._answerers.model import ModelAnswerer
 
     policy = session._policy
     assert policy is not None

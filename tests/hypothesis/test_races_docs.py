@@ -14,31 +14,15 @@ and the guide's fixed version of each must pass 1,000 examples.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import pytest
 from hypothesis import settings
 
 import tripwire
+from tests.hypothesis import planted as _helpers
+from tests.hypothesis.planted import guide_modules
 from tripwire_hypothesis import per_example_verifier
 
-
-def _sibling() -> ModuleType:
-    # The guide's blocks run as test_planted_bugs.py runs them: one place says how.
-    path = Path(__file__).with_name("test_planted_bugs.py")
-    spec = importlib.util.spec_from_file_location("_planted_bugs_helpers", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_helpers = _sibling()
-guide_modules = _helpers.guide_modules
+__all__ = ["guide_modules"]  # the fixture, found here by pytest
 
 #: Each race: the property's message, the schedule the report prints, and the one it replays.
 RACES = {
@@ -104,24 +88,13 @@ def test_each_race_is_found_and_shrinks_to_its_schedule(test: str) -> None:
 @pytest.mark.usefixtures("guide_modules")
 @pytest.mark.parametrize("test", list(RACES))
 def test_the_printed_test_replays_the_race(test: str) -> None:
-    failure, namespace = _helpers.run_planted(test)
-    pasted = _helpers.printed_test(_helpers.report_of(failure))
-    exec(compile(pasted, "pasted.py", "exec"), namespace)
-    example = namespace[f"{test}_example"]
-    verifier = tripwire.StrictVerifier()
-    with tripwire.use_verifier(verifier), pytest.raises(AssertionError) as again:
-        example()  # type: ignore[operator]
-    assert type(again.value) is type(failure)
-    assert str(again.value) == str(failure)
+    _helpers.check_pasted(test)
 
 
 @pytest.mark.usefixtures("guide_modules")
 @pytest.mark.parametrize("test", list(RACES))
 def test_the_guide_shows_the_real_report(test: str) -> None:
-    failure, _ = _helpers.run_planted(test)
-    assert _helpers.shown_report(test) == _helpers.report_of(failure), (
-        f"update the <!-- report: {test} --> block of {_helpers.DOCUMENT} to the real report"
-    )
+    _helpers.check_shown(test)
 
 
 @pytest.mark.usefixtures("guide_modules")

@@ -1,0 +1,2 @@
+"""Concurrent clients of one model and the model's clock: ``session.concurrently`` and
+``session.clock``, and the schedule a failing example prints."""
