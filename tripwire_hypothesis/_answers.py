@@ -10,6 +10,7 @@ One draw per call, labelled with the call, so Hypothesis' report lists the story
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
 from collections.abc import Callable, Mapping
@@ -25,6 +26,7 @@ from tripwire.plugins._redis_intercept import calling_client
 from tripwire_hypothesis._call_replies import call_replies, command_name
 from tripwire_hypothesis._failures import redis_errors
 from tripwire_hypothesis._reproduction import error_code
+from tripwire_hypothesis._retries import RETRIED, resend, retries_of
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -163,6 +165,8 @@ class Answerer:
 
     __slots__ = (
         "_attempts",
+        "_count",
+        "_outages",
         "_plugin",
         "_policy",
         "_site",
@@ -182,10 +186,15 @@ class Answerer:
         # example's locals alive in a reference cycle.
         self._site = (caller.f_code, caller.f_lasti)
         self._thread = threading.get_ident()
-        #: The mocks made for the calls answered so far, in call order.
+        #: The mocks made for the calls answered so far, in call order, each attempt that
+        #: redis-py's retry policy sent again included (but one for an outage's attempts).
         self.answered: list[RedisCall] = []
+        #: How many calls were answered, their attempts counted once.
+        self._count = 0
         #: The failed attempts of calls that redis-py's retry policy sent again, in order.
         self._attempts: list[RedisCall] = []
+        #: The ids of the answered mocks that stand for every attempt of an outage.
+        self._outages: set[int] = set()
         #: Set by the pipeline interception while a batch's queued commands are answered.
         self.in_batch = False
 
@@ -193,13 +202,53 @@ class Answerer:
         __tracebackhide__ = True
         name = self._checked_name(args, options)
         call = Call(name, args[1:], options)
-        # Faults are raised at the call: redis-py's retry policy applies to a model session's
-        # only (`tripwire_hypothesis._model`), for now.
-        outcome = self.draws.draw(self._strategy(call, args, options), _Label(call))
+        strategy = self._strategy(call, args, options)
+        outcome = self.draws.draw(strategy, _Label(call))
         returns, raises = outcome.returns, outcome.raises
         mock = self._plugin.new_call(name, returns, raises, self._site)
         self.answered.append(mock)
+        if raises is not None and isinstance(raises, RETRIED):
+            client = calling_client()
+            if retries_of(client):
+                return self._retried(client, call, args, options, mock, strategy)
         return mock
+
+    def _retried(
+        self,
+        client: Any,
+        call: Call,
+        args: tuple[Any, ...],
+        options: dict[str, Any],
+        first: RedisCall,
+        strategy: SearchStrategy[Outcome],
+    ) -> RedisCall:
+        """A call whose first attempt failed with a fault redis-py retries, run through the
+        client's own retry policy: each later attempt drawn, or all of them failing alike (an
+        outage, decided at the first retry)."""
+        outage = False
+        error = first.raises
+        assert isinstance(error, BaseException)
+
+        def later(number: int) -> RedisCall:
+            nonlocal outage
+            if number == 2:
+                outage = self.draws.draw(OUTAGE, _Label(call, outage=True))
+            if outage:
+                # The server stays out of reach: one answer stands for every attempt.
+                return self._plugin.new_call(call.command, None, copy.copy(error), self._site)
+            outcome = self.draws.draw(strategy, _Label(call, number))
+            mock = self._plugin.new_call(call.command, outcome.returns, outcome.raises, self._site)
+            self.answered.append(mock)
+            return mock
+
+        last = resend(
+            self._plugin, self._site, client, args, options, first, later, self._attempts
+        )
+        if outage:
+            self._outages.add(id(first))
+        elif last is not self.answered[-1]:
+            self.answered.append(last)  # an error of redis-py's own making
+        return last
 
     def _attempted(
         self, name: str, args: tuple[Any, ...], options: dict[str, Any], error: BaseException
@@ -237,10 +286,11 @@ class Answerer:
         name = command_name(args[0])
         if (
             (policy.commands is not None and name not in policy.commands)
-            or len(self.answered) >= policy.max_answers
+            or self._count >= policy.max_answers
             or threading.get_ident() != self._thread
         ):
             raise self._refusal(name, args, options) from None
+        self._count += 1
         return name
 
     def _refusal(
@@ -256,7 +306,7 @@ class Answerer:
                 f"redis.{name}(...) was called, but this session answers only {allowed} "
                 f"(redis_session(commands=...)) and no mock was registered for it.",
             )
-        if len(self.answered) >= policy.max_answers:
+        if self._count >= policy.max_answers:
             return self._refuse(
                 args,
                 options,
@@ -289,6 +339,7 @@ class Answerer:
         outcome = self.draws.draw(strategy, "EXEC")
         mock = self._plugin.new_call("EXEC", None, outcome.raises, self._site)
         self.answered.append(mock)
+        self._count += 1
         return mock
 
     def unused(self) -> list[RedisCall]:

@@ -442,6 +442,7 @@ class ModelAnswerer(Answerer):
             )
             fault = self._decide("EXEC", kinds)
         self._watched.clear()
+        self._count += 1
         snapshot, self._snapshot = self._snapshot, None
         if fault is not None and not fault.applied and snapshot is not None:
             self.model.restore(snapshot)

@@ -27,11 +27,16 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis import exceptions
 
-__all__ = ["RETRIED", "Attempt", "client_owner", "retries_of", "through_retries"]
+if TYPE_CHECKING:
+    from types import CodeType
+
+    from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
+
+__all__ = ["RETRIED", "Attempt", "client_owner", "resend", "retries_of", "through_retries"]
 
 #: The errors redis-py's default retry policy catches: a fault of these classes runs through it.
 RETRIED = (exceptions.ConnectionError, exceptions.TimeoutError)
@@ -144,3 +149,50 @@ def through_retries(
         client.connection = saved[0]
         if not saved[1]:
             del client.parse_response
+
+
+def resend(
+    plugin: RedisPlugin,
+    site: tuple[CodeType, int],
+    client: Any,
+    args: tuple[Any, ...],
+    options: dict[str, Any],
+    first: RedisCall,
+    later: Callable[[int], RedisCall],
+    resent: list[RedisCall],
+) -> RedisCall:
+    """Run a call of ``client`` whose first answer, ``first``, is a fault redis-py may retry,
+    through the client's own retry policy: attempt ``number`` (2 for the first retry) is
+    answered by the mock ``later(number)``.
+
+    Each attempt that failed and was sent again is recorded as redis-py sent it, and added to
+    ``resent``, in order. Returns the mock of the last attempt, what the caller gets (for the
+    interception to record); a mock made here counts as registered at ``site``.
+    """
+    current = first
+
+    def attempt(number: int) -> tuple[Any, BaseException | None]:
+        nonlocal current
+        if number > 1:
+            # The attempt before this one failed and redis-py sends the command again.
+            current._sent = args
+            current.kwargs = options
+            plugin._record(current)
+            resent.append(current)
+            current = later(number)
+        raises = current.raises
+        if raises is None:
+            return current.returns, None
+        error = raises() if isinstance(raises, type) else raises
+        if isinstance(error, RETRIED):
+            raise error  # the connection failed: nothing was read
+        return None, error  # an error reply, read as the reply
+
+    _, raises = through_retries(client, client_owner(client), args, options, attempt)
+    given = current.raises
+    if raises is not None and raises is not given and not (
+        isinstance(given, type) and type(raises) is given
+    ):
+        # redis-py raised an error of its own making after the attempts.
+        current = plugin.new_call(current.command, None, raises, site)
+    return current
