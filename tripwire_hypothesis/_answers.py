@@ -10,7 +10,6 @@ One draw per call, labelled with the call, so Hypothesis' report lists the story
 
 from __future__ import annotations
 
-import copy
 import functools
 import threading
 from collections.abc import Callable, Mapping
@@ -234,16 +233,14 @@ class Answerer:
             if number == 2:
                 outage = self.draws.draw(OUTAGE, _Label(call, outage=True))
             if outage:
-                # The server stays out of reach: one answer stands for every attempt.
-                return self._plugin.new_call(call.command, None, copy.copy(error), self._site)
+                # The server stays out of reach: every attempt fails with the first one's error.
+                return self._plugin.new_call(call.command, None, error, self._site)
             outcome = self.draws.draw(strategy, _Label(call, number))
             mock = self._plugin.new_call(call.command, outcome.returns, outcome.raises, self._site)
             self.answered.append(mock)
             return mock
 
-        last = resend(
-            self._plugin, self._site, client, args, options, first, later, self._attempts
-        )
+        last = resend(self._plugin, self._site, client, args, options, first, later, self._attempts)
         if outage:
             self._outages.add(id(first))
         elif last is not self.answered[-1]:

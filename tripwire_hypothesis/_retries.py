@@ -185,13 +185,17 @@ def resend(
             return current.returns, None
         error = raises() if isinstance(raises, type) else raises
         if isinstance(error, RETRIED):
-            raise error  # the connection failed: nothing was read
+            # The connection failed: nothing was read. Raised afresh each time (an outage's
+            # attempts share the error), not with the tracebacks of the attempts before.
+            raise error.with_traceback(None)
         return None, error  # an error reply, read as the reply
 
     _, raises = through_retries(client, client_owner(client), args, options, attempt)
     given = current.raises
-    if raises is not None and raises is not given and not (
-        isinstance(given, type) and type(raises) is given
+    if (
+        raises is not None
+        and raises is not given
+        and not (isinstance(given, type) and type(raises) is given)
     ):
         # redis-py raised an error of its own making after the attempts.
         current = plugin.new_call(current.command, None, raises, site)

@@ -6,7 +6,6 @@ a session's steps, in order per command, to the calls that no mock covers.
 
 from __future__ import annotations
 
-import copy
 import functools
 from collections import deque
 from dataclasses import dataclass
@@ -167,7 +166,11 @@ class Script:
         raise self._plugin._unmocked(args, options) from None
 
     def _maybe_retried(
-        self, args: tuple[Any, ...], options: dict[str, Any], step: RedisCall, queue: deque[RedisCall]
+        self,
+        args: tuple[Any, ...],
+        options: dict[str, Any],
+        step: RedisCall,
+        queue: deque[RedisCall],
     ) -> RedisCall:
         """A step that raises: a fault a sync client's retry policy retries runs through it,
         each later attempt answered by the command's next step (or failing alike, for an
@@ -178,7 +181,9 @@ class Script:
         from tripwire_hypothesis._retries import RETRIED, resend, retries_of
 
         raises = step.raises
-        fault = issubclass(raises, RETRIED) if isinstance(raises, type) else isinstance(raises, RETRIED)
+        fault = (
+            issubclass(raises, RETRIED) if isinstance(raises, type) else isinstance(raises, RETRIED)
+        )
         client = calling_client()
         if not fault or not retries_of(client):
             return step
@@ -187,9 +192,8 @@ class Script:
 
         def later(number: int) -> RedisCall:
             __tracebackhide__ = True
-            if outage:
-                error = copy.copy(raises) if isinstance(raises, BaseException) else raises
-                return plugin.new_call(step.command, None, error, self._site)
+            if outage:  # every attempt fails with the step's error
+                return plugin.new_call(step.command, None, raises, self._site)
             if not queue:
                 raise plugin._unmocked(args, options)
             return queue.popleft()
