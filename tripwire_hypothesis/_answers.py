@@ -23,6 +23,7 @@ from redis import exceptions
 from tripwire._errors import UnmockedInteractionError, describe_call, safe_repr
 from tripwire.plugins._redis_intercept import calling_client
 from tripwire_hypothesis._call_replies import call_replies, command_name
+from tripwire_hypothesis._command_errors import error_kinds_of
 from tripwire_hypothesis._failures import redis_errors
 from tripwire_hypothesis._reproduction import error_code
 from tripwire_hypothesis._retries import RETRIED, resend, retries_of
@@ -82,13 +83,27 @@ def _watch_error() -> BaseException:
 #: Error families, each given an equal share of the injected errors; the kind varies within.
 #: Code tells a few families apart (connection, timeout, a server error reply, a lost race).
 _CONNECTION = redis_errors(kinds=["connection", "loading"])
+_DROPPED = redis_errors(kinds=["connection"])
 _TIMEOUT = redis_errors(kinds=["timeout"])
-_RESPONSE = redis_errors(kinds=["wrongtype", "oom", "readonly", "err", "noperm", "misconf"])
 _WATCH = st.builds(_watch_error)
-_DIRECT_ERRORS = st.one_of(_CONNECTION, _TIMEOUT, _RESPONSE)
-#: Inside a pipeline each queued command can only fail with its own error reply; losing the
-#: connection fails the whole batch, which the transaction's EXEC stands for.
-_QUEUED_ERRORS = _RESPONSE
+
+
+@functools.lru_cache(maxsize=1024)
+def _command_errors(command: str, queued: bool) -> SearchStrategy[BaseException]:
+    """The errors a call of ``command`` may fail with: its connection dropped or a server
+    loading its data, a timeout, or an error reply Redis can answer that command
+    (`tripwire_hypothesis._command_errors`), each family an equal share.
+
+    Inside a pipeline (``queued``) a command can only fail with its own error reply; losing
+    the connection fails the whole batch, which the transaction's EXEC stands for.
+    """
+    kinds = error_kinds_of(command)
+    replies = redis_errors(kinds=[kind for kind in kinds if kind != "loading"])
+    if queued:
+        return replies
+    return st.one_of(_CONNECTION if "loading" in kinds else _DROPPED, _TIMEOUT, replies)
+
+
 #: A transaction's EXEC that committed.
 _COMMIT = st.just(None)
 _COMMITTED = _COMMIT.map(Outcome)
@@ -375,7 +390,7 @@ class Answerer:
         elif policy.errors is not None:
             errors = policy.errors
         else:
-            errors = _QUEUED_ERRORS if self.in_batch else _DIRECT_ERRORS
+            errors = _command_errors(call.command, self.in_batch)
         return _outcomes(replies, errors, policy.cut)
 
     def _refuse(

@@ -34,6 +34,7 @@ from tripwire.plugins._redis_intercept import calling_client
 from tripwire_hypothesis._answers import COIN_SIDES, OUTAGE, Answerer, Call, _Label, cluster_node
 from tripwire_hypothesis._call_replies import command_name
 from tripwire_hypothesis._checks import invalid
+from tripwire_hypothesis._command_errors import error_kinds_of
 from tripwire_hypothesis._failures import _build
 from tripwire_hypothesis._reproduction import error_code
 from tripwire_hypothesis._retries import RETRIED, client_owner, retries_of, through_retries
@@ -368,7 +369,9 @@ class ModelAnswerer(Answerer):
         kinds = tuple(
             kind
             for kind in self._policy.faults
-            if kind != "watch" and (kind not in _WRITE_FLAGS or _WRITE_FLAGS[kind] in flags)
+            if kind != "watch"
+            and (kind not in _WRITE_FLAGS or _WRITE_FLAGS[kind] in flags)
+            and (kind != "loading" or "loading" in error_kinds_of(name))
         )
         call = Call(name, args[1:], options)
         fault = self._decide(_Label(call), kinds)
