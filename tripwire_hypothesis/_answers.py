@@ -26,7 +26,13 @@ from tripwire_hypothesis._call_replies import call_replies, command_name
 from tripwire_hypothesis._command_errors import error_kinds_of
 from tripwire_hypothesis._failures import redis_errors
 from tripwire_hypothesis._reproduction import error_code
-from tripwire_hypothesis._retries import RETRIED, resend, retries_of
+from tripwire_hypothesis._retries import (
+    RETRIED,
+    resend,
+    resend_async,
+    retries_async_of,
+    retries_of,
+)
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -181,6 +187,7 @@ class Answerer:
         "_attempts",
         "_count",
         "_outages",
+        "_pending",
         "_plugin",
         "_policy",
         "_site",
@@ -209,6 +216,8 @@ class Answerer:
         self._attempts: list[RedisCall] = []
         #: The ids of the answered mocks that stand for every attempt of an outage.
         self._outages: set[int] = set()
+        #: An asyncio client's call whose first attempt failed, until its retries are run.
+        self._pending: tuple[Any, ...] | None = None
         #: Set by the pipeline interception while a batch's queued commands are answered.
         self.in_batch = False
 
@@ -224,24 +233,26 @@ class Answerer:
         if raises is not None and isinstance(raises, RETRIED):
             client = calling_client()
             if retries_of(client):
-                return self._retried(client, call, args, options, mock, strategy)
+                later, done = self._attempts_of(call, mock, strategy)
+                last = resend(
+                    self._plugin, self._site, client, args, options, mock, later, self._attempts
+                )
+                done(last)
+                return last
+            if retries_async_of(client):
+                # An asyncio client: the interception awaits the retries (`retried_async`).
+                later, done = self._attempts_of(call, mock, strategy)
+                self._pending = (mock, client, args, options, later, done)
         return mock
 
-    def _retried(
-        self,
-        client: Any,
-        call: Call,
-        args: tuple[Any, ...],
-        options: dict[str, Any],
-        first: RedisCall,
-        strategy: SearchStrategy[Outcome],
-    ) -> RedisCall:
-        """A call whose first attempt failed with a fault redis-py retries, run through the
-        client's own retry policy: each later attempt drawn, or all of them failing alike (an
-        outage, decided at the first retry)."""
+    def _attempts_of(
+        self, call: Call, first: RedisCall, strategy: SearchStrategy[Outcome]
+    ) -> tuple[Callable[[int], RedisCall], Callable[[RedisCall], None]]:
+        """For a call whose first attempt failed with a fault redis-py retries: the answer of
+        each later attempt, drawn, or all of them failing alike (an outage, decided at the
+        first retry); and what to note once the last attempt is known."""
         outage = False
         error = first.raises
-        assert isinstance(error, BaseException)
 
         def later(number: int) -> RedisCall:
             nonlocal outage
@@ -255,11 +266,25 @@ class Answerer:
             self.answered.append(mock)
             return mock
 
-        last = resend(self._plugin, self._site, client, args, options, first, later, self._attempts)
-        if outage:
-            self._outages.add(id(first))
-        elif last is not self.answered[-1]:
-            self.answered.append(last)  # an error of redis-py's own making
+        def done(last: RedisCall) -> None:
+            if outage:
+                self._outages.add(id(first))
+            elif last is not self.answered[-1]:
+                self.answered.append(last)  # an error of redis-py's own making
+
+        return later, done
+
+    async def retried_async(self, mock: RedisCall) -> RedisCall:
+        """What an asyncio client's call answered by ``mock`` ends with, once its own retry
+        policy has run (the interception calls this for a mock that raises)."""
+        pending, self._pending = self._pending, None
+        if pending is None or pending[0] is not mock:
+            return mock
+        _, client, args, options, later, done = pending
+        last = await resend_async(
+            self._plugin, self._site, client, args, options, mock, later, self._attempts
+        )
+        done(last)
         return last
 
     def _attempted(

@@ -133,7 +133,7 @@ class Script:
     a drawn example's answers replays it (mocks registered by hand are used first either way).
     """
 
-    __slots__ = ("_attempts", "_outages", "_plugin", "_queues", "_site", "in_batch")
+    __slots__ = ("_attempts", "_outages", "_pending", "_plugin", "_queues", "_site", "in_batch")
 
     def __init__(
         self,
@@ -151,6 +151,8 @@ class Script:
         self._outages = outages
         #: The failed attempts that the client's retry policy sent again, in order.
         self._attempts: list[RedisCall] = []
+        #: An asyncio client's call whose first attempt failed, until its retries are run.
+        self._pending: tuple[Any, ...] | None = None
         self.in_batch = False
 
     def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
@@ -178,15 +180,15 @@ class Script:
         __tracebackhide__ = True
         # Imported here: they import redis-py, which a script of replies does not need.
         from tripwire.plugins._redis_intercept import calling_client
-        from tripwire_hypothesis._retries import RETRIED, resend, retries_of
+        from tripwire_hypothesis._retries import RETRIED, resend, retries_async_of, retries_of
 
         raises = step.raises
         fault = (
             issubclass(raises, RETRIED) if isinstance(raises, type) else isinstance(raises, RETRIED)
         )
-        client = calling_client()
-        if not fault or not retries_of(client):
+        if not fault:
             return step
+        client = calling_client()
         plugin = self._plugin
         outage = id(step) in self._outages
 
@@ -198,7 +200,25 @@ class Script:
                 raise plugin._unmocked(args, options)
             return queue.popleft()
 
-        return resend(plugin, self._site, client, args, options, step, later, self._attempts)
+        if retries_of(client):
+            return resend(plugin, self._site, client, args, options, step, later, self._attempts)
+        if retries_async_of(client):
+            # An asyncio client: the interception awaits the retries (`retried_async`).
+            self._pending = (step, client, args, options, later)
+        return step
+
+    async def retried_async(self, mock: RedisCall) -> RedisCall:
+        """What an asyncio client's call answered by ``mock`` ends with, once its own retry
+        policy has run (the interception calls this for a mock that raises)."""
+        from tripwire_hypothesis._retries import resend_async
+
+        pending, self._pending = self._pending, None
+        if pending is None or pending[0] is not mock:
+            return mock
+        _, client, args, options, later = pending
+        return await resend_async(
+            self._plugin, self._site, client, args, options, mock, later, self._attempts
+        )
 
     def answer_exec(self, watching: bool) -> RedisCall:
         queue = self._queues.get("EXEC")

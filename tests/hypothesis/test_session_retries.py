@@ -3,6 +3,8 @@ policy: redis-py decides what the code sees, and each attempt is recorded."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import redis
 from hypothesis import Phase, given, settings
@@ -270,3 +272,80 @@ def test_an_outage_is_one_step_of_the_answers(verifier: StrictVerifier) -> None:
         "        Step('GET', raises=redis.exceptions.ConnectionError('Connection closed by "
         "server.'), outage=True),\n    ])\n"
     ) in report
+
+
+# -- asyncio clients -----------------------------------------------------------------------------
+
+
+def run_async(session: RedisSession, verifier: StrictVerifier, body: Any) -> Any:
+    """Install ``session`` and run the coroutine function ``body`` in the sandbox."""
+    import asyncio
+
+    session.install()
+    with verifier.sandbox():
+        return asyncio.run(body())
+
+
+def asyncio_clients() -> tuple[Any, Any]:
+    """A default asyncio client, and one that never retries."""
+    asyncio_redis = pytest.importorskip("redis.asyncio")
+    retry = pytest.importorskip("redis.asyncio.retry")
+    return asyncio_redis.Redis(), asyncio_redis.Redis(retry=retry.Retry(NoBackoff(), 0))
+
+
+def test_an_asyncio_client_retries_a_scripted_fault(verifier: StrictVerifier) -> None:
+    default, never = asyncio_clients()
+    session = RedisSession(
+        [
+            Step("INCRBY", raises=CLOSED),
+            Step("INCRBY", returns=2),
+            Step("INCRBY", raises=TIMEOUT),
+            Step("GET", raises=CLOSED, outage=True),
+        ]
+    )
+
+    async def body() -> list[object]:
+        results: list[object] = [await default.incr("n")]
+        for call in (never.incr("n"), default.get("k")):
+            try:
+                results.append(await call)
+            except redis.RedisError as error:
+                results.append(error)
+        return results
+
+    assert run_async(session, verifier, body) == [2, TIMEOUT, CLOSED]
+    retries = default.get_retry().get_retries()
+    assert sent(session) == [
+        ("INCRBY", "ConnectionError", True),
+        ("INCRBY", None, False),
+        ("INCRBY", "TimeoutError", False),
+        *[("GET", "ConnectionError", True)] * retries,
+        ("GET", "ConnectionError", False),
+    ]
+    assert_all(session)
+
+
+@quick
+@given(faulty)
+def test_an_asyncio_client_retries_drawn_faults(session: RedisSession) -> None:
+    import asyncio
+
+    default, _ = asyncio_clients()
+
+    async def body() -> BaseException | None:
+        try:
+            await default.get("k")
+        except redis.RedisError as error:
+            return error
+        return None
+
+    session.install()
+    with tripwire:
+        failed = asyncio.run(body())
+    assert_all(session)
+    *retried, last = session.consumed
+    assert all(step.retried for step in retried)
+    assert not last.retried
+    assert failed is last.raises
+    if failed is not None:
+        assert len(session.consumed) == default.get_retry().get_retries() + 1
