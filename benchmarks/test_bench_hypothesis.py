@@ -36,8 +36,8 @@ from hypothesis import strategies as st
 import tripwire
 from tripwire_hypothesis import RedisSession, per_example_verifier
 from tripwire_hypothesis import strategies as tripwire_strategies
-from tripwire_hypothesis._answers import _DIRECT_ERRORS, COIN_SIDES, _outcomes
-from tripwire_hypothesis._call_replies import call_replies
+from tripwire_hypothesis._answers import COIN_SIDES, _command_errors, _outcomes
+from tripwire_hypothesis._call_replies import call_replies, command_name
 
 EXAMPLES = 300
 CLIENT = redis.Redis()  # redis-py reads its package metadata in every new client
@@ -99,7 +99,8 @@ def by_hand(draw: Callable[[Any], Any]) -> None:
         calls.append((args[0], args[1:]))
         replies = call_replies(args, options, False)
         assert replies is not None
-        outcome = draw(_outcomes(replies, _DIRECT_ERRORS, CUT))
+        errors = _command_errors(command_name(args[0]), False)
+        outcome = draw(_outcomes(replies, errors, CUT))
         if outcome.raises is not None:
             raise outcome.raises
         return outcome.returns
