@@ -287,35 +287,6 @@ class Answerer:
         done(last)
         return last
 
-    def _attempted(
-        self, name: str, args: tuple[Any, ...], options: dict[str, Any], error: BaseException
-    ) -> None:
-        """Record an attempt of a call that failed with ``error`` and that redis-py's retry
-        policy may try again: a test sees each attempt sent."""
-        # Not counted towards max_answers: the client's retry policy bounds the attempts.
-        mock = self._plugin.new_call(name, None, error, self._site)
-        mock._sent = args
-        mock.kwargs = options
-        self._plugin._record(mock)
-        self._attempts.append(mock)
-
-    def _last_attempt(self, error: BaseException) -> RedisCall:
-        """The mock of a call whose every attempt failed, the last with ``error``: that of its
-        last attempt, recorded as the call itself (the interception records it)."""
-        last = self._attempts[-1]
-        if last.raises is not error:  # an error reply to a later attempt: a call of its own
-            mock = self._plugin.new_call(last.command, None, error, self._site)
-        else:
-            self._attempts.pop()
-            entries = self._plugin.verifier.timeline.entries
-            if entries and entries[-1] is last:
-                entries.pop()
-            else:  # pragma: no cover - another thread recorded meanwhile
-                entries.remove(last)
-            mock = last
-        self.answered.append(mock)
-        return mock
-
     def _checked_name(self, args: tuple[Any, ...], options: dict[str, Any]) -> str:
         """The call's command name, once the session's limits allow it an answer."""
         __tracebackhide__ = True

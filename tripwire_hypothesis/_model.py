@@ -37,7 +37,7 @@ from tripwire_hypothesis._checks import invalid
 from tripwire_hypothesis._command_errors import error_kinds_of
 from tripwire_hypothesis._failures import _build
 from tripwire_hypothesis._reproduction import error_code
-from tripwire_hypothesis._retries import RETRIED, client_owner, retries_of, through_retries
+from tripwire_hypothesis._retries import RETRIED, resend, retries_async_of, retries_of
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -376,41 +376,64 @@ class ModelAnswerer(Answerer):
         call = Call(name, args[1:], options)
         fault = self._decide(_Label(call), kinds)
         client = calling_client()
-        if fault is not None and isinstance(fault.error, RETRIED) and retries_of(client):
-            # redis-py's retry policy decides what the code sees. The fault is passing (each
-            # attempt decided again) or an outage (every attempt fails alike).
-            if self._script is None and self.draws.draw(OUTAGE, _Label(call, outage=True)):
-                fault = Fault(fault.error, applied=fault.applied, outage=True)
-                self.decisions[-1] = (self.decisions[-1][0], fault)
-            first = fault
-
-            def attempt(number: int) -> tuple[Any, BaseException | None]:
-                if number == 1:
-                    this: Fault | None = first
-                elif first.outage:
-                    # The server stays out of reach: later attempts never arrive.
-                    this = Fault(copy.copy(first.error))
-                else:
-                    this = self._decide(_Label(call, number), kinds)
-                if this is None:
-                    return self._apply(name, pool, db, args, options)
-                if this.applied:
-                    self._apply(name, pool, db, args, options)
-                self._attempted(name, args, options, this.error)
-                if not this.applied:
-                    raise this.error
-                return None, this.error
-
-            returns, raises = through_retries(client, client_owner(client), args, options, attempt)
-            if raises is not None:
-                return self._last_attempt(raises)
-            return self._answer(name, returns, raises)
+        if fault is not None and isinstance(fault.error, RETRIED):
+            sync = retries_of(client)
+            if sync or retries_async_of(client):
+                return self._retried(call, kinds, fault, client, sync, pool, db, args, options)
         if fault is not None and not fault.applied:
             return self._answer(name, None, fault.error)
         returns, raises = self._apply(name, pool, db, args, options)
         if fault is not None:
             return self._answer(name, None, fault.error)
         return self._answer(name, returns, raises)
+
+    def _retried(
+        self,
+        call: Call,
+        kinds: tuple[str, ...],
+        fault: Fault,
+        client: Any,
+        sync: bool,
+        pool: Any,
+        db: int,
+        args: tuple[Any, ...],
+        options: dict[str, Any],
+    ) -> RedisCall:
+        """A call whose first attempt failed with a fault redis-py retries: the client's own
+        retry policy decides what the code sees. The fault is passing (each later attempt
+        decided again) or an outage (every attempt fails alike)."""
+        __tracebackhide__ = True
+        name = call.command
+        if self._script is None and self.draws.draw(OUTAGE, _Label(call, outage=True)):
+            fault = Fault(fault.error, applied=fault.applied, outage=True)
+            self.decisions[-1] = (self.decisions[-1][0], fault)
+        first = fault
+
+        def outcome(this: Fault | None) -> RedisCall:
+            # One attempt on the model: its reply, or its fault (after the command took
+            # effect, for an applied one).
+            if this is None or this.applied:
+                returns, raises = self._apply(name, pool, db, args, options)
+                if this is None:
+                    return self._plugin.new_call(name, returns, raises, self._site)
+            return self._plugin.new_call(name, None, this.error, self._site)
+
+        def later(number: int) -> RedisCall:
+            if first.outage:
+                # The server stays out of reach: later attempts never arrive.
+                return outcome(Fault(copy.copy(first.error)))
+            return outcome(self._decide(_Label(call, number), kinds))
+
+        mock = outcome(first)
+        if sync:
+            last = resend(
+                self._plugin, self._site, client, args, options, mock, later, self._attempts
+            )
+            self.answered.append(last)
+            return last
+        # An asyncio client: the interception awaits the retries (`Answerer.retried_async`).
+        self._pending = (mock, client, args, options, later, self.answered.append)
+        return mock
 
     def _apply(
         self, name: str, pool: Any, db: int, args: tuple[Any, ...], options: dict[str, Any]

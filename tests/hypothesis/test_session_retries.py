@@ -13,7 +13,7 @@ from redis.retry import Retry
 
 import tripwire
 from tripwire import StrictVerifier
-from tripwire_hypothesis import ConsumedStep, RedisSession, Step, per_example_verifier
+from tripwire_hypothesis import ConsumedStep, Fault, RedisSession, Step, per_example_verifier
 from tripwire_hypothesis import strategies as tripwire_strategies
 
 client = redis.Redis()
@@ -349,3 +349,42 @@ def test_an_asyncio_client_retries_drawn_faults(session: RedisSession) -> None:
     assert failed is last.raises
     if failed is not None:
         assert len(session.consumed) == default.get_retry().get_retries() + 1
+
+
+def test_an_asyncio_client_applies_a_retried_write_twice_in_a_model_session(
+    verifier: StrictVerifier,
+) -> None:
+    default, never = asyncio_clients()
+    session = RedisSession.from_faults(
+        [
+            Fault(CLOSED, applied=True),
+            None,
+            Fault(CLOSED, applied=True),
+            Fault(TIMEOUT, outage=True),
+        ]
+    )
+
+    async def body() -> list[object]:
+        results: list[object] = [await default.incr("n")]  # the retry's reply: 2
+        for call in (never.incr("n"), default.incr("n")):
+            try:
+                results.append(await call)
+            except redis.RedisError as error:
+                results.append(type(error))
+        return results
+
+    assert run_async(session, verifier, body) == [
+        2,
+        redis.exceptions.ConnectionError,
+        redis.exceptions.TimeoutError,
+    ]
+    assert session.model.get("n") == b"3"  # applied twice, then once; the outage never arrived
+    retries = default.get_retry().get_retries()
+    assert sent(session) == [
+        ("INCRBY", "ConnectionError", True),
+        ("INCRBY", None, False),
+        ("INCRBY", "ConnectionError", False),
+        *[("INCRBY", "TimeoutError", True)] * retries,
+        ("INCRBY", "TimeoutError", False),
+    ]
+    assert_all(session)
