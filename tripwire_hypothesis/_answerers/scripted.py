@@ -1,0 +1,235 @@
+"""Scripted answers: `Step`, the calls a session saw (`ConsumedStep`), and the `Script` answerer.
+
+A `Step` is one command's answer, written by hand or printed by a failure report; a `Script` gives
+a session's steps, in order per command, to the calls that no mock covers.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tripwire._errors import safe_repr
+from tripwire_hypothesis._checks import invalid
+from tripwire_hypothesis._reproduction import error_code
+
+if TYPE_CHECKING:
+    from types import CodeType
+
+    from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
+
+__all__ = ["ConsumedStep", "Script", "Step", "normalise"]
+
+
+@functools.lru_cache(maxsize=1024)
+def normalise(command: str) -> str:
+    """``"script  load"`` -> ``"SCRIPT LOAD"``: upper case, single spaces."""
+    name = _NORMALISED.get(command)
+    if name is None:
+        name = " ".join(command.split()).upper()
+        if len(_NORMALISED) < 1024:
+            _NORMALISED[command] = name
+    return name
+
+
+#: The names `normalise` has seen: assert_consumed spells the same few in every example.
+_NORMALISED: dict[str, str] = {}
+
+
+def _command_name(function: str, argument: str, value: object) -> str:
+    if type(value) is not str or not value.strip():
+        raise invalid(function, argument, "a non-empty str", value)
+    return normalise(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One scripted Redis command: the reply its mock returns, or the error it raises.
+
+    ``Step("GET", returns=b"1")`` and ``Step("GET", raises=redis.exceptions.TimeoutError())``
+    build steps by hand, for ``@example(session=RedisSession([...]))``.
+
+    A connection error or a timeout is a fault of the call's connection: a sync client's own
+    retry policy sends the command again, answered by the command's next step, unless
+    ``outage=True``, the server out of reach for every attempt, when the code sees the error
+    once the policy gives up.
+    """
+
+    command: str
+    returns: Any = None
+    raises: BaseException | type[BaseException] | None = None
+    outage: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "command", _command_name("Step", "command", self.command))
+        raises = self.raises
+        if raises is not None and not (
+            isinstance(raises, BaseException)
+            or (isinstance(raises, type) and issubclass(raises, BaseException))
+        ):
+            raise invalid("Step", "raises", "an exception instance, class or None", raises)
+        if type(self.outage) is not bool:
+            raise invalid("Step", "outage", "a bool", self.outage)
+        if self.outage and raises is None:
+            raise invalid("Step", "outage", "False for a step that raises nothing", self.outage)
+
+    @property
+    def failed(self) -> bool:
+        """Whether this step raises an error instead of replying."""
+        return self.raises is not None
+
+    def registration(self, *, required: bool = True) -> str:
+        """The ``tripwire.redis.mock_command(...)`` line that registers this step."""
+        options = [f"returns={safe_repr(self.returns)}"]
+        if self.raises is not None:
+            options.append(f"raises={error_code(self.raises)}")
+        if not required:
+            options.append("required=False")
+        return f"tripwire.redis.mock_command({self.command!r}, {', '.join(options)})"
+
+    def __repr__(self) -> str:
+        if self.raises is not None:
+            outage = ", outage=True" if self.outage else ""
+            return f"Step({self.command!r}, raises={error_code(self.raises)}{outage})"
+        return f"Step({self.command!r}, returns={safe_repr(self.returns)})"
+
+
+@dataclass(slots=True)
+class ConsumedStep:
+    """One Redis call the code made after the session was installed, and its outcome.
+
+    Every call counts, whoever answered it: a scripted step, a drawn answer, a mock registered
+    by hand, and the ``MULTI``/``EXEC`` around a transaction.
+    """
+
+    #: The call's position among the calls made since `RedisSession.install`.
+    index: int
+    command: str
+    #: The call's positional arguments after the command name, and its keyword arguments.
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    #: What the call returned (``None`` when it raised).
+    returns: Any = None
+    #: What the call raised, or ``None``.
+    raises: BaseException | type[BaseException] | None = None
+    #: Whether this attempt failed and the client's retry policy sent the command again: the
+    #: code never saw its outcome, the next call's is what it got.
+    retried: bool = False
+
+    def assertion(self) -> str:
+        """The ``tripwire.redis.assert_command(...)`` line that asserts this call."""
+        return (
+            f"tripwire.redis.assert_command({self.command!r}, args={safe_repr(self.args)}, "
+            f"kwargs={safe_repr(self.kwargs)})"
+        )
+
+
+class Script:
+    """The ``answerer`` of a scripted session: its steps, in order per command.
+
+    The steps answer the calls no mock covers, as a drawing session's answers do, so a script of
+    a drawn example's answers replays it (mocks registered by hand are used first either way).
+    """
+
+    __slots__ = ("_attempts", "_outages", "_pending", "_plugin", "_queues", "_site", "in_batch")
+
+    def __init__(
+        self,
+        plugin: RedisPlugin,
+        steps: list[RedisCall],
+        site: tuple[CodeType, int],
+        outages: frozenset[int] = frozenset(),
+    ) -> None:
+        self._plugin = plugin
+        self._site = site
+        self._queues: dict[str, deque[RedisCall]] = {}
+        for step in steps:
+            self._queues.setdefault(step.command, deque()).append(step)
+        #: The ids of the steps that fail every attempt (``outage=True``).
+        self._outages = outages
+        #: The failed attempts that the client's retry policy sent again, in order.
+        self._attempts: list[RedisCall] = []
+        #: An asyncio client's call whose first attempt failed, until its retries are run.
+        self._pending: tuple[Any, ...] | None = None
+        self.in_batch = False
+
+    def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
+        __tracebackhide__ = True
+        spelling = args[0]
+        text = spelling.decode("utf-8", "replace") if isinstance(spelling, bytes) else spelling
+        queue = self._queues.get(normalise(str(text)))
+        if queue:
+            step = queue.popleft()
+            if step.raises is not None:
+                return self._maybe_retried(args, options, step, queue)
+            return step
+        raise self._plugin._unmocked(args, options) from None
+
+    def _maybe_retried(
+        self,
+        args: tuple[Any, ...],
+        options: dict[str, Any],
+        step: RedisCall,
+        queue: deque[RedisCall],
+    ) -> RedisCall:
+        """A step that raises: a fault a sync client's retry policy retries runs through it,
+        each later attempt answered by the command's next step (or failing alike, for an
+        outage)."""
+        __tracebackhide__ = True
+        # Imported here: they import redis-py, which a script of replies does not need.
+        from tripwire.plugins.redis_plugin.intercept.interceptors import calling_client
+        from tripwire_hypothesis._answerers.retries import (
+            RETRIED,
+            resend,
+            retries_async_of,
+            retries_of,
+        )
+
+        raises = step.raises
+        fault = (
+            issubclass(raises, RETRIED) if isinstance(raises, type) else isinstance(raises, RETRIED)
+        )
+        if not fault:
+            return step
+        client = calling_client()
+        plugin = self._plugin
+        outage = id(step) in self._outages
+
+        def later(number: int) -> RedisCall:
+            __tracebackhide__ = True
+            if outage:  # every attempt fails with the step's error
+                return plugin.new_call(step.command, None, raises, self._site)
+            if not queue:
+                raise plugin._unmocked(args, options)
+            return queue.popleft()
+
+        if retries_of(client):
+            return resend(plugin, self._site, client, args, options, step, later, self._attempts)
+        if retries_async_of(client):
+            # An asyncio client: the interception awaits the retries (`retried_async`).
+            self._pending = (step, client, args, options, later)
+        return step
+
+    async def retried_async(self, mock: RedisCall) -> RedisCall:
+        """What an asyncio client's call answered by ``mock`` ends with, once its own retry
+        policy has run (the interception calls this for a mock that raises)."""
+        from tripwire_hypothesis._answerers.retries import resend_async
+
+        pending, self._pending = self._pending, None
+        if pending is None or pending[0] is not mock:
+            return mock
+        _, client, args, options, later = pending
+        return await resend_async(
+            self._plugin, self._site, client, args, options, mock, later, self._attempts
+        )
+
+    def answer_exec(self, watching: bool) -> RedisCall:
+        queue = self._queues.get("EXEC")
+        if queue:
+            return queue.popleft()
+        return self._plugin.new_call("EXEC", None, None, self._site)  # it commits
+
+    def unused(self) -> list[RedisCall]:
+        return [step for queue in self._queues.values() for step in queue]
