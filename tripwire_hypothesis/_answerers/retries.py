@@ -26,6 +26,7 @@ then ``self.parse_response(conn, command_name, **options)``; ``Retry`` keeps its
 from __future__ import annotations
 
 import copy
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -135,6 +136,18 @@ class _AsyncWire(_Wire):
         return _Wire.parse_response(self, connection, command_name, **options)
 
 
+#: A connection of each pool, made once and never connected: what a `_Wire` reads its retry
+#: settings and address from (making one costs more than the rest of a retried call).
+_CONNECTIONS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _connection_of(pool: Any) -> Any:
+    connection = _CONNECTIONS.get(pool)
+    if connection is None:
+        connection = _CONNECTIONS[pool] = pool.connection_class(**pool.connection_kwargs)
+    return connection
+
+
 def retries_async_of(client: Any) -> bool:
     """Whether a call of ``client`` is an asyncio client's that runs through its own retry
     policy here (`through_retries_async`)."""
@@ -164,7 +177,7 @@ def through_retries(
     redis-py let through.
     """
     pool = client.connection_pool
-    wire = _Wire(pool.connection_class(**pool.connection_kwargs), attempt)
+    wire = _Wire(_connection_of(pool), attempt)
     own = intercept._originals[owner, "execute_command"]
     saved = client.__dict__.get("connection"), "parse_response" in client.__dict__
     client.connection = wire
@@ -184,7 +197,7 @@ async def through_retries_async(
 ) -> tuple[Any, BaseException | None]:
     """`through_retries` for an asyncio client: its own ``execute_command`` and retry policy."""
     pool = client.connection_pool
-    wire = _AsyncWire(pool.connection_class(**pool.connection_kwargs), attempt)
+    wire = _AsyncWire(_connection_of(pool), attempt)
     own = intercept._originals[owner, "execute_command"]
     saved = client.__dict__.get("connection"), "parse_response" in client.__dict__
     client.connection = wire
