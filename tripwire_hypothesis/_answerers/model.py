@@ -84,10 +84,10 @@ class Fault:
     a connection lost after the command changed the data: the acknowledgement is lost, the
     change is not.
 
-    A connection error or a timeout of a sync client's call is retried as the client's own retry
-    policy says (redis-py 8: ten times): the next attempts are decided one by one, unless
-    ``outage=True``, the server out of reach for every later attempt, when the code sees the
-    error once the policy gives up.
+    A connection error or a timeout of a client's call (sync or asyncio) is retried as the
+    client's own retry policy says (redis-py 8: ten times): the next attempts are decided one
+    by one, unless ``outage=True``, the server out of reach for every later attempt, when the
+    code sees the error once the policy gives up.
     """
 
     __slots__ = ("applied", "error", "outage")

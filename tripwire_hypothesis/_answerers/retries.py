@@ -7,14 +7,18 @@ call would show the code an error redis-py never lets through, and never the wri
 that a retried command makes when the first attempt reached the server.
 
 So when a session draws a fault that redis-py's retry may catch (a ``ConnectionError`` or a
-``TimeoutError``, ``BusyLoadingError`` included) for a call of a sync client, the call is run
-through that client's own ``execute_command``, on a connection that stands for the server
+``TimeoutError``, ``BusyLoadingError`` included) for a call of a client (sync, or asyncio:
+`through_retries_async`), the call is run through that client's own ``execute_command``, on
+a connection that stands for the server
 (`_Wire`): each attempt asks the session what happens (a fault before the command took effect,
 after it, or the reply), and redis-py's own code decides whether to try again and what reaches
 the caller. The backoff between attempts is computed as redis-py computes it, and not slept: an
 example costs no wall time. The reply is the session's, already in the shape the client's method
 returns, so redis-py's reply parsing is skipped for it (``parse_response`` on the client, for the
-length of the call).
+length of the call). Drawn, scripted and model sessions share the bookkeeping (`resend`): the
+first attempt's answer is the session's usual one, each later attempt gets its own, and each
+attempt sent again is recorded. A pipeline or a cluster client still gets the fault at the
+call.
 
 Facts relied on (redis-py 4.0 to 8.x, valkey-py 6): ``Redis.execute_command`` uses
 ``self.connection`` when set (instead of taking one from the pool), calls ``conn.retry.
@@ -156,8 +160,8 @@ def retries_async_of(client: Any) -> bool:
 
 def retries_of(client: Any) -> bool:
     """Whether a call of ``client`` runs through its own retry policy here: a sync client whose
-    ``execute_command`` tripwire replaced (a pipeline, a cluster or an asyncio client gets the
-    fault at the call)."""
+    ``execute_command`` tripwire replaced (a pipeline or a cluster gets the fault at the call;
+    an asyncio client: `retries_async_of`)."""
     return getattr(type(client), "execute_command", None) is intercept.execute_command
 
 

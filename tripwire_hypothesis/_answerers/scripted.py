@@ -51,7 +51,7 @@ class Step:
     ``Step("GET", returns=b"1")`` and ``Step("GET", raises=redis.exceptions.TimeoutError())``
     build steps by hand, for ``@example(session=RedisSession([...]))``.
 
-    A connection error or a timeout is a fault of the call's connection: a sync client's own
+    A connection error or a timeout is a fault of the call's connection: the client's own
     retry policy sends the command again, answered by the command's next step, unless
     ``outage=True``, the server out of reach for every attempt, when the code sees the error
     once the policy gives up.
@@ -174,7 +174,7 @@ class Script:
         step: RedisCall,
         queue: deque[RedisCall],
     ) -> RedisCall:
-        """A step that raises: a fault a sync client's retry policy retries runs through it,
+        """A step that raises: a fault the client's retry policy retries runs through it,
         each later attempt answered by the command's next step (or failing alike, for an
         outage)."""
         __tracebackhide__ = True
