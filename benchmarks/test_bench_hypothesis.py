@@ -35,8 +35,8 @@ import tripwire
 from benchmarks.property_runs import CLIENT, CUT, collect, paired_times, property_test
 from tripwire_hypothesis import RedisSession, per_example_verifier
 from tripwire_hypothesis import strategies as tripwire_strategies
-from tripwire_hypothesis._answerers.drawn import _DIRECT_ERRORS, _outcomes
-from tripwire_hypothesis._reply_strategies.for_calls import call_replies
+from tripwire_hypothesis._answerers.drawn import _command_errors, _outcomes
+from tripwire_hypothesis._reply_strategies.for_calls import call_replies, command_name
 
 EXAMPLES = 300
 
@@ -87,7 +87,8 @@ def by_hand(draw: Callable[[Any], Any]) -> None:
         calls.append((args[0], args[1:]))
         replies = call_replies(args, options, False)
         assert replies is not None
-        outcome = draw(_outcomes(replies, _DIRECT_ERRORS, CUT))
+        errors = _command_errors(command_name(args[0]), False)
+        outcome = draw(_outcomes(replies, errors, CUT))
         if outcome.raises is not None:
             raise outcome.raises
         return outcome.returns

@@ -328,7 +328,10 @@ class RedisSession:
                 )
                 for step in self.steps
             ]
-            answerer = Script(plugin, steps, site)
+            outages = frozenset(
+                id(mock) for mock, step in zip(steps, self.steps, strict=True) if step.outage
+            )
+            answerer = Script(plugin, steps, site, outages)
         # The test's arguments, for the reproduction; the session itself is named, not kept,
         # which would make a reference cycle of it.
         code = caller.f_code
@@ -372,7 +375,8 @@ class RedisSession:
         """Every Redis call made since the session was installed, in the order made."""
         installed = self._installation("RedisSession.consumed")
         calls = _calls(installed)
-        return tuple(_consumed_step(index, call) for index, call in enumerate(calls))
+        resent = _resent(installed)
+        return tuple(_consumed_step(index, call, resent) for index, call in enumerate(calls))
 
     @property
     def answers(self) -> tuple[Step, ...]:
@@ -382,9 +386,14 @@ class RedisSession:
         """
         installed = self._installed
         answerer = installed.answerer if installed is not None else None
-        drawn = answerer.answered if isinstance(answerer, _answerer_class()) else ()
+        if not isinstance(answerer, _answerer_class()):
+            return self.steps
+        outages = answerer._outages
         return self.steps + tuple(
-            Step(mock.command, returns=mock.returns, raises=mock.raises) for mock in drawn
+            Step(mock.command, returns=mock.returns, raises=mock.raises, outage=True)
+            if id(mock) in outages
+            else Step(mock.command, returns=mock.returns, raises=mock.raises)
+            for mock in answerer.answered
         )
 
     def assert_consumed(
@@ -429,7 +438,7 @@ class RedisSession:
                 )
             expected_kwargs = entry.get("kwargs", kwargs)
             if _of_the_call(expected_args) or _of_the_call(expected_kwargs):
-                step = _consumed_step(index, call)
+                step = _consumed_step(index, call, _resent(installed))
                 if _of_the_call(expected_args):
                     expected_args = expected_args(step)
                 if _of_the_call(expected_kwargs):
@@ -530,10 +539,16 @@ def _calls(installed: _Installation) -> Iterator[RedisCall]:
             yield entry  # type: ignore[misc]
 
 
-def _consumed_step(index: int, call: RedisCall) -> ConsumedStep:
+def _resent(installed: _Installation) -> frozenset[int]:
+    """The ids of the recorded attempts that the client's retry policy sent again."""
+    return frozenset(map(id, getattr(installed.answerer, "_attempts", ())))
+
+
+def _consumed_step(index: int, call: RedisCall, resent: frozenset[int]) -> ConsumedStep:
     raises = call.raises
     returns = None if raises is not None else call.returns
-    return ConsumedStep(index, call.command, call.args, call.kwargs, returns, raises)
+    retried = id(call) in resent
+    return ConsumedStep(index, call.command, call.args, call.kwargs, returns, raises, retried)
 
 
 class _Reproduction:

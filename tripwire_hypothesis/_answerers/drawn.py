@@ -22,7 +22,15 @@ from redis import exceptions
 
 from tripwire._errors import UnmockedInteractionError, describe_call, safe_repr
 from tripwire.plugins.redis_plugin.intercept.interceptors import calling_client
+from tripwire_hypothesis._answerers.retries import (
+    RETRIED,
+    resend,
+    resend_async,
+    retries_async_of,
+    retries_of,
+)
 from tripwire_hypothesis._concurrency.schedule import client_here
+from tripwire_hypothesis._reply_strategies.command_errors import error_kinds_of
 from tripwire_hypothesis._reply_strategies.errors import redis_errors
 from tripwire_hypothesis._reply_strategies.for_calls import call_replies, command_name
 from tripwire_hypothesis._reproduction import error_code
@@ -82,13 +90,27 @@ def _watch_error() -> BaseException:
 #: Error families, each given an equal share of the injected errors; the kind varies within.
 #: Code tells a few families apart (connection, timeout, a server error reply, a lost race).
 _CONNECTION = redis_errors(kinds=["connection", "loading"])
+_DROPPED = redis_errors(kinds=["connection"])
 _TIMEOUT = redis_errors(kinds=["timeout"])
-_RESPONSE = redis_errors(kinds=["wrongtype", "oom", "readonly", "err", "noperm", "misconf"])
 _WATCH = st.builds(_watch_error)
-_DIRECT_ERRORS = st.one_of(_CONNECTION, _TIMEOUT, _RESPONSE)
-#: Inside a pipeline each queued command can only fail with its own error reply; losing the
-#: connection fails the whole batch, which the transaction's EXEC stands for.
-_QUEUED_ERRORS = _RESPONSE
+
+
+@functools.lru_cache(maxsize=1024)
+def _command_errors(command: str, queued: bool) -> SearchStrategy[BaseException]:
+    """The errors a call of ``command`` may fail with: its connection dropped or a server
+    loading its data, a timeout, or an error reply Redis can answer that command
+    (`tripwire_hypothesis._reply_strategies.command_errors`), each family an equal share.
+
+    Inside a pipeline (``queued``) a command can only fail with its own error reply; losing
+    the connection fails the whole batch, which the transaction's EXEC stands for.
+    """
+    kinds = error_kinds_of(command)
+    replies = redis_errors(kinds=[kind for kind in kinds if kind != "loading"])
+    if queued:
+        return replies
+    return st.one_of(_CONNECTION if "loading" in kinds else _DROPPED, _TIMEOUT, replies)
+
+
 #: A transaction's EXEC that committed.
 _COMMIT = st.just(None)
 _COMMITTED = _COMMIT.map(Outcome)
@@ -166,6 +188,9 @@ class Answerer:
 
     __slots__ = (
         "_attempts",
+        "_count",
+        "_outages",
+        "_pending",
         "_plugin",
         "_policy",
         "_site",
@@ -185,10 +210,17 @@ class Answerer:
         # example's locals alive in a reference cycle.
         self._site = (caller.f_code, caller.f_lasti)
         self._thread = threading.get_ident()
-        #: The mocks made for the calls answered so far, in call order.
+        #: The mocks made for the calls answered so far, in call order, each attempt that
+        #: redis-py's retry policy sent again included (but one for an outage's attempts).
         self.answered: list[RedisCall] = []
+        #: How many calls were answered, their attempts counted once.
+        self._count = 0
         #: The failed attempts of calls that redis-py's retry policy sent again, in order.
         self._attempts: list[RedisCall] = []
+        #: The ids of the answered mocks that stand for every attempt of an outage.
+        self._outages: set[int] = set()
+        #: An asyncio client's call whose first attempt failed, until its retries are run.
+        self._pending: tuple[Any, ...] | None = None
         #: Set by the pipeline interception while a batch's queued commands are answered.
         self.in_batch = False
 
@@ -196,42 +228,67 @@ class Answerer:
         __tracebackhide__ = True
         name = self._checked_name(args, options)
         call = Call(name, args[1:], options)
-        # Faults are raised at the call: redis-py's retry policy applies to a model session's
-        # only (`tripwire_hypothesis._answerers.model`), for now.
-        outcome = self.draws.draw(self._strategy(call, args, options), _Label(call))
+        strategy = self._strategy(call, args, options)
+        outcome = self.draws.draw(strategy, _Label(call))
         returns, raises = outcome.returns, outcome.raises
         mock = self._plugin.new_call(name, returns, raises, self._site)
         self.answered.append(mock)
+        if raises is not None and isinstance(raises, RETRIED):
+            client = calling_client()
+            if retries_of(client):
+                later, done = self._attempts_of(call, mock, strategy)
+                last = resend(
+                    self._plugin, self._site, client, args, options, mock, later, self._attempts
+                )
+                done(last)
+                return last
+            if retries_async_of(client):
+                # An asyncio client: the interception awaits the retries (`retried_async`).
+                later, done = self._attempts_of(call, mock, strategy)
+                self._pending = (mock, client, args, options, later, done)
         return mock
 
-    def _attempted(
-        self, name: str, args: tuple[Any, ...], options: dict[str, Any], error: BaseException
-    ) -> None:
-        """Record an attempt of a call that failed with ``error`` and that redis-py's retry
-        policy may try again: a test sees each attempt sent."""
-        # Not counted towards max_answers: the client's retry policy bounds the attempts.
-        mock = self._plugin.new_call(name, None, error, self._site)
-        mock._sent = args
-        mock.kwargs = options
-        self._plugin._record(mock)
-        self._attempts.append(mock)
+    def _attempts_of(
+        self, call: Call, first: RedisCall, strategy: SearchStrategy[Outcome]
+    ) -> tuple[Callable[[int], RedisCall], Callable[[RedisCall], None]]:
+        """For a call whose first attempt failed with a fault redis-py retries: the answer of
+        each later attempt, drawn, or all of them failing alike (an outage, decided at the
+        first retry); and what to note once the last attempt is known."""
+        outage = False
+        error = first.raises
 
-    def _last_attempt(self, error: BaseException) -> RedisCall:
-        """The mock of a call whose every attempt failed, the last with ``error``: that of its
-        last attempt, recorded as the call itself (the interception records it)."""
-        last = self._attempts[-1]
-        if last.raises is not error:  # an error reply to a later attempt: a call of its own
-            mock = self._plugin.new_call(last.command, None, error, self._site)
-        else:
-            self._attempts.pop()
-            entries = self._plugin.verifier.timeline.entries
-            if entries and entries[-1] is last:
-                entries.pop()
-            else:  # pragma: no cover - another thread recorded meanwhile
-                entries.remove(last)
-            mock = last
-        self.answered.append(mock)
-        return mock
+        def later(number: int) -> RedisCall:
+            nonlocal outage
+            if number == 2:
+                outage = self.draws.draw(OUTAGE, _Label(call, outage=True))
+            if outage:
+                # The server stays out of reach: every attempt fails with the first one's error.
+                return self._plugin.new_call(call.command, None, error, self._site)
+            outcome = self.draws.draw(strategy, _Label(call, number))
+            mock = self._plugin.new_call(call.command, outcome.returns, outcome.raises, self._site)
+            self.answered.append(mock)
+            return mock
+
+        def done(last: RedisCall) -> None:
+            if outage:
+                self._outages.add(id(first))
+            elif last is not self.answered[-1]:
+                self.answered.append(last)  # an error of redis-py's own making
+
+        return later, done
+
+    async def retried_async(self, mock: RedisCall) -> RedisCall:
+        """What an asyncio client's call answered by ``mock`` ends with, once its own retry
+        policy has run (the interception calls this for a mock that raises)."""
+        pending, self._pending = self._pending, None
+        if pending is None or pending[0] is not mock:
+            return mock
+        _, client, args, options, later, done = pending
+        last = await resend_async(
+            self._plugin, self._site, client, args, options, mock, later, self._attempts
+        )
+        done(last)
+        return last
 
     def _checked_name(self, args: tuple[Any, ...], options: dict[str, Any]) -> str:
         """The call's command name, once the session's limits allow it an answer."""
@@ -240,10 +297,11 @@ class Answerer:
         name = command_name(args[0])
         if (
             (policy.commands is not None and name not in policy.commands)
-            or len(self.answered) >= policy.max_answers
+            or self._count >= policy.max_answers
             or (threading.get_ident() != self._thread and client_here() is None)
         ):
             raise self._refusal(name, args, options) from None
+        self._count += 1
         return name
 
     def _refusal(
@@ -259,7 +317,7 @@ class Answerer:
                 f"redis.{name}(...) was called, but this session answers only {allowed} "
                 f"(redis_session(commands=...)) and no mock was registered for it.",
             )
-        if len(self.answered) >= policy.max_answers:
+        if self._count >= policy.max_answers:
             return self._refuse(
                 args,
                 options,
@@ -292,6 +350,7 @@ class Answerer:
         outcome = self.draws.draw(strategy, "EXEC")
         mock = self._plugin.new_call("EXEC", None, outcome.raises, self._site)
         self.answered.append(mock)
+        self._count += 1
         return mock
 
     def unused(self) -> list[RedisCall]:
@@ -330,7 +389,7 @@ class Answerer:
         elif policy.errors is not None:
             errors = policy.errors
         else:
-            errors = _QUEUED_ERRORS if self.in_batch else _DIRECT_ERRORS
+            errors = _command_errors(call.command, self.in_batch)
         return _outcomes(replies, errors, policy.cut)
 
     def _refuse(

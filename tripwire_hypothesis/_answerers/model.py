@@ -42,13 +42,14 @@ from tripwire_hypothesis._answerers.drawn import (
 )
 from tripwire_hypothesis._answerers.retries import (
     RETRIED,
-    client_owner,
+    resend,
+    retries_async_of,
     retries_of,
-    through_retries,
 )
 from tripwire_hypothesis._checks import invalid
 from tripwire_hypothesis._concurrency.clock import Clock, install_model_time, running
 from tripwire_hypothesis._concurrency.story import Story
+from tripwire_hypothesis._reply_strategies.command_errors import error_kinds_of
 from tripwire_hypothesis._reply_strategies.errors import _build
 from tripwire_hypothesis._reply_strategies.for_calls import command_name
 from tripwire_hypothesis._reproduction import error_code
@@ -86,10 +87,10 @@ class Fault:
     a connection lost after the command changed the data: the acknowledgement is lost, the
     change is not.
 
-    A connection error or a timeout of a sync client's call is retried as the client's own retry
-    policy says (redis-py 8: ten times): the next attempts are decided one by one, unless
-    ``outage=True``, the server out of reach for every later attempt, when the code sees the
-    error once the policy gives up.
+    A connection error or a timeout of a client's call (sync or asyncio) is retried as the
+    client's own retry policy says (redis-py 8: ten times): the next attempts are decided one
+    by one, unless ``outage=True``, the server out of reach for every later attempt, when the
+    code sees the error once the policy gives up.
     """
 
     __slots__ = ("applied", "error", "outage")
@@ -411,47 +412,75 @@ class ModelAnswerer(Answerer):
         kinds = tuple(
             kind
             for kind in self._policy.faults
-            if kind != "watch" and (kind not in _WRITE_FLAGS or _WRITE_FLAGS[kind] in flags)
+            if kind != "watch"
+            and (kind not in _WRITE_FLAGS or _WRITE_FLAGS[kind] in flags)
+            and (kind != "loading" or "loading" in error_kinds_of(name))
         )
         call = Call(name, args[1:], options)
         fault = self._decide(_Label(call), kinds)
         client = calling_client()
-        if fault is not None and isinstance(fault.error, RETRIED) and retries_of(client):
-            # redis-py's retry policy decides what the code sees. The fault is passing (each
-            # attempt decided again) or an outage (every attempt fails alike).
-            if self._script is None and self.draws.draw(OUTAGE, _Label(call, outage=True)):
-                fault = Fault(fault.error, applied=fault.applied, outage=True)
-                self.decisions[-1] = (self.decisions[-1][0], fault)
-            first = fault
-
-            def attempt(number: int) -> tuple[Any, BaseException | None]:
-                if number == 1:
-                    this: Fault | None = first
-                elif first.outage:
-                    # The server stays out of reach: later attempts never arrive.
-                    this = Fault(copy.copy(first.error))
-                else:
-                    this = self._decide(_Label(call, number), kinds)
-                if this is None:
-                    return self._apply(name, pool, db, args, options)
-                if this.applied:
-                    self._apply(name, pool, db, args, options)
-                self._attempted(name, args, options, this.error)
-                _turns.logged(self.model, self._attempts[-1], applied=this.applied)
-                if not this.applied:
-                    raise this.error
-                return None, this.error
-
-            returns, raises = through_retries(client, client_owner(client), args, options, attempt)
-            if raises is not None:
-                return self._last_attempt(raises)
-            return self._answer(name, returns, raises)
+        if fault is not None and isinstance(fault.error, RETRIED):
+            sync = retries_of(client)
+            if sync or retries_async_of(client):
+                return self._retried(call, kinds, fault, client, sync, pool, db, args, options)
         if fault is not None and not fault.applied:
             return self._answer(name, None, fault.error)
         returns, raises = self._apply(name, pool, db, args, options)
         if fault is not None:
             return self._answer(name, None, fault.error, applied=True)
         return self._answer(name, returns, raises)
+
+    def _retried(
+        self,
+        call: Call,
+        kinds: tuple[str, ...],
+        fault: Fault,
+        client: Any,
+        sync: bool,
+        pool: Any,
+        db: int,
+        args: tuple[Any, ...],
+        options: dict[str, Any],
+    ) -> RedisCall:
+        """A call whose first attempt failed with a fault redis-py retries: the client's own
+        retry policy decides what the code sees. The fault is passing (each later attempt
+        decided again) or an outage (every attempt fails alike)."""
+        __tracebackhide__ = True
+        name = call.command
+        if self._script is None and self.draws.draw(OUTAGE, _Label(call, outage=True)):
+            fault = Fault(fault.error, applied=fault.applied, outage=True)
+            self.decisions[-1] = (self.decisions[-1][0], fault)
+        first = fault
+
+        def outcome(this: Fault | None) -> RedisCall:
+            # One attempt on the model: its reply, or its fault (after the command took
+            # effect, for an applied one).
+            if this is None or this.applied:
+                returns, raises = self._apply(name, pool, db, args, options)
+                if this is None:
+                    mock = self._plugin.new_call(name, returns, raises, self._site)
+                    _turns.logged(self.model, mock)
+                    return mock
+            mock = self._plugin.new_call(name, None, this.error, self._site)
+            _turns.logged(self.model, mock, applied=this.applied)
+            return mock
+
+        def later(number: int) -> RedisCall:
+            if first.outage:
+                # The server stays out of reach: later attempts never arrive.
+                return outcome(Fault(copy.copy(first.error)))
+            return outcome(self._decide(_Label(call, number), kinds))
+
+        mock = outcome(first)
+        if sync:
+            last = resend(
+                self._plugin, self._site, client, args, options, mock, later, self._attempts
+            )
+            self.answered.append(last)
+            return last
+        # An asyncio client: the interception awaits the retries (`Answerer.retried_async`).
+        self._pending = (mock, client, args, options, later, self.answered.append)
+        return mock
 
     def _apply(
         self, name: str, pool: Any, db: int, args: tuple[Any, ...], options: dict[str, Any]
@@ -487,6 +516,7 @@ class ModelAnswerer(Answerer):
             )
             fault = self._decide("EXEC", kinds)
         self._unwatch()
+        self._count += 1
         snapshot, self._snapshot = self._snapshot, None
         if fault is not None and not fault.applied and snapshot is not None:
             self.model.restore(snapshot)

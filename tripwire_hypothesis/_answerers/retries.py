@@ -7,14 +7,18 @@ call would show the code an error redis-py never lets through, and never the wri
 that a retried command makes when the first attempt reached the server.
 
 So when a session draws a fault that redis-py's retry may catch (a ``ConnectionError`` or a
-``TimeoutError``, ``BusyLoadingError`` included) for a call of a sync client, the call is run
-through that client's own ``execute_command``, on a connection that stands for the server
+``TimeoutError``, ``BusyLoadingError`` included) for a call of a client (sync, or asyncio:
+`through_retries_async`), the call is run through that client's own ``execute_command``, on
+a connection that stands for the server
 (`_Wire`): each attempt asks the session what happens (a fault before the command took effect,
 after it, or the reply), and redis-py's own code decides whether to try again and what reaches
 the caller. The backoff between attempts is computed as redis-py computes it, and not slept: an
 example costs no wall time. The reply is the session's, already in the shape the client's method
 returns, so redis-py's reply parsing is skipped for it (``parse_response`` on the client, for the
-length of the call).
+length of the call). Drawn, scripted and model sessions share the bookkeeping (`resend`): the
+first attempt's answer is the session's usual one, each later attempt gets its own, and each
+attempt sent again is recorded. A pipeline or a cluster client still gets the fault at the
+call.
 
 Facts relied on (redis-py 4.0 to 8.x, valkey-py 6): ``Redis.execute_command`` uses
 ``self.connection`` when set (instead of taking one from the pool), calls ``conn.retry.
@@ -26,14 +30,30 @@ then ``self.parse_response(conn, command_name, **options)``; ``Retry`` keeps its
 from __future__ import annotations
 
 import copy
+import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis import exceptions
 
 from tripwire.plugins.redis_plugin.intercept import interceptors as intercept
 
-__all__ = ["RETRIED", "Attempt", "client_owner", "retries_of", "through_retries"]
+if TYPE_CHECKING:
+    from types import CodeType
+
+    from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
+
+__all__ = [
+    "RETRIED",
+    "Attempt",
+    "client_owner",
+    "resend",
+    "resend_async",
+    "retries_async_of",
+    "retries_of",
+    "through_retries",
+    "through_retries_async",
+]
 
 #: The errors redis-py's default retry policy catches: a fault of these classes runs through it.
 RETRIED = (exceptions.ConnectionError, exceptions.TimeoutError)
@@ -104,10 +124,44 @@ class _Wire:
         return returns
 
 
+class _AsyncWire(_Wire):
+    """`_Wire` for an asyncio client, whose connection's methods are coroutines."""
+
+    async def connect(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        pass
+
+    async def disconnect(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        pass
+
+    async def send_command(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        _Wire.send_command(self, *args, **kwargs)
+
+    async def parse_response(self, connection: Any, command_name: Any, **options: Any) -> Any:
+        return _Wire.parse_response(self, connection, command_name, **options)
+
+
+#: A connection of each pool, made once and never connected: what a `_Wire` reads its retry
+#: settings and address from (making one costs more than the rest of a retried call).
+_CONNECTIONS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _connection_of(pool: Any) -> Any:
+    connection = _CONNECTIONS.get(pool)
+    if connection is None:
+        connection = _CONNECTIONS[pool] = pool.connection_class(**pool.connection_kwargs)
+    return connection
+
+
+def retries_async_of(client: Any) -> bool:
+    """Whether a call of ``client`` is an asyncio client's that runs through its own retry
+    policy here (`through_retries_async`)."""
+    return getattr(type(client), "execute_command", None) is intercept.async_execute_command
+
+
 def retries_of(client: Any) -> bool:
     """Whether a call of ``client`` runs through its own retry policy here: a sync client whose
-    ``execute_command`` tripwire replaced (a pipeline, a cluster or an asyncio client gets the
-    fault at the call)."""
+    ``execute_command`` tripwire replaced (a pipeline or a cluster gets the fault at the call;
+    an asyncio client: `retries_async_of`)."""
     return getattr(type(client), "execute_command", None) is intercept.execute_command
 
 
@@ -127,7 +181,7 @@ def through_retries(
     redis-py let through.
     """
     pool = client.connection_pool
-    wire = _Wire(pool.connection_class(**pool.connection_kwargs), attempt)
+    wire = _Wire(_connection_of(pool), attempt)
     own = intercept._originals[owner, "execute_command"]
     saved = client.__dict__.get("connection"), "parse_response" in client.__dict__
     client.connection = wire
@@ -140,3 +194,127 @@ def through_retries(
         client.connection = saved[0]
         if not saved[1]:
             del client.parse_response
+
+
+async def through_retries_async(
+    client: Any, owner: type, args: tuple[Any, ...], options: dict[str, Any], attempt: Attempt
+) -> tuple[Any, BaseException | None]:
+    """`through_retries` for an asyncio client: its own ``execute_command`` and retry policy."""
+    pool = client.connection_pool
+    wire = _AsyncWire(_connection_of(pool), attempt)
+    own = intercept._originals[owner, "execute_command"]
+    saved = client.__dict__.get("connection"), "parse_response" in client.__dict__
+    client.connection = wire
+    client.parse_response = wire.parse_response
+    try:
+        return await own(client, *args, **options), None
+    except exceptions.RedisError as error:
+        return None, error
+    finally:
+        client.connection = saved[0]
+        if not saved[1]:
+            del client.parse_response
+
+
+class _Resending:
+    """The attempts of one call whose first answer is a fault: each later one answered by a
+    mock of its own, each that failed and was sent again recorded, in order."""
+
+    __slots__ = ("args", "current", "first_recorded", "later", "options", "plugin", "resent")
+
+    def __init__(
+        self,
+        plugin: RedisPlugin,
+        args: tuple[Any, ...],
+        options: dict[str, Any],
+        first: RedisCall,
+        later: Callable[[int], RedisCall],
+        resent: list[RedisCall],
+        first_recorded: bool,
+    ) -> None:
+        self.plugin = plugin
+        self.args = args
+        self.options = options
+        self.current = first
+        self.later = later
+        self.resent = resent
+        self.first_recorded = first_recorded
+
+    def attempt(self, number: int) -> tuple[Any, BaseException | None]:
+        if number > 1:
+            # The attempt before this one failed and redis-py sends the command again.
+            previous = self.current
+            if number > 2 or not self.first_recorded:
+                previous._sent = self.args
+                previous.kwargs = self.options
+                self.plugin._record(previous)
+            self.resent.append(previous)
+            self.current = self.later(number)
+        raises = self.current.raises
+        if raises is None:
+            return self.current.returns, None
+        error = raises() if isinstance(raises, type) else raises
+        if isinstance(error, RETRIED):
+            # The connection failed: nothing was read. Raised afresh each time (an outage's
+            # attempts share the error), not with the tracebacks of the attempts before.
+            raise error.with_traceback(None)
+        return None, error  # an error reply, read as the reply
+
+    def last(self, raises: BaseException | None, site: tuple[CodeType, int]) -> RedisCall:
+        """The mock of the last attempt, given what redis-py let through."""
+        current = self.current
+        given = current.raises
+        if (
+            raises is not None
+            and raises is not given
+            and not (isinstance(given, type) and type(raises) is given)
+        ):
+            # redis-py raised an error of its own making after the attempts.
+            current = self.plugin.new_call(current.command, None, raises, site)
+        return current
+
+
+def resend(
+    plugin: RedisPlugin,
+    site: tuple[CodeType, int],
+    client: Any,
+    args: tuple[Any, ...],
+    options: dict[str, Any],
+    first: RedisCall,
+    later: Callable[[int], RedisCall],
+    resent: list[RedisCall],
+) -> RedisCall:
+    """Run a call of the sync ``client`` whose first answer, ``first``, is a fault redis-py may
+    retry, through the client's own retry policy: attempt ``number`` (2 for the first retry)
+    is answered by the mock ``later(number)``.
+
+    Each attempt that failed and was sent again is recorded as redis-py sent it, and added to
+    ``resent``, in order. Returns the mock of the last attempt, what the caller gets (for the
+    interception to record); a mock made here counts as registered at ``site``.
+    """
+    run = _Resending(plugin, args, options, first, later, resent, first_recorded=False)
+    _, raises = through_retries(client, client_owner(client), args, options, run.attempt)
+    return run.last(raises, site)
+
+
+async def resend_async(
+    plugin: RedisPlugin,
+    site: tuple[CodeType, int],
+    client: Any,
+    args: tuple[Any, ...],
+    options: dict[str, Any],
+    first: RedisCall,
+    later: Callable[[int], RedisCall],
+    resent: list[RedisCall],
+) -> RedisCall:
+    """`resend` for an asyncio client, once the interception recorded ``first``: the last
+    attempt's mock is recorded here too, when it is another."""
+    run = _Resending(plugin, args, options, first, later, resent, first_recorded=True)
+    owner = client_owner(client)
+    _, raises = await through_retries_async(client, owner, args, options, run.attempt)
+    last = run.last(raises, site)
+    if last is not first:
+        last._sent = args
+        last.kwargs = options
+        plugin._record(last)
+    return last

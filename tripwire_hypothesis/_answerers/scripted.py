@@ -50,11 +50,17 @@ class Step:
 
     ``Step("GET", returns=b"1")`` and ``Step("GET", raises=redis.exceptions.TimeoutError())``
     build steps by hand, for ``@example(session=RedisSession([...]))``.
+
+    A connection error or a timeout is a fault of the call's connection: the client's own
+    retry policy sends the command again, answered by the command's next step, unless
+    ``outage=True``, the server out of reach for every attempt, when the code sees the error
+    once the policy gives up.
     """
 
     command: str
     returns: Any = None
     raises: BaseException | type[BaseException] | None = None
+    outage: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "command", _command_name("Step", "command", self.command))
@@ -64,6 +70,10 @@ class Step:
             or (isinstance(raises, type) and issubclass(raises, BaseException))
         ):
             raise invalid("Step", "raises", "an exception instance, class or None", raises)
+        if type(self.outage) is not bool:
+            raise invalid("Step", "outage", "a bool", self.outage)
+        if self.outage and raises is None:
+            raise invalid("Step", "outage", "False for a step that raises nothing", self.outage)
 
     @property
     def failed(self) -> bool:
@@ -81,7 +91,8 @@ class Step:
 
     def __repr__(self) -> str:
         if self.raises is not None:
-            return f"Step({self.command!r}, raises={error_code(self.raises)})"
+            outage = ", outage=True" if self.outage else ""
+            return f"Step({self.command!r}, raises={error_code(self.raises)}{outage})"
         return f"Step({self.command!r}, returns={safe_repr(self.returns)})"
 
 
@@ -103,6 +114,9 @@ class ConsumedStep:
     returns: Any = None
     #: What the call raised, or ``None``.
     raises: BaseException | type[BaseException] | None = None
+    #: Whether this attempt failed and the client's retry policy sent the command again: the
+    #: code never saw its outcome, the next call's is what it got.
+    retried: bool = False
 
     def assertion(self) -> str:
         """The ``tripwire.redis.assert_command(...)`` line that asserts this call."""
@@ -119,16 +133,26 @@ class Script:
     a drawn example's answers replays it (mocks registered by hand are used first either way).
     """
 
-    __slots__ = ("_plugin", "_queues", "_site", "in_batch")
+    __slots__ = ("_attempts", "_outages", "_pending", "_plugin", "_queues", "_site", "in_batch")
 
     def __init__(
-        self, plugin: RedisPlugin, steps: list[RedisCall], site: tuple[CodeType, int]
+        self,
+        plugin: RedisPlugin,
+        steps: list[RedisCall],
+        site: tuple[CodeType, int],
+        outages: frozenset[int] = frozenset(),
     ) -> None:
         self._plugin = plugin
         self._site = site
         self._queues: dict[str, deque[RedisCall]] = {}
         for step in steps:
             self._queues.setdefault(step.command, deque()).append(step)
+        #: The ids of the steps that fail every attempt (``outage=True``).
+        self._outages = outages
+        #: The failed attempts that the client's retry policy sent again, in order.
+        self._attempts: list[RedisCall] = []
+        #: An asyncio client's call whose first attempt failed, until its retries are run.
+        self._pending: tuple[Any, ...] | None = None
         self.in_batch = False
 
     def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
@@ -137,8 +161,69 @@ class Script:
         text = spelling.decode("utf-8", "replace") if isinstance(spelling, bytes) else spelling
         queue = self._queues.get(normalise(str(text)))
         if queue:
-            return queue.popleft()
+            step = queue.popleft()
+            if step.raises is not None:
+                return self._maybe_retried(args, options, step, queue)
+            return step
         raise self._plugin._unmocked(args, options) from None
+
+    def _maybe_retried(
+        self,
+        args: tuple[Any, ...],
+        options: dict[str, Any],
+        step: RedisCall,
+        queue: deque[RedisCall],
+    ) -> RedisCall:
+        """A step that raises: a fault the client's retry policy retries runs through it,
+        each later attempt answered by the command's next step (or failing alike, for an
+        outage)."""
+        __tracebackhide__ = True
+        # Imported here: they import redis-py, which a script of replies does not need.
+        from tripwire.plugins.redis_plugin.intercept.interceptors import calling_client
+        from tripwire_hypothesis._answerers.retries import (
+            RETRIED,
+            resend,
+            retries_async_of,
+            retries_of,
+        )
+
+        raises = step.raises
+        fault = (
+            issubclass(raises, RETRIED) if isinstance(raises, type) else isinstance(raises, RETRIED)
+        )
+        if not fault:
+            return step
+        client = calling_client()
+        plugin = self._plugin
+        outage = id(step) in self._outages
+
+        def later(number: int) -> RedisCall:
+            __tracebackhide__ = True
+            if outage:  # every attempt fails with the step's error
+                return plugin.new_call(step.command, None, raises, self._site)
+            if not queue:
+                raise plugin._unmocked(args, options)
+            return queue.popleft()
+
+        if retries_of(client):
+            return resend(plugin, self._site, client, args, options, step, later, self._attempts)
+        if retries_async_of(client):
+            # An asyncio client: the interception awaits the retries (`retried_async`).
+            self._pending = (step, client, args, options, later)
+        return step
+
+    async def retried_async(self, mock: RedisCall) -> RedisCall:
+        """What an asyncio client's call answered by ``mock`` ends with, once its own retry
+        policy has run (the interception calls this for a mock that raises)."""
+        from tripwire_hypothesis._answerers.retries import resend_async
+
+        pending, self._pending = self._pending, None
+        if pending is None or pending[0] is not mock:
+            return mock
+        _, client, args, options, later = pending
+        return await resend_async(
+            self._plugin, self._site, client, args, options, mock, later, self._attempts
+        )
 
     def answer_exec(self, watching: bool) -> RedisCall:
         queue = self._queues.get("EXEC")

@@ -576,26 +576,39 @@ def test_a_state_machine_keeps_one_model_per_run_and_finds_the_lost_job() -> Non
     # 6.170, "Failing test case: <state machine>" since).
     heading, _, notes = "\n".join(failed.value.__notes__).partition("\n")
     assert heading in ("Failing test case:", "Failing test case: <state machine>")
-    assert notes == (
+    # Two stories of one outage lose the job; which one the shrinker reaches depends on what
+    # Hypothesis generates, which the modules loaded before the test move (it draws constants
+    # found in them): alone, the RPOP whose reply was lost; in the whole suite, the LPUSH.
+    rpop = (
+        f"Draw 2 (RPOP('jobs')): Fault({CONNECTION_CODE}, applied=True)\n"
+        "Draw 3 (RPOP('jobs'), every attempt fails): True\n",
+        f"    Fault({CONNECTION_CODE}, applied=True, outage=True),  # RPOP('jobs')\n",
+    )
+    lpush = (
+        "Draw 2 (RPOP('jobs')): None\n"
+        f"Draw 3 (LPUSH('jobs:processing', b'job-1')): Fault({CONNECTION_CODE})\n"
+        "Draw 4 (LPUSH('jobs:processing', b'job-1'), every attempt fails): True\n",
+        "    None,  # RPOP('jobs')\n"
+        f"    Fault({CONNECTION_CODE}, outage=True),  # LPUSH('jobs:processing', b'job-1')\n",
+    )
+    assert notes in {
         "state = PlantedQueue()\n"
         "state.start(session=redis_session(model=True))\n"
         "state.no_job_is_lost()\n"
         "Draw 1 (LPUSH('jobs', 'job-1')): None\n"
         "state.enqueue(job='job-1')\n"
         "state.no_job_is_lost()\n"
-        "Draw 2 (RPOP('jobs')): None\n"
-        f"Draw 3 (LPUSH('jobs:processing', b'job-1')): Fault({CONNECTION_CODE})\n"
-        "Draw 4 (LPUSH('jobs:processing', b'job-1'), every attempt fails): True\n"
+        f"{draws}"
         "state.work()\n"
         "state.no_job_is_lost()\n"
         "state.teardown()\n"
         "# This run's session, to pass instead of the drawn one in the steps above:\n"
         "RedisSession.from_faults([\n"
         "    None,  # LPUSH('jobs', 'job-1')\n"
-        "    None,  # RPOP('jobs')\n"
-        f"    Fault({CONNECTION_CODE}, outage=True),  # LPUSH('jobs:processing', b'job-1')\n"
+        f"{faults}"
         "])"
-    )
+        for draws, faults in (rpop, lpush)
+    }
 
 
 def test_the_printed_steps_replay_with_the_printed_session() -> None:
