@@ -110,6 +110,7 @@ def rewrite(
             imports.add("from unittest.mock import ANY")
         if recorded.needs_os_import:
             imports.add("import os")
+        imports.update(recorded.more_imports)
         # Recorded once: the marker would record it again at every run.
         removed.update(_marker_lines(function))
         if replace:
@@ -244,20 +245,17 @@ def _function(tree: ast.Module, recorded: Recorded) -> ast.FunctionDef | ast.Asy
 
 
 def _imports(tree: ast.Module, line: str) -> bool:
-    """Whether the module already has the import statement ``line`` (or one that covers it)."""
+    """Whether the module already has the import statement ``line`` (``import m`` or ``from m
+    import a, b``), or one that covers it."""
+    words = line.replace(",", " ").split()
     for node in tree.body:
-        if isinstance(node, ast.Import) and line.startswith("import "):
-            module = line.split()[1]
-            names = node.names
-            if any(a.name.split(".")[0] == module and a.asname is None for a in names):
+        if isinstance(node, ast.Import) and words[0] == "import":
+            if any(a.name.split(".")[0] == words[1] and a.asname is None for a in node.names):
                 return True
-        elif (
-            isinstance(node, ast.ImportFrom)
-            and line == "from unittest.mock import ANY"
-            and node.module == "unittest.mock"
-            and any(alias.name == "ANY" and alias.asname is None for alias in node.names)
-        ):
-            return True
+        elif isinstance(node, ast.ImportFrom) and words[0] == "from" and node.module == words[1]:
+            have = {alias.name for alias in node.names if alias.asname is None}
+            if have.issuperset(words[3:]):
+                return True
     return False
 
 

@@ -33,6 +33,7 @@ from tripwire.plugins import _redis_intercept as _intercept
 from tripwire.plugins import _redis_libraries as _libraries
 from tripwire.plugins import _redis_sockets as _sockets
 from tripwire.plugins._record_secrets import Placeholders, redact_url, scrub_args, scrub_reply
+from tripwire.plugins._record_steady import CALLED, Steady, steady_reply
 
 if TYPE_CHECKING:
     from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
@@ -300,9 +301,11 @@ class Recorder:
         #: id(pipeline of the code) -> (that pipeline, its twin), for WATCH and what follows.
         self._pipes: dict[int, tuple[Any, Any]] = {}
         self._batch: _Batch | None = None
-        #: The mocks made so far, in call order, each with the repr of its reply at that moment
-        #: and a note for the reader (empty if none).
-        self.answered: list[tuple[RedisCall, str, str]] = []
+        #: The mocks made so far, in call order, each with the code of its reply at that moment,
+        #: a note for the reader (empty if none), and whether `steady_reply` chose the reply.
+        self.answered: list[tuple[RedisCall, str, str, bool]] = []
+        #: The replies and arguments written steadily (`_record_steady`).
+        self.steady = Steady()
         self.in_batch = False
 
     def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
@@ -318,6 +321,9 @@ class Recorder:
             else:
                 twin = self._twins.twin_of(frame.f_locals["client"])
                 reply = twin.execute_command(*args, **dict(options))
+                if name in CALLED:
+                    reply = steady_reply(name, args, options, twin, reply)
+                    return self._answer(name, reply, None, steady=True)
         except Exception as error:
             return self._failed(name, args, options, error)
         return self._answer(name, reply, None)
@@ -395,11 +401,18 @@ class Recorder:
     # -- answers --------------------------------------------------------------------------------
 
     def _answer(
-        self, name: str, returns: Any, raises: BaseException | None, note: str = ""
+        self,
+        name: str,
+        returns: Any,
+        raises: BaseException | None,
+        note: str = "",
+        steady: bool = False,
     ) -> RedisCall:
         mock = self._plugin.new_call(name, returns, raises, self._site)
-        shown = self._placeholders.code(scrub_reply(name, returns))
-        self.answered.append((mock, shown, note))
+        code = self._placeholders.code
+        value = scrub_reply(name, returns)
+        shown = self.steady.reply(name, value, code) if raises is None else None
+        self.answered.append((mock, code(value) if shown is None else shown, note, steady))
         return mock
 
     def _failed(
