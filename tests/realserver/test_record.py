@@ -123,7 +123,12 @@ def test_a_pipeline_runs_its_commands_on_the_server(
     assert isinstance(results[2], redis.exceptions.ResponseError)
     assert results[3] == b"2"
     assert redis_server.execute_raw("GET", "a") == b"2"
-    assert [mock.command for mock, _, _, _ in recorder.answered] == ["SET", "INCRBY", "LPUSH", "GET"]
+    assert [mock.command for mock, _, _, _ in recorder.answered] == [
+        "SET",
+        "INCRBY",
+        "LPUSH",
+        "GET",
+    ]
 
 
 def test_a_transaction_applies_atomically_with_each_reply(
