@@ -84,6 +84,17 @@ def pytest_configure(config: pytest.Config) -> None:
             f"--tripwire-record={mode} reports what each test recorded in the process that ran "
             "it: record without -n (pytest-xdist)."
         )
+    rewriting = config.getoption("--tripwire-record-rewrite") or mode == "rewrite-all"
+    if rewriting and not config.option.collectonly:
+        from tripwire.plugins._record_rewrite import MISSING_LIBCST, libcst_missing
+
+        if libcst_missing():
+            option = (
+                "--tripwire-record=rewrite-all"
+                if mode == "rewrite-all"
+                else "--tripwire-record-rewrite"
+            )
+            raise pytest.UsageError(f"{option} {MISSING_LIBCST}.")
     url = config.getoption("--tripwire-record-url")
     if url is not None:
         from tripwire.plugins._record_server import check_url
