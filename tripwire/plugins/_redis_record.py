@@ -38,7 +38,15 @@ from tripwire.plugins._record_steady import CALLED, Steady, steady_reply
 if TYPE_CHECKING:
     from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
 
-__all__ = ["Recorder", "RecordingError", "Twins", "is_reply", "seeding_client", "unreachable"]
+__all__ = [
+    "Recorder",
+    "RecordingError",
+    "Twins",
+    "flush",
+    "is_reply",
+    "seeding_client",
+    "unreachable",
+]
 
 #: What a twin takes of the caller's connection settings: whatever changes how replies parse.
 _PARSING = ("db", "encoding", "encoding_errors", "decode_responses", "protocol")
@@ -222,6 +230,20 @@ def _seeding_class(library: _libraries.Library) -> type:
         return base.execute_command(self, *args, **options)
 
     return type("SeedingClient", (base,), {"execute_command": execute_command})
+
+
+def flush(url: str) -> None:
+    """Empty the server at ``url`` (every key of every database, and the loaded scripts)."""
+    library = next(lib for lib in _libraries.installed() if lib.name == "redis")
+    twins = Twins(url)
+    try:
+        client = twins.client(library, {})
+        client.execute_command("FLUSHALL")
+        client.execute_command("SCRIPT FLUSH")
+    except Exception as error:
+        raise unreachable(url, error) from error
+    finally:
+        twins.close()
 
 
 # -- where the call came from -------------------------------------------------------------------
