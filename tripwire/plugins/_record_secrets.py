@@ -22,6 +22,7 @@ __all__ = [
     "redact_url",
     "scrub_args",
     "scrub_reply",
+    "scrub_rows",
 ]
 
 #: CONFIG parameters whose value is a password.
@@ -104,6 +105,20 @@ def scrub_args(command: str, args: Sequence[Any]) -> tuple[Any, ...]:
             if index and word[:1] in (">", "<", "#", "!"):
                 scrubbed[index] = SECRET
     return tuple(scrubbed)
+
+
+def scrub_rows(
+    command: str, rows: list[tuple[str, Any, Any, bool, str]]
+) -> list[tuple[str, Any, Any, bool, str]]:
+    """The field-by-field rows of an assertion's report with the passwords of their ``args``
+    (expected and actual) as `SECRET`."""
+    shown = []
+    for name, want, got, equal, note in rows:
+        if name == "args":
+            want = type(want)(scrub_args(command, want)) if type(want) in (tuple, list) else want
+            got = scrub_args(command, got) if type(got) is tuple else got
+        shown.append((name, want, got, equal, note))
+    return shown
 
 
 def scrub_reply(command: str, reply: Any) -> Any:

@@ -29,6 +29,7 @@ from tripwire._verifier import StrictVerifier
 from tripwire.plugins import _redis_cluster as _redis_cluster  # its interceptors, registered
 from tripwire.plugins import _redis_intercept as _intercept
 from tripwire.plugins import _redis_scripts as _scripts
+from tripwire.plugins._record_secrets import scrub_args
 from tripwire.plugins._redis_call import (
     NO_KWARGS,
     OWN_REPLY,
@@ -421,7 +422,7 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         error = UnmockedInteractionError(
             f"redis.{shortened(name)}(...) was called but no mock was registered.",
             code_line(lambda: f"tripwire.redis.mock_command({safe_repr(name)}, returns=...)"),
-            describe_call(args[1:], options),
+            describe_call(scrub_args(name, args[1:]), options),
             "\n".join(notes),
         )
         self.verifier.report_unmocked(error)
@@ -495,7 +496,8 @@ class RedisPlugin(PubSubMocks, BasePlugin):
 
     def format_assertion(self, interaction: Interaction) -> str:
         assert isinstance(interaction, RedisCall)
-        args = interaction.args
+        # A password the code sent is shown as ANY, which matches it when the line is pasted.
+        args = scrub_args(interaction.command, interaction.args)
         if interaction.command in _RUNNING_SCRIPTS and args:
             # The script by its source, as tripwire.redis.script(...) asserts it; a sha made up
             # by a SCRIPT LOAD mock, which the matcher does not equal, as it was sent.
@@ -505,7 +507,10 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         return self._assertion_line(interaction.command, args, interaction.kwargs)
 
     def format_expected(self, expected: Mapping[str, Any]) -> str:
-        return self._assertion_line(expected["command"], expected["args"], expected["kwargs"])
+        command, args = expected["command"], expected["args"]
+        if type(args) in (tuple, list):  # a password the test itself wrote, too
+            args = type(args)(scrub_args(command, args))
+        return self._assertion_line(command, args, expected["kwargs"])
 
     def _assertion_line(self, command: str, args: Any, kwargs: Any) -> str:
         return (
