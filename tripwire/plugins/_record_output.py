@@ -3,8 +3,9 @@
 For each recorded test, the ``tripwire.redis.mock_command(...)`` lines that go before its
 ``with tripwire:`` block (the replies the server gave, as redis-py parsed them) and the
 ``tripwire.redis.assert_command(...)`` lines that go after it (the calls, as the code sent them).
-Replies that Redis cannot give twice the same (a TTL, the time, a random member, a scan cursor)
-carry a ``# review:`` comment.
+What Redis chooses (the time, a random member, a scan page, a stream entry id) and what the code
+makes up (a lock's token) are written steadily (`_record_steady`); the replies that still depend
+on the moment or the server (`REVIEW`) carry a ``# review:`` comment.
 """
 
 from __future__ import annotations
