@@ -80,10 +80,11 @@ def test_replies_redis_chooses_record_the_same_lines_twice(pytester: pytest.Pyte
         "    tripwire.redis.mock_command('XRANGE', returns=[(b'1700000000000-0', {b'a': b'1'}), "
         "(b'1700000000001-0', {b'a': b'2'})])",
         "    tripwire.redis.assert_command('XDEL', args=('events', b'1700000000000-0'))",
-        "    tripwire.redis.assert_command('SET', args=('job', IsBytes(regex=b'[0-9a-f]{32}'), "
-        "'NX', 'PX', 5000))",
     ):
         assert line in lines
+    # The lock's token (its options' order differs before redis-py 7.1).
+    token = "tripwire.redis.assert_command('SET', args=('job', IsBytes(regex=b'[0-9a-f]{32}'), "
+    assert len([line for line in lines if line.startswith(f"    {token}")]) == 1
     users = sorted(f"b'user:{n}'" for n in range(40))
     scan = f"    tripwire.redis.mock_command('SCAN', returns=(0, [{', '.join(users)}]))"
     assert scan in lines
