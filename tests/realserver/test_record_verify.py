@@ -239,3 +239,47 @@ def test_replies_compare_as_redis_sends_them(pytester: pytest.Pytester) -> None:
             "Redis answers None",
         ]
     )
+
+
+CHOSEN = """
+import redis
+import tripwire
+
+
+def test_chosen():
+    tripwire.redis.mock_command("SADD", returns=3)
+    tripwire.redis.mock_command("SRANDMEMBER", returns=b"c")
+    tripwire.redis.mock_command("SRANDMEMBER", returns=[b"c", b"c", b"c"])
+    tripwire.redis.mock_command("SRANDMEMBER", returns=b"z")
+    tripwire.redis.mock_command("SPOP", returns=b"b")
+    tripwire.redis.mock_command("SMEMBERS", returns={b"a", b"c"})
+    tripwire.redis.mock_command("RANDOMKEY", returns=b"pool")
+    with tripwire:
+        client = redis.Redis()
+        client.sadd("pool", "a", "b", "c")
+        client.srandmember("pool")
+        client.srandmember("pool", -3)
+        client.srandmember("pool")
+        client.spop("pool")
+        client.smembers("pool")
+        client.randomkey()
+    for command in ("SADD", "SRANDMEMBER", "SRANDMEMBER", "SRANDMEMBER", "SPOP", "SMEMBERS"):
+        tripwire.redis.assert_command(command, args=AnyThing, kwargs=AnyThing)
+    tripwire.redis.assert_command("RANDOMKEY", args=AnyThing, kwargs=AnyThing)
+"""
+
+
+def test_a_random_reply_is_true_if_redis_could_have_chosen_it(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_chosen="from dirty_equals import AnyThing\n" + CHOSEN)
+    result = run(pytester, "--tripwire-record=verify")
+    result.assert_outcomes(failed=1)
+    # b"c" is a member, and three of them may repeat; SPOP's b"b" is removed as Redis would, so
+    # SMEMBERS is {a, c}. Only the member the set never held differs.
+    result.stdout.fnmatch_lines(
+        [
+            "test_chosen.py::test_chosen: 1 mock(s) differ from Redis",
+            "    test_chosen.py:11: the mock of SRANDMEMBER('pool') answers b'z', and Redis "
+            "answers b'a'",
+        ]
+    )

@@ -35,6 +35,7 @@ __all__ = [
     "clock_code",
     "close_enough",
     "made_up",
+    "possible_choice",
     "steady_reply",
 ]
 
@@ -290,3 +291,37 @@ def _whole_scan(
             found = list(found) + [item for item in page if item not in found]
     whole = dict(sorted(found.items(), key=_order)) if isinstance(found, dict) else _sorted(found)
     return (0, whole) if isinstance(reply, tuple) else [0, whole]
+
+
+def possible_choice(name: str, args: tuple[Any, ...], mocked: Any, client: Any) -> bool:
+    """Whether Redis, holding what the server at ``client`` holds, could answer RANDOMKEY,
+    SRANDMEMBER or SPOP (``args`` as sent, name first) with ``mocked``; for SPOP the members
+    are then removed, as that answer would have removed them."""
+    if name == "RANDOMKEY":
+        keys = {_text(key) for key in client.execute_command("KEYS", "*")}
+        return (not keys) if mocked is None else _text(mocked) in keys
+    if name not in ("SRANDMEMBER", "SPOP") or len(args) < 2:
+        return False
+    members = {_text(member) for member in client.execute_command("SMEMBERS", args[1])}
+    if len(args) < 3:
+        chosen = [] if mocked is None else [mocked]
+        possible = (not members) if mocked is None else _text(mocked) in members
+    else:
+        count = int(args[2])
+        chosen = list(mocked) if isinstance(mocked, (list, set, tuple)) else []
+        texts = [_text(item) for item in chosen]
+        repeats = count < 0 and name == "SRANDMEMBER"
+        size = -count if repeats else min(count, len(members))
+        possible = (
+            isinstance(mocked, (list, set, tuple))
+            and len(texts) == (size if members else 0)
+            and set(texts) <= members
+            and (repeats or len(set(texts)) == len(texts))
+        )
+    if possible and name == "SPOP" and chosen:
+        client.execute_command("SREM", args[1], *chosen)
+    return possible
+
+
+def _text(value: Any) -> Any:
+    return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value

@@ -6,8 +6,9 @@ compared with the server's. Nothing is written: the mocks that Redis no longer a
 are reported, and fail the test.
 
 Replies that Redis chooses are asked for as the recording asked (`_record_steady`): a SCAN run
-to its end, the first members in sorted order for a random one, stream entry ids by the names
-the recording gave them; TTLs and the time compare give or take the clock. The replies that
+to its end, stream entry ids by the names the recording gave them; a random member or key is
+the same if Redis could have chosen it (SPOP then removes it); TTLs and the time compare give
+or take the clock. The replies that
 still depend on the moment or the server (`REVIEW`: INFO, OBJECT IDLETIME...) are not compared,
 and neither are the commands a mock does not answer (a transaction's MULTI and EXEC, pub/sub).
 Values compare as Redis sends them: ``b'1'`` and ``'1'`` are the same reply, whatever
@@ -20,7 +21,13 @@ from typing import Any
 
 from tripwire.plugins import _redis_libraries as _libraries
 from tripwire.plugins._record_output import REVIEW
-from tripwire.plugins._record_steady import CALLED, Steady, close_enough, steady_reply
+from tripwire.plugins._record_steady import (
+    CALLED,
+    Steady,
+    close_enough,
+    possible_choice,
+    steady_reply,
+)
 from tripwire.plugins._redis_record import Twins, is_reply, unreachable
 from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
 
@@ -64,6 +71,12 @@ def differences(plugin: RedisPlugin, url: str) -> list[str]:
         for call in calls:
             # The stream entry ids of the mocks are the recording's names of Redis's own.
             args, options = steady.real(call._sent), dict(call.kwargs)
+            if (
+                call.command in _CHOSEN
+                and call.raises is None
+                and possible_choice(call.command, args, call.returns, client)
+            ):
+                continue  # a member Redis could have chosen (SPOP: removed as it would be)
             try:
                 reply, error = client.execute_command(*args, **options), None
                 if call.command in CALLED:
@@ -86,6 +99,9 @@ def differences(plugin: RedisPlugin, url: str) -> list[str]:
         twins.close()
     return found
 
+
+#: Commands whose reply Redis chooses at random among what the server holds.
+_CHOSEN = frozenset({"RANDOMKEY", "SRANDMEMBER", "SPOP"})
 
 #: Commands whose replies list in no order.
 _UNORDERED = frozenset({"KEYS"})
