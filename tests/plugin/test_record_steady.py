@@ -12,7 +12,7 @@ import pytest
 
 from tripwire.plugins import _record_steady
 from tripwire.plugins._record_output import assert_line, mock_line
-from tripwire.plugins._record_steady import Steady, close_enough
+from tripwire.plugins._record_steady import Steady, close_enough, possible_choice, steady_reply
 
 
 @pytest.mark.parametrize(
@@ -98,3 +98,78 @@ def test_clock_replies_compare_give_or_take_the_clock(
     command: str, mocked: Any, real: Any, same: bool | None
 ) -> None:
     assert close_enough(command, mocked, real) is same
+
+
+class FakeServer:
+    """The commands steady_reply sends, answered from a dict of sets and a scan's pages."""
+
+    def __init__(self, sets: dict[str, set[bytes]], pages: dict[int, Any] | None = None) -> None:
+        self.sets = sets
+        self.pages = pages or {}
+        self.sent: list[tuple[Any, ...]] = []
+
+    def execute_command(self, *args: Any) -> Any:
+        self.sent.append(args)
+        name = args[0]
+        if name == "SMEMBERS":
+            return set(self.sets.get(args[1], set()))
+        if name == "KEYS":
+            return [key.encode() for key in self.sets]
+        if name == "SADD":
+            self.sets[args[1]].update(args[2:])
+            return len(args) - 2
+        if name == "SREM":
+            self.sets[args[1]].difference_update(args[2:])
+            return len(args) - 2
+        return self.pages[int(args[1 if name == "SCAN" else 2])]
+
+
+def test_random_replies_are_the_first_in_sorted_order() -> None:
+    server = FakeServer({"pool": {b"c", b"a", b"b"}, "empty": set()})
+    assert steady_reply("SRANDMEMBER", ("SRANDMEMBER", "pool"), {}, server, b"c") == b"a"
+    assert steady_reply("SRANDMEMBER", ("SRANDMEMBER", "empty"), {}, server, None) is None
+    assert steady_reply("SRANDMEMBER", ("SRANDMEMBER", "pool", 2), {}, server, [b"c"]) == [
+        b"a",
+        b"b",
+    ]
+    assert steady_reply("RANDOMKEY", ("RANDOMKEY",), {}, server, b"pool") == b"empty"
+    assert steady_reply("RANDOMKEY", ("RANDOMKEY",), {}, server, None) is None
+    # SPOP: the server is left as the steady choice leaves it.
+    server.sets["pool"].discard(b"c")  # Redis popped c
+    assert steady_reply("SPOP", ("SPOP", "pool"), {}, server, b"c") == b"a"
+    assert server.sets["pool"] == {b"b", b"c"}
+    server.sets["pool"] = {b"b"}  # Redis popped c and d
+    assert steady_reply("SPOP", ("SPOP", "pool", 2), {}, server, {b"c", b"d"}) == {b"b", b"c"}
+    assert server.sets["pool"] == {b"d"}
+    assert steady_reply("SPOP", ("SPOP", "empty"), {}, server, None) is None
+
+
+def test_a_scan_from_cursor_0_is_one_sorted_page() -> None:
+    server = FakeServer({}, {5: (9, [b"b", b"a"]), 9: (0, [b"a", b"c"])})
+    reply = steady_reply("SCAN", ("SCAN", 0, "MATCH", "*"), {}, server, (5, [b"d"]))
+    assert reply == (0, [b"a", b"b", b"c", b"d"])
+    # A loop the code resumed itself, and a shape of the client's own: as Redis answered.
+    assert steady_reply("SCAN", ("SCAN", 5), {}, server, (9, [b"b"])) == (9, [b"b"])
+    assert steady_reply("SCAN", ("SCAN", 0), {}, server, b"raw") == b"raw"
+    hashes = FakeServer({}, {3: [0, {b"y": b"2"}]})
+    reply = steady_reply("HSCAN", ("HSCAN", "h", 0), {}, hashes, [3, {b"z": b"3", b"x": b"1"}])
+    assert reply == [0, {b"x": b"1", b"y": b"2", b"z": b"3"}]
+
+
+def test_a_choice_redis_could_make_is_possible() -> None:
+    server = FakeServer({"pool": {b"a", b"b"}})
+    assert possible_choice("SRANDMEMBER", ("SRANDMEMBER", "pool"), "a", server)
+    assert not possible_choice("SRANDMEMBER", ("SRANDMEMBER", "pool"), b"z", server)
+    assert possible_choice("SRANDMEMBER", ("SRANDMEMBER", "pool", -3), [b"a"] * 3, server)
+    assert not possible_choice("SRANDMEMBER", ("SRANDMEMBER", "pool", 3), [b"a"] * 3, server)
+    assert not possible_choice("SRANDMEMBER", ("SRANDMEMBER", "pool", 1), b"a", server)
+    assert possible_choice("RANDOMKEY", ("RANDOMKEY",), b"pool", server)
+    assert not possible_choice("RANDOMKEY", ("RANDOMKEY",), None, server)
+    assert not possible_choice("GET", ("GET", "pool"), b"a", server)
+    assert possible_choice("SPOP", ("SPOP", "pool", 5), [b"b", b"a"], server)
+    assert server.sets["pool"] == set()
+    assert possible_choice("SPOP", ("SPOP", "pool"), None, server)
+
+
+def test_a_time_reply_of_an_unknown_shape_is_written_as_it_is() -> None:
+    assert Steady().reply("TIME", {"seconds": 1}, repr) is None
