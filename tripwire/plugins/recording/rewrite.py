@@ -41,7 +41,7 @@ MISSING_LIBCST = (
 def libcst_missing() -> bool:
     """Whether libcst cannot be imported."""
     try:
-        import libcst  # noqa: F401
+        import libcst  # noqa: F401  # the optional `record` extra
     except ImportError:
         return True
     return False
@@ -56,7 +56,7 @@ def rewrite(
     ``replace``: first remove the test's own ``tripwire.redis.mock_command(...)`` statements
     before its first block and ``assert_command(...)`` statements after its last (a recording
     made afresh stands for them)."""
-    try:
+    try:  # libcst, the optional `record` extra, only when a rewrite is asked for
         import libcst as cst
         from libcst import metadata
 
