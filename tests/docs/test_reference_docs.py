@@ -58,8 +58,8 @@ def test_the_extras_tables_list_every_extra_a_user_installs(document: str) -> No
     listed = set(re.findall(r"^\| `([a-z]+)` \|", text, flags=re.MULTILINE))
     assert listed == extras
     everything = PYPROJECT["project"]["optional-dependencies"]["all"]
-    assert everything == ["python-tripwire[redis,matchers,hypothesis,model]"]
-    assert "| `all` | `redis`, `matchers`, `hypothesis` and `model` |" in text
+    assert everything == ["python-tripwire[redis,matchers,record,hypothesis,model]"]
+    assert "| `all` | `redis`, `matchers`, `record`, `hypothesis` and `model` |" in text
 
 
 def test_the_model_extra_brings_lua() -> None:

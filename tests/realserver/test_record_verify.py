@@ -31,7 +31,7 @@ def test_cache_miss():
 def test_lock():
     with tripwire:
         lock = redis.Redis().lock("job:42", timeout=5)
-        assert lock.acquire(blocking=False, token="worker-1")
+        assert lock.acquire(blocking=False)  # a token of its own making, matched
         lock.release()
 
 
@@ -51,8 +51,8 @@ def test_script():
 def test_scan():
     with tripwire:
         client = redis.Redis()
-        client.set("user:1", "ada")
-        assert list(client.scan_iter("user:*")) == [b"user:1"]
+        client.mset({f"user:{n}": n for n in range(12)})
+        assert len(set(client.scan_iter("user:*", count=3))) == 12
 """
 
 
@@ -70,7 +70,10 @@ def test_verify_passes_a_true_recording_and_reports_the_one_mock_edited(
     run(pytester, "--tripwire-record=new", "--tripwire-record-rewrite").assert_outcomes(passed=5)
     recorded = path.read_text()
     assert "tripwire.redis.mock_command('INCRBY', returns=15)" in recorded
+    assert "# review" not in recorded
     run(pytester).assert_outcomes(passed=5)  # committed: it passes without a server
+    run(pytester, "--tripwire-record=rewrite-all").assert_outcomes(passed=5)
+    assert path.read_text() == recorded  # recorded again: not a line changes
 
     result = run(pytester, "--tripwire-record=verify")
     result.assert_outcomes(passed=5)
@@ -234,5 +237,49 @@ def test_replies_compare_as_redis_sends_them(pytester: pytest.Pytester) -> None:
             "test_shapes.py::test_shapes: 1 mock(s) differ from Redis",
             "    test_shapes.py:*: the mock of GET('missing') answers raises ResponseError, and "
             "Redis answers None",
+        ]
+    )
+
+
+CHOSEN = """
+import redis
+import tripwire
+
+
+def test_chosen():
+    tripwire.redis.mock_command("SADD", returns=3)
+    tripwire.redis.mock_command("SRANDMEMBER", returns=b"c")
+    tripwire.redis.mock_command("SRANDMEMBER", returns=[b"c", b"c", b"c"])
+    tripwire.redis.mock_command("SRANDMEMBER", returns=b"z")
+    tripwire.redis.mock_command("SPOP", returns=b"b")
+    tripwire.redis.mock_command("SMEMBERS", returns={b"a", b"c"})
+    tripwire.redis.mock_command("RANDOMKEY", returns=b"pool")
+    with tripwire:
+        client = redis.Redis()
+        client.sadd("pool", "a", "b", "c")
+        client.srandmember("pool")
+        client.srandmember("pool", -3)
+        client.srandmember("pool")
+        client.spop("pool")
+        client.smembers("pool")
+        client.randomkey()
+    for command in ("SADD", "SRANDMEMBER", "SRANDMEMBER", "SRANDMEMBER", "SPOP", "SMEMBERS"):
+        tripwire.redis.assert_command(command, args=AnyThing, kwargs=AnyThing)
+    tripwire.redis.assert_command("RANDOMKEY", args=AnyThing, kwargs=AnyThing)
+"""
+
+
+def test_a_random_reply_is_true_if_redis_could_have_chosen_it(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_chosen="from dirty_equals import AnyThing\n" + CHOSEN)
+    result = run(pytester, "--tripwire-record=verify")
+    result.assert_outcomes(failed=1)
+    # b"c" is a member, and three of them may repeat; SPOP's b"b" is removed as Redis would, so
+    # SMEMBERS is {a, c}. Only the member the set never held differs.
+    result.stdout.fnmatch_lines(
+        [
+            "test_chosen.py::test_chosen: 1 mock(s) differ from Redis",
+            "    test_chosen.py:11: the mock of SRANDMEMBER('pool') answers b'z', and Redis "
+            "answers b'a'",
         ]
     )

@@ -7,8 +7,12 @@ leaves a test alone.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import pytest
+
+from tripwire import ConfigurationError
 from tripwire.plugins.recording.output import Recorded
 from tripwire.plugins.recording.rewrite import rewrite
 
@@ -221,3 +225,100 @@ def test_a_test_found_by_name_only_is_rewritten_and_keeps_its_imports(tmp_path: 
     assert path.read_text().startswith(
         "from unittest.mock import ANY\nimport redis.asyncio\nimport tripwire\n\n\ndef test_a():\n"
     )
+
+
+FORMATTED = """\
+import pytest
+
+import tripwire
+
+
+@pytest.mark.slow
+@pytest.mark.tripwire_record  # recorded once
+def test_a():
+    # Arrange.
+    value = {
+        "k": 1,  # kept as written
+    }
+
+    with tripwire:  # the sandbox
+        pass
+    # Done.
+"""
+
+
+def test_everything_but_the_edits_is_written_back_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "test_x.py"
+    path.write_text(FORMATTED)
+    assert rewrite(path, [recorded(path, "test_a", 6)]) == (["test_x.py::test_a"], [])
+    assert path.read_text() == (
+        FORMATTED.replace("@pytest.mark.tripwire_record  # recorded once\n", "")
+        .replace(
+            "\n    with tripwire:",
+            "\n    tripwire.redis.mock_command('GET', returns=None)\n    with tripwire:",
+        )
+        .replace(
+            "        pass\n",
+            "        pass\n    tripwire.redis.assert_command('GET', args=('k',))\n",
+        )
+    )
+
+
+def test_replacing_removes_only_the_tests_own_mock_and_assert_statements(tmp_path: Path) -> None:
+    path = tmp_path / "test_x.py"
+    path.write_text(
+        "import tripwire\n\n\ndef test_a():\n"
+        "    tripwire.redis.mock_command('GET', returns=b'old')\n"
+        "    helper = tripwire.redis.mock_command('SET', returns=True)\n"
+        "    with tripwire:\n        pass\n"
+        "    tripwire.redis.assert_command('GET', args=('old',))\n"
+        "    assert helper\n"
+    )
+    assert rewrite(path, [recorded(path, "test_a", 4)], replace=True) == (["test_x.py::test_a"], [])
+    assert path.read_text() == (
+        "import tripwire\n\n\ndef test_a():\n"
+        "    helper = tripwire.redis.mock_command('SET', returns=True)\n"
+        "    tripwire.redis.mock_command('GET', returns=None)\n"
+        "    with tripwire:\n        pass\n"
+        "    tripwire.redis.assert_command('GET', args=('k',))\n"
+        "    assert helper\n"
+    )
+
+
+def test_without_libcst_the_rewrite_says_which_extra_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "libcst", None)
+    path = tmp_path / "test_x.py"
+    path.write_text("def test_a():\n    pass\n")
+    with pytest.raises(ConfigurationError) as raised:
+        rewrite(path, [recorded(path, "test_a", 1)])
+    assert str(raised.value) == (
+        "--tripwire-record-rewrite writes the recorded lines into the tests with libcst, which "
+        "is not installed: install tripwire's `record` extra (or libcst alone: pip install "
+        "libcst), or record without it and paste the printed lines."
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (["--tripwire-record=new", "--tripwire-record-rewrite"], "--tripwire-record-rewrite"),
+        (["--tripwire-record=rewrite-all"], "--tripwire-record=rewrite-all"),
+    ],
+)
+def test_without_libcst_a_rewriting_run_is_refused_before_any_test(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, options: list[str], named: str
+) -> None:
+    monkeypatch.setitem(sys.modules, "libcst", None)
+    pytester.makepyfile(test_x="def test_a():\n    pass\n")
+    result = pytester.runpytest("-p", "no:randomly", *options)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            f"ERROR: {named} writes the recorded lines into the tests with libcst, which is not "
+            "installed: install tripwire's `record` extra (or libcst alone: pip install libcst), "
+            "or record without it and paste the printed lines."
+        ]
+    )
+    result.stdout.no_fnmatch_line("*passed*")

@@ -3,8 +3,9 @@
 For each recorded test, the ``tripwire.redis.mock_command(...)`` lines that go before its
 ``with tripwire:`` block (the replies the server gave, as redis-py parsed them) and the
 ``tripwire.redis.assert_command(...)`` lines that go after it (the calls, as the code sent them).
-Replies that Redis cannot give twice the same (a TTL, the time, a random member, a scan cursor)
-carry a ``# review:`` comment.
+What Redis chooses (the time, a random member, a scan page, a stream entry id) and what the code
+makes up (a lock's token) are written steadily (`recording.steady`); the replies that still depend
+on the moment or the server (`REVIEW`) carry a ``# review:`` comment.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tripwire.plugins.recording.secrets import (
     placeholder_code,
     scrub_args,
 )
+from tripwire.plugins.recording.steady import Steady, clock_code, made_up
 
 __all__ = ["Recorded", "assert_line", "mock_line"]
 
@@ -32,13 +34,8 @@ _SERVER = "depends on the server's state and version"
 
 #: Replies that do not come out the same twice, and why.
 REVIEW: dict[str, str] = {
-    **dict.fromkeys(
-        ("TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME", "TIME", "LASTSAVE", "OBJECT", "XADD"), _TIME
-    ),
-    # Their replies hold stream entry ids, made of the time the entries were added.
-    **dict.fromkeys(
-        ("XRANGE", "XREVRANGE", "XREAD", "XREADGROUP", "XCLAIM", "XAUTOCLAIM", "XPENDING"), _TIME
-    ),
+    # (TTL, TIME, the stream entry ids of XADD, XRANGE...: written steadily, `recording.steady`.)
+    **dict.fromkeys(("LASTSAVE", "OBJECT", "XPENDING"), _TIME),
     **dict.fromkeys(("XINFO", "XINFO STREAM", "XINFO GROUPS", "XINFO CONSUMERS"), _TIME),
     **dict.fromkeys(("OBJECT IDLETIME", "OBJECT FREQ", "CLIENT LIST", "CLIENT INFO"), _TIME),
     **dict.fromkeys(("RANDOMKEY", "SRANDMEMBER", "SPOP", "HRANDFIELD", "ZRANDMEMBER"), _RANDOM),
@@ -49,17 +46,9 @@ REVIEW: dict[str, str] = {
     **dict.fromkeys(("SLOWLOG", "LATENCY", "DBSIZE", "CONFIG", "CONFIG GET", "ROLE"), _SERVER),
 }
 
-#: A canonical UUID, or a stream entry id (milliseconds since 1970, a sequence number: the
-#: time an entry was added), anywhere in an argument.
-_UUID = re.compile(
-    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?<![0-9])1[0-9]{12}-[0-9]+",
-    re.I,
-)
-#: The words of an argument: its runs of letters and digits.
-_WORD = re.compile(r"[0-9a-z]+", re.I)
-#: A word of 8 or more hex digits that mixes digits and letters: most likely a made-up token
-#: (``uuid4().hex``, ``secrets.token_hex()``), rather than a name or a number.
-_TOKEN = re.compile(r"(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{8,}", re.I)
+#: ``ANY`` as an argument of a line: a password, or a made-up value without dirty-equals.
+_ANY = re.compile(r"[(, ]ANY[,)]")
+
 #: Arguments that are a script's SHA1, the same at every run: the first of EVALSHA's.
 _SCRIPT_SHAS = {"EVALSHA": 1, "EVALSHA_RO": 1, "SCRIPT EXISTS": None}
 
@@ -94,7 +83,19 @@ class Recorded:
 
     @property
     def needs_any_import(self) -> bool:
-        return any(line.endswith(SECRET_NOTE) for line in self.asserts)
+        return any(_ANY.search(line.partition("  # ")[0]) for line in self.asserts)
+
+    @property
+    def more_imports(self) -> list[str]:
+        """The other imports the lines need: dirty-equals' matchers, ``time``."""
+        text = "\n".join((*self.mocks, *self.asserts))
+        found = []
+        names = [name for name in ("IsBytes", "IsStr") if f"{name}(regex=" in text]
+        if names:
+            found.append(f"from dirty_equals import {', '.join(names)}")
+        if "time.time()" in text:
+            found.append("import time")
+        return found
 
     def block(self, indent: str = "    ") -> list[str]:
         """The lines to paste, as the terminal summary prints them."""
@@ -110,6 +111,8 @@ class Recorded:
             lines.append(f"{indent}# needs `import redis` at the top of the file")
         if self.needs_any_import:
             lines.append(f"{indent}# needs `from unittest.mock import ANY` at the top of the file")
+        for line in self.more_imports:
+            lines.append(f"{indent}# needs `{line}` at the top of the file")
         if self.needs_os_import:
             lines.append(
                 f"{indent}# needs `import os` at the top of the file, and the placeholders' "
@@ -132,12 +135,15 @@ def code_of(value: Any, shown: str) -> tuple[str, bool]:
     try:
         ast.literal_eval(shown)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return shown, "os.environ[" in shown and placeholder_code(shown)
+        return shown, clock_code(shown) or ("os.environ[" in shown and placeholder_code(shown))
     return shown, True
 
 
-def mock_line(command: str, returns: str, raises: BaseException | None, note: str = "") -> str:
-    """The ``mock_command`` line of a recorded reply (``returns`` is its repr at the time)."""
+def mock_line(
+    command: str, returns: str, raises: BaseException | None, note: str = "", steady: bool = False
+) -> str:
+    """The ``mock_command`` line of a recorded reply (``returns`` is its code at the time);
+    ``steady``: a reply `steady_reply` chose, which needs no review."""
     review = []
     if raises is None:
         shown, literal = code_of(None, returns)
@@ -150,7 +156,7 @@ def mock_line(command: str, returns: str, raises: BaseException | None, note: st
     if not literal:
         review.append("this reply's repr is not Python code: write it out")
     reason = REVIEW.get(command) or REVIEW.get(command.split(" ")[0])
-    if reason is not None and raises is None:
+    if reason is not None and raises is None and not steady:
         review.append(f"{command} {reason}")
     line = f"tripwire.redis.mock_command({command!r}, {options})"
     if review:
@@ -163,31 +169,35 @@ def assert_line(
     args: Sequence[Any],
     kwargs: dict[str, Any],
     placeholders: Placeholders | None = None,
+    steady: Steady | None = None,
 ) -> str:
-    """The ``assert_command`` line of a recorded call, its passwords written as ``ANY`` and the
-    values of ``placeholders`` as the expressions that name them."""
+    """The ``assert_command`` line of a recorded call, its passwords written as ``ANY``, the
+    values of ``placeholders`` as the expressions that name them, and the values the code made
+    up as matchers of their shape (`Steady.arguments`)."""
     placeholders = placeholders or Placeholders({})
+    steady = steady or Steady()
     code = placeholders.code
     parts = [repr(command)]
     shown = scrub_args(command, args)
+    review = []
+    shas = _SCRIPT_SHAS.get(command, 0)
+    named = [arg for arg in shown if placeholders.without(arg) != arg]
+    if any(_looks_random(placeholders.without(arg)) for arg in named):
+        # A matcher would show the placeholder's value: the line keeps the argument.
+        review.append(
+            "an argument looks made up (a token, a uuid, a stream entry id): pass a fixed one "
+            "to the code, or match it with dirty_equals"
+        )
+    shown = steady.arguments(shown, shas, lambda arg: any(arg is kept for kept in named))
     if args:
         parts.append(f"args={code(shown)}")
     if kwargs:
         parts.append(f"kwargs={code(kwargs)}")
     line = f"tripwire.redis.assert_command({', '.join(parts)})"
-    review = []
     try:
         ast.literal_eval(f"({tuple(args)!r}, {kwargs!r})")
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         review.append("an argument's repr is not Python code: write it out")
-    shas = _SCRIPT_SHAS.get(command, 0)
-    checked = args[shas:] if shas is not None else ()
-    if any(_looks_random(placeholders.without(arg)) for arg in checked):
-        review.append(
-            "an argument looks made up (a token, a uuid, a stream entry id): pass a fixed one "
-            "to the code, or "
-            "match it with dirty_equals"
-        )
     if any(arg is SECRET for arg in shown):
         review.append(SECRET_NOTE)
     if review:
@@ -196,11 +206,5 @@ def assert_line(
 
 
 def _looks_random(value: Any) -> bool:
-    """Whether an argument holds a UUID or a word that `_TOKEN` takes for a made-up token."""
-    if isinstance(value, bytes):
-        value = value.decode("latin-1")
-    if not isinstance(value, str):
-        return False
-    return _UUID.search(value) is not None or any(
-        _TOKEN.fullmatch(word) for word in _WORD.findall(value)
-    )
+    """Whether an argument holds a UUID, a stream entry id or a made-up hex token."""
+    return isinstance(value, (str, bytes)) and made_up(value)

@@ -49,6 +49,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--tripwire-record-any-host); default: a redis-server started for the run.",
     )
     group.addoption(
+        "--tripwire-record-flush",
+        action="store_true",
+        help="empty the --tripwire-record-url server (FLUSHALL, SCRIPT FLUSH: every key of "
+        "every database on it) before each recorded or verified test, as tripwire empties the "
+        "server it starts.",
+    )
+    group.addoption(
         "--tripwire-record-any-host",
         action="store_true",
         help="let --tripwire-record-url name a server on another machine.",
@@ -84,7 +91,23 @@ def pytest_configure(config: pytest.Config) -> None:
             f"--tripwire-record={mode} reports what each test recorded in the process that ran "
             "it: record without -n (pytest-xdist)."
         )
+    rewriting = config.getoption("--tripwire-record-rewrite") or mode == "rewrite-all"
+    if rewriting and not config.option.collectonly:
+        from tripwire.plugins.recording.rewrite import MISSING_LIBCST, libcst_missing
+
+        if libcst_missing():
+            option = (
+                "--tripwire-record=rewrite-all"
+                if mode == "rewrite-all"
+                else "--tripwire-record-rewrite"
+            )
+            raise pytest.UsageError(f"{option} {MISSING_LIBCST}.")
     url = config.getoption("--tripwire-record-url")
+    if config.getoption("--tripwire-record-flush") and url is None:
+        raise pytest.UsageError(
+            "--tripwire-record-flush empties the server of --tripwire-record-url, and none is "
+            "given: the server tripwire starts is emptied before each recorded test anyway."
+        )
     if url is not None:
         # Imported only when recording or verifying: loading the pytest plugin stays cheap.
         from tripwire.plugins.recording.server import check_url
@@ -144,6 +167,10 @@ class _Run:
         #: In verify mode: the tests verified, and those whose mocks differ from Redis.
         self.verified = 0
         self.drifted = 0
+        #: Whether to empty the server of the URL before each test, and whether a test ran on
+        #: that server without it.
+        self.flush = bool(config.getoption("--tripwire-record-flush"))
+        self.unflushed = False
 
     def start(self) -> None:
         """Read the placeholders and start the run's own server, unless a URL names one;
@@ -187,6 +214,33 @@ class _Run:
         if recorded is not None:
             self.recorded.append(recorded)
 
+    def empty(self) -> None:
+        """Empty the server before a test: the run's own, or the URL's if asked to; note that
+        a URL's was not."""
+        if self.server is not None:
+            self.server.empty()
+        elif self.flush:
+            from tripwire.plugins.recording.recorder import flush
+
+            flush(self.target())
+        else:
+            self.unflushed = True
+
+    def note(self) -> str | None:
+        """What the summary says of a URL's server that was not emptied, if a test recorded
+        or verified something on it."""
+        if not self.unflushed or not (self.recorded or self.verified):
+            return None
+        from tripwire.plugins.recording.secrets import redact_url
+
+        return (
+            f"the server at {redact_url(self.url or '')} is yours, and was not emptied between "
+            "tests: a test's lines can depend on what other tests, earlier runs or other "
+            "clients left there (keys, loaded scripts). Add --tripwire-record-flush to empty "
+            "it before each test (FLUSHALL, SCRIPT FLUSH), or record against the server "
+            "tripwire starts (no --tripwire-record-url)."
+        )
+
     def stop(self) -> None:
         if self.server is not None:
             self.server.stop()
@@ -209,8 +263,8 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
         return (yield)
     run = item.config.stash[_RUN]
     refusal = run.refusal()
-    if refusal is None and run.server is not None:
-        run.server.empty()  # before the fixtures, which may arrange data on it
+    if refusal is None:
+        run.empty()  # before the fixtures, which may arrange data on it
     result = yield
     # After every other setup, so that their teardowns find what they set up.
     if refusal is not None:
@@ -333,6 +387,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     run = terminalreporter.config.stash.get(_RUN, None)
+    note = run.note() if run is not None else None
+    if note is not None:
+        run.problems.append(note)
     if run is not None and run.verified:
         run.problems.append(
             f"verified the mocks of {run.verified} test(s) against Redis: "

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from tripwire._errors import TripwireError, describe_call
 from tripwire.plugins.recording.secrets import Placeholders, redact_url, scrub_args, scrub_reply
+from tripwire.plugins.recording.steady import CALLED, Steady, steady_reply
 from tripwire.plugins.redis_plugin.intercept import interceptors as _intercept
 from tripwire.plugins.redis_plugin.intercept import libraries as _libraries
 from tripwire.plugins.redis_plugin.intercept import sockets as _sockets
@@ -37,7 +38,15 @@ from tripwire.plugins.redis_plugin.intercept import sockets as _sockets
 if TYPE_CHECKING:
     from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
 
-__all__ = ["Recorder", "RecordingError", "Twins", "is_reply", "seeding_client", "unreachable"]
+__all__ = [
+    "Recorder",
+    "RecordingError",
+    "Twins",
+    "flush",
+    "is_reply",
+    "seeding_client",
+    "unreachable",
+]
 
 #: What a twin takes of the caller's connection settings: whatever changes how replies parse.
 _PARSING = ("db", "encoding", "encoding_errors", "decode_responses", "protocol")
@@ -223,6 +232,20 @@ def _seeding_class(library: _libraries.Library) -> type:
     return type("SeedingClient", (base,), {"execute_command": execute_command})
 
 
+def flush(url: str) -> None:
+    """Empty the server at ``url`` (every key of every database, and the loaded scripts)."""
+    library = next(lib for lib in _libraries.installed() if lib.name == "redis")
+    twins = Twins(url)
+    try:
+        client = twins.client(library, {})
+        client.execute_command("FLUSHALL")
+        client.execute_command("SCRIPT FLUSH")
+    except Exception as error:
+        raise unreachable(url, error) from error
+    finally:
+        twins.close()
+
+
 # -- where the call came from -------------------------------------------------------------------
 
 #: The interceptors' code objects, and the name of their local holding the caller's object.
@@ -300,9 +323,11 @@ class Recorder:
         #: id(pipeline of the code) -> (that pipeline, its twin), for WATCH and what follows.
         self._pipes: dict[int, tuple[Any, Any]] = {}
         self._batch: _Batch | None = None
-        #: The mocks made so far, in call order, each with the repr of its reply at that moment
-        #: and a note for the reader (empty if none).
-        self.answered: list[tuple[RedisCall, str, str]] = []
+        #: The mocks made so far, in call order, each with the code of its reply at that moment,
+        #: a note for the reader (empty if none), and whether `steady_reply` chose the reply.
+        self.answered: list[tuple[RedisCall, str, str, bool]] = []
+        #: The replies and arguments written steadily (`recording.steady`).
+        self.steady = Steady()
         self.in_batch = False
 
     def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
@@ -318,6 +343,9 @@ class Recorder:
             else:
                 twin = self._twins.twin_of(frame.f_locals["client"])
                 reply = twin.execute_command(*args, **dict(options))
+                if name in CALLED:
+                    reply = steady_reply(name, args, options, twin, reply)
+                    return self._answer(name, reply, None, steady=True)
         except Exception as error:
             return self._failed(name, args, options, error)
         return self._answer(name, reply, None)
@@ -395,11 +423,18 @@ class Recorder:
     # -- answers --------------------------------------------------------------------------------
 
     def _answer(
-        self, name: str, returns: Any, raises: BaseException | None, note: str = ""
+        self,
+        name: str,
+        returns: Any,
+        raises: BaseException | None,
+        note: str = "",
+        steady: bool = False,
     ) -> RedisCall:
         mock = self._plugin.new_call(name, returns, raises, self._site)
-        shown = self._placeholders.code(scrub_reply(name, returns))
-        self.answered.append((mock, shown, note))
+        code = self._placeholders.code
+        value = scrub_reply(name, returns)
+        shown = self.steady.reply(name, value, code) if raises is None else None
+        self.answered.append((mock, code(value) if shown is None else shown, note, steady))
         return mock
 
     def _failed(

@@ -10,9 +10,17 @@ replies that carry one (CONFIG GET of a password setting) are written as ``'<sec
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from tripwire.plugins.redis_plugin.passwords import (
+    PASSWORD_SETTINGS,
+    SECRET,
+    SECRET_NOTE,
+    lower_word,
+    scrub_args,
+    scrub_rows,
+)
 
 __all__ = [
     "SECRET",
@@ -22,28 +30,11 @@ __all__ = [
     "redact_url",
     "scrub_args",
     "scrub_reply",
+    "scrub_rows",
 ]
-
-#: CONFIG parameters whose value is a password.
-_PASSWORD_SETTINGS = frozenset(
-    {"requirepass", "masterauth", "tls-key-file-pass", "tls-client-key-file-pass"}
-)
 
 #: What a password in a reply is replaced by.
 _HIDDEN = "<secret>"
-
-
-class _Secret:
-    """An argument that held a password, written as ``ANY``."""
-
-    def __repr__(self) -> str:
-        return "ANY"
-
-
-SECRET = _Secret()
-
-#: The review note of a line where `SECRET` stands for a password.
-SECRET_NOTE = "a password, not recorded: ANY (from unittest.mock) matches it"
 
 
 def redact_url(url: str) -> str:
@@ -71,53 +62,20 @@ def redact_url(url: str) -> str:
     return shown + (f"?{query}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
 
 
-def _word(value: Any) -> str:
-    if isinstance(value, bytes):
-        return value.decode("latin-1").lower()
-    return str(value).lower()
-
-
-def scrub_args(command: str, args: Sequence[Any]) -> tuple[Any, ...]:
-    """The arguments of ``command`` (those after its name) with every password as `SECRET`."""
-    scrubbed = list(args)
-    if command in ("CONFIG", "ACL") and args:  # the subcommand sent as an argument of its own
-        subcommand = _word(args[0]).upper()
-        return (args[0], *scrub_args(f"{command} {subcommand}", args[1:]))
-    if command == "AUTH" and scrubbed:
-        scrubbed[-1] = SECRET
-    elif command in ("HELLO", "MIGRATE"):
-        for index, word in enumerate(map(_word, args)):
-            if word == "auth" and index + 1 < len(scrubbed):
-                # HELLO ... AUTH user password; MIGRATE ... AUTH password.
-                target = index + 2 if command == "HELLO" else index + 1
-                if target < len(scrubbed):
-                    scrubbed[target] = SECRET
-            elif word == "auth2" and index + 2 < len(scrubbed):
-                scrubbed[index + 2] = SECRET
-    elif command == "CONFIG SET":
-        for index in range(0, len(scrubbed) - 1, 2):
-            if _word(scrubbed[index]) in _PASSWORD_SETTINGS and scrubbed[index + 1]:
-                scrubbed[index + 1] = SECRET  # an empty one is no password: shown
-    elif command == "ACL SETUSER":
-        for index, word in enumerate(map(_word, args)):
-            # >password and <password add and remove one; #hash and !hash do so by its hash.
-            if index and word[:1] in (">", "<", "#", "!"):
-                scrubbed[index] = SECRET
-    return tuple(scrubbed)
-
-
 def scrub_reply(command: str, reply: Any) -> Any:
     """A reply with the passwords it holds (CONFIG GET of a password setting) hidden."""
     if command != "CONFIG GET":
         return reply
     if isinstance(reply, dict):
         return {
-            name: _hidden(value) if _word(name) in _PASSWORD_SETTINGS else value
+            name: _hidden(value) if lower_word(name) in PASSWORD_SETTINGS else value
             for name, value in reply.items()
         }
     if isinstance(reply, list):  # a raw reply: name, value, name, value...
         return [
-            _hidden(value) if index % 2 and _word(reply[index - 1]) in _PASSWORD_SETTINGS else value
+            _hidden(value)
+            if index % 2 and lower_word(reply[index - 1]) in PASSWORD_SETTINGS
+            else value
             for index, value in enumerate(reply)
         ]
     return reply

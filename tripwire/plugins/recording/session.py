@@ -58,9 +58,9 @@ class Session:
         finally:
             self._twins.close()
         mocks = []
-        for mock, shown, note in self._recorder.answered:
+        for mock, shown, note, steady in self._recorder.answered:
             raises = mock.raises if isinstance(mock.raises, BaseException) else None
-            mocks.append(mock_line(mock.command, shown, raises, note))
+            mocks.append(mock_line(mock.command, shown, raises, note, steady))
         asserts = []
         for entry in self._verifier.timeline.entries:
             if entry.plugin is plugin and not entry.asserted:
@@ -68,7 +68,11 @@ class Session:
                 fields = entry.fields()
                 asserts.append(
                     assert_line(
-                        fields["command"], fields["args"], fields["kwargs"], self._placeholders
+                        fields["command"],
+                        fields["args"],
+                        fields["kwargs"],
+                        self._placeholders,
+                        self._recorder.steady,
                     )
                 )
                 # The lines are the test's assertions to be: verifying the recording run

@@ -5,10 +5,14 @@ to a real server (emptied before the test), and each mock's reply, a value or an
 compared with the server's. Nothing is written: the mocks that Redis no longer answers that way
 are reported, and fail the test.
 
-A reply that Redis does not give twice the same (a TTL, the time, a random member, a scan
-cursor: `REVIEW`) is not compared, and neither are the commands a mock does not answer (a
-transaction's MULTI and EXEC, pub/sub). Values compare as Redis sends them: ``b'1'`` and ``'1'``
-are the same reply, whatever ``decode_responses`` the code's client had.
+Replies that Redis chooses are asked for as the recording asked (`recording.steady`): a SCAN run
+to its end, stream entry ids by the names the recording gave them; a random member or key is
+the same if Redis could have chosen it (SPOP then removes it); TTLs and the time compare give
+or take the clock. The replies that
+still depend on the moment or the server (`REVIEW`: INFO, OBJECT IDLETIME...) are not compared,
+and neither are the commands a mock does not answer (a transaction's MULTI and EXEC, pub/sub).
+Values compare as Redis sends them: ``b'1'`` and ``'1'`` are the same reply, whatever
+``decode_responses`` the code's client had.
 """
 
 from __future__ import annotations
@@ -17,6 +21,13 @@ from typing import Any
 
 from tripwire.plugins.recording.output import REVIEW
 from tripwire.plugins.recording.recorder import Twins, is_reply, unreachable
+from tripwire.plugins.recording.steady import (
+    CALLED,
+    Steady,
+    close_enough,
+    possible_choice,
+    steady_reply,
+)
 from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
 from tripwire.plugins.redis_plugin.intercept import libraries as _libraries
 
@@ -54,29 +65,55 @@ def differences(plugin: RedisPlugin, url: str) -> list[str]:
     library = next(lib for lib in _libraries.installed() if lib.name == "redis")
     twins = Twins(url)
     found = []
+    steady = Steady()
     try:
         client = twins.client(library, {})
         for call in calls:
-            args, options = call._sent, dict(call.kwargs)
+            # The stream entry ids of the mocks are the recording's names of Redis's own.
+            args, options = steady.real(call._sent), dict(call.kwargs)
+            if (
+                call.command in _CHOSEN
+                and call.raises is None
+                and possible_choice(call.command, args, call.returns, client)
+            ):
+                continue  # a member Redis could have chosen (SPOP: removed as it would be)
             try:
                 reply, error = client.execute_command(*args, **options), None
+                if call.command in CALLED:
+                    reply = steady_reply(call.command, args, options, client, reply)
             except Exception as raised:
                 if not is_reply(raised):
                     raise unreachable(url, raised, args, options) from raised
                 reply, error = None, raised
-            if call.command in REVIEW or call.command.split(" ")[0] in REVIEW:
+            reply = steady.rename(reply)
+            if call.command not in CALLED and (
+                call.command in REVIEW or call.command.split(" ")[0] in REVIEW
+            ):
                 continue
-            if not _same(call, reply, error):
+            close = close_enough(call.command, call.returns, reply)
+            if close is None or call.raises is not None or error is not None:
+                close = _same(call, reply, error)
+            if not close:
                 found.append(_difference(call, reply, error))
     finally:
         twins.close()
     return found
 
 
+#: Commands whose reply Redis chooses at random among what the server holds.
+_CHOSEN = frozenset({"RANDOMKEY", "SRANDMEMBER", "SPOP"})
+
+#: Commands whose replies list in no order.
+_UNORDERED = frozenset({"KEYS"})
+
+
 def _same(call: RedisCall, reply: Any, error: BaseException | None) -> bool:
     raises = call.raises
     if raises is None:
-        return error is None and _plain(call.returns) == _plain(reply)
+        mocked, real = _plain(call.returns), _plain(reply)
+        if call.command in _UNORDERED and type(mocked) is list and type(real) is list:
+            mocked, real = sorted(mocked, key=repr), sorted(real, key=repr)
+        return error is None and mocked == real
     if error is None:
         return False
     if isinstance(raises, type):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from tripwire._errors import ConfigurationError, InvalidArgumentError, WrongReplyWarning
 from tripwire._timeline import Interaction, Row
 from tripwire._validate import invalid
+from tripwire.plugins.redis_plugin.passwords import scrub_rows
 from tripwire.plugins.redis_plugin.wire import same_as_sent
 
 if TYPE_CHECKING:
@@ -138,7 +139,7 @@ class RedisCall(Interaction):
         for index, (name, want, got, equal, note) in enumerate(rows):
             if name == "args" and not equal and not note and same_as_sent(want, self.args):
                 rows[index] = (name, want, got, True, "equal as sent to Redis")
-        return rows
+        return scrub_rows(self.command, rows)
 
     def location(self) -> str:
         where = super().location()

@@ -42,6 +42,7 @@ from tripwire.plugins.redis_plugin.call import (
 )
 from tripwire.plugins.redis_plugin.intercept import interceptors as _intercept
 from tripwire.plugins.redis_plugin.intercept import sockets  # noqa: F401  # registers its interceptors
+from tripwire.plugins.redis_plugin.passwords import scrub_args
 from tripwire.plugins.redis_plugin.pubsub import PubSubMocks
 from tripwire.plugins.redis_plugin.scripts import ScriptSource
 from tripwire.plugins.redis_plugin.wire import Exactly, near_notes
@@ -402,7 +403,7 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         error = UnmockedInteractionError(
             f"redis.{shortened(name)}(...) was called but no mock was registered.",
             code_line(lambda: f"tripwire.redis.mock_command({safe_repr(name)}, returns=...)"),
-            describe_call(args[1:], options),
+            describe_call(scrub_args(name, args[1:]), options),
             "\n".join(notes),
         )
         self.verifier.report_unmocked(error)
