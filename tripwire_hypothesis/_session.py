@@ -5,14 +5,14 @@ drawing each reply (or injected error) at the moment of the call. A session buil
 ``RedisSession([Step(...), ...])``, is a script (`tripwire_hypothesis._steps`), for ``@example``
 and for the printed reproduction of a failure. Either way the body calls `RedisSession.install`
 once, runs the code inside ``with tripwire:``, and asserts what happened with
-`RedisSession.assert_consumed`.
+`RedisSession.assert_sent`.
 """
 
 from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hypothesis import note
@@ -26,12 +26,13 @@ from tripwire._per_example import current_example
 from tripwire.plugins._redis_call import own_copy
 from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
 from tripwire_hypothesis._checks import check_bool, invalid
-from tripwire_hypothesis._reproduction import reproduction
-from tripwire_hypothesis._steps import ConsumedStep, Script, Step, normalise
+from tripwire_hypothesis._reproduction import example_decorator, reproduction
+from tripwire_hypothesis._sent import assert_sent as _assert_sent
+from tripwire_hypothesis._steps import ConsumedStep, Script, Step
 from tripwire_hypothesis._verifiers import check_example_verifier
 
 if TYPE_CHECKING:
-    from types import CodeType
+    from types import CodeType, FrameType
 
     from tripwire._verifier import StrictVerifier
     from tripwire_hypothesis._answers import Answerer, Policy
@@ -39,20 +40,6 @@ if TYPE_CHECKING:
     from tripwire_hypothesis._model import Fault, Model, ModelClient
 
 __all__ = ["ConsumedStep", "RedisSession", "Step"]
-
-
-class _NotGiven:
-    def __repr__(self) -> str:
-        return "<not given>"
-
-
-_NOT_GIVEN: Any = _NotGiven()
-
-#: What redis-py wraps around a transaction: recorded, never mocked, asserted with no arguments.
-_TRANSACTION_FRAME = frozenset({"MULTI", "EXEC"})
-_NO_ARGUMENTS: Mapping[str, Any] = {"args": (), "kwargs": {}}
-_NO_ENTRY: Mapping[str, Any] = {}
-_ENTRY_FIELDS = frozenset({"args", "kwargs"})
 
 
 class _Installation(NamedTuple):
@@ -86,6 +73,7 @@ class RedisSession:
         "_model",
         "_model_run",
         "_policy",
+        "_replay",
         "required",
         "steps",
     )
@@ -108,6 +96,21 @@ class RedisSession:
         #: The test or example (`tripwire._context.Scope`) that the model belongs to.
         self._model_run: object = None
         self._faults: tuple[Fault | None, ...] | None = None
+        #: For a replay, whether its replies are decoded (None: not a replay).
+        self._replay: bool | None = None
+
+    @classmethod
+    def replay(cls, steps: Iterable[Step], *, decode_responses: bool = False) -> RedisSession:
+        """A failing example's story, replayed call by call, for ``@example(session=...)``.
+
+        Each call no mock covers gets the next step of its command, in order; a call beyond the
+        steps (the code changed) gets the reply a drawn answer shrinks to (a miss, ``0``, empty,
+        ``True``), and a step left unused is not an error. So the property, the oracle, passes
+        once the code is fixed. A failure report prints it.
+        """
+        session = cls(steps, required=False)
+        session._replay = check_bool("RedisSession.replay", "decode_responses", decode_responses)
+        return session
 
     @property
     def commands(self) -> frozenset[str] | None:
@@ -129,6 +132,7 @@ class RedisSession:
         session._model = None
         session._model_run = None
         session._faults = None
+        session._replay = None
         return session
 
     # -- model sessions (tripwire_hypothesis._model) -------------------------------------------
@@ -201,6 +205,10 @@ class RedisSession:
     def __repr__(self) -> str:
         if self._policy is not None:
             return self._policy.spelled
+        if self._replay is not None:
+            body = "".join(f"\n    {step!r}," for step in self.steps)
+            options = ", decode_responses=True" if self._replay else ""
+            return f"RedisSession.replay([{body}\n]{options})"
         options = "" if self.required else ", required=False"
         if not self.steps:
             return f"RedisSession({options[2:]})"
@@ -263,13 +271,14 @@ class RedisSession:
                 )
                 for step in self.steps
             ]
-            answerer = Script(plugin, steps, site)
+            answerer = Script(plugin, steps, site, self._replay)
         # The test's arguments, for the reproduction; the session itself is named, not kept,
-        # which would make a reference cycle of it.
-        code = caller.f_code
+        # which would make a reference cycle of it. The test, not a helper it calls to install.
+        test = _test_frame(caller)
+        code = test.f_code
         session_name = None
         arguments = {}
-        local = caller.f_locals
+        local = test.f_locals
         for name in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]:
             value = local.get(name)
             if value is self:
@@ -285,7 +294,7 @@ class RedisSession:
             code,
             session_name,
             arguments,
-            isinstance(local.get("self"), RuleBasedStateMachine),
+            isinstance(caller.f_locals.get("self"), RuleBasedStateMachine),
         )
         plugin.answerer = answerer
         if example is not None:
@@ -322,54 +331,30 @@ class RedisSession:
             Step(mock.command, returns=mock.returns, raises=mock.raises) for mock in drawn
         )
 
-    def assert_consumed(
-        self,
-        per_command: Mapping[str, Mapping[str, Any]] | None = None,
-        /,
-        *,
-        args: Any = _NOT_GIVEN,
-        kwargs: Any = None,
-    ) -> None:
-        """Assert every call made since `install`, in the order made, with ``assert_command``.
+    def assert_sent(self, expected: Sequence[Any] | Mapping[str, Any], /) -> None:
+        """Assert what the code sent since `install`, in the order sent, command names included.
 
-        ``args`` are the expected positional arguments after the command name and ``kwargs``
-        the expected keyword arguments (``None`` means ``{}``), for every command::
+        A list is every call, in order: each entry the command and its arguments after it, as
+        a tuple of values or matchers (``("SET", "k", IsBytes())``), a matcher of that tuple,
+        or a function of the `ConsumedStep` returning one::
 
-            session.assert_consumed(args=("user:1",), kwargs=IsInstance(dict))
+            session.assert_sent([("INCRBY", "user:1", 1), ("EXPIRE", "user:1", 60)])
 
-        or per command, for code that sends several; an entry's missing field falls back to
-        ``args`` / ``kwargs``::
+        A mapping says, per command, the arguments every call of it is sent with (a tuple, a
+        matcher, or a function of the call), for code whose calls depend on the answers; a
+        transaction's ``MULTI`` and ``EXEC`` are expected with no arguments unless it says::
 
-            session.assert_consumed({"GET": {"args": ("k",)}, "SET": {"args": ("k", b"v")}})
+            session.assert_sent({"GET": ("user:1",), "SET": ("user:1", IsBytes())})
 
-        Each expectation is a value, a matcher such as ``dirty_equals.IsInstance(dict)``, or a
-        function of the `ConsumedStep` returning one. ``MULTI`` and ``EXEC`` expect no
-        arguments unless an entry says otherwise.
+        A call that does not match raises `UnexpectedCommandError` (an ``AssertionError``) naming
+        what the code sent and the assertion of what it sent, to paste if the code is right.
+        Keyword options redis-py adds (``keys=[...]`` from 5.1 on) are not sent, and not checked.
         """
         __tracebackhide__ = True
-        installed = self._installation("RedisSession.assert_consumed")
-        entries = _check_per_command(per_command)
-        assert_command = installed.plugin.assert_command
-        for index, call in enumerate(_calls(installed)):
-            command = call.command
-            entry = entries.get(command)
-            if entry is None:
-                entry = _NO_ARGUMENTS if command in _TRANSACTION_FRAME else _NO_ENTRY
-            expected_args = entry.get("args", args)
-            if expected_args is _NOT_GIVEN:
-                raise InvalidArgument(
-                    f"RedisSession.assert_consumed() has no expected args for "
-                    f"{command!r}, call {index}. Pass args=..., or an entry "
-                    f"{{{command!r}: {{'args': ...}}}}."
-                )
-            expected_kwargs = entry.get("kwargs", kwargs)
-            if _of_the_call(expected_args) or _of_the_call(expected_kwargs):
-                step = _consumed_step(index, call)
-                if _of_the_call(expected_args):
-                    expected_args = expected_args(step)
-                if _of_the_call(expected_kwargs):
-                    expected_kwargs = expected_kwargs(step)
-            assert_command(command, args=expected_args, kwargs=expected_kwargs)
+        installed = self._installation("RedisSession.assert_sent")
+        calls = list(_calls(installed))
+        consumed = [_consumed_step(index, call) for index, call in enumerate(calls)]
+        _assert_sent(calls, consumed, expected)
 
     # -- the report of a failing example -------------------------------------------------------
 
@@ -396,10 +381,47 @@ class RedisSession:
             session_code=script() if script is not None else None,
         )
 
+    def _example_decorator(self) -> str:
+        """This example as an ``@example(...)`` of the property, replaying its story."""
+        installed = self._installed
+        assert installed is not None
+        script = getattr(installed.answerer, "script", None)
+        if script is not None:
+            session_code = script()
+        else:
+            decode = self._policy is not None and self._policy.decode_responses
+            session_code = repr(RedisSession.replay(self.answers, decode_responses=decode))
+        return example_decorator(
+            code=installed.code,
+            session_name=installed.session_name,
+            arguments=installed.arguments,
+            session_code=session_code,
+        )
+
     def _note_reproduction(self) -> None:
         # An example outside Hypothesis (per_example_verifier on a plain function) has no report.
         if currently_in_test_context():
             note(_Reproduction(self))
+
+
+#: How far up from `RedisSession.install` a helper may be called from the test.
+_HELPER_DEPTH = 8
+
+
+def _test_frame(caller: FrameType) -> FrameType:
+    """The frame of the test that ``caller`` runs in: the one the per-example wrapper called.
+
+    ``caller`` itself, unless it is a helper function the test called (or no wrapper is near).
+    """
+    frame: FrameType | None = caller
+    for _ in range(_HELPER_DEPTH):
+        if frame is None:
+            break
+        back = frame.f_back
+        if back is not None and back.f_code.co_name == "_tripwire_wrapper":
+            return frame
+        frame = back
+    return caller
 
 
 @functools.cache
@@ -425,32 +447,6 @@ def _untraced(raises: BaseException | type[BaseException] | None) -> Any:
     if isinstance(raises, BaseException):
         raises.with_traceback(None)
     return raises
-
-
-def _check_per_command(
-    per_command: Mapping[str, Mapping[str, Any]] | None,
-) -> dict[str, Mapping[str, Any]]:
-    if per_command is None:
-        return {}
-    requirement = "a mapping from command names to {'args': ..., 'kwargs': ...}"
-    if type(per_command) is not dict and not isinstance(per_command, Mapping):
-        raise invalid("RedisSession.assert_consumed", "per_command", requirement, per_command)
-    entries = {}
-    for command, entry in per_command.items():
-        if type(command) is not str or not command.strip():
-            raise invalid("RedisSession.assert_consumed", "per_command", requirement, command)
-        if (type(entry) is not dict and not isinstance(entry, Mapping)) or not (
-            entry.keys() <= _ENTRY_FIELDS
-        ):
-            raise invalid("RedisSession.assert_consumed", "per_command", requirement, entry)
-        entries[normalise(command)] = entry
-    return entries
-
-
-def _of_the_call(expected: Any) -> bool:
-    """Whether an expectation is a function of the call rather than a value or a matcher."""
-    # A class such as dirty_equals.IsStr is a matcher, not a function of the call.
-    return callable(expected) and not isinstance(expected, type)
 
 
 def _calls(installed: _Installation) -> Iterator[RedisCall]:
@@ -486,4 +482,8 @@ class _Reproduction:
                 "# This run's session, to pass instead of the drawn one in the steps above:\n"
                 + code
             )
-        return "# The same example as a plain pytest test:\n" + session.reproduction()
+        return (
+            session._example_decorator()
+            + "\n# The same example as a plain pytest test:\n"
+            + session.reproduction()
+        )

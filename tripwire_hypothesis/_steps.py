@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tripwire._errors import safe_repr
+from tripwire.plugins._redis_call import own_copy
 from tripwire_hypothesis._checks import invalid
 from tripwire_hypothesis._reproduction import error_code
 
@@ -34,7 +35,7 @@ def normalise(command: str) -> str:
     return name
 
 
-#: The names `normalise` has seen: assert_consumed spells the same few in every example.
+#: The names `normalise` has seen: assert_sent spells the same few in every example.
 _NORMALISED: dict[str, str] = {}
 
 
@@ -117,12 +118,18 @@ class Script:
 
     The steps answer the calls no mock covers, as a drawing session's answers do, so a script of
     a drawn example's answers replays it (mocks registered by hand are used first either way).
+    A replay (`RedisSession.replay`) also answers a call beyond its steps, with the reply a drawn
+    answer shrinks to, and leaves steps unused without complaint: the code may have changed.
     """
 
-    __slots__ = ("_plugin", "_queues", "_site", "in_batch")
+    __slots__ = ("_plugin", "_queues", "_replay", "_site", "in_batch")
 
     def __init__(
-        self, plugin: RedisPlugin, steps: list[RedisCall], site: tuple[CodeType, int]
+        self,
+        plugin: RedisPlugin,
+        steps: list[RedisCall],
+        site: tuple[CodeType, int],
+        replay: bool | None = None,
     ) -> None:
         self._plugin = plugin
         self._site = site
@@ -130,14 +137,22 @@ class Script:
         for step in steps:
             self._queues.setdefault(step.command, deque()).append(step)
         self.in_batch = False
+        #: For a replay, whether its replies are decoded (None: not a replay).
+        self._replay = replay
 
     def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
         __tracebackhide__ = True
         spelling = args[0]
         text = spelling.decode("utf-8", "replace") if isinstance(spelling, bytes) else spelling
-        queue = self._queues.get(normalise(str(text)))
+        name = normalise(str(text))
+        queue = self._queues.get(name)
         if queue:
             return queue.popleft()
+        if self._replay is not None:
+            from tripwire_hypothesis._call_replies import simplest_reply
+
+            reply = own_copy(simplest_reply(args, options, self._replay))
+            return self._plugin.new_call(name, reply, None, self._site, required=False)
         raise self._plugin._unmocked(args, options) from None
 
     def answer_exec(self, watching: bool) -> RedisCall:
@@ -147,4 +162,6 @@ class Script:
         return self._plugin.new_call("EXEC", None, None, self._site)  # it commits
 
     def unused(self) -> list[RedisCall]:
+        if self._replay is not None:
+            return []
         return [step for queue in self._queues.values() for step in queue]

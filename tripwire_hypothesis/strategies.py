@@ -8,7 +8,7 @@
         session.install()
         with tripwire:
             ...
-        session.assert_consumed(args=("user:1",), kwargs=IsInstance(dict))
+        session.assert_sent([("GET", "user:1")])
 
 `redis_session` answers each command when the code sends it; `replies`, `redis_errors`, `keys`
 and `values` are its building blocks, usable on their own.

@@ -7,6 +7,8 @@ with `tripwire_strategies.redis_session()` and no other argument. Run here as py
 - fail with the message the property gives for that bug;
 - shrink to the minimal story, whose answers (the `Draw` lines and the printed script) are
   asserted exactly below;
+- print an ``@example(...)`` that, put on the property, fails the same way on the bug and passes
+  once the bug is fixed (the guide's `module` block), so it can stay as a regression test;
 - print a plain pytest test that parses, and that fails the same way when run as pasted;
 - match, report for report, what the guide shows after `<!-- report: NAME -->`.
 """
@@ -124,8 +126,44 @@ def printed_test(report: str) -> str:
     return report.split("# The same example as a plain pytest test:\n", 1)[1]
 
 
+def printed_example(report: str) -> str:
+    """The report's ``@example(...)``, without the comment lines above it."""
+    block = report.split("# The same example as a plain pytest test:\n", 1)[0]
+    return block[block.index("\n@example(") + 1 :].rstrip("\n")
+
+
+PASTED_IMPORTS = (
+    "from hypothesis import example\nfrom tripwire_hypothesis import Fault, RedisSession, Step\n"
+)
+
+
+def property_block(test: str) -> Block:
+    """The guide's property ``test`` of the correct module (the block that is not a `fails`)."""
+    (block,) = (b for b in blocks() if b.kind == "" and f"def {test}(" in b.code)
+    return block
+
+
+def run_example(test: str, example: str, *, fixed: bool) -> None:
+    """Run only ``example`` pasted above the ``@given`` of the guide's property ``test``: the
+    failing block's, on the planted bug, or with ``fixed`` the correct module's property."""
+    code = (property_block(test) if fixed else fails_block(test)).code
+    assert code.count("\n@given(") == 1
+    namespace: dict[str, object] = {"__name__": "docs_example"}
+    exec(PASTED_IMPORTS, namespace)
+    pasted = code.replace("\n@given(", f"\n{example}\n@given(")
+    exec(compile(pasted, "pasted.py", "exec", dont_inherit=True), namespace)
+    prop = namespace[test]
+    handle = prop.hypothesis  # type: ignore[attr-defined]
+    handle.inner_test = per_example_verifier(handle.inner_test)
+    own = prop._hypothesis_internal_use_settings  # type: ignore[attr-defined]
+    vars(prop).pop("_hypothesis_internal_settings_applied", None)
+    explicit = settings(own, database=None, deadline=None, phases=[Phase.explicit])
+    with tripwire.use_verifier(tripwire.StrictVerifier()):
+        explicit(prop)()  # type: ignore[operator]
+
+
 #: Each planted bug: the property's message, and the minimal story as Hypothesis' Draw lines and
-#: the session script of the printed test.
+#: the session script of the printed test (the printed @example replays the same steps).
 STORIES = {
     "test_allow": (
         "the limit'th request must pass",
@@ -178,6 +216,9 @@ def test_each_planted_bug_shrinks_to_its_minimal_story(test: str) -> None:
         "    session=redis_session(),\n"
         ")\n"
         f"{draws}\n"
+        "# Keep it as a regression test of the property, which passes once the code is fixed:\n"
+        "# from hypothesis import example; from tripwire_hypothesis import RedisSession, Step\n"
+        f"{as_example(script)}\n"
         "# The same example as a plain pytest test:\n"
         f"def {test}_example():\n"
         "    from tripwire_hypothesis import RedisSession, Step\n"
@@ -185,6 +226,27 @@ def test_each_planted_bug_shrinks_to_its_minimal_story(test: str) -> None:
         f"{script}\n"
         f"{body}"
     )
+
+
+def as_example(script: str) -> str:
+    """The printed test's session script, as the printed @example spells it."""
+    lines = [
+        line[4:] for line in script.replace("RedisSession([", "RedisSession.replay([").split("\n")
+    ]
+    return "\n".join(
+        ["@example(session=" + lines[0].split(" = ", 1)[1], *lines[1:-1], lines[-1] + ")"]
+    )
+
+
+@pytest.mark.usefixtures("guide_modules")
+@pytest.mark.parametrize("test", list(STORIES))
+def test_the_printed_example_fails_on_the_bug_and_passes_once_it_is_fixed(test: str) -> None:
+    failure, _ = run_planted(test)
+    example = printed_example(report_of(failure))
+    with pytest.raises(AssertionError) as again:
+        run_example(test, example, fixed=False)
+    assert (type(again.value), str(again.value)) == (type(failure), str(failure))
+    run_example(test, example, fixed=True)
 
 
 @pytest.mark.usefixtures("guide_modules")

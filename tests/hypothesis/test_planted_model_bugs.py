@@ -7,6 +7,7 @@ within 200 examples and deterministically:
 - fail with the message the property gives for that bug;
 - shrink to the fewest faults, asserted exactly below as Hypothesis' `Draw` lines and as the
   ``RedisSession.from_faults([...])`` script of the printed test;
+- print an ``@example(...)`` that fails on the bug and passes on the guide's fixed module;
 - print a plain pytest test that parses, and that fails the same way when run as pasted;
 - match, report for report, what the guide shows after `<!-- report: NAME -->`.
 """
@@ -42,30 +43,28 @@ report_of = _helpers.report_of
 printed_test = _helpers.printed_test
 shown_report = _helpers.shown_report
 fails_block = _helpers.fails_block
+printed_example = _helpers.printed_example
+run_example = _helpers.run_example
 
 #: Each planted bug: the property's message, the Draw lines (the faults drawn, in call order),
 #: and the session of the printed test.
 CLOSED = "redis.exceptions.ConnectionError('Connection closed by server.')"
-READONLY = (
-    'redis.exceptions.ReadOnlyError("You can\'t write against a read only replica.", '
-    "status_code='READONLY')"
-)
 STORIES = {
     "test_no_job_is_lost": (
         "a job was lost",
         "Draw 1 (RPOP('jobs')): None\n"
-        "Draw 2 (LPUSH('jobs:processing', b'job-2')): None\n"
-        "Draw 3 (LREM('jobs:processing', 1, b'job-2')): None\n"
+        f"Draw 2 (LPUSH('jobs:processing', b'job-2')): Fault({CLOSED})\n"
+        "Draw 3 (LPUSH('jobs:processing', b'job-2'), every attempt fails): True\n"
         "Draw 4 (RPOP('jobs')): None\n"
-        f"Draw 5 (LPUSH('jobs:processing', b'job-1')): Fault({CLOSED})\n"
-        "Draw 6 (LPUSH('jobs:processing', b'job-1'), every attempt fails): True\n"
+        "Draw 5 (LPUSH('jobs:processing', b'job-1')): None\n"
+        "Draw 6 (LREM('jobs:processing', 1, b'job-1')): None\n"
         "Draw 7 (RPOP('jobs')): None",
         "    session = RedisSession.from_faults([\n"
         "        None,  # RPOP('jobs')\n"
-        "        None,  # LPUSH('jobs:processing', b'job-2')\n"
-        "        None,  # LREM('jobs:processing', 1, b'job-2')\n"
+        f"        Fault({CLOSED}, outage=True),  # LPUSH('jobs:processing', b'job-2')\n"
         "        None,  # RPOP('jobs')\n"
-        f"        Fault({CLOSED}, outage=True),  # LPUSH('jobs:processing', b'job-1')\n"
+        "        None,  # LPUSH('jobs:processing', b'job-1')\n"
+        "        None,  # LREM('jobs:processing', 1, b'job-1')\n"
         "        None,  # RPOP('jobs')\n"
         "    ])",
     ),
@@ -73,15 +72,24 @@ STORIES = {
         "the total is kept",
         "Draw 1 (WATCH('balance:alice')): None\n"
         "Draw 2 (GET('balance:alice')): None\n"
-        "Draw 3 (EXEC): Fault(redis.exceptions.WatchError('Watched variable changed.'))\n"
-        "Draw 4 (DECRBY('balance:alice', 5)): None\n"
-        f"Draw 5 (INCRBY('balance:bob', 5)): Fault({READONLY})",
+        "Draw 3 (EXEC): None\n"
+        "Draw 4 (WATCH('balance:alice')): None\n"
+        "Draw 5 (GET('balance:alice')): None\n"
+        "Draw 6 (EXEC): Fault(redis.exceptions.WatchError('Watched variable changed.'))\n"
+        f"Draw 7 (DECRBY('balance:alice', 5)): Fault({CLOSED}, applied=True)\n"
+        "Draw 8 (DECRBY('balance:alice', 5), every attempt fails): False\n"
+        "Draw 9 (DECRBY('balance:alice', 5), attempt 2): None\n"
+        "Draw 10 (INCRBY('balance:carol', 5)): None",
         "    session = RedisSession.from_faults([\n"
         "        None,  # WATCH('balance:alice')\n"
         "        None,  # GET('balance:alice')\n"
+        "        None,  # EXEC\n"
+        "        None,  # WATCH('balance:alice')\n"
+        "        None,  # GET('balance:alice')\n"
         "        Fault(redis.exceptions.WatchError('Watched variable changed.')),  # EXEC\n"
-        "        None,  # DECRBY('balance:alice', 5)\n"
-        f"        Fault({READONLY}),  # INCRBY('balance:bob', 5)\n"
+        f"        Fault({CLOSED}, applied=True),  # DECRBY('balance:alice', 5)\n"
+        "        None,  # DECRBY('balance:alice', 5), attempt 2\n"
+        "        None,  # INCRBY('balance:carol', 5)\n"
         "    ])",
     ),
 }
@@ -100,6 +108,9 @@ def test_each_planted_bug_shrinks_to_the_fewest_faults(test: str) -> None:
         "    session=redis_session(model=True),\n"
         ")\n"
         f"{draws}\n"
+        "# Keep it as a regression test of the property, which passes once the code is fixed:\n"
+        "# from hypothesis import example; from tripwire_hypothesis import Fault, RedisSession\n"
+        f"{as_example(script)}\n"
         "# The same example as a plain pytest test:\n"
         f"def {test}_example():\n"
         "    from tripwire_hypothesis import Fault, RedisSession\n"
@@ -131,3 +142,21 @@ def test_the_guide_shows_the_real_report(test: str) -> None:
     assert shown_report(test) == report_of(failure), (
         f"update the <!-- report: {test} --> block of {_helpers.DOCUMENT} to the real report"
     )
+
+
+def as_example(script: str) -> str:
+    """The printed test's session script, as the printed @example spells it."""
+    lines = [line[4:] for line in script.split("\n")]
+    head = "@example(session=" + lines[0].split(" = ", 1)[1]
+    return "\n".join([head, *lines[1:-1], lines[-1] + ")"])
+
+
+@pytest.mark.usefixtures("guide_modules")
+@pytest.mark.parametrize("test", list(STORIES))
+def test_the_printed_example_fails_on_the_bug_and_passes_once_it_is_fixed(test: str) -> None:
+    failure, _ = run_planted(test)
+    example = printed_example(report_of(failure))
+    with pytest.raises(AssertionError) as again:
+        run_example(test, example, fixed=False)
+    assert (type(again.value), str(again.value)) == (type(failure), str(failure))
+    run_example(test, example, fixed=True)

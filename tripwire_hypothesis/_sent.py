@@ -1,0 +1,164 @@
+"""`RedisSession.assert_sent`: the commands the code sent, asserted in order, names included.
+
+Two shapes, one method. A list is the whole story, one entry per call::
+
+    session.assert_sent([("INCRBY", "ratelimit:alice", 1), ("EXPIRE", "ratelimit:alice", 60)])
+
+A mapping says what each command is sent with, for code whose number of calls depends on the
+answers (loops, retries)::
+
+    session.assert_sent({"SCAN": lambda call: (call.args[0], b"MATCH", "session:*"), ...})
+
+A call the assertion does not expect is the code's behaviour, reported as an `AssertionError`
+that names what was sent and gives the assertion of what was, to paste if the code is right.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from tripwire._errors import InteractionMismatchError, safe_repr
+from tripwire_hypothesis._checks import invalid
+from tripwire_hypothesis._steps import ConsumedStep, normalise
+
+if TYPE_CHECKING:
+    from tripwire.plugins.redis_plugin import RedisCall
+
+__all__ = ["UnexpectedCommandError", "assert_sent"]
+
+_FUNCTION = "RedisSession.assert_sent"
+_REQUIREMENT = (
+    "a list of the calls expected, each ('COMMAND', *args), or a mapping from command names to "
+    "their expected args"
+)
+#: What redis-py wraps around a transaction: expected with no arguments unless the mapping says.
+_TRANSACTION_FRAME = {"MULTI": (), "EXEC": ()}
+
+
+class UnexpectedCommandError(InteractionMismatchError):
+    """The code sent a command, or arguments, that `RedisSession.assert_sent` did not expect."""
+
+    def __init__(self, message: str) -> None:
+        # The message is whole: InteractionMismatchError's own lays out one assert_command.
+        AssertionError.__init__(self, message)
+        self.expected = ""
+        self.actual = None
+        self.fields = []
+        self.remaining = []
+
+
+def sent(call: ConsumedStep) -> str:
+    """``RPUSH('queue', b'x')``: a call as it reads in a message."""
+    return f"{call.command}({', '.join(map(safe_repr, call.args))})"
+
+
+def _as_code(call: ConsumedStep) -> str:
+    return f"({', '.join(map(safe_repr, (call.command, *call.args)))})"
+
+
+def _paste(calls: Sequence[ConsumedStep]) -> str:
+    body = "".join(f"\n        {_as_code(call)}," for call in calls)
+    return f"    session.assert_sent([{body}\n    ])"
+
+
+def _of_the_call(expected: Any) -> bool:
+    """Whether an expectation is a function of the call rather than a value or a matcher."""
+    # A class such as dirty_equals.IsStr is a matcher, not a function of the call.
+    return callable(expected) and not isinstance(expected, type)
+
+
+def _mismatch(what: str, calls: Sequence[ConsumedStep]) -> UnexpectedCommandError:
+    return UnexpectedCommandError(
+        f"{what} If the code is right, assert what it sent instead:\n{_paste(calls)}"
+    )
+
+
+def _expected_call(entry: Any, call: ConsumedStep) -> Any:
+    """An entry of the list form, a function of the call resolved, its command normalised."""
+    if _of_the_call(entry):
+        entry = entry(call)
+    if type(entry) is tuple and entry and type(entry[0]) is str:
+        return (normalise(entry[0]), *entry[1:])
+    if type(entry) is list:
+        return _expected_call(tuple(entry), call)
+    return entry
+
+
+def _matches(expected: Any, actual: tuple[Any, ...]) -> bool:
+    # The expectation on the left: a matcher's __eq__ decides.
+    try:
+        return bool(expected == actual)
+    except Exception:
+        return False
+
+
+def assert_sent(
+    calls: Sequence[RedisCall], consumed: Sequence[ConsumedStep], expected: object
+) -> None:
+    """Check the session's calls (``consumed`` describes ``calls``) against ``expected``, and
+    mark each one asserted."""
+    __tracebackhide__ = True
+    if isinstance(expected, Mapping):
+        per_command = _per_command(expected)
+        for call in consumed:
+            entry = per_command.get(call.command, _TRANSACTION_FRAME.get(call.command, _MISSING))
+            if entry is _MISSING:
+                allowed = ", ".join(sorted(per_command)) or "nothing"
+                raise _mismatch(
+                    f"The code sent {sent(call)} (call {call.index}), a command this assertion "
+                    f"does not expect: it expects {allowed}.",
+                    consumed,
+                )
+            if _of_the_call(entry):
+                entry = entry(call)
+            if type(entry) is list:
+                entry = tuple(entry)
+            if not _matches(entry, call.args):
+                raise _mismatch(
+                    f"The code sent {sent(call)} (call {call.index}) where {call.command} with "
+                    f"args {safe_repr(entry)} was expected.",
+                    consumed,
+                )
+    elif isinstance(expected, (list, tuple)):
+        for call in consumed:
+            if call.index >= len(expected):
+                raise _mismatch(
+                    f"The code sent {sent(call)} (call {call.index}) where no more calls were "
+                    f"expected ({len(expected)} expected).",
+                    consumed,
+                )
+            entry = _expected_call(expected[call.index], call)
+            if not _matches(entry, (call.command, *call.args)):
+                raise _mismatch(
+                    f"The code sent {sent(call)} (call {call.index}) where "
+                    f"{safe_repr(entry)} was expected.",
+                    consumed,
+                )
+        if len(expected) > len(consumed):
+            missing = _expected_call(expected[len(consumed)], None)  # type: ignore[arg-type]
+            raise _mismatch(
+                f"The code sent {len(consumed)} calls, where {safe_repr(missing)} was expected "
+                f"next ({len(expected)} expected).",
+                consumed,
+            )
+    else:
+        raise invalid(_FUNCTION, "expected", _REQUIREMENT, expected)
+    for interaction in calls:
+        interaction.asserted = True
+
+
+class _Missing:
+    pass
+
+
+_MISSING: Any = _Missing()
+
+
+def _per_command(expected: Mapping[Any, Any]) -> dict[str, Any]:
+    entries = {}
+    for command, entry in expected.items():
+        if type(command) is not str or not command.strip():
+            raise invalid(_FUNCTION, "expected", _REQUIREMENT, command)
+        entries[normalise(command)] = entry
+    return entries
