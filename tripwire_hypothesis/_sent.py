@@ -32,8 +32,9 @@ _REQUIREMENT = (
     "a list of the calls expected, each ('COMMAND', *args), or a mapping from command names to "
     "their expected args"
 )
-#: What redis-py wraps around a transaction: expected with no arguments unless the mapping says.
-_TRANSACTION_FRAME = {"MULTI": (), "EXEC": ()}
+#: Commands that take no arguments (a transaction's frame and bookkeeping): the mapping form
+#: expects them with none unless it says otherwise.
+_NO_ARGUMENTS = {"MULTI": (), "EXEC": (), "DISCARD": (), "UNWATCH": ()}
 
 
 class UnexpectedCommandError(InteractionMismatchError):
@@ -102,7 +103,7 @@ def assert_sent(
     if isinstance(expected, Mapping):
         per_command = _per_command(expected)
         for call in consumed:
-            entry = per_command.get(call.command, _TRANSACTION_FRAME.get(call.command, _MISSING))
+            entry = per_command.get(call.command, _NO_ARGUMENTS.get(call.command, _MISSING))
             if entry is _MISSING:
                 allowed = ", ".join(sorted(per_command)) or "nothing"
                 raise _mismatch(

@@ -341,8 +341,9 @@ class RedisSession:
             session.assert_sent([("INCRBY", "user:1", 1), ("EXPIRE", "user:1", 60)])
 
         A mapping says, per command, the arguments every call of it is sent with (a tuple, a
-        matcher, or a function of the call), for code whose calls depend on the answers; a
-        transaction's ``MULTI`` and ``EXEC`` are expected with no arguments unless it says::
+        matcher, or a function of the call), for code whose calls depend on the answers; the
+        commands that take no arguments (``MULTI``, ``EXEC``, ``DISCARD``, ``UNWATCH``) are
+        expected with none unless it says otherwise::
 
             session.assert_sent({"GET": ("user:1",), "SET": ("user:1", IsBytes())})
 

@@ -70,14 +70,26 @@ def test_a_mapping_says_what_each_command_is_sent_with(verifier: StrictVerifier)
     verifier.verify_all()
 
 
-def test_the_transaction_s_multi_and_exec_are_expected_with_no_arguments() -> None:
-    session = RedisSession([Step("INCRBY", returns=1)])
+def test_commands_without_arguments_are_expected_with_none(verifier: StrictVerifier) -> None:
+    steps = [Step("WATCH", returns=True), Step("UNWATCH", returns=True), Step("INCRBY", returns=1)]
+    session = RedisSession(steps)
     session.install()
     with tripwire:
         pipe = redis.Redis().pipeline()
+        pipe.watch("n")
+        pipe.unwatch()
+        pipe.multi()
         pipe.incrby("n", 1)
         pipe.execute()
-    session.assert_sent({"INCRBY": ("n", 1)})
+    assert [call.command for call in session.consumed] == [
+        "WATCH",
+        "UNWATCH",
+        "MULTI",
+        "INCRBY",
+        "EXEC",
+    ]
+    session.assert_sent({"WATCH": ("n",), "INCRBY": ("n", 1)})
+    verifier.verify_all()
 
 
 def test_a_different_command_is_the_code_s_behaviour_with_the_line_to_paste() -> None:
