@@ -25,6 +25,7 @@ from tripwire.plugins._redis_intercept import calling_client
 from tripwire_hypothesis._call_replies import call_replies, command_name
 from tripwire_hypothesis._failures import redis_errors
 from tripwire_hypothesis._reproduction import error_code
+from tripwire_hypothesis._stored import Stored, stored_replies
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -150,6 +151,8 @@ class Policy:
     #: injects.
     model: bool = False
     faults: tuple[str, ...] = ()
+    #: What the app stores under its keys (`tripwire_hypothesis._stored`), or None.
+    values: Stored | None = None
 
     def __repr__(self) -> str:
         return self.spelled
@@ -302,6 +305,9 @@ class Answerer:
         policy = self._policy
         source = policy.replies.get(call.command)
         replies: SearchStrategy[Any] | None
+        stored = policy.values
+        if stored is not None and source is None:
+            source = stored_replies(args, options, policy.decode_responses, stored)
         if source is None:
             replies = call_replies(args, options, policy.decode_responses)
             if replies is None:

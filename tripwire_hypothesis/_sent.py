@@ -40,6 +40,8 @@ _NO_ARGUMENTS = {"MULTI": (), "EXEC": (), "DISCARD": (), "UNWATCH": ()}
 class UnexpectedCommandError(InteractionMismatchError):
     """The code sent a command, or arguments, that `RedisSession.assert_sent` did not expect."""
 
+    __module__ = "tripwire_hypothesis"  # where users import it from, and how tracebacks name it
+
     def __init__(self, message: str) -> None:
         # The message is whole: InteractionMismatchError's own lays out one assert_command.
         AssertionError.__init__(self, message)

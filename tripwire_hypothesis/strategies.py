@@ -17,6 +17,7 @@ and `values` are its building blocks, usable on their own.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
@@ -27,6 +28,7 @@ from tripwire_hypothesis._draws import Draws
 from tripwire_hypothesis._failures import error_kinds, redis_errors
 from tripwire_hypothesis._replies import keys, replies, supported_commands, values
 from tripwire_hypothesis._session import RedisSession
+from tripwire_hypothesis._stored import check_values
 
 __all__ = [
     "error_kinds",
@@ -53,6 +55,7 @@ def redis_session(
     max_answers: int = _DEFAULT_MAX_ANSWERS,
     model: bool = False,
     faults: Sequence[str] | None = None,
+    values: SearchStrategy[Any] | Mapping[str, SearchStrategy[Any]] | None = None,
 ) -> SearchStrategy[RedisSession]:
     """Generate a `RedisSession` that answers each Redis command when the code sends it.
 
@@ -68,7 +71,11 @@ def redis_session(
 
     ``commands`` limits the commands answered (any other raises `UnmockedInteractionError`);
     ``replies`` maps a command to a strategy of its replies, or to a function of the `Call`
-    returning a strategy or a reply; ``decode_responses`` gives ``str`` replies instead of
+    returning a strategy or a reply; ``values`` says what the app stores under its keys, a
+    strategy for every key or a mapping from key patterns (``"user:*"``, the first match wins)
+    to strategies of ``bytes``, ``str``, ``int`` or ``float`` values, which every reading command
+    (``GET``, ``MGET``, ``HGET``, ``HGETALL``, ``LRANGE``, ``LMOVE``, ``ZRANGE``, ...) answers
+    from for a key that matches; ``decode_responses`` gives ``str`` replies instead of
     ``bytes``; after ``max_answers`` answers in one example the next call fails the example, as
     code that loops forever would.
 
@@ -87,6 +94,9 @@ def redis_session(
     model = check_bool(function, "model", model)
     fault_kinds = _model_options(function, model, faults, replies, errors)
     overrides = _check_overrides(replies)
+    stored = check_values(function, values)
+    if model and stored is not None:
+        raise invalid(function, "values", "None with model=True (seed the model instead)", values)
     allowed = _check_commands(commands, overrides, model=model)
     if errors is not None and not isinstance(errors, SearchStrategy):
         raise invalid(function, "errors", "a SearchStrategy of exceptions or None", errors)
@@ -107,6 +117,7 @@ def redis_session(
         "error_rate": error_rate if error_rate != _DEFAULT_ERROR_RATE else None,
         "decode_responses": decode_responses or None,
         "max_answers": max_answers if max_answers != _DEFAULT_MAX_ANSWERS else None,
+        "values": values,
     }
     spelled = ", ".join(f"{name}={value!r}" for name, value in given.items() if value is not None)
     policy = Policy(
@@ -119,6 +130,7 @@ def redis_session(
         spelled=f"redis_session({spelled})",
         model=model,
         faults=fault_kinds,
+        values=stored,
     )
     return _sessions(policy)
 
