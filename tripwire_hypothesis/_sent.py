@@ -15,7 +15,7 @@ that names what was sent and gives the assertion of what was, to paste if the co
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tripwire._errors import InteractionMismatchError, safe_repr
@@ -77,14 +77,17 @@ def _mismatch(what: str, calls: Sequence[ConsumedStep]) -> UnexpectedCommandErro
     )
 
 
-def _expected_call(entry: Any, call: ConsumedStep) -> Any:
-    """An entry of the list form, a function of the call resolved, its command normalised."""
-    if _of_the_call(entry):
-        entry = entry(call)
+def _expected_call(entry: Any, step: Callable[[], ConsumedStep] | None) -> Any:
+    """An entry of the list form, a function of the call (made by ``step``; None when there is
+    no call) resolved, its command normalised."""
+    if type(entry) is not tuple and _of_the_call(entry):
+        if step is None:
+            return entry
+        entry = entry(step())
+    if type(entry) is list:
+        entry = tuple(entry)
     if type(entry) is tuple and entry and type(entry[0]) is str:
         return (normalise(entry[0]), *entry[1:])
-    if type(entry) is list:
-        return _expected_call(tuple(entry), call)
     return entry
 
 
@@ -97,58 +100,65 @@ def _matches(expected: Any, actual: tuple[Any, ...]) -> bool:
 
 
 def assert_sent(
-    calls: Sequence[RedisCall], consumed: Sequence[ConsumedStep], expected: object
+    calls: Sequence[RedisCall],
+    describe: Callable[[int, RedisCall], ConsumedStep],
+    expected: object,
 ) -> None:
-    """Check the session's calls (``consumed`` describes ``calls``) against ``expected``, and
-    mark each one asserted."""
+    """Check the session's ``calls``, in order, against ``expected``, and mark each asserted.
+
+    ``describe`` makes a call's `ConsumedStep`, for an expectation that is a function of the
+    call, and for the message: most assertions need none.
+    """
     __tracebackhide__ = True
+
+    def mismatch(what: str) -> UnexpectedCommandError:
+        return _mismatch(what, [describe(index, call) for index, call in enumerate(calls)])
+
     if isinstance(expected, Mapping):
         per_command = _per_command(expected)
-        for call in consumed:
-            entry = per_command.get(call.command, _NO_ARGUMENTS.get(call.command, _MISSING))
+        for index, call in enumerate(calls):
+            command = call.command
+            entry = per_command.get(command, _NO_ARGUMENTS.get(command, _MISSING))
             if entry is _MISSING:
                 allowed = ", ".join(sorted(per_command)) or "nothing"
-                raise _mismatch(
-                    f"The code sent {sent(call)} (call {call.index}), a command this assertion "
-                    f"does not expect: it expects {allowed}.",
-                    consumed,
+                raise mismatch(
+                    f"The code sent {sent(describe(index, call))} (call {index}), a command this "
+                    f"assertion does not expect: it expects {allowed}."
                 )
-            if _of_the_call(entry):
-                entry = entry(call)
-            if type(entry) is list:
-                entry = tuple(entry)
-            if not _matches(entry, call.args):
-                raise _mismatch(
-                    f"The code sent {sent(call)} (call {call.index}) where {call.command} with "
-                    f"args {safe_repr(entry)} was expected.",
-                    consumed,
+            if type(entry) is not tuple:
+                if _of_the_call(entry):
+                    entry = entry(describe(index, call))
+                if type(entry) is list:
+                    entry = tuple(entry)
+            if not _matches(entry, call._sent[1:]):
+                raise mismatch(
+                    f"The code sent {sent(describe(index, call))} (call {index}) where {command} "
+                    f"with args {safe_repr(entry)} was expected."
                 )
     elif isinstance(expected, (list, tuple)):
-        for call in consumed:
-            if call.index >= len(expected):
-                raise _mismatch(
-                    f"The code sent {sent(call)} (call {call.index}) where no more calls were "
-                    f"expected ({len(expected)} expected).",
-                    consumed,
+        if len(calls) > len(expected):
+            index = len(expected)
+            raise mismatch(
+                f"The code sent {sent(describe(index, calls[index]))} (call {index}) where no "
+                f"more calls were expected ({len(expected)} expected)."
+            )
+        for index, call in enumerate(calls):
+            entry = _expected_call(expected[index], lambda: describe(index, call))  # noqa: B023
+            if not _matches(entry, (call.command, *call._sent[1:])):
+                raise mismatch(
+                    f"The code sent {sent(describe(index, call))} (call {index}) where "
+                    f"{safe_repr(entry)} was expected."
                 )
-            entry = _expected_call(expected[call.index], call)
-            if not _matches(entry, (call.command, *call.args)):
-                raise _mismatch(
-                    f"The code sent {sent(call)} (call {call.index}) where "
-                    f"{safe_repr(entry)} was expected.",
-                    consumed,
-                )
-        if len(expected) > len(consumed):
-            missing = _expected_call(expected[len(consumed)], None)  # type: ignore[arg-type]
-            raise _mismatch(
-                f"The code sent {len(consumed)} calls, where {safe_repr(missing)} was expected "
-                f"next ({len(expected)} expected).",
-                consumed,
+        if len(expected) > len(calls):
+            missing = _expected_call(expected[len(calls)], None)
+            raise mismatch(
+                f"The code sent {len(calls)} calls, where {safe_repr(missing)} was expected "
+                f"next ({len(expected)} expected)."
             )
     else:
         raise invalid(_FUNCTION, "expected", _REQUIREMENT, expected)
-    for interaction in calls:
-        interaction.asserted = True
+    for call in calls:
+        call.asserted = True
 
 
 class _Missing:

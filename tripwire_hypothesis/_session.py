@@ -294,7 +294,9 @@ class RedisSession:
             code,
             session_name,
             arguments,
-            isinstance(caller.f_locals.get("self"), RuleBasedStateMachine),
+            isinstance(
+                (local if test is caller else caller.f_locals).get("self"), RuleBasedStateMachine
+            ),
         )
         plugin.answerer = answerer
         if example is not None:
@@ -353,9 +355,7 @@ class RedisSession:
         """
         __tracebackhide__ = True
         installed = self._installation("RedisSession.assert_sent")
-        calls = list(_calls(installed))
-        consumed = [_consumed_step(index, call) for index, call in enumerate(calls)]
-        _assert_sent(calls, consumed, expected)
+        _assert_sent(list(_calls(installed)), _consumed_step, expected)
 
     # -- the report of a failing example -------------------------------------------------------
 
