@@ -108,8 +108,12 @@ class RedisSession:
         ``True``), and a step left unused is not an error. So the property, the oracle, passes
         once the code is fixed. A failure report prints it.
         """
+        given: object = steps
+        if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
+            raise invalid("RedisSession.replay", "steps", "an iterable of Step objects", steps)
+        decode = check_bool("RedisSession.replay", "decode_responses", decode_responses)
         session = cls(steps, required=False)
-        session._replay = check_bool("RedisSession.replay", "decode_responses", decode_responses)
+        session._replay = decode
         return session
 
     @property
