@@ -30,6 +30,7 @@ import fakeredis
 from hypothesis import strategies as st
 from redis import exceptions
 
+from tripwire._errors import safe_repr
 from tripwire.plugins._redis_intercept import calling_client
 from tripwire_hypothesis._answers import COIN_SIDES, OUTAGE, Answerer, Call, _Label, cluster_node
 from tripwire_hypothesis._call_replies import command_name
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
     from tripwire_hypothesis._answers import Policy
     from tripwire_hypothesis._draws import Draws
+    from tripwire_hypothesis._seeding import Seeder
 
 __all__ = ["FAULT_KINDS", "Fault", "Model", "ModelAnswerer", "ModelClient"]
 
@@ -289,6 +291,7 @@ class ModelAnswerer(Answerer):
         "_batch",
         "_conflict",
         "_script",
+        "_seeder",
         "_selected",
         "_snapshot",
         "_watched",
@@ -305,8 +308,11 @@ class ModelAnswerer(Answerer):
         caller: FrameType,
         model: Model,
         script: Iterable[Fault | None] | None = None,
+        seeder: Seeder | None = None,
     ) -> None:
         self._batch = False
+        #: Writes what the app stores under a key to the model when the code first reads it.
+        self._seeder = seeder
         super().__init__(plugin, policy, draws, caller)  # type: ignore[arg-type]
         self.model = model
         self._script = None if script is None else list(script)
@@ -356,6 +362,8 @@ class ModelAnswerer(Answerer):
             ) from None
         model = self.model
         pool, db = self._database()
+        if self._seeder is not None:
+            self._seeder.before(args, db)
         if self._batch:
             # Queued: run now for the model's reply, undone at EXEC if the transaction fails.
             if self._snapshot is None:
@@ -517,6 +525,9 @@ class ModelAnswerer(Answerer):
         options = ", decode_responses=True" if self._policy.decode_responses else ""
         lines = ["RedisSession.from_faults(["]
         lines += [f"    {fault!r},  # {label}" for label, fault in self.decisions]
+        seeded = self._seeder.seeded if self._seeder is not None else None
+        if seeded:
+            options += f", initial={safe_repr(seeded)}"
         lines.append(f"]{options})")
         return "\n".join(lines)
 

@@ -28,11 +28,31 @@ from typing import TYPE_CHECKING, Any
 from tripwire._errors import safe_repr
 
 if TYPE_CHECKING:
-    from types import CodeType
+    from types import CodeType, FrameType
 
     from tripwire_hypothesis._steps import ConsumedStep, Step
 
-__all__ = ["error_code", "example_decorator", "reproduction"]
+__all__ = ["error_code", "example_decorator", "reproduction", "test_frame"]
+
+
+#: How far up from ``RedisSession.install`` a helper may be called from the test.
+_HELPER_DEPTH = 8
+
+
+def test_frame(caller: FrameType) -> FrameType:
+    """The frame of the test that ``caller`` runs in: the one the per-example wrapper called.
+
+    ``caller`` itself, unless it is a helper function the test called (or no wrapper is near).
+    """
+    frame: FrameType | None = caller
+    for _ in range(_HELPER_DEPTH):
+        if frame is None:
+            break
+        back = frame.f_back
+        if back is not None and back.f_code.co_name == "_tripwire_wrapper":
+            return frame
+        frame = back
+    return caller
 
 
 def error_code(error: BaseException | type[BaseException]) -> str:

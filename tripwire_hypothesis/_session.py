@@ -26,13 +26,13 @@ from tripwire._per_example import current_example
 from tripwire.plugins._redis_call import own_copy
 from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
 from tripwire_hypothesis._checks import check_bool, invalid
-from tripwire_hypothesis._reproduction import example_decorator, reproduction
+from tripwire_hypothesis._reproduction import example_decorator, reproduction, test_frame
 from tripwire_hypothesis._sent import assert_sent as _assert_sent
 from tripwire_hypothesis._steps import ConsumedStep, Script, Step
 from tripwire_hypothesis._verifiers import check_example_verifier
 
 if TYPE_CHECKING:
-    from types import CodeType, FrameType
+    from types import CodeType
 
     from tripwire._verifier import StrictVerifier
     from tripwire_hypothesis._answers import Answerer, Policy
@@ -69,6 +69,7 @@ class RedisSession:
     __slots__ = (
         "_draws",
         "_faults",
+        "_initial",
         "_installed",
         "_model",
         "_model_run",
@@ -96,6 +97,7 @@ class RedisSession:
         #: The test or example (`tripwire._context.Scope`) that the model belongs to.
         self._model_run: object = None
         self._faults: tuple[Fault | None, ...] | None = None
+        self._initial: dict[str, Any] | None = None
         #: For a replay, whether its replies are decoded (None: not a replay).
         self._replay: bool | None = None
 
@@ -136,6 +138,7 @@ class RedisSession:
         session._model = None
         session._model_run = None
         session._faults = None
+        session._initial = None
         session._replay = None
         return session
 
@@ -143,14 +146,20 @@ class RedisSession:
 
     @classmethod
     def from_faults(
-        cls, faults: Iterable[Fault | None], *, decode_responses: bool = False
+        cls,
+        faults: Iterable[Fault | None],
+        *,
+        decode_responses: bool = False,
+        initial: Mapping[str, Any] | None = None,
     ) -> RedisSession:
         """A session answered by a fresh model of Redis, its calls failing as ``faults`` says.
 
         One entry per call the model answers (and per transaction's ``EXEC``), in call order:
         ``None`` for the model's reply, or a `Fault`. Calls after the last entry get the model's
-        reply. This is how the report of a failing ``redis_session(model=True)`` example prints
-        the session, to replay it without drawing.
+        reply. ``initial`` is what a key holds when the code first reads it (``{"user:1":
+        b"..."}``, a hash as a dict, a list, set or sorted set as a list), as
+        ``redis_session(model=True, values=...)`` drew it. This is how the report of a failing
+        ``redis_session(model=True)`` example prints the session, to replay it without drawing.
         """
         from tripwire_hypothesis._answers import Policy
         from tripwire_hypothesis._model import FAULT_KINDS, Fault
@@ -164,8 +173,14 @@ class RedisSession:
             if fault is not None and not isinstance(fault, Fault):
                 raise invalid("RedisSession.from_faults", "faults", requirement, fault)
         decode = check_bool("RedisSession.from_faults", "decode_responses", decode_responses)
+        if initial is not None and not isinstance(initial, Mapping):
+            raise invalid(
+                "RedisSession.from_faults", "initial", "a mapping from keys to their data", initial
+            )
         body = "".join(f"\n    {fault!r}," for fault in script)
         options = ", decode_responses=True" if decode else ""
+        if initial:
+            options += f", initial={initial!r}"
         policy = Policy(
             commands=None,
             replies={},
@@ -179,6 +194,7 @@ class RedisSession:
         )
         session = cls._drawing(None, policy)
         session._faults = script
+        session._initial = None if initial is None else dict(initial)
         return session
 
     @property
@@ -278,7 +294,7 @@ class RedisSession:
             answerer = Script(plugin, steps, site, self._replay)
         # The test's arguments, for the reproduction; the session itself is named, not kept,
         # which would make a reference cycle of it. The test, not a helper it calls to install.
-        test = _test_frame(caller)
+        test = test_frame(caller)
         code = test.f_code
         session_name = None
         arguments = {}
@@ -409,26 +425,6 @@ class RedisSession:
             note(_Reproduction(self))
 
 
-#: How far up from `RedisSession.install` a helper may be called from the test.
-_HELPER_DEPTH = 8
-
-
-def _test_frame(caller: FrameType) -> FrameType:
-    """The frame of the test that ``caller`` runs in: the one the per-example wrapper called.
-
-    ``caller`` itself, unless it is a helper function the test called (or no wrapper is near).
-    """
-    frame: FrameType | None = caller
-    for _ in range(_HELPER_DEPTH):
-        if frame is None:
-            break
-        back = frame.f_back
-        if back is not None and back.f_code.co_name == "_tripwire_wrapper":
-            return frame
-        frame = back
-    return caller
-
-
 @functools.cache
 def _answerer_class() -> type[Answerer]:
     # Imported on first use: it imports redis-py, which a scripted session does not need.
@@ -444,8 +440,14 @@ def _model_answerer(session: RedisSession, plugin: RedisPlugin, caller: Any) -> 
     policy = session._policy
     assert policy is not None
     session.model  # noqa: B018 - makes the example's model
-    assert session._model is not None
-    return ModelAnswerer(plugin, policy, session._draws, caller, session._model, session._faults)
+    model = session._model
+    assert model is not None
+    seeder = None
+    if policy.values is not None or session._initial is not None:
+        from tripwire_hypothesis._seeding import Seeder
+
+        seeder = Seeder(model, policy.values, session._draws, session._initial)
+    return ModelAnswerer(plugin, policy, session._draws, caller, model, session._faults, seeder)
 
 
 def _untraced(raises: BaseException | type[BaseException] | None) -> Any:

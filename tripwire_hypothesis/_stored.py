@@ -28,7 +28,7 @@ from tripwire_hypothesis._call_replies import command_name
 from tripwire_hypothesis._checks import invalid
 from tripwire_hypothesis._replies import Bulk, shape_strategy
 
-__all__ = ["Stored", "check_values", "stored_replies"]
+__all__ = ["Stored", "check_values", "for_key", "stored_replies"]
 
 #: The stored values, as given: one strategy per pattern, in order (``"*"`` for a lone strategy).
 Stored = tuple[tuple[str, SearchStrategy[Any]], ...]
@@ -86,7 +86,7 @@ def _text(key: object) -> str:
 
 
 @functools.lru_cache(maxsize=1024)
-def _for_key(stored: Stored, key: str, decode_responses: bool) -> SearchStrategy[Any] | None:
+def for_key(stored: Stored, key: str, decode_responses: bool) -> SearchStrategy[Any] | None:
     for pattern, strategy in stored:
         if fnmatch.fnmatchcase(key, pattern):
             return _encoded(strategy, decode_responses)
@@ -127,7 +127,7 @@ def stored_replies(
     if len(args) < 2:
         return None
     if name == "MGET":
-        per_key = [_for_key(stored, _text(key), decode_responses) for key in args[1:]]
+        per_key = [for_key(stored, _text(key), decode_responses) for key in args[1:]]
         if all(strategy is None for strategy in per_key):
             return None
         return st.tuples(*(_maybe(s) if s is not None else st.none() for s in per_key)).map(list)
@@ -136,7 +136,7 @@ def stored_replies(
         popped = [
             (key, strategy)
             for key in keys
-            if (strategy := _for_key(stored, _text(key), decode_responses)) is not None
+            if (strategy := for_key(stored, _text(key), decode_responses)) is not None
         ]
         if not popped:
             return None
@@ -145,7 +145,7 @@ def stored_replies(
             for key, strategy in popped
         ]
         return st.one_of(st.none(), *pops)
-    value = _for_key(stored, _text(args[1]), decode_responses)
+    value = for_key(stored, _text(args[1]), decode_responses)
     if value is None:
         return None
     counted = len(args) > 2 and name in ("LPOP", "RPOP", "SPOP", "SRANDMEMBER")

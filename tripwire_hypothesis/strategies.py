@@ -95,8 +95,6 @@ def redis_session(
     fault_kinds = _model_options(function, model, faults, replies, errors)
     overrides = _check_overrides(replies)
     stored = check_values(function, values)
-    if model and stored is not None:
-        raise invalid(function, "values", "None with model=True (seed the model instead)", values)
     allowed = _check_commands(commands, overrides, model=model)
     if errors is not None and not isinstance(errors, SearchStrategy):
         raise invalid(function, "errors", "a SearchStrategy of exceptions or None", errors)

@@ -206,10 +206,69 @@ def test_a_value_redis_py_cannot_store_is_refused_when_drawn() -> None:
     )
 
 
-def test_a_model_session_is_seeded_instead() -> None:
+def test_a_model_session_starts_with_what_the_app_stores_where_the_code_reads_first() -> None:
+    pytest.importorskip("fakeredis")
+    seen: list[Any] = []
+
+    @quick
+    @given(redis_session(model=True, values={"user:*": USERS, "jobs": COUNTS}, error_rate=0))
+    @per_example_verifier
+    def check(session: RedisSession) -> None:
+        session.install()
+        client = redis.Redis()
+        with tripwire:
+            first = client.get("user:1")
+            client.set("user:2", "mine")  # written first: the app's own
+            mine = client.get("user:2")
+            jobs = client.lrange("jobs", 0, -1)
+            moved = client.lmove("jobs", "done")
+        assert user(first)
+        assert mine == b"mine"
+        assert all(map(count, jobs))
+        assert moved == (jobs[0] if jobs else None)  # LMOVE's default: LEFT to RIGHT
+        assert session.model.lrange("done", 0, -1) == ([moved] if moved else [])
+        seen.append((first, jobs))
+        session.assert_sent([(call.command, *call.args) for call in session.consumed])
+
+    check()
+    assert {first is None for first, _ in seen} == {True, False}
+    assert any(len(jobs) > 1 for _, jobs in seen)
+
+
+def test_the_report_of_a_model_session_prints_the_initial_data_and_replays_it() -> None:
+    pytest.importorskip("fakeredis")
+
+    @settings(quick, max_examples=100)
+    @given(redis_session(model=True, values={"user:*": USERS}, error_rate=0))
+    @per_example_verifier
+    def check(session: RedisSession) -> None:
+        session.install()
+        with tripwire:
+            value = redis.Redis().get("user:1")
+        session.assert_sent([("GET", "user:1")])
+        assert value is None or json.loads(value)["id"] < 50, "an old user"
+
+    with pytest.raises(AssertionError) as error:
+        check()
+    report = "\n".join(error.value.__notes__)
+    assert "Draw 1 (initial user:1): b'{\"id\": 50}'\n" in report
+    assert (
+        "@example(session=RedisSession.from_faults([\n"
+        "    None,  # GET('user:1')\n"
+        "], initial={'user:1': b'{\"id\": 50}'}))"
+    ) in report
+    replayed = RedisSession.from_faults([None], initial={"user:1": b'{"id": 50}'})
+    with tripwire.use_verifier(tripwire.StrictVerifier()):
+        replayed.install()
+        with tripwire:
+            assert redis.Redis().get("user:1") == b'{"id": 50}'
+        replayed.assert_sent([("GET", "user:1")])
+
+
+def test_initial_data_is_checked() -> None:
     with pytest.raises(InvalidArgument) as error:
-        redis_session(model=True, values=USERS)
+        RedisSession.from_faults([], initial=42)  # type: ignore[arg-type]
     assert str(error.value) == (
-        "redis_session() argument 'values' must be None with model=True (seed the model "
-        f"instead), got {USERS!r} ({type(USERS).__name__})"
+        "RedisSession.from_faults() argument 'initial' must be a mapping from keys to their "
+        "data, got 42 (int)"
     )
