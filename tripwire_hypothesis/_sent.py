@@ -19,8 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tripwire._errors import InteractionMismatchError, safe_repr
+from tripwire_hypothesis._answerers.scripted import ConsumedStep, normalise
 from tripwire_hypothesis._checks import invalid
-from tripwire_hypothesis._steps import ConsumedStep, normalise
 
 if TYPE_CHECKING:
     from tripwire.plugins.redis_plugin import RedisCall

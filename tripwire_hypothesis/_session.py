@@ -2,10 +2,10 @@
 
 A session drawn by `redis_session` answers every command the code sends inside the sandbox,
 drawing each reply (or injected error) at the moment of the call. A session built by hand,
-``RedisSession([Step(...), ...])``, is a script (`tripwire_hypothesis._steps`), for ``@example``
-and for the printed reproduction of a failure. Either way the body calls `RedisSession.install`
-once, runs the code inside ``with tripwire:``, and asserts what happened with
-`RedisSession.assert_sent`.
+``RedisSession([Step(...), ...])``, is a script (`tripwire_hypothesis._answerers.scripted`), for
+``@example`` and for the printed reproduction of a failure. Either way the body calls
+`RedisSession.install` once, runs the code inside ``with tripwire:``, and asserts what happened
+with `RedisSession.assert_sent`.
 """
 
 from __future__ import annotations
@@ -23,21 +23,21 @@ from hypothesis.stateful import RuleBasedStateMachine
 from tripwire import _context
 from tripwire._context import current_verifier
 from tripwire._per_example import current_example
-from tripwire.plugins._redis_call import own_copy
 from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
+from tripwire.plugins.redis_plugin.call import own_copy
+from tripwire_hypothesis._answerers.scripted import ConsumedStep, Script, Step
 from tripwire_hypothesis._checks import check_bool, invalid
 from tripwire_hypothesis._reproduction import example_decorator, reproduction, test_frame
 from tripwire_hypothesis._sent import assert_sent as _assert_sent
-from tripwire_hypothesis._steps import ConsumedStep, Script, Step
 from tripwire_hypothesis._verifiers import check_example_verifier
 
 if TYPE_CHECKING:
     from types import CodeType
 
     from tripwire._verifier import StrictVerifier
-    from tripwire_hypothesis._answers import Answerer, Policy
-    from tripwire_hypothesis._draws import Draws
-    from tripwire_hypothesis._model import Fault, Model, ModelClient
+    from tripwire_hypothesis._answerers.drawn import Answerer, Policy
+    from tripwire_hypothesis._answerers.draws import Draws
+    from tripwire_hypothesis._answerers.model import Fault, Model, ModelClient
 
 __all__ = ["ConsumedStep", "RedisSession", "Step"]
 
@@ -142,7 +142,7 @@ class RedisSession:
         session._replay = None
         return session
 
-    # -- model sessions (tripwire_hypothesis._model) -------------------------------------------
+    # -- model sessions (tripwire_hypothesis._answerers.model) ----------------------------------
 
     @classmethod
     def from_faults(
@@ -161,8 +161,9 @@ class RedisSession:
         ``redis_session(model=True, values=...)`` drew it. This is how the report of a failing
         ``redis_session(model=True)`` example prints the session, to replay it without drawing.
         """
-        from tripwire_hypothesis._answers import Policy
-        from tripwire_hypothesis._model import FAULT_KINDS, Fault
+        # Imported on first use: the model imports fakeredis, an optional dependency.
+        from tripwire_hypothesis._answerers.drawn import Policy
+        from tripwire_hypothesis._answerers.model import FAULT_KINDS, Fault
 
         given: object = faults
         requirement = "an iterable of Fault objects or None"
@@ -214,7 +215,8 @@ class RedisSession:
         # One model per run: a session kept across runs (an @example, a rerun) starts afresh.
         run = _context._scope
         if self._model is None or self._model_run is not run:
-            from tripwire_hypothesis._model import Model
+            # Imported on first use: it imports fakeredis, an optional dependency.
+            from tripwire_hypothesis._answerers.model import Model
 
             self._model = Model(decode_responses=policy.decode_responses)
             self._model_run = run
@@ -428,14 +430,15 @@ class RedisSession:
 @functools.cache
 def _answerer_class() -> type[Answerer]:
     # Imported on first use: it imports redis-py, which a scripted session does not need.
-    from tripwire_hypothesis._answers import Answerer
+    from tripwire_hypothesis._answerers.drawn import Answerer
 
     return Answerer
 
 
 def _model_answerer(session: RedisSession, plugin: RedisPlugin, caller: Any) -> Answerer:
     """The answerer of a model session: its model's replies, with faults drawn or scripted."""
-    from tripwire_hypothesis._model import ModelAnswerer
+    # Imported on first use: it imports fakeredis, an optional dependency.
+    from tripwire_hypothesis._answerers.model import ModelAnswerer
 
     policy = session._policy
     assert policy is not None
@@ -444,7 +447,7 @@ def _model_answerer(session: RedisSession, plugin: RedisPlugin, caller: Any) -> 
     assert model is not None
     seeder = None
     if policy.values is not None or session._initial is not None:
-        from tripwire_hypothesis._seeding import Seeder
+        from tripwire_hypothesis._answerers.seeding import Seeder
 
         seeder = Seeder(model, policy.values, session._draws, session._initial)
     return ModelAnswerer(plugin, policy, session._draws, caller, model, session._faults, seeder)
