@@ -6,7 +6,7 @@ generate phase only). The variants draw the same answers from the same strategie
 Hypothesis draw per call; they differ in what tripwire adds and in how they draw:
 
 - ``tripwire``: ``@given(redis_session())``, ``session.install()``, ``with tripwire:``, and
-  ``session.assert_consumed(...)``, with a fresh verifier per example, verified at its end
+  ``session.assert_sent(...)``, with a fresh verifier per example, verified at its end
   (`per_example_verifier`, as the pytest plugin applies it to ``@given`` tests);
 - ``without tripwire``: ``@given(st.data())``, ``Redis.execute_command`` patched (with
   ``unittest.mock.patch.object``) by a function drawing each call's answer from ``data``, and
@@ -63,7 +63,7 @@ def with_tripwire(session: RedisSession) -> None:
     session.install()
     with tripwire:
         hit()
-    session.assert_consumed({name: {"args": args} for name, args in EXPECTED.items()})
+    session.assert_sent(EXPECTED)
 
 
 def without_tripwire(data: Any) -> None:

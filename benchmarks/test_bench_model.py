@@ -8,7 +8,7 @@ call, from the same strategy, applied before or after the command takes effect);
 only in what tripwire adds:
 
 - ``tripwire``: ``@given(redis_session(model=True))``, the model seeded through
-  ``session.model``, ``session.install()``, ``with tripwire:``, and ``session.assert_consumed``,
+  ``session.model``, ``session.install()``, ``with tripwire:``, and ``session.assert_sent``,
   with a fresh verifier per example, verified at its end (`per_example_verifier`, as the pytest
   plugin applies it to ``@given`` tests): every call intercepted, recorded and asserted;
 - ``fakeredis, faults by hand``: ``@given(st.data())``, a plain ``fakeredis.FakeRedis`` of a
@@ -72,10 +72,10 @@ def with_tripwire(session: RedisSession) -> None:
     with tripwire:
         handled = drain(CLIENT)
     assert kept(session.model) | set(handled) >= JOBS
-    session.assert_consumed(
+    session.assert_sent(
         {
-            "LMOVE": {"args": ("jobs", "jobs:processing", "RIGHT", "LEFT")},
-            "LREM": {"args": lambda call: ("jobs:processing", 1, call.args[2])},
+            "LMOVE": ("jobs", "jobs:processing", "RIGHT", "LEFT"),
+            "LREM": lambda call: ("jobs:processing", 1, call.args[2]),
         }
     )
 

@@ -12,7 +12,7 @@ its own::
         session.install()
         with tripwire:
             ...
-        session.assert_consumed(args=("user:1",), kwargs=IsInstance(dict))
+        session.assert_sent([("GET", "user:1")])
 
 The strategies are re-exported here, so ``import tripwire_hypothesis as tripwire_strategies``
 works too.
@@ -26,6 +26,7 @@ from tripwire._per_example import per_example_verifier
 from tripwire_hypothesis._answerers.scripted import ConsumedStep, Step
 from tripwire_hypothesis._concurrency.schedule import StuckClientError
 from tripwire_hypothesis._entry_point import register as _register
+from tripwire_hypothesis._sent import UnexpectedCommandError
 from tripwire_hypothesis._session import RedisSession
 from tripwire_hypothesis._verifiers import NoExampleVerifierError, VerifiedStateMachine
 
@@ -51,6 +52,7 @@ __all__ = [
     "RedisSession",
     "Step",
     "StuckClientError",
+    "UnexpectedCommandError",
     "VerifiedStateMachine",
     "error_kinds",
     "keys",

@@ -28,11 +28,31 @@ from typing import TYPE_CHECKING, Any
 from tripwire._errors import safe_repr
 
 if TYPE_CHECKING:
-    from types import CodeType
+    from types import CodeType, FrameType
 
     from tripwire_hypothesis._answerers.scripted import ConsumedStep, Step
 
-__all__ = ["error_code", "reproduction"]
+__all__ = ["error_code", "example_decorator", "reproduction", "test_frame"]
+
+
+#: How far up from ``RedisSession.install`` a helper may be called from the test.
+_HELPER_DEPTH = 8
+
+
+def test_frame(caller: FrameType) -> FrameType:
+    """The frame of the test that ``caller`` runs in: the one the per-example wrapper called.
+
+    ``caller`` itself, unless it is a helper function the test called (or no wrapper is near).
+    """
+    frame: FrameType | None = caller
+    for _ in range(_HELPER_DEPTH):
+        if frame is None:
+            break
+        back = frame.f_back
+        if back is not None and back.f_code.co_name == "_tripwire_wrapper":
+            return frame
+        frame = back
+    return caller
 
 
 def error_code(error: BaseException | type[BaseException]) -> str:
@@ -110,8 +130,8 @@ def reproduction(
     return _checked("\n".join(lines))
 
 
-def _body_of(code: CodeType) -> list[str] | None:
-    """The statements of ``code``'s function, indented by four spaces, or None without source."""
+def _function_of(code: CodeType) -> tuple[str, ast.FunctionDef | ast.AsyncFunctionDef] | None:
+    """The source of ``code``'s function, dedented, and its syntax tree; None without source."""
     try:
         source_lines, _ = inspect.getsourcelines(code)
     except (OSError, TypeError):
@@ -124,6 +144,15 @@ def _body_of(code: CodeType) -> list[str] | None:
     function = tree.body[0] if tree.body else None
     if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None
+    return source, function
+
+
+def _body_of(code: CodeType) -> list[str] | None:
+    """The statements of ``code``'s function, indented by four spaces, or None without source."""
+    found = _function_of(code)
+    if found is None:
+        return None
+    source, function = found
     statements = function.body
     first = statements[0]
     if (
@@ -157,13 +186,69 @@ def _is_expression(text: str) -> bool:
     return True
 
 
-def _checked(text: str) -> str:
-    """``text``, with a last line saying so when it is not valid Python."""
+def _checked(text: str, *, decorating: bool = False) -> str:
+    """``text``, with a last line saying so when it is not valid Python (as a decorator)."""
     try:
-        ast.parse(text)
+        ast.parse(f"{text}\ndef test(): pass" if decorating else text)
     except SyntaxError as error:
         return (
             f"{text}\n# Not valid Python as printed (line {error.lineno}: {error.msg}): the repr "
             "of a value above is not code; write that value by hand."
         )
     return text
+
+
+def example_decorator(
+    *,
+    code: CodeType | None,
+    session_name: str | None,
+    arguments: Mapping[str, Any],
+    session_code: str,
+) -> str:
+    """The failing example as an ``@example(...)`` for the property itself, with a comment
+    saying how to keep it; or a comment saying why it cannot be printed."""
+    why = None
+    given = _given_names(code) if code is not None else None
+    if code is None or session_name is None:
+        why = "the session is not an argument of the test that installed it"
+    elif given is None:
+        why = "the property's @given(...) could not be read from its source"
+    else:
+        values = {name: safe_repr(value) for name, value in arguments.items() if name in given}
+        unprintable = [name for name, text in values.items() if not _is_expression(text)]
+        if unprintable:
+            why = f"the value of {', '.join(unprintable)} does not print as code"
+    if why is not None:
+        return f"# No @example to keep this failure as a regression test: {why}."
+    first, *rest = session_code.splitlines()
+    others = "".join(f", {name}={text}" for name, text in values.items() if name != session_name)
+    imports = "Fault, RedisSession" if "from_faults" in first else "RedisSession, Step"
+    lines = [
+        "# Keep it as a regression test of the property, which passes once the code is fixed:",
+        f"# from hypothesis import example; from tripwire_hypothesis import {imports}",
+    ]
+    if rest:
+        lines += [f"@example({session_name}={first}", *rest[:-1], f"{rest[-1]}{others})"]
+    else:
+        lines.append(f"@example({session_name}={first}{others})")
+    return _checked("\n".join(lines), decorating=True)
+
+
+def _given_names(code: CodeType) -> frozenset[str] | None:
+    """The parameters of ``code``'s function that its ``@given(...)`` draws, or None."""
+    found = _function_of(code)
+    if found is None:
+        return None
+    _, function = found
+    parameters = [argument.arg for argument in function.args.args + function.args.kwonlyargs]
+    for decorator in function.decorator_list:
+        if not isinstance(decorator, ast.Call):
+            continue
+        name = decorator.func
+        spelled = name.attr if isinstance(name, ast.Attribute) else getattr(name, "id", "")
+        if spelled != "given":
+            continue
+        names = {keyword.arg for keyword in decorator.keywords if keyword.arg is not None}
+        drawn = parameters[len(parameters) - len(decorator.args) :] if decorator.args else []
+        return frozenset(names | set(drawn))
+    return None

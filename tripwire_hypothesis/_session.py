@@ -5,14 +5,14 @@ drawing each reply (or injected error) at the moment of the call. A session buil
 ``RedisSession([Step(...), ...])``, is a script (`tripwire_hypothesis._answerers.scripted`), for
 ``@example`` and for the printed reproduction of a failure. Either way the body calls
 `RedisSession.install` once, runs the code inside ``with tripwire:``, and asserts what happened
-with `RedisSession.assert_consumed`.
+with `RedisSession.assert_sent`.
 """
 
 from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hypothesis import note
@@ -25,10 +25,11 @@ from tripwire._context import current_verifier
 from tripwire._per_example import current_example
 from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
 from tripwire.plugins.redis_plugin.call import own_copy
-from tripwire_hypothesis._answerers.scripted import ConsumedStep, Script, Step, normalise
+from tripwire_hypothesis._answerers.scripted import ConsumedStep, Script, Step
 from tripwire_hypothesis._checks import check_bool, invalid
 from tripwire_hypothesis._concurrency.story import check_schedule, schedule_report
-from tripwire_hypothesis._reproduction import reproduction
+from tripwire_hypothesis._reproduction import example_decorator, reproduction, test_frame
+from tripwire_hypothesis._sent import assert_sent as _assert_sent
 from tripwire_hypothesis._verifiers import check_example_verifier
 
 if TYPE_CHECKING:
@@ -41,20 +42,6 @@ if TYPE_CHECKING:
     from tripwire_hypothesis._concurrency.clock import Clock
 
 __all__ = ["ConsumedStep", "RedisSession", "Step"]
-
-
-class _NotGiven:
-    def __repr__(self) -> str:
-        return "<not given>"
-
-
-_NOT_GIVEN: Any = _NotGiven()
-
-#: What redis-py wraps around a transaction: recorded, never mocked, asserted with no arguments.
-_TRANSACTION_FRAME = frozenset({"MULTI", "EXEC"})
-_NO_ARGUMENTS: Mapping[str, Any] = {"args": (), "kwargs": {}}
-_NO_ENTRY: Mapping[str, Any] = {}
-_ENTRY_FIELDS = frozenset({"args", "kwargs"})
 
 
 class _Installation(NamedTuple):
@@ -84,10 +71,12 @@ class RedisSession:
     __slots__ = (
         "_draws",
         "_faults",
+        "_initial",
         "_installed",
         "_model",
         "_model_run",
         "_policy",
+        "_replay",
         "_schedule",
         "required",
         "steps",
@@ -112,6 +101,26 @@ class RedisSession:
         self._model_run: object = None
         self._faults: tuple[Fault | None, ...] | None = None
         self._schedule: tuple[str | float, ...] | None = None
+        self._initial: dict[str, Any] | None = None
+        #: For a replay, whether its replies are decoded (None: not a replay).
+        self._replay: bool | None = None
+
+    @classmethod
+    def replay(cls, steps: Iterable[Step], *, decode_responses: bool = False) -> RedisSession:
+        """A failing example's story, replayed call by call, for ``@example(session=...)``.
+
+        Each call no mock covers gets the next step of its command, in order; a call beyond the
+        steps (the code changed) gets the reply a drawn answer shrinks to (a miss, ``0``, empty,
+        ``True``), and a step left unused is not an error. So the property, the oracle, passes
+        once the code is fixed. A failure report prints it.
+        """
+        given: object = steps
+        if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
+            raise invalid("RedisSession.replay", "steps", "an iterable of Step objects", steps)
+        decode = check_bool("RedisSession.replay", "decode_responses", decode_responses)
+        session = cls(steps, required=False)
+        session._replay = decode
+        return session
 
     @property
     def commands(self) -> frozenset[str] | None:
@@ -134,6 +143,8 @@ class RedisSession:
         session._model_run = None
         session._faults = None
         session._schedule = None
+        session._initial = None
+        session._replay = None
         return session
 
     # -- model sessions (tripwire_hypothesis._answerers.model) ----------------------------------
@@ -145,6 +156,7 @@ class RedisSession:
         *,
         decode_responses: bool = False,
         schedule: Iterable[str | float] | None = None,
+        initial: Mapping[str, Any] | None = None,
     ) -> RedisSession:
         """A session answered by a fresh model of Redis, its calls failing as ``faults`` says.
 
@@ -156,7 +168,9 @@ class RedisSession:
         ``schedule`` replays the steps of concurrent clients and the pauses between steps: the
         name of the client that runs each step (``"A"`` for the first callable passed to
         `concurrently`, ``"-"`` for the example's own thread), a number of seconds the clock
-        moves on before the next step.
+        moves on before the next step. ``initial`` is what a key holds when the code first reads
+        it (``{"user:1": b"..."}``, a hash as a dict, a list, set or sorted set as a list), as
+        ``redis_session(model=True, values=...)`` drew it.
         """
         # Imported on first use: the model imports fakeredis, an optional dependency.
         from tripwire_hypothesis._answerers.drawn import Policy
@@ -172,10 +186,16 @@ class RedisSession:
                 raise invalid("RedisSession.from_faults", "faults", requirement, fault)
         decode = check_bool("RedisSession.from_faults", "decode_responses", decode_responses)
         steps = check_schedule(schedule)
+        if initial is not None and not isinstance(initial, Mapping):
+            raise invalid(
+                "RedisSession.from_faults", "initial", "a mapping from keys to their data", initial
+            )
         body = "".join(f"\n    {fault!r}," for fault in script)
         options = ", decode_responses=True" if decode else ""
         if steps is not None:
             options += f", schedule={list(steps)!r}"
+        if initial:
+            options += f", initial={initial!r}"
         policy = Policy(
             commands=None,
             replies={},
@@ -190,6 +210,7 @@ class RedisSession:
         session = cls._drawing(None, policy)
         session._faults = script
         session._schedule = steps
+        session._initial = None if initial is None else dict(initial)
         return session
 
     @property
@@ -266,6 +287,10 @@ class RedisSession:
     def __repr__(self) -> str:
         if self._policy is not None:
             return self._policy.spelled
+        if self._replay is not None:
+            body = "".join(f"\n    {step!r}," for step in self.steps)
+            options = ", decode_responses=True" if self._replay else ""
+            return f"RedisSession.replay([{body}\n]{options})"
         options = "" if self.required else ", required=False"
         if not self.steps:
             return f"RedisSession({options[2:]})"
@@ -331,13 +356,14 @@ class RedisSession:
             outages = frozenset(
                 id(mock) for mock, step in zip(steps, self.steps, strict=True) if step.outage
             )
-            answerer = Script(plugin, steps, site, outages)
+            answerer = Script(plugin, steps, site, outages, self._replay)
         # The test's arguments, for the reproduction; the session itself is named, not kept,
-        # which would make a reference cycle of it.
-        code = caller.f_code
+        # which would make a reference cycle of it. The test, not a helper it calls to install.
+        test = test_frame(caller)
+        code = test.f_code
         session_name = None
         arguments = {}
-        local = caller.f_locals
+        local = test.f_locals
         for name in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]:
             value = local.get(name)
             if value is self:
@@ -353,7 +379,9 @@ class RedisSession:
             code,
             session_name,
             arguments,
-            isinstance(local.get("self"), RuleBasedStateMachine),
+            isinstance(
+                (local if test is caller else caller.f_locals).get("self"), RuleBasedStateMachine
+            ),
         )
         plugin.answerer = answerer
         if example is not None:
@@ -396,54 +424,38 @@ class RedisSession:
             for mock in answerer.answered
         )
 
-    def assert_consumed(
-        self,
-        per_command: Mapping[str, Mapping[str, Any]] | None = None,
-        /,
-        *,
-        args: Any = _NOT_GIVEN,
-        kwargs: Any = None,
-    ) -> None:
-        """Assert every call made since `install`, in the order made, with ``assert_command``.
+    def assert_sent(self, expected: Sequence[Any] | Mapping[str, Any], /) -> None:
+        """Assert what the code sent since `install`, in the order sent, command names included.
 
-        ``args`` are the expected positional arguments after the command name and ``kwargs``
-        the expected keyword arguments (``None`` means ``{}``), for every command::
+        A list is every call, in order: each entry the command and its arguments after it, as
+        a tuple of values or matchers (``("SET", "k", IsBytes())``), a matcher of that tuple,
+        or a function of the `ConsumedStep` returning one::
 
-            session.assert_consumed(args=("user:1",), kwargs=IsInstance(dict))
+            session.assert_sent([("INCRBY", "user:1", 1), ("EXPIRE", "user:1", 60)])
 
-        or per command, for code that sends several; an entry's missing field falls back to
-        ``args`` / ``kwargs``::
+        A mapping says, per command, the arguments every call of it is sent with (a tuple, a
+        matcher, or a function of the call), for code whose calls depend on the answers; the
+        commands that take no arguments (``MULTI``, ``EXEC``, ``DISCARD``, ``UNWATCH``) are
+        expected with none unless it says otherwise::
 
-            session.assert_consumed({"GET": {"args": ("k",)}, "SET": {"args": ("k", b"v")}})
+            session.assert_sent({"GET": ("user:1",), "SET": ("user:1", IsBytes())})
 
-        Each expectation is a value, a matcher such as ``dirty_equals.IsInstance(dict)``, or a
-        function of the `ConsumedStep` returning one. ``MULTI`` and ``EXEC`` expect no
-        arguments unless an entry says otherwise.
+        A call that does not match raises `UnexpectedCommandError` (an ``AssertionError``) naming
+        what the code sent and the assertion of what it sent, to paste if the code is right.
+        Keyword options redis-py adds (``keys=[...]`` from 5.1 on) are not sent, and not checked.
         """
         __tracebackhide__ = True
-        installed = self._installation("RedisSession.assert_consumed")
-        entries = _check_per_command(per_command)
-        assert_command = installed.plugin.assert_command
-        for index, call in enumerate(_calls(installed)):
-            command = call.command
-            entry = entries.get(command)
-            if entry is None:
-                entry = _NO_ARGUMENTS if command in _TRANSACTION_FRAME else _NO_ENTRY
-            expected_args = entry.get("args", args)
-            if expected_args is _NOT_GIVEN:
-                raise InvalidArgument(
-                    f"RedisSession.assert_consumed() has no expected args for "
-                    f"{command!r}, call {index}. Pass args=..., or an entry "
-                    f"{{{command!r}: {{'args': ...}}}}."
-                )
-            expected_kwargs = entry.get("kwargs", kwargs)
-            if _of_the_call(expected_args) or _of_the_call(expected_kwargs):
-                step = _consumed_step(index, call, _resent(installed))
-                if _of_the_call(expected_args):
-                    expected_args = expected_args(step)
-                if _of_the_call(expected_kwargs):
-                    expected_kwargs = expected_kwargs(step)
-            assert_command(command, args=expected_args, kwargs=expected_kwargs)
+        installed = self._installation("RedisSession.assert_sent")
+        resent = _resent(installed)
+        calls = list(_calls(installed))
+        # redis-py's own resends of a call are not the code's: what it sent is checked once.
+        _assert_sent(
+            [call for call in calls if id(call) not in resent],
+            lambda index, call: _consumed_step(index, call, resent),
+            expected,
+        )
+        for call in calls:
+            call.asserted = True
 
     # -- the report of a failing example -------------------------------------------------------
 
@@ -468,6 +480,23 @@ class RedisSession:
             consumed=self.consumed,
             required=self.required,
             session_code=script() if script is not None else None,
+        )
+
+    def _example_decorator(self) -> str:
+        """This example as an ``@example(...)`` of the property, replaying its story."""
+        installed = self._installed
+        assert installed is not None
+        script = getattr(installed.answerer, "script", None)
+        if script is not None:
+            session_code = script()
+        else:
+            decode = self._policy is not None and self._policy.decode_responses
+            session_code = repr(RedisSession.replay(self.answers, decode_responses=decode))
+        return example_decorator(
+            code=installed.code,
+            session_name=installed.session_name,
+            arguments=installed.arguments,
+            session_code=session_code,
         )
 
     def _note_reproduction(self) -> None:
@@ -496,39 +525,18 @@ def _model_answerer(session: RedisSession, plugin: RedisPlugin, caller: Any) -> 
     assert model is not None
     if session._schedule is not None:
         model.story.script = list(session._schedule)
-    return ModelAnswerer(plugin, policy, session._draws, caller, model, session._faults)
+    seeder = None
+    if policy.values is not None or session._initial is not None:
+        from tripwire_hypothesis._answerers.seeding import Seeder
+
+        seeder = Seeder(model, policy.values, session._draws, session._initial)
+    return ModelAnswerer(plugin, policy, session._draws, caller, model, session._faults, seeder)
 
 
 def _untraced(raises: BaseException | type[BaseException] | None) -> Any:
     if isinstance(raises, BaseException):
         raises.with_traceback(None)
     return raises
-
-
-def _check_per_command(
-    per_command: Mapping[str, Mapping[str, Any]] | None,
-) -> dict[str, Mapping[str, Any]]:
-    if per_command is None:
-        return {}
-    requirement = "a mapping from command names to {'args': ..., 'kwargs': ...}"
-    if type(per_command) is not dict and not isinstance(per_command, Mapping):
-        raise invalid("RedisSession.assert_consumed", "per_command", requirement, per_command)
-    entries = {}
-    for command, entry in per_command.items():
-        if type(command) is not str or not command.strip():
-            raise invalid("RedisSession.assert_consumed", "per_command", requirement, command)
-        if (type(entry) is not dict and not isinstance(entry, Mapping)) or not (
-            entry.keys() <= _ENTRY_FIELDS
-        ):
-            raise invalid("RedisSession.assert_consumed", "per_command", requirement, entry)
-        entries[normalise(command)] = entry
-    return entries
-
-
-def _of_the_call(expected: Any) -> bool:
-    """Whether an expectation is a function of the call rather than a value or a matcher."""
-    # A class such as dirty_equals.IsStr is a matcher, not a function of the call.
-    return callable(expected) and not isinstance(expected, type)
 
 
 def _calls(installed: _Installation) -> Iterator[RedisCall]:
@@ -570,7 +578,11 @@ class _Reproduction:
                 "# This run's session, to pass instead of the drawn one in the steps above:\n"
                 + code
             )
-        test = "# The same example as a plain pytest test:\n" + session.reproduction()
+        test = (
+            session._example_decorator()
+            + "\n# The same example as a plain pytest test:\n"
+            + session.reproduction()
+        )
         schedule = schedule_report(installed.answerer if installed is not None else None)
         if schedule is not None:
             test = f"# The schedule: each client's commands, in the order run:\n{schedule}\n{test}"

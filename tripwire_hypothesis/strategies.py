@@ -8,7 +8,7 @@
         session.install()
         with tripwire:
             ...
-        session.assert_consumed(args=("user:1",), kwargs=IsInstance(dict))
+        session.assert_sent([("GET", "user:1")])
 
 `redis_session` answers each command when the code sends it; `replies`, `redis_errors`, `keys`
 and `values` are its building blocks, usable on their own.
@@ -17,6 +17,7 @@ and `values` are its building blocks, usable on their own.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
@@ -31,6 +32,7 @@ from tripwire_hypothesis._reply_strategies.for_commands import (
     supported_commands,
     values,
 )
+from tripwire_hypothesis._reply_strategies.stored import check_values
 from tripwire_hypothesis._session import RedisSession
 
 __all__ = [
@@ -59,6 +61,7 @@ def redis_session(
     model: bool = False,
     faults: Sequence[str] | None = None,
     time_passes: bool = False,
+    values: SearchStrategy[Any] | Mapping[str, SearchStrategy[Any]] | None = None,
 ) -> SearchStrategy[RedisSession]:
     """Generate a `RedisSession` that answers each Redis command when the code sends it.
 
@@ -74,7 +77,11 @@ def redis_session(
 
     ``commands`` limits the commands answered (any other raises `UnmockedInteractionError`);
     ``replies`` maps a command to a strategy of its replies, or to a function of the `Call`
-    returning a strategy or a reply; ``decode_responses`` gives ``str`` replies instead of
+    returning a strategy or a reply; ``values`` says what the app stores under its keys, a
+    strategy for every key or a mapping from key patterns (``"user:*"``, the first match wins)
+    to strategies of ``bytes``, ``str``, ``int`` or ``float`` values, which every reading command
+    (``GET``, ``MGET``, ``HGET``, ``HGETALL``, ``LRANGE``, ``LMOVE``, ``ZRANGE``, ...) answers
+    from for a key that matches; ``decode_responses`` gives ``str`` replies instead of
     ``bytes``; after ``max_answers`` answers in one example the next call fails the example, as
     code that loops forever would.
 
@@ -98,6 +105,7 @@ def redis_session(
     if time_passes and not model:
         raise invalid(function, "time_passes", "False without model=True (the model's clock)", True)
     overrides = _check_overrides(replies)
+    stored = check_values(function, values)
     allowed = _check_commands(commands, overrides, model=model)
     if errors is not None and not isinstance(errors, SearchStrategy):
         raise invalid(function, "errors", "a SearchStrategy of exceptions or None", errors)
@@ -119,6 +127,7 @@ def redis_session(
         "decode_responses": decode_responses or None,
         "max_answers": max_answers if max_answers != _DEFAULT_MAX_ANSWERS else None,
         "time_passes": time_passes or None,
+        "values": values,
     }
     spelled = ", ".join(f"{name}={value!r}" for name, value in given.items() if value is not None)
     policy = Policy(
@@ -132,6 +141,7 @@ def redis_session(
         model=model,
         faults=fault_kinds,
         time_passes=time_passes,
+        values=stored,
     )
     return _sessions(policy)
 

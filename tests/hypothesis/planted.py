@@ -119,6 +119,60 @@ def printed_test(report: str) -> str:
     return report.split("# The same example as a plain pytest test:\n", 1)[1]
 
 
+def printed_example(report: str) -> str:
+    """The report's ``@example(...)``, without the comment lines above it."""
+    block = report.split("# The same example as a plain pytest test:\n", 1)[0]
+    return block[block.index("\n@example(") + 1 :].rstrip("\n")
+
+
+def as_example(script: str) -> str:
+    """The printed test's session script, as the printed ``@example`` spells it."""
+    script = script.replace("RedisSession([", "RedisSession.replay([")
+    first, *rest = [line[4:] for line in script.split("\n")]
+    return "\n".join(["@example(session=" + first.split(" = ", 1)[1], *rest[:-1], rest[-1] + ")"])
+
+
+PASTED_IMPORTS = (
+    "from hypothesis import example\nfrom tripwire_hypothesis import Fault, RedisSession, Step\n"
+)
+
+
+def property_block(test: str) -> Block:
+    """The guide's property ``test`` of the correct module (the block that is not a `fails`)."""
+    (block,) = (b for b in blocks() if b.kind == "" and f"def {test}(" in b.code)
+    return block
+
+
+def run_example(test: str, example: str, *, fixed: bool) -> None:
+    """Run only ``example`` pasted above the ``@given`` of the guide's property ``test``: the
+    failing block's, on the planted bug, or with ``fixed`` the correct module's property."""
+    code = (property_block(test) if fixed else fails_block(test)).code
+    assert code.count("\n@given(") == 1
+    namespace: dict[str, object] = {"__name__": "docs_example"}
+    exec(PASTED_IMPORTS, namespace)
+    pasted = code.replace("\n@given(", f"\n{example}\n@given(")
+    exec(compile(pasted, "pasted.py", "exec", dont_inherit=True), namespace)
+    prop = namespace[test]
+    handle = prop.hypothesis  # type: ignore[attr-defined]
+    handle.inner_test = per_example_verifier(handle.inner_test)
+    own = prop._hypothesis_internal_use_settings  # type: ignore[attr-defined]
+    vars(prop).pop("_hypothesis_internal_settings_applied", None)
+    explicit = settings(own, database=None, deadline=None, phases=[Phase.explicit])
+    with tripwire.use_verifier(tripwire.StrictVerifier()):
+        explicit(prop)()  # type: ignore[operator]
+
+
+def check_example(test: str) -> None:
+    """The ``@example`` the report of ``test`` prints, put on the property, fails the same way
+    on the planted bug and passes on the guide's correct module: it stays as a regression test."""
+    failure, _ = run_planted(test)
+    example = printed_example(report_of(failure))
+    with pytest.raises(AssertionError) as again:
+        run_example(test, example, fixed=False)
+    assert (type(again.value), str(again.value)) == (type(failure), str(failure))
+    run_example(test, example, fixed=True)
+
+
 def check_story(test: str, story: tuple[str, str, str], session: str, imports: str) -> None:
     """The report of ``test``: its ``story`` (the message, the Draw lines, the printed session's
     script) around the ``session`` it drew, with the ``imports`` of the printed test."""
@@ -131,6 +185,9 @@ def check_story(test: str, story: tuple[str, str, str], session: str, imports: s
         f"    session={session},\n"
         ")\n"
         f"{draws}\n"
+        "# Keep it as a regression test of the property, which passes once the code is fixed:\n"
+        f"# from hypothesis import example; {imports}\n"
+        f"{as_example(script)}\n"
         "# The same example as a plain pytest test:\n"
         f"def {test}_example():\n"
         f"    {imports}\n"

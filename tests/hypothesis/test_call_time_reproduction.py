@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 import redis
 import redis.asyncio
-from dirty_equals import IsInstance
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -96,10 +95,7 @@ def lock_release(session: RedisSession, token: str) -> None:
     with tripwire:
         released = release_lock(redis.Redis(), "report", token)
     (get, *deleted) = session.consumed
-    session.assert_consumed(
-        {"GET": {"args": ("lock:report",)}, "DEL": {"args": ("lock:report",)}},
-        kwargs=IsInstance(dict),
-    )
+    session.assert_sent({"GET": ("lock:report",), "DEL": ("lock:report",)})
     expect(released == bool(deleted), "release_lock() must say whether it deleted the lock")
     expect(released == (get.returns == token.encode()), f"held by {get.returns!r}: not released")
 
@@ -117,10 +113,7 @@ def paged_hits(session: RedisSession) -> None:
     session.install()
     with tripwire:
         pages = hits_per_page(redis.Redis())
-    session.assert_consumed(
-        {"GET": {"args": ("page:size",)}, "INCRBY": {"args": ("page:hits", 1)}},
-        kwargs=IsInstance(dict),
-    )
+    session.assert_sent([("GET", "page:size"), ("INCRBY", "page:hits", 1)])
     expect(pages >= 0, f"{pages} pages")
 
 
@@ -140,7 +133,7 @@ def hand_mock_after_install(session: RedisSession) -> None:
     tripwire.redis.mock_command("GET", returns=b"cached")  # registered by hand, after install
     with tripwire:
         first, second = read_twice(redis.Redis())
-    session.assert_consumed(args=("k",), kwargs=IsInstance(dict))
+    session.assert_sent({"GET": ("k",)})
     expect(first == b"cached", f"first read {first!r}")
     expect(second == b"fresh", f"second read {second!r}")
 
@@ -158,7 +151,7 @@ return 0
     session.install()  # the script's lines above are its text: printed as they are
     with tripwire:
         released = redis.Redis().eval(script, 1, "lock:report", "token-1")
-    session.assert_consumed(args=(script, 1, "lock:report", "token-1"), kwargs=IsInstance(dict))
+    session.assert_sent([("EVAL", script, 1, "lock:report", "token-1")])
     expect(released in (0, 1), f"{released!r} from {script.splitlines()[2].strip()}")
 
 
@@ -169,7 +162,7 @@ def client_argument(client: redis.Redis, session: RedisSession) -> None:
     session.install()
     with tripwire:
         value = client.get("k")
-    session.assert_consumed(args=("k",), kwargs=IsInstance(dict))
+    session.assert_sent({"GET": ("k",)})
     expect(value is not None, f"GET answered {value!r}")
 
 
@@ -190,7 +183,7 @@ def counter_read(session: RedisSession, name: str) -> None:
     session.install()
     with tripwire:
         count = asyncio.run(read_counter(redis.asyncio.Redis(), name))
-    session.assert_consumed(args=(f"counter:{name}",), kwargs=IsInstance(dict))
+    session.assert_sent([("GET", f"counter:{name}")])
     expect(count >= 0, "a count is never negative")
 
 
@@ -209,10 +202,7 @@ PROPERTIES: list[Any] = [
         "    with tripwire:\n"
         '        released = release_lock(redis.Redis(), "report", token)\n'
         "    (get, *deleted) = session.consumed\n"
-        "    session.assert_consumed(\n"
-        '        {"GET": {"args": ("lock:report",)}, "DEL": {"args": ("lock:report",)}},\n'
-        "        kwargs=IsInstance(dict),\n"
-        "    )\n"
+        '    session.assert_sent({"GET": ("lock:report",), "DEL": ("lock:report",)})\n'
         '    expect(released == bool(deleted), "release_lock() must say whether it deleted the '
         'lock")\n'
         '    expect(released == (get.returns == token.encode()), f"held by {get.returns!r}: not '
@@ -233,10 +223,7 @@ PROPERTIES: list[Any] = [
         "    session.install()\n"
         "    with tripwire:\n"
         "        pages = hits_per_page(redis.Redis())\n"
-        "    session.assert_consumed(\n"
-        '        {"GET": {"args": ("page:size",)}, "INCRBY": {"args": ("page:hits", 1)}},\n'
-        "        kwargs=IsInstance(dict),\n"
-        "    )\n"
+        '    session.assert_sent([("GET", "page:size"), ("INCRBY", "page:hits", 1)])\n'
         '    expect(pages >= 0, f"{pages} pages")',
         id="hand-mock-before-install",
     ),
@@ -255,7 +242,7 @@ PROPERTIES: list[Any] = [
         "    session.install()\n"
         "    with tripwire:\n"
         "        count = asyncio.run(read_counter(redis.asyncio.Redis(), name))\n"
-        '    session.assert_consumed(args=(f"counter:{name}",), kwargs=IsInstance(dict))\n'
+        '    session.assert_sent([("GET", f"counter:{name}")])\n'
         '    expect(count >= 0, "a count is never negative")',
         id="asyncio",
     ),
@@ -277,8 +264,7 @@ PROPERTIES: list[Any] = [
         "    session.install()  # the script's lines above are its text: printed as they are\n"
         "    with tripwire:\n"
         '        released = redis.Redis().eval(script, 1, "lock:report", "token-1")\n'
-        '    session.assert_consumed(args=(script, 1, "lock:report", "token-1"), '
-        "kwargs=IsInstance(dict))\n"
+        '    session.assert_sent([("EVAL", script, 1, "lock:report", "token-1")])\n'
         '    expect(released in (0, 1), f"{released!r} from {script.splitlines()[2].strip()}")',
         id="multi-line-string",
     ),
@@ -296,7 +282,7 @@ PROPERTIES: list[Any] = [
         "install\n"
         "    with tripwire:\n"
         "        first, second = read_twice(redis.Redis())\n"
-        '    session.assert_consumed(args=("k",), kwargs=IsInstance(dict))\n'
+        '    session.assert_sent({"GET": ("k",)})\n'
         '    expect(first == b"cached", f"first read {first!r}")\n'
         '    expect(second == b"fresh", f"second read {second!r}")',
         id="hand-mock-after-install",
@@ -318,7 +304,69 @@ def test_the_report_prints_a_test_that_fails_the_same_way(
 
 def test_the_report_lists_each_drawn_answer_under_its_call() -> None:
     report = "\n".join(failure_of(lock_release).__notes__)
-    assert "\nDraw 1 (GET('lock:report')): returns b'token-1'\n" + HEADER in report
+    assert "\nDraw 1 (GET('lock:report')): returns b'token-1'\n# Keep it as" in report
+
+
+def printed_example(failure: BaseException) -> str:
+    """The ``@example(...)`` part of Hypothesis' report of ``failure``, or why there is none."""
+    before = "\n".join(getattr(failure, "__notes__", ())).partition(HEADER)[0]
+    start = before.find("\n# Keep it")
+    start = before.find("\n# No @example") if start < 0 else start
+    return before[start + 1 :].rstrip("\n")
+
+
+def test_the_example_names_the_property_s_other_drawn_arguments() -> None:
+    assert printed_example(failure_of(lock_release)) == (
+        "# Keep it as a regression test of the property, which passes once the code is fixed:\n"
+        "# from hypothesis import example; from tripwire_hypothesis import RedisSession, Step\n"
+        "@example(session=RedisSession.replay([\n"
+        "    Step('GET', returns=b'token-1'),\n"
+        "]), token='token-1')"
+    )
+
+
+def test_an_argument_that_does_not_print_as_code_says_why_there_is_no_example() -> None:
+    assert printed_example(failure_of(client_argument)) == (
+        "# No @example to keep this failure as a regression test: the value of client does not "
+        "print as code."
+    )
+
+
+def fetch_and_check(session: RedisSession, key: str) -> bytes | None:
+    """A helper that installs the session and runs the code, as a test may call one."""
+    session.install()
+    with tripwire:
+        value = redis.Redis().get(key)
+    session.assert_sent([("GET", key)])
+    return value
+
+
+@deterministic
+@given(tripwire_strategies.redis_session(error_rate=0))
+@per_example_verifier
+def helper_installs(session: RedisSession) -> None:
+    value = fetch_and_check(session, "k")
+    expect(value is not None, f"GET answered {value!r}")
+
+
+def test_a_session_installed_by_a_helper_prints_the_test_that_called_it() -> None:
+    failure = failure_of(helper_installs)
+    test = printed_test(failure)
+    assert test == (
+        "def test_helper_installs_example():\n"
+        "    from tripwire_hypothesis import RedisSession, Step\n"
+        "\n"
+        "    session = RedisSession([\n"
+        "        Step('GET', returns=None),\n"
+        "    ])\n"
+        '    value = fetch_and_check(session, "k")\n'
+        '    expect(value is not None, f"GET answered {value!r}")'
+    )
+    pasted = replay(test)
+    assert (type(pasted), str(pasted)) == (type(failure), str(failure))
+    assert printed_example(failure).endswith(
+        "@example(session=RedisSession.replay([\n    Step('GET', returns=None),\n]))"
+    )
 
 
 GENERATED = """
@@ -326,7 +374,7 @@ def generated(session):
     session.install()
     with tripwire:
         redis.Redis().get("k")
-    session.assert_consumed(args=("k",), kwargs=IsInstance(dict))
+    session.assert_sent({"GET": ("k",)})
     raise AssertionError("always fails")
 """
 
@@ -347,6 +395,10 @@ def test_a_property_without_source_is_printed_as_a_skeleton_with_its_mocks() -> 
         "    tripwire.redis.assert_command('GET', args=('k',), kwargs={'keys': ['k']})"
     )
     assert isinstance(ast.parse(test).body[0], ast.FunctionDef)
+    assert printed_example(failure) == (
+        "# No @example to keep this failure as a regression test: the property's @given(...) "
+        "could not be read from its source."
+    )
 
 
 def test_an_argument_that_does_not_print_as_code_is_a_parameter_of_the_printed_test() -> None:
@@ -365,7 +417,7 @@ def test_an_argument_that_does_not_print_as_code_is_a_parameter_of_the_printed_t
         "    session.install()\n"
         "    with tripwire:\n"
         '        value = client.get("k")\n'
-        '    session.assert_consumed(args=("k",), kwargs=IsInstance(dict))\n'
+        '    session.assert_sent({"GET": ("k",)})\n'
         '    expect(value is not None, f"GET answered {value!r}")'
     )
     pasted = replay(test, client=redis.Redis())

@@ -7,6 +7,8 @@ with `tripwire_strategies.redis_session()` and no other argument. Run here as py
 - fail with the message the property gives for that bug;
 - shrink to the minimal story, whose answers (the `Draw` lines and the printed script) are
   asserted exactly below;
+- print an ``@example(...)`` that, put on the property, fails the same way on the bug and passes
+  on the guide's correct module, so it can stay as a regression test;
 - print a plain pytest test that parses, and that fails the same way when run as pasted;
 - match, report for report, what the guide shows after `<!-- report: NAME -->`.
 """
@@ -15,7 +17,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.hypothesis.planted import check_pasted, check_shown, check_story, guide_modules
+from tests.hypothesis.planted import (
+    check_example,
+    check_pasted,
+    check_shown,
+    check_story,
+    guide_modules,
+)
 
 __all__ = ["guide_modules"]  # the fixture, found here by pytest
 
@@ -78,3 +86,9 @@ def test_the_printed_test_parses_and_fails_the_same_way_when_pasted(test: str) -
 @pytest.mark.parametrize("test", list(STORIES))
 def test_the_guide_shows_the_real_report(test: str) -> None:
     check_shown(test)
+
+
+@pytest.mark.usefixtures("guide_modules")
+@pytest.mark.parametrize("test", list(STORIES))
+def test_the_printed_example_fails_on_the_bug_and_passes_once_it_is_fixed(test: str) -> None:
+    check_example(test)

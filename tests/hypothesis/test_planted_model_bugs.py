@@ -7,6 +7,8 @@ within 200 examples and deterministically:
 - fail with the message the property gives for that bug;
 - shrink to the fewest faults, asserted exactly below as Hypothesis' `Draw` lines and as the
   ``RedisSession.from_faults([...])`` script of the printed test;
+- print an ``@example(...)`` that, put on the property, fails the same way on the bug and passes
+  on the guide's correct module, so it can stay as a regression test;
 - print a plain pytest test that parses, and that fails the same way when run as pasted;
 - match, report for report, what the guide shows after `<!-- report: NAME -->`.
 """
@@ -15,33 +17,35 @@ from __future__ import annotations
 
 import pytest
 
-from tests.hypothesis.planted import check_pasted, check_shown, check_story, guide_modules
+from tests.hypothesis.planted import (
+    check_example,
+    check_pasted,
+    check_shown,
+    check_story,
+    guide_modules,
+)
 
 __all__ = ["guide_modules"]  # the fixture, found here by pytest
 
 #: Each planted bug: the property's message, the Draw lines (the faults drawn, in call order),
 #: and the session of the printed test.
 CLOSED = "redis.exceptions.ConnectionError('Connection closed by server.')"
-READONLY = (
-    'redis.exceptions.ReadOnlyError("You can\'t write against a read only replica.", '
-    "status_code='READONLY')"
-)
 STORIES = {
     "test_no_job_is_lost": (
         "a job was lost",
         "Draw 1 (RPOP('jobs')): None\n"
-        "Draw 2 (LPUSH('jobs:processing', b'job-2')): None\n"
-        "Draw 3 (LREM('jobs:processing', 1, b'job-2')): None\n"
+        f"Draw 2 (LPUSH('jobs:processing', b'job-2')): Fault({CLOSED})\n"
+        "Draw 3 (LPUSH('jobs:processing', b'job-2'), every attempt fails): True\n"
         "Draw 4 (RPOP('jobs')): None\n"
-        f"Draw 5 (LPUSH('jobs:processing', b'job-1')): Fault({CLOSED})\n"
-        "Draw 6 (LPUSH('jobs:processing', b'job-1'), every attempt fails): True\n"
+        "Draw 5 (LPUSH('jobs:processing', b'job-1')): None\n"
+        "Draw 6 (LREM('jobs:processing', 1, b'job-1')): None\n"
         "Draw 7 (RPOP('jobs')): None",
         "    session = RedisSession.from_faults([\n"
         "        None,  # RPOP('jobs')\n"
-        "        None,  # LPUSH('jobs:processing', b'job-2')\n"
-        "        None,  # LREM('jobs:processing', 1, b'job-2')\n"
+        f"        Fault({CLOSED}, outage=True),  # LPUSH('jobs:processing', b'job-2')\n"
         "        None,  # RPOP('jobs')\n"
-        f"        Fault({CLOSED}, outage=True),  # LPUSH('jobs:processing', b'job-1')\n"
+        "        None,  # LPUSH('jobs:processing', b'job-1')\n"
+        "        None,  # LREM('jobs:processing', 1, b'job-1')\n"
         "        None,  # RPOP('jobs')\n"
         "    ])",
     ),
@@ -49,15 +53,24 @@ STORIES = {
         "the total is kept",
         "Draw 1 (WATCH('balance:alice')): None\n"
         "Draw 2 (GET('balance:alice')): None\n"
-        "Draw 3 (EXEC): Fault(redis.exceptions.WatchError('Watched variable changed.'))\n"
-        "Draw 4 (DECRBY('balance:alice', 5)): None\n"
-        f"Draw 5 (INCRBY('balance:bob', 5)): Fault({READONLY})",
+        "Draw 3 (EXEC): None\n"
+        "Draw 4 (WATCH('balance:alice')): None\n"
+        "Draw 5 (GET('balance:alice')): None\n"
+        "Draw 6 (EXEC): Fault(redis.exceptions.WatchError('Watched variable changed.'))\n"
+        f"Draw 7 (DECRBY('balance:alice', 5)): Fault({CLOSED}, applied=True)\n"
+        "Draw 8 (DECRBY('balance:alice', 5), every attempt fails): False\n"
+        "Draw 9 (DECRBY('balance:alice', 5), attempt 2): None\n"
+        "Draw 10 (INCRBY('balance:carol', 5)): None",
         "    session = RedisSession.from_faults([\n"
         "        None,  # WATCH('balance:alice')\n"
         "        None,  # GET('balance:alice')\n"
+        "        None,  # EXEC\n"
+        "        None,  # WATCH('balance:alice')\n"
+        "        None,  # GET('balance:alice')\n"
         "        Fault(redis.exceptions.WatchError('Watched variable changed.')),  # EXEC\n"
-        "        None,  # DECRBY('balance:alice', 5)\n"
-        f"        Fault({READONLY}),  # INCRBY('balance:bob', 5)\n"
+        f"        Fault({CLOSED}, applied=True),  # DECRBY('balance:alice', 5)\n"
+        "        None,  # DECRBY('balance:alice', 5), attempt 2\n"
+        "        None,  # INCRBY('balance:carol', 5)\n"
         "    ])",
     ),
 }
@@ -84,3 +97,9 @@ def test_the_printed_test_parses_and_fails_the_same_way_when_pasted(test: str) -
 @pytest.mark.parametrize("test", list(STORIES))
 def test_the_guide_shows_the_real_report(test: str) -> None:
     check_shown(test)
+
+
+@pytest.mark.usefixtures("guide_modules")
+@pytest.mark.parametrize("test", list(STORIES))
+def test_the_printed_example_fails_on_the_bug_and_passes_once_it_is_fixed(test: str) -> None:
+    check_example(test)

@@ -79,7 +79,7 @@ def test_given_inside_a_test_gets_a_verifier_per_example_from_the_decorator(
         session.install()
         with tripwire:
             assert redis.Redis().execute_command("GET", "k") == value
-        session.assert_consumed(args=("k",))
+        session.assert_sent([("GET", "k")])
 
     check()
     assert len({id(verifier) for verifier in seen}) == len(seen) == 20

@@ -33,6 +33,7 @@ from tripwire_hypothesis._concurrency.schedule import client_here
 from tripwire_hypothesis._reply_strategies.command_errors import error_kinds_of
 from tripwire_hypothesis._reply_strategies.errors import redis_errors
 from tripwire_hypothesis._reply_strategies.for_calls import call_replies, command_name
+from tripwire_hypothesis._reply_strategies.stored import Stored, stored_replies
 from tripwire_hypothesis._reproduction import error_code
 
 if TYPE_CHECKING:
@@ -175,6 +176,8 @@ class Policy:
     faults: tuple[str, ...] = ()
     #: Whether Hypothesis lets the model's clock move between steps (a model session's).
     time_passes: bool = False
+    #: What the app stores under its keys (`tripwire_hypothesis._reply_strategies.stored`), or None.
+    values: Stored | None = None
 
     def __repr__(self) -> str:
         return self.spelled
@@ -364,6 +367,9 @@ class Answerer:
         policy = self._policy
         source = policy.replies.get(call.command)
         replies: SearchStrategy[Any] | None
+        stored = policy.values
+        if stored is not None and source is None:
+            source = stored_replies(args, options, policy.decode_responses, stored)
         if source is None:
             replies = call_replies(args, options, policy.decode_responses)
             if replies is None:

@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from redis import exceptions
 
 import tripwire_hypothesis._concurrency.turns as _turns
+from tripwire._errors import safe_repr
 from tripwire.plugins.redis_plugin.intercept.interceptors import calling_client
 from tripwire_hypothesis._answerers.drawn import (
     COIN_SIDES,
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
     from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
     from tripwire_hypothesis._answerers.drawn import Policy
     from tripwire_hypothesis._answerers.draws import Draws
+    from tripwire_hypothesis._answerers.seeding import Seeder
 
 __all__ = ["FAULT_KINDS", "Fault", "Model", "ModelAnswerer", "ModelClient"]
 
@@ -328,6 +330,7 @@ class ModelAnswerer(Answerer):
         "_batch",
         "_conflict",
         "_script",
+        "_seeder",
         "_selected",
         "_snapshot",
         "_watched",
@@ -344,8 +347,11 @@ class ModelAnswerer(Answerer):
         caller: FrameType,
         model: Model,
         script: Iterable[Fault | None] | None = None,
+        seeder: Seeder | None = None,
     ) -> None:
         self._batch = False
+        #: Writes what the app stores under a key to the model when the code first reads it.
+        self._seeder = seeder
         super().__init__(plugin, policy, draws, caller)  # type: ignore[arg-type]
         self.model = model
         self._script = None if script is None else list(script)
@@ -400,6 +406,8 @@ class ModelAnswerer(Answerer):
             ) from None
         model = self.model
         pool, db = self._database()
+        if self._seeder is not None:
+            self._seeder.before(args, db)
         if self._batch:
             # Queued: run now for the model's reply, undone at EXEC if the transaction fails.
             if self._snapshot is None:
@@ -626,6 +634,9 @@ class ModelAnswerer(Answerer):
             return f"RedisSession.from_faults([]{options})"  # error_rate=0: no fault at all
         lines = ["RedisSession.from_faults(["]
         lines += [f"    {fault!r},  # {label}" for label, fault in self.decisions]
+        seeded = self._seeder.seeded if self._seeder is not None else None
+        if seeded:
+            options += f", initial={safe_repr(seeded)}"
         lines.append(f"]{options})")
         return "\n".join(lines)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tripwire._errors import safe_repr
+from tripwire.plugins.redis_plugin.call import own_copy
 from tripwire_hypothesis._checks import invalid
 from tripwire_hypothesis._reproduction import error_code
 
@@ -34,7 +35,7 @@ def normalise(command: str) -> str:
     return name
 
 
-#: The names `normalise` has seen: assert_consumed spells the same few in every example.
+#: The names `normalise` has seen: assert_sent spells the same few in every example.
 _NORMALISED: dict[str, str] = {}
 
 
@@ -131,9 +132,20 @@ class Script:
 
     The steps answer the calls no mock covers, as a drawing session's answers do, so a script of
     a drawn example's answers replays it (mocks registered by hand are used first either way).
+    A replay (`RedisSession.replay`) also answers a call beyond its steps, with the reply a drawn
+    answer shrinks to, and leaves steps unused without complaint: the code may have changed.
     """
 
-    __slots__ = ("_attempts", "_outages", "_pending", "_plugin", "_queues", "_site", "in_batch")
+    __slots__ = (
+        "_attempts",
+        "_outages",
+        "_pending",
+        "_plugin",
+        "_queues",
+        "_replay",
+        "_site",
+        "in_batch",
+    )
 
     def __init__(
         self,
@@ -141,6 +153,7 @@ class Script:
         steps: list[RedisCall],
         site: tuple[CodeType, int],
         outages: frozenset[int] = frozenset(),
+        replay: bool | None = None,
     ) -> None:
         self._plugin = plugin
         self._site = site
@@ -154,17 +167,25 @@ class Script:
         #: An asyncio client's call whose first attempt failed, until its retries are run.
         self._pending: tuple[Any, ...] | None = None
         self.in_batch = False
+        #: For a replay, whether its replies are decoded (None: not a replay).
+        self._replay = replay
 
     def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
         __tracebackhide__ = True
         spelling = args[0]
         text = spelling.decode("utf-8", "replace") if isinstance(spelling, bytes) else spelling
-        queue = self._queues.get(normalise(str(text)))
+        name = normalise(str(text))
+        queue = self._queues.get(name)
         if queue:
             step = queue.popleft()
             if step.raises is not None:
                 return self._maybe_retried(args, options, step, queue)
             return step
+        if self._replay is not None:
+            from tripwire_hypothesis._reply_strategies.for_calls import simplest_reply
+
+            reply = own_copy(simplest_reply(args, options, self._replay))
+            return self._plugin.new_call(name, reply, None, self._site, required=False)
         raise self._plugin._unmocked(args, options) from None
 
     def _maybe_retried(
@@ -232,4 +253,6 @@ class Script:
         return self._plugin.new_call("EXEC", None, None, self._site)  # it commits
 
     def unused(self) -> list[RedisCall]:
+        if self._replay is not None:
+            return []
         return [step for queue in self._queues.values() for step in queue]

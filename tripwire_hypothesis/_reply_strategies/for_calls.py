@@ -29,7 +29,7 @@ from tripwire_hypothesis._reply_strategies.for_commands import (
     shape_strategy,
 )
 
-__all__ = ["call_replies", "command_name"]
+__all__ = ["call_replies", "command_name", "simplest_reply"]
 
 
 # Made once: a strategy function looks itself up in Hypothesis' strategy cache at every call.
@@ -366,3 +366,26 @@ def call_replies(
     if key not in REPLY_SHAPES:
         return None
     return replies(key, decode_responses=decode_responses)
+
+
+def simplest_reply(args: tuple[Any, ...], options: dict[str, Any], decode_responses: bool) -> Any:
+    """The reply a drawn session's answer to this call shrinks to: a miss, ``0``, empty, ``True``.
+
+    What a replayed story (`RedisSession.replay`) answers a call beyond it. ``None`` for a
+    command with no realistic replies.
+    """
+    strategy = call_replies(args, options, decode_responses)
+    return None if strategy is None else _simplest(strategy)
+
+
+@functools.lru_cache(maxsize=256)
+def _simplest(strategy: SearchStrategy[Any]) -> Any:
+    # Hypothesis' own notion of the simplest value: every choice its simplest. Its internals,
+    # imported here, on the slow path of a replay only.
+    from hypothesis.control import BuildContext
+    from hypothesis.internal.conjecture.choice import ChoiceTemplate
+    from hypothesis.internal.conjecture.data import ConjectureData
+
+    data = ConjectureData.for_choices([ChoiceTemplate("simplest", count=None)])
+    with BuildContext(data, wrapped_test=_simplest):
+        return data.draw(strategy)

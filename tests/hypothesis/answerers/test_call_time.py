@@ -60,17 +60,14 @@ async def allow_request_async(client: redis.asyncio.Redis, user: str) -> bool:
     return count <= LIMIT
 
 
-RATE_LIMITER_CALLS = {
-    "INCRBY": {"args": ("rate:alice", 1)},
-    "EXPIRE": {"args": ("rate:alice", 60)},
-}
+RATE_LIMITER_CALLS = {"INCRBY": ("rate:alice", 1), "EXPIRE": ("rate:alice", 60)}
 
 
 def rate_limiter_branch(session: RedisSession, allowed: object) -> str:
     """Check one rate-limiter example against its calls; name the branch it took."""
     # What the code saw: redis-py's retry policy sent again the attempts marked retried.
     incr, *rest = [call for call in session.consumed if not call.retried]
-    session.assert_consumed(RATE_LIMITER_CALLS)
+    session.assert_sent(RATE_LIMITER_CALLS)
     if incr.raises is not None:
         assert (allowed, rest) == (incr.raises, [])
         return "INCR failed"
@@ -152,7 +149,7 @@ def test_a_retry_loop_is_answered_call_by_call() -> None:
             except redis.RedisError as error:
                 result = error
         *retried, last = session.consumed
-        session.assert_consumed(args=("config",), kwargs=IsInstance(dict))
+        session.assert_sent({"GET": ("config",)})
         assert all(isinstance(call.raises, RETRIED) for call in retried)
         assert result is (last.raises if last.raises is not None else last.returns)
         if isinstance(last.raises, RETRIED):
@@ -210,12 +207,11 @@ def test_a_scan_loop_runs_until_a_drawn_cursor_is_0_sync_and_asyncio() -> None:
         names = [name.decode() for scan in scans for name in scan.returns[1]]
         assert all(fnmatchcase(name, "user:*") for name in names)
         assert deleted == sum(unlink.returns for unlink in unlinks)
-        session.assert_consumed(
+        session.assert_sent(
             {
-                "SCAN": {"args": (IsInstance(int), b"MATCH", "user:*", b"COUNT", 100)},
-                "UNLINK": {"args": IsInstance(tuple)},
-            },
-            kwargs=IsInstance(dict),
+                "SCAN": (IsInstance(int), b"MATCH", "user:*", b"COUNT", 100),
+                "UNLINK": IsInstance(tuple),
+            }
         )
         pages[len(scans)] += 1
 
@@ -239,7 +235,8 @@ async def test_an_async_given_test_is_answered_under_pytest_asyncio(session: Red
     else:
         seen = [call for call in session.consumed if not call.retried]
         assert deleted == sum(call.returns for call in seen if call.command == "UNLINK")
-    session.assert_consumed(**ANY_CALL)
+    sent = [(call.command, *call.args) for call in session.consumed if not call.retried]
+    session.assert_sent(sent)
 
 
 def test_answers_replay_the_example_without_drawing() -> None:
@@ -253,7 +250,7 @@ def test_answers_replay_the_example_without_drawing() -> None:
                 allowed: object = allow_request(redis.Redis(), "alice")
             except redis.RedisError as error:
                 allowed = error
-        session.assert_consumed(RATE_LIMITER_CALLS)
+        session.assert_sent(RATE_LIMITER_CALLS)
         drawn = session.consumed
         with tripwire.use_verifier(StrictVerifier()) as replaying:
             replay = RedisSession(session.answers)
@@ -265,7 +262,7 @@ def test_answers_replay_the_example_without_drawing() -> None:
                     again = error
             assert replay.consumed == drawn
             assert again is allowed if isinstance(allowed, BaseException) else again == allowed
-            replay.assert_consumed(RATE_LIMITER_CALLS)
+            replay.assert_sent(RATE_LIMITER_CALLS)
             replaying.verify_all()
 
     check()

@@ -41,7 +41,7 @@ CONNECTION_CODE = "redis.exceptions.ConnectionError('Connection closed by server
 
 
 def assert_all(session: RedisSession) -> None:
-    session.assert_consumed(args=lambda call: call.args, kwargs=lambda call: call.kwargs)
+    session.assert_sent([(call.command, *call.args) for call in session.consumed])
 
 
 def run_commands(target: Any) -> list[Any]:

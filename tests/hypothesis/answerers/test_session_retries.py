@@ -38,7 +38,7 @@ def sent(session: RedisSession) -> list[tuple[str, str | None, bool]]:
 
 
 def assert_all(session: RedisSession) -> None:
-    session.assert_consumed(args=lambda call: call.args, kwargs=lambda call: call.kwargs)
+    session.assert_sent([(c.command, *c.args) for c in session.consumed if not c.retried])
 
 
 # -- scripted sessions ---------------------------------------------------------------------------
