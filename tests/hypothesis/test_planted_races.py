@@ -118,7 +118,7 @@ def run(test: Callable[..., None], **overrides: Any) -> None:
 def schedule_of(failure: BaseException) -> str:
     report = "\n".join(failure.__notes__)
     start = report.index("# The schedule: each client's commands, in the order run:\n")
-    end = report.index("# The same example as a plain pytest test:\n")
+    end = report.index("# Keep it as a regression test of the property")
     return report[start:end].split("\n", 1)[1].rstrip("\n")
 
 

@@ -49,7 +49,7 @@ def answers_of_simplest(
                 result = code(client or redis.Redis())
             except redis.RedisError as error:
                 result = error
-        session.assert_sent([(call.command, *call.args) for call in session.consumed])
+        session.assert_sent([(c.command, *c.args) for c in session.consumed if not c.retried])
         return condition(session, result)
 
     return find(strategy, run, settings=quick).answers
@@ -93,7 +93,7 @@ def test_option_variants_answer_their_command_with_the_variant_s_replies(
         sha = client.script_load("return 1")
     assert all(isinstance(pair, tuple) for pair in pairs)
     assert isinstance(sha, str)
-    session.assert_sent([(call.command, *call.args) for call in session.consumed])
+    session.assert_sent([(c.command, *c.args) for c in session.consumed if not c.retried])
 
 
 @quick
@@ -106,7 +106,7 @@ def test_decoded_replies_are_str(session: RedisSession) -> None:
         fields = client.hgetall("h")
     assert value is None or isinstance(value, str)
     assert all(isinstance(key, str) for key in fields)
-    session.assert_sent([(call.command, *call.args) for call in session.consumed])
+    session.assert_sent([(c.command, *c.args) for c in session.consumed if not c.retried])
 
 
 @quick

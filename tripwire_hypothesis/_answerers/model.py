@@ -630,13 +630,13 @@ class ModelAnswerer(Answerer):
         story = self.model.story
         if story.shown:
             options += f", schedule={story.schedule!r}"
+        seeded = self._seeder.seeded if self._seeder is not None else None
+        if seeded:
+            options += f", initial={safe_repr(seeded)}"
         if self._policy.cut >= COIN_SIDES:
             return f"RedisSession.from_faults([]{options})"  # error_rate=0: no fault at all
         lines = ["RedisSession.from_faults(["]
         lines += [f"    {fault!r},  # {label}" for label, fault in self.decisions]
-        seeded = self._seeder.seeded if self._seeder is not None else None
-        if seeded:
-            options += f", initial={safe_repr(seeded)}"
         lines.append(f"]{options})")
         return "\n".join(lines)
 

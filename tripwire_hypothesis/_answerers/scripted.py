@@ -182,11 +182,16 @@ class Script:
                 return self._maybe_retried(args, options, step, queue)
             return step
         if self._replay is not None:
-            from tripwire_hypothesis._reply_strategies.for_calls import simplest_reply
-
-            reply = own_copy(simplest_reply(args, options, self._replay))
-            return self._plugin.new_call(name, reply, None, self._site, required=False)
+            return self._simplest(name, args, options)
         raise self._plugin._unmocked(args, options) from None
+
+    def _simplest(self, name: str, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
+        """A replay's answer to a call beyond its story: what a drawn answer shrinks to."""
+        # Imported here: it imports the reply strategies, which a plain script does not need.
+        from tripwire_hypothesis._reply_strategies.for_calls import simplest_reply
+
+        reply = own_copy(simplest_reply(args, options, bool(self._replay)))
+        return self._plugin.new_call(name, reply, None, self._site, required=False)
 
     def _maybe_retried(
         self,
@@ -222,9 +227,11 @@ class Script:
             __tracebackhide__ = True
             if outage:  # every attempt fails with the step's error
                 return plugin.new_call(step.command, None, raises, self._site)
-            if not queue:
-                raise plugin._unmocked(args, options)
-            return queue.popleft()
+            if queue:
+                return queue.popleft()
+            if self._replay is not None:  # a replay's story may end before the retries do
+                return self._simplest(step.command, args, options)
+            raise plugin._unmocked(args, options)
 
         if retries_of(client):
             return resend(plugin, self._site, client, args, options, step, later, self._attempts)

@@ -47,7 +47,7 @@ def test_a_model_session_runs_lua_with_eval_and_evalsha(session: RedisSession) -
         released_by_other = release(keys=["lock"], args=["token-2"])
         released = release(keys=["lock"], args=["token-1"])
         counted = client.eval("return redis.call('INCRBY', KEYS[1], ARGV[1])", 1, "n", 5)
-    session.assert_sent([(call.command, *call.args) for call in session.consumed])
+    session.assert_sent([(c.command, *c.args) for c in session.consumed if not c.retried])
     assert (released_by_other, released, counted) == (0, 1, 5)
     assert [step.command for step in session.consumed] == [
         "EVALSHA",

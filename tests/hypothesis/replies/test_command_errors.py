@@ -95,7 +95,7 @@ def test_each_command_fails_only_as_redis_can_fail_it() -> None:
     unexpected = {command: sorted(seen[command] - allowed[command]) for command in CALLS}
     assert not any(unexpected.values()), unexpected
     # And what tells the commands apart is drawn.
-    assert {"wrongtype", "loading"} <= seen["GET"]
+    assert {"wrongtype", "loading"} <= seen["GET"], dict(seen)
     assert {"readonly", "oom"} <= seen["SET"]
     assert "readonly" in seen["DEL"]
     assert "noscript" in seen["EVALSHA"]

@@ -228,7 +228,7 @@ def test_a_model_session_starts_with_what_the_app_stores_where_the_code_reads_fi
         assert moved == (jobs[0] if jobs else None)  # LMOVE's default: LEFT to RIGHT
         assert session.model.lrange("done", 0, -1) == ([moved] if moved else [])
         seen.append((first, jobs))
-        session.assert_sent([(call.command, *call.args) for call in session.consumed])
+        session.assert_sent([(c.command, *c.args) for c in session.consumed if not c.retried])
 
     check()
     assert {first is None for first, _ in seen} == {True, False}
@@ -253,9 +253,7 @@ def test_the_report_of_a_model_session_prints_the_initial_data_and_replays_it() 
     report = "\n".join(error.value.__notes__)
     assert "Draw 1 (initial user:1): b'{\"id\": 50}'\n" in report
     assert (
-        "@example(session=RedisSession.from_faults([\n"
-        "    None,  # GET('user:1')\n"
-        "], initial={'user:1': b'{\"id\": 50}'}))"
+        "@example(session=RedisSession.from_faults([], initial={'user:1': b'{\"id\": 50}'}))"
     ) in report
     replayed = RedisSession.from_faults([None], initial={"user:1": b'{"id": 50}'})
     with tripwire.use_verifier(tripwire.StrictVerifier()):
