@@ -232,3 +232,29 @@ def test_the_registration_line_offers_the_opt_out(verifier: StrictVerifier) -> N
     assert mock.registration_hint() == (
         "tripwire.redis.mock_command('PING', returns='PONG', check_returns=False)"
     )
+
+
+def test_a_client_with_its_own_callback_for_the_command_is_not_checked(
+    verifier: StrictVerifier,
+) -> None:
+    client = redis.Redis()
+    client.set_response_callback("EXPIRE", lambda response, **options: response)
+    tripwire.redis.mock_command("EXPIRE", returns=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with tripwire:
+            assert client.expire("k", 10) == 1
+    tripwire.redis.assert_command("EXPIRE", args=("k", 10), kwargs=ANY_OPTIONS)
+
+
+def test_a_reply_equal_to_one_accepted_before_is_checked_on_its_own(
+    verifier: StrictVerifier, line_of
+) -> None:
+    tripwire.redis.mock_command("EXPIRE", returns=True)
+    tripwire.redis.mock_command("EXPIRE", returns=1)  # equal to True, but not a bool
+    with pytest.warns(WrongReplyWarning) as caught, tripwire:
+        r = redis.Redis()
+        assert r.expire("k", 10) is True
+        assert r.expire("k", 10) == 1
+    (warning,) = caught
+    assert str(warning.message) == message("EXPIRE", "a bool", 1, line_of("# equal to True"))
