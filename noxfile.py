@@ -38,7 +38,7 @@ VALKEY_VERSIONS: dict[str, str] = {
 # which 3.12 removed from the standard library.
 REDIS_PYTHON = "3.11"
 
-REDIS_TEST_PATHS: list[str] = ["tests/redis", "tests/realserver"]
+REDIS_TEST_PATHS: list[str] = ["tests/plugins/redis_plugin", "tests/realserver"]
 
 VALKEY_TEST_PATHS: list[str] = ["tests/realserver/test_valkey.py"]
 
@@ -99,7 +99,7 @@ def valkey_versions(session: nox.Session, valkey: str) -> None:
 #: saying so.
 CLIENT_CONFIGURATIONS: list[str] = ["protocol=3", "legacy_responses=False"]
 
-CLIENT_TEST_PATHS: list[str] = ["tests/redis", "tests/hypothesis"]
+CLIENT_TEST_PATHS: list[str] = ["tests/plugins/redis_plugin", "tests/hypothesis"]
 
 
 @nox.session(python=REDIS_PYTHON)
