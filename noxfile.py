@@ -1,6 +1,7 @@
-"""The test suite on each supported Python, the Redis tests on each redis-py and valkey-py line.
+"""The test suite on each supported Python, the Redis tests on each redis-py and valkey-py line
+and with clients of each configuration (`protocol=3`, `legacy_responses=False`).
 
-`nox` runs all three; `nox -s tests-3.12` or `nox -s "redis_versions(redis='4.0')"` runs one.
+`nox` runs them all; `nox -s tests-3.12` or `nox -s "redis_versions(redis='4.0')"` runs one.
 Arguments after `--` go to pytest. A missing interpreter fails the run.
 """
 
@@ -41,7 +42,13 @@ REDIS_TEST_PATHS: list[str] = ["tests/plugins/redis_plugin", "tests/realserver"]
 
 VALKEY_TEST_PATHS: list[str] = ["tests/realserver/test_valkey.py"]
 
-nox.options.sessions = ["tests", "redis_versions", "valkey_versions", "lowest_pytest"]
+nox.options.sessions = [
+    "tests",
+    "redis_versions",
+    "valkey_versions",
+    "client_configurations",
+    "lowest_pytest",
+]
 nox.options.error_on_missing_interpreters = True
 # Only the package registries are reachable: never try to download an interpreter.
 nox.options.download_python = "never"
@@ -84,6 +91,33 @@ def valkey_versions(session: nox.Session, valkey: str) -> None:
     session.install(VALKEY_VERSIONS[valkey])
     session.run("python", "-c", "import valkey; print('valkey-py', valkey.__version__)")
     session.run("pytest", *VALKEY_TEST_PATHS, "-p", "no:randomly", "--no-cov", *session.posargs)
+
+
+#: The client configurations other than redis-py's default under which the Redis and Hypothesis
+#: tests run too: every client the tests make defaults to it (``TRIPWIRE_TEST_CLIENT``, see
+#: tests/conftest.py). ``legacy_responses`` arrived in redis-py 8: an older one skips that run,
+#: saying so.
+CLIENT_CONFIGURATIONS: list[str] = ["protocol=3", "legacy_responses=False"]
+
+CLIENT_TEST_PATHS: list[str] = ["tests/plugins/redis_plugin", "tests/hypothesis"]
+
+
+@nox.session(python=REDIS_PYTHON)
+@nox.parametrize("client", CLIENT_CONFIGURATIONS)
+def client_configurations(session: nox.Session, client: str) -> None:
+    """Run the Redis and Hypothesis tests with clients of one configuration, on the newest
+    redis-py."""
+    session.install("-e", ".[dev]")
+    session.run("python", "-c", "import redis; print('redis-py', redis.__version__)")
+    session.run(
+        "pytest",
+        *CLIENT_TEST_PATHS,
+        "-p",
+        "no:randomly",
+        "--no-cov",
+        *session.posargs,
+        env={"TRIPWIRE_TEST_CLIENT": client},
+    )
 
 
 #: The oldest pytest that `pyproject.toml` accepts (``pytest>=8.2``); pytest-asyncio 0.24, the

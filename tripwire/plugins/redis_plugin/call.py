@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from tripwire.plugins.redis_plugin import RedisPlugin
 
 __all__ = [
+    "FINE_REPLIES",
     "NO_KWARGS",
     "OWN_REPLY",
     "Counted",
@@ -33,6 +34,7 @@ __all__ = [
     "check_replies",
     "one_per_group",
     "own_copy",
+    "suspect",
 ]
 
 #: The keyword arguments of a mock not yet consumed, and the default of `assert_command`'s
@@ -64,13 +66,14 @@ class RedisCall(Interaction):
         "returns",
     )
 
+    plugin: RedisPlugin
     #: Set only on the mocks of ``mock_command(..., times=...)``: what they share.
     _group: Repeat
     #: True on the mocks of ``mock_command(..., check_returns=False)``, `OWN_REPLY` on those
-    #: tripwire makes itself: their replies are not checked.
+    #: tripwire makes itself: their replies are not checked. Unset on the others.
     _trusted: bool | str
-    #: Set when consumed through a client's ``execute_command`` or a pipeline: the
-    #: ``connection_kwargs`` of the caller's pool, which decide the replies it can get.
+    #: Set when consumed through a client's ``execute_command`` or a pipeline: the caller's
+    #: ``response_callbacks``, which decide the replies it can get.
     _config: Any
 
     def __init__(
@@ -95,12 +98,8 @@ class RedisCall(Interaction):
         self.required = required
         self._sent: tuple[Any, ...] = ()
         self.kwargs: dict[str, Any] = NO_KWARGS
-        # Set here, not left unset: the reply check reads both of every consumed mock, and an
-        # unset slot costs a raised AttributeError to read.
-        self._trusted: bool | str = False
-        self._config: Any = None
-        # `_group` (a `Repeat`) is set only on the mocks of mock_command(..., times=...): left
-        # unset, it costs registration nothing.
+        # `_group` (a `Repeat`), `_trusted` and `_config` are left unset until needed: unset,
+        # they cost registration nothing. Only the reply check and messages read the last two.
 
     @property
     def args(self) -> tuple[Any, ...]:
@@ -163,7 +162,7 @@ class Repeat:
     registered: what the code does to one reply (or one raised error) never reaches the next.
     """
 
-    __slots__ = ("_raises", "_returns", "left", "reported", "times", "used")
+    __slots__ = ("_raises", "_returns", "left", "reported", "suspect", "times", "used")
 
     def __init__(self, times: int | None, returns: Any, raises: Any) -> None:
         #: The ``times`` given: a count, or ``None`` for any number of calls.
@@ -181,6 +180,8 @@ class Repeat:
         #: for a value no call can change, which every call shares).
         self._returns = _pristine(returns)
         self._raises = raises if raises is None or isinstance(raises, type) else _pristine(raises)
+        #: Whether the reply check looks at each of them once consumed (`suspect`).
+        self.suspect = False
 
     def next_of(self, mock: RedisCall) -> RedisCall:
         """A new mock of this registration like ``mock``, with its own copies of the values."""
@@ -205,8 +206,11 @@ class Repeat:
         again._sent = ()
         again.kwargs = NO_KWARGS
         again._group = self
-        again._trusted = mock._trusted
-        again._config = None
+        trusted = getattr(mock, "_trusted", None)
+        if trusted is not None:
+            again._trusted = trusted
+        if self.suspect:
+            again.plugin._suspects.append(again)
         return again
 
     def usage(self) -> str:
@@ -332,14 +336,36 @@ def one_per_group(unused: list[Interaction]) -> list[Interaction]:
     return unused
 
 
-def _default_shapes(config: Any) -> bool:
-    """Whether a client configured with ``config`` (its pool's ``connection_kwargs``) gets the
-    replies of redis-py's default configuration, which the reply table describes: RESP2 shapes
-    (``protocol`` unset or 2, and in redis-py 8 the RESP3 wire with ``legacy_responses=True``).
-    Not so with ``protocol=3`` or ``legacy_responses=False``: no reply of theirs is checked."""
-    if not isinstance(config, dict):
-        return True  # a cluster client, or a call with no client known: the default replies
-    return config.get("protocol") in (None, 2, "2") and config.get("legacy_responses") is not False
+#: By command, the last immutable ``returns`` registered for it that a client of the default
+#: configuration can get: `mock_command` registers it again with no reply check, for a suite
+#: mocks the same few replies (``b"v"``, ``True``, ``None``) many times over. `_NOT_YET` for a
+#: command none of whose replies was found so yet.
+FINE_REPLIES: dict[str, Any] = {}
+_NOT_YET: Any = object()
+
+
+def suspect(mock: RedisCall) -> bool:
+    """Whether ``mock``'s ``returns`` is one a client with redis-py's default replies could never
+    get for its command: if so it is queued for the reply check (`check_replies`), which looks
+    at it once consumed, when the calling client is known. Called at registration for a mock
+    with no ``raises``, unless its ``returns`` is its command's `FINE_REPLIES`."""
+    try:
+        from tripwire.plugins.redis_plugin.replies import by_command as replies
+    except ImportError:  # pragma: no cover - valkey-py alone: no table to check against
+        return False
+    command, returns = mock.command, mock.returns
+    wanted = replies.wrong_reply_cached(command, returns)
+    # Not mutated: the bound only keeps the cache small (names are the suite's own commands).
+    if command in FINE_REPLIES or len(FINE_REPLIES) < 4096:  # pragma: no mutate
+        if wanted is None and _immutable(returns):
+            # The same object is the same reply at its next registration: nothing changes it.
+            FINE_REPLIES[command] = returns
+        else:
+            FINE_REPLIES.setdefault(command, _NOT_YET)
+    if wanted is None:
+        return False
+    mock.plugin._suspects.append(mock)
+    return True
 
 
 def wrong_reply_message(mock: RedisCall, wanted: str) -> str:
@@ -355,36 +381,29 @@ def wrong_reply_message(mock: RedisCall, wanted: str) -> str:
     )
 
 
-def check_replies(calls: Iterable[Interaction], plugin: RedisPlugin, mode: str) -> None:
-    """Warn of each of ``plugin``'s consumed mocks in ``calls`` whose ``returns`` its client
-    could never get from redis-py (`replies.by_command`), or with ``mode`` "error" raise for the
-    first. Called when a sandbox closes, over the calls made while it was open, and never while
-    an exception is on its way out of the sandbox: that is the test's failure to show."""
-    # Imported on first use: its table reads redis-py's version, and importing the plugin must
-    # not import redis-py (``tripwire_hypothesis`` imports it without).
+def check_replies(plugin: RedisPlugin, mode: str | None) -> None:
+    """Warn of each of ``plugin``'s consumed suspect mocks (`suspect`) whose client gets
+    redis-py's default replies for its command, or with ``mode`` "error" raise for the first;
+    with ``mode`` None (the check off, or an exception on its way out of the sandbox, which is
+    the test's failure to show) only forget them. Called when a sandbox closes: each consumed
+    suspect is looked at once, those not consumed yet at a later close."""
+    suspects = plugin._suspects
+    if not suspects:
+        return
+    consumed = [mock for mock in suspects if mock._sent]
+    if not consumed:
+        return
+    plugin._suspects = [mock for mock in suspects if not mock._sent]
+    if mode is None:
+        return
     from tripwire.plugins.redis_plugin.replies import by_command as replies
 
-    # What each (command, reply object, configuration) came to: a suite, or a loop, consumes many
-    # mocks of the same few replies. Keyed by identities of objects alive meanwhile.
-    verdicts: dict[tuple[str, int, int], str | None] = {}
-    for call in calls:
-        if call.plugin is not plugin:
-            continue
-        mock: RedisCall = call  # type: ignore[assignment]
-        if mock.raises is not None or mock._trusted:
-            continue
-        config = mock._config
-        key = (mock.command, id(mock.returns), id(config))
-        try:
-            wanted = verdicts[key]
-        except KeyError:
-            wanted = verdicts[key] = (
-                replies.wrong_reply_cached(mock.command, mock.returns)
-                if _default_shapes(config)
-                else None
-            )
+    for mock in consumed:
+        if not replies.default_shapes(getattr(mock, "_config", None), mock.command):
+            continue  # protocol=3, legacy_responses=False, or a callback of the user's own
+        wanted = replies.wrong_reply_cached(mock.command, mock.returns)
         if wanted is None:
-            continue
+            continue  # changed since registration, now one it can get
         message = wrong_reply_message(mock, wanted)
         if mode == "error":
             raise InvalidArgumentError(message)

@@ -55,6 +55,6 @@ def registration_line(plugin: str, call: RedisCall) -> str:
     times = call.times
     if times != 1:
         options.append(f"times={times}")
-    if call._trusted is True:  # not OWN_REPLY: tripwire's own
+    if getattr(call, "_trusted", None) is True:  # not OWN_REPLY: tripwire's own
         options.append("check_returns=False")
     return f"tripwire.{plugin}.mock_command({call.command!r}, {', '.join(options)})"

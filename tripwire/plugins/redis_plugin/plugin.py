@@ -31,6 +31,7 @@ from tripwire.plugins.redis_plugin import messages as _messages
 from tripwire.plugins.redis_plugin import scripts as _scripts
 from tripwire.plugins.redis_plugin.answerer import Answerer
 from tripwire.plugins.redis_plugin.call import (
+    FINE_REPLIES,
     NO_KWARGS,
     OWN_REPLY,
     Counted,
@@ -39,6 +40,7 @@ from tripwire.plugins.redis_plugin.call import (
     Unlimited,
     check_replies,
     one_per_group,
+    suspect,
 )
 from tripwire.plugins.redis_plugin.intercept import interceptors as _intercept
 from tripwire.plugins.redis_plugin.intercept import sockets  # noqa: F401  # registers its interceptors
@@ -77,9 +79,9 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         self._lookup: dict[Any, deque[RedisCall]] = {}
         #: Registration order across commands, for reporting unused mocks as they were written.
         self._next_order = itertools.count().__next__
-        #: Where the calls of the open sandbox start on the timeline: their replies are checked
-        #: when it closes.
-        self._check_from = 0
+        #: The mocks whose replies a client of the default configuration could never get
+        #: (`suspect`): each is checked once consumed, when a sandbox closes.
+        self._suspects: list[RedisCall] = []
         #: The queues of commands with a ``times=None`` mock.
         self._unlimited: list[Unlimited] = []
         #: Answers the calls for which no mock is queued (a Hypothesis session drawing replies
@@ -126,16 +128,15 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         # Skips only the check of the default. Not mutated: `is not False` skips a valid value too.
         if required is not True:  # pragma: no mutate
             check_bool("mock_command", "required", required)
-        verifier = self.verifier
         # No Hypothesis imported, no example running: a dict lookup instead of the probe's call.
         if (
-            not verifier._made_in_example
-            and "hypothesis.control" in _MODULES
+            "hypothesis.control" in _MODULES
+            and not self.verifier._made_in_example
             and _verifier._probe()
         ):
             # Registered in a Hypothesis example on a verifier it does not own (find(), @given
             # inside a test): the mock would answer the next example.
-            verifier.refuse_in_example("mock_command() was called")
+            self.verifier.refuse_in_example("mock_command() was called")
         if times is not _ONE or check_returns is not True:
             return self._mock_special(name, returns, raises, required, times, check_returns)
         mock = RedisCall(
@@ -145,6 +146,14 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         if queue is None:
             queue = self._queues[name] = self._lookup[name] = deque()
         queue.append(mock)
+        # A reply found before to be one a default client can get needs no check; any other is
+        # looked at now, and once consumed if it is not one (`suspect`). None raised: unchecked.
+        try:
+            if returns is not FINE_REPLIES[name] and raises is None:
+                suspect(mock)
+        except KeyError:  # a command not registered before
+            if raises is None:
+                suspect(mock)
         return mock
 
     def _mock_special(
@@ -166,23 +175,22 @@ class RedisPlugin(PubSubMocks, BasePlugin):
             self, name, returns, raises, required, sys._getframe(2), self._next_order()
         )
         if trusted:
-            # Not mutated: only whether it is set is read (left unset, it costs nothing).
-            mock._trusted = True  # pragma: no mutate
+            mock._trusted = True
         if times == 1:
-            queue = self._queue_of(name, deque)
-            queue.append(mock)
+            self._queue_of(name, deque).append(mock)
+            if raises is None and not trusted:
+                suspect(mock)
             return mock
         # One mock is queued at a time; taking it queues the next (`Counted`).
-        mock._group = Repeat(times, returns, raises)
-        if times is not None:
-            self._queue_of(name, Counted).append(mock)
-            return mock
+        mock._group = group = Repeat(times, returns, raises)
         queue = self._queue_of(name, Counted)
-        if isinstance(queue, Unlimited):
-            queue.append(mock)  # refused: the earlier one answers every call
-        unlimited = Unlimited(queue, mock)
-        self._unlimited.append(unlimited)
-        self._replace(name, queue, unlimited)
+        if times is not None or isinstance(queue, Unlimited):
+            queue.append(mock)  # refused after a times=None mock, which answers every call
+        group.suspect = raises is None and not trusted and suspect(mock)
+        if times is None:
+            unlimited = Unlimited(queue, mock)
+            self._unlimited.append(unlimited)
+            self._replace(name, queue, unlimited)
         return mock
 
     def _queue_of(self, name: str, kind: type[deque[RedisCall]]) -> deque[RedisCall]:
@@ -417,18 +425,18 @@ class RedisPlugin(PubSubMocks, BasePlugin):
     # -- lifecycle -----------------------------------------------------------------------------
 
     def install_patches(self) -> None:
-        self._check_from = len(self.verifier.timeline.entries)
         # The interceptors stay installed while a guard or a sandbox needs them; opening a
         # sandbox makes this plugin the one they use.
         _intercept.activate(self)
 
     def restore_patches(self) -> None:
         _intercept.deactivate(self)
-        mode = _config.active().reply_check
-        if mode != _config.REPLY_CHECK_OFF and sys.exc_info()[1] is None:
-            # The replies of the calls made in the sandbox, now that each one's client is known.
-            entries = self.verifier.timeline.entries
-            check_replies(itertools.islice(entries, self._check_from, None), self, mode)
+        if self._suspects:
+            # The replies of the suspect mocks consumed, now that each one's client is known.
+            mode: str | None = _config.active().reply_check
+            if mode == _config.REPLY_CHECK_OFF or sys.exc_info()[1] is not None:
+                mode = None
+            check_replies(self, mode)
 
     @classmethod
     def guard(cls) -> Callable[[], None]:
@@ -439,6 +447,7 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         self._queues.clear()
         self._lookup.clear()
         self._unlimited.clear()
+        self._suspects.clear()
         self.answerer = None
         if self._messages:  # mock_message's, which point back at it too
             self._messages.clear()

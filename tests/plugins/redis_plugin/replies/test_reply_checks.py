@@ -4,6 +4,7 @@ sandbox closes: a `WrongReplyWarning` at the mock's line, or with ``reply_check 
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Iterator
 
@@ -17,6 +18,12 @@ from tripwire import InvalidArgumentError, StrictVerifier, WrongReplyWarning, _c
 HERE = "tests/plugins/redis_plugin/replies/test_reply_checks.py"
 ANY_OPTIONS = IsInstance(dict)
 REDIS_8 = int(redis.__version__.split(".")[0]) >= 8
+#: For the replies that only clients of redis-py's default configuration get: skipped when the
+#: tests' clients default to another (TRIPWIRE_TEST_CLIENT, see tests/conftest.py).
+DEFAULT_CLIENTS_ONLY = pytest.mark.skipif(
+    bool(os.environ.get("TRIPWIRE_TEST_CLIENT")),
+    reason="a reply of redis-py's default client configuration, which other clients may get",
+)
 
 
 @pytest.fixture
@@ -51,16 +58,22 @@ def message(command: str, wanted: str, returns: object, line: int) -> str:
             "a tuple (an int, a list of bytes or str), or a tuple (a dict of node names "
             "('host:port') to ints, a list of bytes or str)",
         ),
-        ("HGETALL", [b"f", b"v"], "a dict of bytes or str to bytes or str"),
+        pytest.param(
+            "HGETALL",
+            [b"f", b"v"],
+            "a dict of bytes or str to bytes or str",
+            marks=DEFAULT_CLIENTS_ONLY,
+        ),
         ("EXPIRE", 1, "a bool"),
         ("GET", 42, "None or bytes or str"),
         ("PING", "PONG", "True"),
         ("INCRBY", "1", "an int"),
-        ("SMEMBERS", [b"a"], "a set of bytes or str"),
-        (
+        pytest.param("SMEMBERS", [b"a"], "a set of bytes or str", marks=DEFAULT_CLIENTS_ONLY),
+        pytest.param(
             "ZRANGE",
             [[b"a", 1.0]],
             "a list of bytes or str, or a list of tuples (bytes or str, a float)",
+            marks=DEFAULT_CLIENTS_ONLY,
         ),
         ("TIME", [1, 2], "a tuple (an int, an int)"),
         ("SCRIPT EXISTS", [1], "a list of bools"),
@@ -159,6 +172,7 @@ def test_replies_of_other_client_configurations_are_not_refused(
     tripwire.redis.assert_command("BLPOP", args=("q", 1), kwargs=ANY_OPTIONS)
 
 
+@DEFAULT_CLIENTS_ONLY
 def test_the_same_reply_from_a_default_client_is_reported(verifier: StrictVerifier) -> None:
     tripwire.redis.mock_command("BLPOP", returns=[b"q", b"1"])
     expected = r"^mock_command\(\) argument 'returns' must be what redis-py returns for BLPOP"
@@ -232,3 +246,29 @@ def test_the_registration_line_offers_the_opt_out(verifier: StrictVerifier) -> N
     assert mock.registration_hint() == (
         "tripwire.redis.mock_command('PING', returns='PONG', check_returns=False)"
     )
+
+
+def test_a_client_with_its_own_callback_for_the_command_is_not_checked(
+    verifier: StrictVerifier,
+) -> None:
+    client = redis.Redis()
+    client.set_response_callback("EXPIRE", lambda response, **options: response)
+    tripwire.redis.mock_command("EXPIRE", returns=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with tripwire:
+            assert client.expire("k", 10) == 1
+    tripwire.redis.assert_command("EXPIRE", args=("k", 10), kwargs=ANY_OPTIONS)
+
+
+def test_a_reply_equal_to_one_accepted_before_is_checked_on_its_own(
+    verifier: StrictVerifier, line_of
+) -> None:
+    tripwire.redis.mock_command("EXPIRE", returns=True)
+    tripwire.redis.mock_command("EXPIRE", returns=1)  # equal to True, but not a bool
+    with pytest.warns(WrongReplyWarning) as caught, tripwire:  # noqa: PT031 - two calls
+        r = redis.Redis()
+        assert r.expire("k", 10) is True
+        assert r.expire("k", 10) == 1
+    (warning,) = caught
+    assert str(warning.message) == message("EXPIRE", "a bool", 1, line_of("# equal to True"))

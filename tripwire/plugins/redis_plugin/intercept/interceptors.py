@@ -181,9 +181,10 @@ def _consume(plugin: RedisPlugin, args: tuple[Any, ...], options: dict[str, Any]
 
 
 def _remember_config(mock: Any, client: Any) -> None:
-    """Keep the caller's configuration on ``mock``, for the reply check (see `execute_command`)."""
+    """Keep the caller's response callbacks on ``mock``, for the reply check (see
+    `execute_command`)."""
     try:  # noqa: SIM105 - as in execute_command
-        mock._config = client.connection_pool.connection_kwargs
+        mock._config = client.response_callbacks
     except AttributeError:
         pass  # a cluster pipeline, or a client of its own making: the default replies
 
@@ -291,9 +292,10 @@ def execute_command(client: Any, *args: Any, **options: Any) -> Any:
         # for the former that pays for the hashing above.
         entries.append(mock)
     try:  # noqa: SIM105 - free when nothing is raised; contextlib.suppress is a call
-        # The caller's configuration, for the reply check when the sandbox closes. Its dict,
-        # not the client: keeping the client alive would move its finaliser's warnings.
-        mock._config = client.connection_pool.connection_kwargs
+        # The caller's response callbacks, which decide its replies, for the reply check when
+        # the sandbox closes: a plain attribute (its pool's ``connection_kwargs`` is a property
+        # in redis-py 8), and not the client, whose finaliser's warnings keeping it would move.
+        mock._config = client.response_callbacks
     except AttributeError:
         pass  # a client of its own making: checked against the default replies
     raises = mock.raises

@@ -72,6 +72,7 @@ membership queries (``HEXISTS``) shrink to ``False``.
 
 from __future__ import annotations
 
+import functools
 import re
 import types
 from collections.abc import Mapping
@@ -105,6 +106,7 @@ from tripwire.plugins.redis_plugin.replies.shapes import (
 __all__ = [
     "REDIS_PY_VERSION",
     "REPLY_SHAPES",
+    "default_shapes",
     "known",
     "normalise",
     "redis_py_version",
@@ -449,3 +451,49 @@ def wrong_reply_cached(name: str, value: object) -> str | None:
         if len(_VERDICTS) < 4096:  # pragma: no mutate
             _VERDICTS[key] = verdict
         return verdict
+
+
+# --------------------------------------------------------------------------
+# Which clients get the replies of the table
+# --------------------------------------------------------------------------
+
+
+@functools.cache
+def _default_callbacks() -> tuple[Mapping[str, Any], ...]:
+    """The response callbacks of clients made with the configurations whose replies the table
+    describes, by each installed library (redis-py, valkey-py), sync and asyncio: the default
+    one, and ``protocol=2`` where the library takes a ``protocol`` (redis-py 5 and later)."""
+    # Imported here: it imports nothing of tripwire's, but this module is imported at a
+    # sandbox's close, and the libraries only when a reply is checked.
+    from tripwire.plugins.redis_plugin.intercept.libraries import installed
+
+    found = []
+    for library in installed():
+        for side in (library.sync, library.asyncio):
+            if side is None:
+                continue
+            for options in ({}, {"protocol": 2}):
+                try:
+                    client = side.client(**options)
+                except TypeError:  # no protocol before redis-py 5
+                    continue
+                found.append(client.response_callbacks)
+    return tuple(found)
+
+
+def default_shapes(callbacks: Any, command: str) -> bool:
+    """Whether a client whose ``response_callbacks`` are ``callbacks`` gets the replies the
+    table describes for ``command`` (normalised): whether its callback for it is the one a
+    client of the default configuration, or of ``protocol=2``, has. Not so with ``protocol=3``,
+    with ``legacy_responses=False`` (redis-py 8), or with a callback of the user's own.
+
+    ``callbacks`` None (a cluster client, or one of the user's own making with none): the
+    default replies.
+    """
+    if callbacks is None:
+        return True
+    try:
+        own = callbacks.get(command)
+    except Exception:
+        return True  # not a mapping: not redis-py's, checked against the default replies
+    return any(own is reference.get(command) for reference in _default_callbacks())
