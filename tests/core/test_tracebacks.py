@@ -119,6 +119,20 @@ def test_a_failing_pipeline_shows_no_frame_of_tripwire(verifier: StrictVerifier)
         fails_cleanly(lambda: redis.Redis().pipeline().execute_command("GET", "k").execute())
 
 
+class KeepAlive(redis.connection.Connection):
+    """A connection class of one's own that sets socket options: its ``_connect`` calls redis-py's."""
+
+    def _connect(self) -> Any:
+        return super()._connect()
+
+
+def test_a_connection_class_of_ones_own_is_refused_at_the_users_line(
+    verifier: StrictVerifier,
+) -> None:
+    with tripwire:
+        fails_cleanly(KeepAlive(host="127.0.0.1", port=1).connect)
+
+
 # -- the guard, outside the sandbox ---------------------------------------------------------------
 
 
@@ -127,6 +141,8 @@ def test_guard_refusals() -> None:
     fails_cleanly(lambda: client.get("k"))
     fails_cleanly(lambda: client.pipeline().set("k", 1).execute())
     fails_cleanly(lambda: client.pubsub().subscribe("news"))
+    pool = redis.ConnectionPool(connection_class=KeepAlive, host="127.0.0.1", port=1)
+    fails_cleanly(lambda: redis.Redis(connection_pool=pool).get("k"))
 
 
 @pytest.mark.asyncio
