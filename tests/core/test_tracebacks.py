@@ -120,7 +120,7 @@ def test_a_failing_pipeline_shows_no_frame_of_tripwire(verifier: StrictVerifier)
 
 
 class KeepAlive(redis.connection.Connection):
-    """A connection class of one's own that sets socket options: its ``_connect`` calls redis-py's."""
+    """A connection class of one's own (for socket options): its ``_connect`` calls redis-py's."""
 
     def _connect(self) -> Any:
         return super()._connect()

@@ -79,7 +79,7 @@ def _check_opening(connection: Any) -> None:
     are refused before, when they are asked to connect.
     """
     __tracebackhide__ = True
-    if getattr(connection, RECORDING, False):
+    if hasattr(connection, RECORDING):
         return  # tripwire's own recording connection, whose TLS ``_connect`` calls the library's
     if _intercept._hot[2] is not _intercept._INACTIVE or _intercept._guards:
         _check_connecting(connection, "opened")
