@@ -107,6 +107,22 @@ async def test_unmocked_asyncio_calls(verifier: StrictVerifier) -> None:
             assert tripwire_frames_shown(excinfo) == []
 
 
+@pytest.mark.asyncio
+async def test_an_async_connection_class_of_ones_own_is_refused_at_the_users_line(
+    verifier: StrictVerifier,
+) -> None:
+    aredis = pytest.importorskip("redis.asyncio", reason="redis.asyncio arrived in redis-py 4.2")
+
+    class AsyncKeepAlive(aredis.connection.Connection):  # type: ignore[misc]
+        async def _connect(self) -> None:
+            await super()._connect()
+
+    async with tripwire:
+        with pytest.raises(TripwireError) as excinfo:
+            await AsyncKeepAlive(host="127.0.0.1", port=1).connect()
+    assert tripwire_frames_shown(excinfo) == []
+
+
 async def async_listen_unmocked(pubsub: Any) -> None:
     """Wait for a message that no mock_message queued."""
     await pubsub.subscribe("news")

@@ -91,7 +91,10 @@ def sync_opener(owner: type) -> Callable[..., Any]:
     def _connect(connection: Any, *args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
         _check_opening(connection)
-        return _intercept._originals[owner, "_connect"](connection, *args, **kwargs)
+        # Equivalent if mutated: redis-py's and valkey-py's ``_connect`` take no arguments, so a
+        # subclass's ``super()._connect()`` has none to pass on.
+        original = _intercept._originals[owner, "_connect"]
+        return original(connection, *args, **kwargs)  # pragma: no mutate
 
     return _connect
 
@@ -102,7 +105,9 @@ def async_opener(owner: type) -> Callable[..., Any]:
     async def _connect(connection: Any, *args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
         _check_opening(connection)
-        return await _intercept._originals[owner, "_connect"](connection, *args, **kwargs)
+        # Not mutated, as in `sync_opener`.
+        original = _intercept._originals[owner, "_connect"]
+        return await original(connection, *args, **kwargs)  # pragma: no mutate
 
     return _connect
 
