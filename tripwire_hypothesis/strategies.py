@@ -21,11 +21,16 @@ from collections.abc import Mapping, Sequence
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from tripwire_hypothesis._answers import COIN_SIDES, Policy, ReplySource
+from tripwire_hypothesis._answerers.drawn import COIN_SIDES, Policy, ReplySource
+from tripwire_hypothesis._answerers.draws import Draws
 from tripwire_hypothesis._checks import check_bool, check_int, invalid
-from tripwire_hypothesis._draws import Draws
-from tripwire_hypothesis._failures import error_kinds, redis_errors
-from tripwire_hypothesis._replies import keys, replies, supported_commands, values
+from tripwire_hypothesis._reply_strategies.errors import error_kinds, redis_errors
+from tripwire_hypothesis._reply_strategies.for_commands import (
+    keys,
+    replies,
+    supported_commands,
+    values,
+)
 from tripwire_hypothesis._session import RedisSession
 
 __all__ = [
@@ -127,7 +132,7 @@ def redis_session(
 def _sessions(draw: st.DrawFn, policy: Policy) -> RedisSession:
     # Built here rather than with .map(), which would make Hypothesis print the failing example
     # as the call that built it instead of with the session's own repr. The session keeps
-    # ``draw`` to draw its answers when the calls are made (`tripwire_hypothesis._draws`).
+    # ``draw`` to draw its answers when the calls are made (`tripwire_hypothesis._answerers.draws`).
     return RedisSession._drawing(Draws(draw), policy)
 
 
@@ -193,7 +198,7 @@ def _check_commands(
     return frozenset(pool)
 
 
-# -- model sessions (tripwire_hypothesis._model) ------------------------------------------------
+# -- model sessions (tripwire_hypothesis._answerers.model) --------------------------------------
 
 
 def _drawn_error(value: object) -> BaseException:
@@ -221,7 +226,7 @@ def _model_options(
         raise invalid(function, "errors", "None with model=True (use faults=)", errors)
     # Imported here: it imports fakeredis, an optional dependency only a model session needs.
     try:
-        from tripwire_hypothesis._model import check_faults
+        from tripwire_hypothesis._answerers.model import check_faults
     except ModuleNotFoundError as missing:
         if missing.name != "fakeredis":
             raise

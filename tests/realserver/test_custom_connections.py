@@ -24,7 +24,7 @@ import valkey.connection
 
 import tripwire
 from tripwire import StrictVerifier, UnmockedConnectionError, UnsandboxedInteractionError
-from tripwire.plugins._redis_record import RecordingError, Twins, seeding_client
+from tripwire.plugins.recording.recorder import RecordingError, Twins, seeding_client
 
 try:
     import redis.asyncio
