@@ -107,6 +107,22 @@ async def test_unmocked_asyncio_calls(verifier: StrictVerifier) -> None:
             assert tripwire_frames_shown(excinfo) == []
 
 
+@pytest.mark.asyncio
+async def test_an_async_connection_class_of_ones_own_is_refused_at_the_users_line(
+    verifier: StrictVerifier,
+) -> None:
+    aredis = pytest.importorskip("redis.asyncio", reason="redis.asyncio arrived in redis-py 4.2")
+
+    class AsyncKeepAlive(aredis.connection.Connection):  # type: ignore[misc]
+        async def _connect(self) -> None:
+            await super()._connect()
+
+    async with tripwire:
+        with pytest.raises(TripwireError) as excinfo:
+            await AsyncKeepAlive(host="127.0.0.1", port=1).connect()
+    assert tripwire_frames_shown(excinfo) == []
+
+
 async def async_listen_unmocked(pubsub: Any) -> None:
     """Wait for a message that no mock_message queued."""
     await pubsub.subscribe("news")
@@ -119,6 +135,20 @@ def test_a_failing_pipeline_shows_no_frame_of_tripwire(verifier: StrictVerifier)
         fails_cleanly(lambda: redis.Redis().pipeline().execute_command("GET", "k").execute())
 
 
+class KeepAlive(redis.connection.Connection):
+    """A connection class of one's own (for socket options): its ``_connect`` calls redis-py's."""
+
+    def _connect(self) -> Any:
+        return super()._connect()
+
+
+def test_a_connection_class_of_ones_own_is_refused_at_the_users_line(
+    verifier: StrictVerifier,
+) -> None:
+    with tripwire:
+        fails_cleanly(KeepAlive(host="127.0.0.1", port=1).connect)
+
+
 # -- the guard, outside the sandbox ---------------------------------------------------------------
 
 
@@ -127,6 +157,8 @@ def test_guard_refusals() -> None:
     fails_cleanly(lambda: client.get("k"))
     fails_cleanly(lambda: client.pipeline().set("k", 1).execute())
     fails_cleanly(lambda: client.pubsub().subscribe("news"))
+    pool = redis.ConnectionPool(connection_class=KeepAlive, host="127.0.0.1", port=1)
+    fails_cleanly(lambda: redis.Redis(connection_pool=pool).get("k"))
 
 
 @pytest.mark.asyncio

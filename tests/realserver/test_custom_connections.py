@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import os
 import socket
+import threading
 import warnings
 from typing import Any, Protocol
 
@@ -23,6 +24,7 @@ import valkey.connection
 
 import tripwire
 from tripwire import StrictVerifier, UnmockedConnectionError, UnsandboxedInteractionError
+from tripwire.plugins.recording.recorder import RecordingError, Twins, seeding_client
 
 try:
     import redis.asyncio
@@ -189,6 +191,34 @@ async def test_the_guard_refuses_an_async_connection_that_sets_socket_options(
     assert str(command.value) == refused_outside(empty, command)
     assert str(pipeline.value) == refused_outside(empty, pipeline)
     await aclose(client)
+
+
+def _first_bytes(listener: socket.socket, into: list[bytes]) -> None:
+    listener.settimeout(10)
+    connection, _ = listener.accept()
+    with connection:
+        connection.settimeout(5)
+        into.append(connection.recv(4096))
+
+
+def test_the_recordings_own_tls_connection_is_not_refused_by_the_guard() -> None:
+    # The recording's rediss:// connection replaces _connect to wrap redis-py's socket in TLS: it
+    # reaches the recording server (here a listener that keeps the first bytes: a TLS ClientHello).
+    received: list[bytes] = []
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        thread = threading.Thread(target=_first_bytes, args=(listener, received), daemon=True)
+        thread.start()
+        twins = Twins(f"rediss://127.0.0.1:{port}/0?ssl_cert_reqs=none")
+        try:
+            with pytest.raises(RecordingError):  # the listener speaks no TLS
+                seeding_client(twins).ping()
+        finally:
+            twins.close()
+            thread.join(10)
+    assert received[0][:1] == b"\x16"  # the TLS record type of a handshake
 
 
 # -- inside the sandbox ---------------------------------------------------------------------------

@@ -87,7 +87,7 @@ def _check_opening(connection: Any) -> None:
     are refused before, when they are asked to connect.
     """
     __tracebackhide__ = True
-    if getattr(connection, RECORDING, False):
+    if hasattr(connection, RECORDING):
         return  # tripwire's own recording connection, whose TLS ``_connect`` calls the library's
     if _intercept._hot[2] is not _intercept._INACTIVE or _intercept._guards:
         _check_connecting(connection, "opened")
@@ -99,7 +99,10 @@ def sync_opener(owner: type) -> Callable[..., Any]:
     def _connect(connection: Any, *args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
         _check_opening(connection)
-        return _intercept._originals[owner, "_connect"](connection, *args, **kwargs)
+        # Equivalent if mutated: redis-py's and valkey-py's ``_connect`` take no arguments, so a
+        # subclass's ``super()._connect()`` has none to pass on.
+        original = _intercept._originals[owner, "_connect"]
+        return original(connection, *args, **kwargs)  # pragma: no mutate
 
     return _connect
 
@@ -110,7 +113,9 @@ def async_opener(owner: type) -> Callable[..., Any]:
     async def _connect(connection: Any, *args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
         _check_opening(connection)
-        return await _intercept._originals[owner, "_connect"](connection, *args, **kwargs)
+        # Not mutated, as in `sync_opener`.
+        original = _intercept._originals[owner, "_connect"]
+        return await original(connection, *args, **kwargs)  # pragma: no mutate
 
     return _connect
 
