@@ -25,6 +25,14 @@ from tripwire_hypothesis._answers import COIN_SIDES, Policy, ReplySource
 from tripwire_hypothesis._checks import check_bool, check_int, invalid
 from tripwire_hypothesis._draws import Draws
 from tripwire_hypothesis._failures import error_kinds, redis_errors
+from tripwire_hypothesis._plans import (
+    EXEC_FAMILIES,
+    FAMILIES,
+    FAMILY_NAMES,
+    QUEUED_FAMILIES,
+    fixed_rate,
+    plans,
+)
 from tripwire_hypothesis._replies import keys, replies, supported_commands, values
 from tripwire_hypothesis._session import RedisSession
 
@@ -39,7 +47,8 @@ __all__ = [
 ]
 
 _KNOWN = frozenset(supported_commands())
-_DEFAULT_ERROR_RATE = 0.2
+#: A model session's error rate when none is given.
+_MODEL_ERROR_RATE = 0.2
 _DEFAULT_MAX_ANSWERS = 100
 
 
@@ -48,7 +57,7 @@ def redis_session(
     commands: Sequence[str] | None = None,
     replies: Mapping[str, ReplySource] | None = None,
     errors: SearchStrategy[BaseException] | None = None,
-    error_rate: float = _DEFAULT_ERROR_RATE,
+    error_rate: float | None = None,
     decode_responses: bool = False,
     max_answers: int = _DEFAULT_MAX_ANSWERS,
     model: bool = False,
@@ -90,21 +99,34 @@ def redis_session(
     allowed = _check_commands(commands, overrides, model=model)
     if errors is not None and not isinstance(errors, SearchStrategy):
         raise invalid(function, "errors", "a SearchStrategy of exceptions or None", errors)
-    if type(error_rate) not in (int, float) or not 0 <= error_rate <= 1:
-        raise invalid(function, "error_rate", "a number from 0 to 1", error_rate)
+    if error_rate is not None and (
+        type(error_rate) not in (int, float) or not 0 <= error_rate <= 1
+    ):
+        raise invalid(function, "error_rate", "a number from 0 to 1 or None", error_rate)
     decode_responses = check_bool(function, "decode_responses", decode_responses)
     max_answers = check_int(function, "max_answers", max_answers, at_least=1, bound="1")
-    # Any positive rate fails some calls.
+    rate = _MODEL_ERROR_RATE if error_rate is None and model else error_rate
+    # Any positive rate fails some calls; with none given, each example draws its plan.
     cut = (
-        COIN_SIDES if error_rate == 0 else min(round((1 - error_rate) * COIN_SIDES), COIN_SIDES - 1)
+        COIN_SIDES
+        if rate is None or rate == 0
+        else min(round((1 - rate) * COIN_SIDES), COIN_SIDES - 1)
     )
+    checked_errors = None if errors is None else errors.map(_drawn_error)
+    fault_plans = fixed_rate()
+    if rate is None:
+        if checked_errors is None:
+            fault_plans = plans(FAMILIES, FAMILY_NAMES, QUEUED_FAMILIES, EXEC_FAMILIES, COIN_SIDES)
+        else:
+            one = frozenset({0})
+            fault_plans = plans((checked_errors,), ("error",), one, one, COIN_SIDES)
     given = {
         "model": model or None,
         "faults": None if faults is None else list(fault_kinds),
         "commands": None if commands is None else list(allowed or ()),
         "replies": replies,
         "errors": errors,
-        "error_rate": error_rate if error_rate != _DEFAULT_ERROR_RATE else None,
+        "error_rate": error_rate,
         "decode_responses": decode_responses or None,
         "max_answers": max_answers if max_answers != _DEFAULT_MAX_ANSWERS else None,
     }
@@ -112,13 +134,14 @@ def redis_session(
     policy = Policy(
         commands=allowed,
         replies=overrides,
-        errors=None if errors is None else errors.map(_drawn_error),
+        errors=checked_errors,
         cut=cut,
         decode_responses=decode_responses,
         max_answers=max_answers,
         spelled=f"redis_session({spelled})",
         model=model,
         faults=fault_kinds,
+        plans=fault_plans,
     )
     return _sessions(policy)
 
@@ -128,7 +151,13 @@ def _sessions(draw: st.DrawFn, policy: Policy) -> RedisSession:
     # Built here rather than with .map(), which would make Hypothesis print the failing example
     # as the call that built it instead of with the session's own repr. The session keeps
     # ``draw`` to draw its answers when the calls are made (`tripwire_hypothesis._draws`).
-    return RedisSession._drawing(Draws(draw), policy)
+    if policy.model:
+        return RedisSession._drawing(Draws(draw), policy)
+    # The example's plan first (`tripwire_hypothesis._plans`): it shrinks to no faults, and to
+    # no answer given again.
+    assert policy.plans is not None
+    plan, stickiness = draw(policy.plans)
+    return RedisSession._drawing(Draws(draw, plan, stickiness), policy)
 
 
 def _normalise(command: str) -> str:
