@@ -180,29 +180,25 @@ def plans(
 def _with_stickiness(faults: tuple[Plan | None, ...], none: Plan | None) -> tuple[Draw, ...]:
     """Each fault plan with each stickiness short of always; and, for long stories, no faults
     with answers given again always (a fault in the first calls would end them)."""
-    return (
-        *((plan, stickiness) for stickiness in _STICKINESS for plan in faults),
-        *[(none, ALWAYS)] * _LONG_STORIES,
-    )
+    short = [(plan, stickiness) for stickiness in _STICKINESS for plan in faults]
+    return (*short, *[(none, ALWAYS)] * max(1, round(len(short) * _LONG_STORIES)))
 
 
 def _spread(table: tuple[Draw, ...]) -> SearchStrategy[Draw]:
     """An entry of ``table``: the sum of draws made in pairs, each pair of a strategy of its own.
 
     Hypothesis makes each new example into a few more by copying a draw over another draw of the
-    same strategy, which would give them all the plan of the first: a copy within a pair gives
-    them other plans. Every draw shrinks to 0: the first entry, no faults and no repetition.
+    same strategy, which would give them all the entry of the first: a copy within a pair
+    changes the sum, and gives them other entries. All draws at 0 are the first entry, no faults
+    and no repetition, which Hypothesis tries first when it shrinks.
     """
     size = len(table)
     # sampled_from's label depends on its elements: each range is a strategy of its own.
-    parts = [st.sampled_from(range(group * size, (group + 1) * size)) for group in range(_GROUPS)]
+    parts = [st.sampled_from(range(pair * size, (pair + 1) * size)) for pair in range(_PAIRS)]
 
     @st.composite
     def spread(draw: st.DrawFn) -> Draw:
-        total = 0
-        for part in parts:
-            total += draw(part) + draw(part)
-        return table[total % size]
+        return table[sum(draw(part) for part in parts for _ in range(2)) % size]
 
     return spread()
 
@@ -214,7 +210,7 @@ def fixed_rate() -> SearchStrategy[Draw]:
 
 
 #: How many pairs of draws make a plan.
-_GROUPS = 3
+_PAIRS = 3
 
 
 class _Always:
@@ -232,9 +228,9 @@ ALWAYS = _Always()
 #: examples with faults: never, half of the time, nine times in ten (a draw that shrinks to a
 #: fresh answer).
 _STICKINESS = (None, st.sampled_from((False, True)), st.sampled_from((False, *[True] * 9)))
-#: The weight of examples with no faults whose answers are always given again, against each
-#: entry of the others: a story of sixty misses in a row, or five lost races, needs both.
-_LONG_STORIES = 30
+#: How many examples with no faults whose answers are always given again there are for one of
+#: the others: a story of sixty misses in a row, or of five lost races, needs both.
+_LONG_STORIES = 0.2
 
 #: What an example draws first: its fault plan (``None``: the session's fixed rate) and its
 #: stickiness (``None``, a strategy of whether to repeat, or `ALWAYS`).
