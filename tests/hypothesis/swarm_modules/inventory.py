@@ -1,7 +1,5 @@
 """Reserving stock for an order: check, reserve, record, then confirm."""
 
-import redis
-
 
 class OutOfStock(Exception):
     """Not enough stock left for the order."""
