@@ -97,13 +97,19 @@ _COMMITTED = _COMMIT.map(Outcome)
 _EXEC_FAULTS = st.one_of(_CONNECTION, _TIMEOUT)
 
 
-@functools.lru_cache(maxsize=64)
-def _raising(errors: SearchStrategy[BaseException]) -> SearchStrategy[Outcome]:
-    return errors.map(_raised)
+@functools.lru_cache(maxsize=256)
+def _raising(
+    replies: SearchStrategy[Any], errors: SearchStrategy[BaseException]
+) -> SearchStrategy[Outcome]:
+    """A call the plan fails: its reply is drawn too, and not given, so that the story with
+    the error is never shorter than the one with the reply, which shrinking then prefers."""
 
+    @st.composite
+    def failing(draw: st.DrawFn) -> Outcome:
+        draw(replies)
+        return Outcome(raises=draw(errors))
 
-def _raised(error: BaseException) -> Outcome:
-    return Outcome(raises=error)
+    return failing()
 
 
 @functools.lru_cache(maxsize=1024)
@@ -427,7 +433,7 @@ class Answerer:
             if len(self.answered) + 1 == plan.target:
                 errors = plan.target_queued if self.in_batch else plan.target_errors
                 if errors is not None:
-                    return _raising(errors)
+                    return _raising(replies, errors)
             return _outcomes(
                 replies, plan.queued_errors if self.in_batch else plan.errors, plan.cut
             )
