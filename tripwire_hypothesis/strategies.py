@@ -68,12 +68,17 @@ def redis_session(
     Install it in the test body (``session.install()``) before ``with tripwire:``. Each call
     that no mock covers then gets an answer drawn at that moment: a realistic reply for that
     call (``SET ... NX`` answers ``True`` or ``None``, ``UNLINK k1 k2`` at most ``2``, ``SCAN 0
-    MATCH p*`` keys matching ``p*`` and a cursor that is often ``0``), or, with probability
-    ``error_rate`` (in steps of 1/256; ``0`` turns injection off), an error: a dropped
-    connection, a timeout or a server error reply, each family an equal share, drawn from
-    ``errors`` instead when given. Inside a pipeline a queued command fails only with its own
-    error reply; a transaction's ``EXEC`` may fail with ``WatchError`` (another client wrote a
-    watched key) or a dropped connection.
+    MATCH p*`` keys matching ``p*`` and a cursor that is often ``0``), or an error: a dropped
+    connection, a timeout or a server error reply (drawn from ``errors`` instead when given).
+    Which calls fail is the example's fault plan, drawn first (`tripwire_hypothesis._plans`):
+    one of the first five calls with one family, every call at a rate with some of the
+    families, or none. With ``error_rate`` set every call fails with that probability instead
+    (in steps of 1/256; ``0`` turns injection off), each family an equal share. Inside a
+    pipeline a queued command fails only with its own error reply; a transaction's ``EXEC`` may
+    fail with ``WatchError`` (another client wrote a watched key) or a dropped connection. A
+    call sent again with the same arguments may get its last answer again, as often as the
+    example drew: never, half of the time, nine times in ten, or always (then with no faults),
+    so that retry and poll loops reach their limits.
 
     ``commands`` limits the commands answered (any other raises `UnmockedInteractionError`);
     ``replies`` maps a command to a strategy of its replies, or to a function of the `Call`
@@ -81,8 +86,8 @@ def redis_session(
     ``bytes``; after ``max_answers`` answers in one example the next call fails the example, as
     code that loops forever would.
 
-    Shrinks towards fewer errors, the simplest replies (a miss, zero, empty, ``True`` for
-    acknowledgements, cursor ``0``) and so the fewest calls.
+    Shrinks towards no faults and no repetition, fewer errors, the simplest replies (a miss,
+    zero, empty, ``True`` for acknowledgements, cursor ``0``) and so the fewest calls.
 
     With ``model=True`` the replies come from a model of Redis instead (fakeredis, one fresh
     server per example, read and seeded through ``session.model``), and with probability
