@@ -38,7 +38,7 @@ _RATES = (0.3,)
 #: How many times a plan that singles out the first, second... call is listed for one that fails
 #: calls at random: most examples single out one call, so that each family reaches each of the
 #: first calls.
-_TARGET_WEIGHTS = (2, 3, 3, 4, 4)
+_TARGET_WEIGHTS = (3, 4, 3, 3, 3)
 
 
 class Plan:
