@@ -207,9 +207,9 @@ class Policy:
     #: injects.
     model: bool = False
     faults: tuple[str, ...] = ()
-    #: The fault plans an example draws (`tripwire_hypothesis._plans`), or ``None`` for calls
-    #: failing at the rate ``cut`` says.
-    plans: SearchStrategy[Any] | None = None
+    #: How an example draws its fault plan and stickiness (a `tripwire_hypothesis._plans.Spread`;
+    #: its plan is ``None`` for calls failing at the rate ``cut`` says).
+    plans: Any = None
 
     def __repr__(self) -> str:
         return self.spelled

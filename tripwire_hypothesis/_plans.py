@@ -32,7 +32,7 @@ from hypothesis.strategies import SearchStrategy
 
 from tripwire_hypothesis._failures import _MESSAGES, _build
 
-__all__ = ["ALWAYS", "TARGETS", "Plan", "fixed_rate", "plans"]
+__all__ = ["ALWAYS", "TARGETS", "Plan", "Spread", "fixed_rate", "plans"]
 
 #: How many of the first calls a plan may single out for a fault.
 TARGETS = 5
@@ -138,7 +138,7 @@ def plans(
     queued: frozenset[int],
     exec_ok: frozenset[int],
     sides: int,
-) -> SearchStrategy[Draw]:
+) -> Spread:
     """The plans of a session whose error families are ``family_errors`` (named ``names``).
 
     Shrinks to no faults, then to one fault at the first call, of the first family.
@@ -187,33 +187,47 @@ def _with_stickiness(faults: tuple[Plan | None, ...], none: Plan | None) -> tupl
     return (*short, *[(none, ALWAYS)] * max(1, round(len(short) * _LONG_STORIES)))
 
 
-def _spread(table: tuple[Draw, ...]) -> SearchStrategy[Draw]:
-    """An entry of ``table``: the sum of draws made in pairs, each pair of a strategy of its own.
+class Spread:
+    """How an example draws an entry of ``table``: the sum of draws made in pairs, each pair of
+    a strategy of its own, modulo the table's size.
 
     Hypothesis makes each new example into a few more by copying a draw over another draw of the
     same strategy, which would give them all the entry of the first: a copy within a pair
     changes the sum, and gives them other entries. All draws at 0 are the first entry, no faults
-    and no repetition, which Hypothesis tries first when it shrinks.
+    and no repetition, which Hypothesis tries first when it shrinks. Drawn by the session's own
+    strategy (`draw`), without a strategy of its own around the draws: it is every example's
+    cost.
     """
-    size = len(table)
-    # sampled_from's label depends on its elements: each range is a strategy of its own.
-    parts = [st.sampled_from(range(pair * size, (pair + 1) * size)) for pair in range(_PAIRS)]
 
-    @st.composite
-    def spread(draw: st.DrawFn) -> Draw:
-        return table[sum(draw(part) for part in parts for _ in range(2)) % size]
+    __slots__ = ("parts", "table")
 
-    return spread()
+    def __init__(self, table: tuple[Draw, ...]) -> None:
+        self.table = table
+        size = len(table)
+        # sampled_from's label depends on its elements: each range is a strategy of its own.
+        self.parts = tuple(
+            st.sampled_from(range(pair * size, (pair + 1) * size))
+            for pair in range(_PAIRS)
+            for _ in range(2)
+        )
+
+    def draw(self, draw: st.DrawFn) -> Draw:
+        table = self.table
+        return table[sum(map(draw, self.parts)) % len(table)]
+
+
+def _spread(table: tuple[Draw, ...]) -> Spread:
+    return Spread(table)
 
 
 @functools.lru_cache(maxsize=1)
-def fixed_rate() -> SearchStrategy[Draw]:
+def fixed_rate() -> Spread:
     """The draw of a session that fails calls at a fixed rate: no plan, a stickiness."""
     return _spread(_with_stickiness((None,), None))
 
 
 #: How many pairs of draws make a plan.
-_PAIRS = 3
+_PAIRS = 2
 
 
 class _Always:

@@ -160,8 +160,7 @@ def _sessions(draw: st.DrawFn, policy: Policy) -> RedisSession:
         return RedisSession._drawing(Draws(draw), policy)
     # The example's plan first (`tripwire_hypothesis._plans`): it shrinks to no faults, and to
     # no answer given again.
-    assert policy.plans is not None
-    plan, stickiness = draw(policy.plans)
+    plan, stickiness = policy.plans.draw(draw)
     return RedisSession._drawing(Draws(draw, plan, stickiness), policy)
 
 
