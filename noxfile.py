@@ -37,7 +37,7 @@ VALKEY_VERSIONS: dict[str, str] = {
 # which 3.12 removed from the standard library.
 REDIS_PYTHON = "3.11"
 
-REDIS_TEST_PATHS: list[str] = ["tests/redis", "tests/realserver"]
+REDIS_TEST_PATHS: list[str] = ["tests/plugins/redis_plugin", "tests/realserver"]
 
 VALKEY_TEST_PATHS: list[str] = ["tests/realserver/test_valkey.py"]
 

@@ -8,17 +8,15 @@ explain phase (Hypothesis' default) and as many without it, alternating::
 
     python benchmarks/report_time.py [RUNS]
 
-The blocks are read with the planted-bug tests' own helpers (tests/hypothesis/test_planted_bugs.py).
+The blocks are read with the planted-bug tests' own helpers (tests/hypothesis/planted.py).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import statistics
 import sys
 import time
 import types
-from pathlib import Path
 
 import pytest
 from hypothesis import Phase, settings
@@ -27,18 +25,11 @@ import tripwire
 from tripwire.plugins.redis_plugin import RedisPlugin
 from tripwire_hypothesis import per_example_verifier
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def planted_bug_helpers() -> types.ModuleType:
-    path = ROOT / "tests" / "hypothesis" / "test_planted_bugs.py"
-    spec = importlib.util.spec_from_file_location("planted_bugs", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    from tests.hypothesis import planted
+
+    return planted
 
 
 def time_to_report(helpers: types.ModuleType, test: str, phases: list[Phase]) -> float | None:

@@ -23,34 +23,22 @@ benchmarks/test_bench_hypothesis.py``.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 from typing import Any
 from unittest import mock
 
 import pytest
 import redis
-from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 import tripwire
+from benchmarks.property_runs import CLIENT, CUT, collect, paired_times, property_test
 from tripwire_hypothesis import RedisSession, per_example_verifier
 from tripwire_hypothesis import strategies as tripwire_strategies
-from tripwire_hypothesis._answers import _DIRECT_ERRORS, COIN_SIDES, _outcomes
-from tripwire_hypothesis._call_replies import call_replies
+from tripwire_hypothesis._answerers.drawn import _DIRECT_ERRORS, _outcomes
+from tripwire_hypothesis._reply_strategies.for_calls import call_replies
 
 EXAMPLES = 300
-CLIENT = redis.Redis()  # redis-py reads its package metadata in every new client
-#: redis_session()'s default error rate, as a cut of the 256-sided coin.
-CUT = round(0.8 * COIN_SIDES)
-
-same_examples = settings(
-    max_examples=EXAMPLES,
-    database=None,
-    deadline=None,
-    phases=[Phase.generate],
-    suppress_health_check=list(HealthCheck),
-)
 
 
 def allow(client: redis.Redis, user: str, limit: int = 10, window: int = 60) -> bool:
@@ -109,24 +97,15 @@ def by_hand(draw: Callable[[Any], Any]) -> None:
     assert all(args == EXPECTED[name] for name, args in calls)
 
 
-def property_test(body: Any, strategy: Any) -> Callable[[], None]:
-    test: Callable[[], None] = seed(20261130)(same_examples(given(strategy)(body)))
-    return test
-
-
 PROPERTIES = {
     "tripwire": property_test(
-        per_example_verifier(with_tripwire), tripwire_strategies.redis_session()
+        per_example_verifier(with_tripwire), tripwire_strategies.redis_session(), EXAMPLES
     ),
-    "without tripwire": property_test(without_tripwire, st.data()),
+    "without tripwire": property_test(without_tripwire, st.data(), EXAMPLES),
     "without tripwire, drawing alike": property_test(
-        without_tripwire_drawing_alike, draw_functions()
+        without_tripwire_drawing_alike, draw_functions(), EXAMPLES
     ),
 }
-
-
-def collect() -> None:
-    gc.collect()
 
 
 @pytest.mark.benchmark(group=f"@given(redis_session()): {EXAMPLES} examples of a rate limiter")
@@ -139,41 +118,24 @@ def test_property_test(benchmark: Any, variant: str) -> None:
 
 
 def paired_ratios(rounds: int) -> dict[str, float]:
-    """Median ratio of each variant to ``without tripwire``, timed back to back in CPU time.
-
-    pytest-benchmark times the variants one after the other; on a shared machine the load moves
-    between them. Here each round runs both in a shuffled order, after a full collection, and a
-    ratio is taken within the round.
-    """
+    """Median ratio of each variant to ``without tripwire``, timed back to back in CPU time."""
     import contextlib
-    import random
     import statistics
-    import time
 
     from tripwire.plugins.redis_plugin import RedisPlugin
 
-    shuffle = random.Random(0).shuffle
-    ratios: dict[str, list[float]] = {name: [] for name in PROPERTIES}
     # As in a pytest test: a verifier of the test's own, and the guard that refuses real Redis
     # outside the sandbox (it keeps tripwire's interceptors installed for the whole test).
     lift_guard = RedisPlugin.guard()
     with contextlib.ExitStack() as stack:
         stack.callback(lift_guard)
         stack.enter_context(tripwire.use_verifier(tripwire.StrictVerifier()))
-        for test in PROPERTIES.values():
-            test()
-        for _ in range(rounds):
-            order = list(PROPERTIES.items())
-            shuffle(order)
-            spent = {}
-            for name, test in order:
-                gc.collect()
-                start = time.process_time()
-                test()
-                spent[name] = time.process_time() - start
-            for name in PROPERTIES:
-                ratios[name].append(spent[name] / spent["without tripwire"])
-    return {name: statistics.median(values) for name, values in ratios.items()}
+        spent = paired_times(PROPERTIES, rounds)
+    base = spent["without tripwire"]
+    return {
+        name: statistics.median(time / alone for time, alone in zip(times, base, strict=True))
+        for name, times in spent.items()
+    }
 
 
 if __name__ == "__main__":

@@ -22,37 +22,24 @@ benchmarks/test_bench_model.py``.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 from typing import Any
 
 import fakeredis
 import pytest
 import redis
-from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 import tripwire
+from benchmarks.property_runs import CLIENT, CUT, collect, paired_times, property_test
 from tripwire_hypothesis import RedisSession, per_example_verifier
 from tripwire_hypothesis import strategies as tripwire_strategies
-from tripwire_hypothesis._answers import COIN_SIDES
-from tripwire_hypothesis._model import _faults
+from tripwire_hypothesis._answerers.model import _faults
 
 EXAMPLES = 200
-CLIENT = redis.Redis()  # redis-py reads its package metadata in every new client
-#: redis_session()'s default error rate, as a cut of the 256-sided coin.
-CUT = round(0.8 * COIN_SIDES)
 #: The faults a model session draws for a command that writes (LMOVE, LREM).
 KINDS = ("connection", "timeout", "loading", "readonly", "oom")
 JOBS = {b"job-1", b"job-2"}
-
-same_examples = settings(
-    max_examples=EXAMPLES,
-    database=None,
-    deadline=None,
-    phases=[Phase.generate],
-    suppress_health_check=list(HealthCheck),
-)
 
 
 def work_one(client: redis.Redis, handle: Callable[[bytes], object]) -> bool:
@@ -123,21 +110,12 @@ def without_tripwire(data: Any) -> None:
         assert args[:3] in (("LMOVE", "jobs", "jobs:processing"), ("LREM", "jobs:processing", 1))
 
 
-def property_test(body: Any, strategy: Any) -> Callable[[], None]:
-    test: Callable[[], None] = seed(20261130)(same_examples(given(strategy)(body)))
-    return test
-
-
 PROPERTIES = {
     "tripwire": property_test(
-        per_example_verifier(with_tripwire), tripwire_strategies.redis_session(model=True)
+        per_example_verifier(with_tripwire), tripwire_strategies.redis_session(model=True), EXAMPLES
     ),
-    "fakeredis, faults by hand": property_test(without_tripwire, st.data()),
+    "fakeredis, faults by hand": property_test(without_tripwire, st.data(), EXAMPLES),
 }
-
-
-def collect() -> None:
-    gc.collect()
 
 
 @pytest.mark.allow("redis")  # the by-hand variant's plain fakeredis clients
@@ -150,32 +128,18 @@ def test_model_property_test(benchmark: Any, variant: str) -> None:
 def paired_ratios(rounds: int) -> tuple[dict[str, float], dict[str, float]]:
     """Median ratio of each variant to the by-hand one, timed back to back in CPU time, and the
     median CPU time per example of each (in microseconds)."""
-    import random
     import statistics
-    import time
 
-    shuffle = random.Random(0).shuffle
-    ratios: dict[str, list[float]] = {name: [] for name in PROPERTIES}
-    per_example: dict[str, list[float]] = {name: [] for name in PROPERTIES}
     # Unsandboxed calls reach redis-py (no guard): the by-hand variant needs them.
     with tripwire.use_verifier(tripwire.StrictVerifier()):
-        for test in PROPERTIES.values():
-            test()
-        for _ in range(rounds):
-            order = list(PROPERTIES.items())
-            shuffle(order)
-            spent = {}
-            for name, test in order:
-                gc.collect()
-                start = time.process_time()
-                test()
-                spent[name] = time.process_time() - start
-            for name in PROPERTIES:
-                ratios[name].append(spent[name] / spent["fakeredis, faults by hand"])
-                per_example[name].append(spent[name] / EXAMPLES * 1e6)
+        spent = paired_times(PROPERTIES, rounds)
+    base = spent["fakeredis, faults by hand"]
     return (
-        {name: statistics.median(values) for name, values in ratios.items()},
-        {name: statistics.median(values) for name, values in per_example.items()},
+        {
+            name: statistics.median(time / alone for time, alone in zip(times, base, strict=True))
+            for name, times in spent.items()
+        },
+        {name: statistics.median(times) / EXAMPLES * 1e6 for name, times in spent.items()},
     )
 
 

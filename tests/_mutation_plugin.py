@@ -85,7 +85,8 @@ tripwire._verifier._block_frame = _real_block_frame  # type: ignore[assignment]
 
 def pytest_runtest_setup() -> None:
     from tripwire import _per_example
-    from tripwire.plugins import _redis_connections, _redis_refusals
+    from tripwire.plugins.redis_plugin.intercept import connections as _redis_connections
+    from tripwire.plugins.redis_plugin.intercept import refusals as _redis_refusals
 
     _per_example._wrapper_maker.cache_clear()
     _redis_connections._KINDS.clear()

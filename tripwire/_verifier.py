@@ -19,7 +19,7 @@ from tripwire._errors import (
     UnusedMocksAndUnassertedInteractionsError,
     UnusedMocksError,
 )
-from tripwire._plugin import BasePlugin, registered_plugins
+from tripwire._plugin import BasePlugin, plugin_class, registered_plugins
 from tripwire._timeline import Interaction, Timeline
 from tripwire._validate import invalid
 
@@ -199,8 +199,6 @@ class StrictVerifier:
             known = ", ".join(repr(known) for known in names)
             requirement = f"the name of a registered plugin ({known})"
             raise invalid("plugin_named", "name", requirement, name)
-        from tripwire._plugin import plugin_class
-
         return self.get_plugin(plugin_class(name))
 
     @property

@@ -28,7 +28,7 @@ from tripwire._running import RunningTest, SharedFixture, running
 from tripwire._verifier import StrictVerifier
 
 #: ``--tripwire-record`` and its marker, fixture and hooks.
-pytest_plugins = ["tripwire.plugins._record_pytest"]
+pytest_plugins = ["tripwire.plugins.recording.pytest_hooks"]
 
 _SETTINGS = pytest.StashKey[Settings]()
 _TEST = pytest.StashKey[RunningTest]()

@@ -23,14 +23,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tripwire._per_example import per_example_verifier
+from tripwire_hypothesis._answerers.scripted import ConsumedStep, Step
 from tripwire_hypothesis._entry_point import register as _register
 from tripwire_hypothesis._session import RedisSession
-from tripwire_hypothesis._steps import ConsumedStep, Step
 from tripwire_hypothesis._verifiers import NoExampleVerifierError, VerifiedStateMachine
 
 if TYPE_CHECKING:
     from tripwire_hypothesis import strategies
-    from tripwire_hypothesis._model import Fault
+    from tripwire_hypothesis._answerers.model import Fault
     from tripwire_hypothesis.strategies import (
         error_kinds,
         keys,
@@ -79,11 +79,12 @@ _STRATEGIES = frozenset(
 
 
 def __getattr__(name: str) -> Any:
+    # Imported on first use: `Fault` and `strategies` load Hypothesis' strategies and redis-py.
     import importlib
 
     if name == "Fault":
         # Imported on first use: it imports fakeredis, which only model sessions need.
-        fault = importlib.import_module("tripwire_hypothesis._model").Fault
+        fault = importlib.import_module("tripwire_hypothesis._answerers.model").Fault
         globals()[name] = fault
         return fault
     if name not in _STRATEGIES:

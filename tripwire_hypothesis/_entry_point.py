@@ -17,6 +17,7 @@ __all__ = ["_hypothesis_setup_hook", "register"]
 
 def register() -> None:
     """Make ``st.from_type(RedisSession)`` draw ``redis_session()``."""
+    # Imported when called: this module loads while Hypothesis may be half-imported.
     from hypothesis import strategies as st
 
     from tripwire_hypothesis._session import RedisSession

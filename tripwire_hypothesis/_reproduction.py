@@ -30,7 +30,7 @@ from tripwire._errors import safe_repr
 if TYPE_CHECKING:
     from types import CodeType
 
-    from tripwire_hypothesis._steps import ConsumedStep, Step
+    from tripwire_hypothesis._answerers.scripted import ConsumedStep, Step
 
 __all__ = ["error_code", "reproduction"]
 

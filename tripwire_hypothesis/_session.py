@@ -2,10 +2,10 @@
 
 A session drawn by `redis_session` answers every command the code sends inside the sandbox,
 drawing each reply (or injected error) at the moment of the call. A session built by hand,
-``RedisSession([Step(...), ...])``, is a script (`tripwire_hypothesis._steps`), for ``@example``
-and for the printed reproduction of a failure. Either way the body calls `RedisSession.install`
-once, runs the code inside ``with tripwire:``, and asserts what happened with
-`RedisSession.assert_consumed`.
+``RedisSession([Step(...), ...])``, is a script (`tripwire_hypothesis._answerers.scripted`), for
+``@example`` and for the printed reproduction of a failure. Either way the body calls
+`RedisSession.install` once, runs the code inside ``with tripwire:``, and asserts what happened
+with `RedisSession.assert_consumed`.
 """
 
 from __future__ import annotations
@@ -23,20 +23,20 @@ from hypothesis.stateful import RuleBasedStateMachine
 from tripwire import _context
 from tripwire._context import current_verifier
 from tripwire._per_example import current_example
-from tripwire.plugins._redis_call import own_copy
 from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
+from tripwire.plugins.redis_plugin.call import own_copy
+from tripwire_hypothesis._answerers.scripted import ConsumedStep, Script, Step, normalise
 from tripwire_hypothesis._checks import check_bool, invalid
 from tripwire_hypothesis._reproduction import reproduction
-from tripwire_hypothesis._steps import ConsumedStep, Script, Step, normalise
 from tripwire_hypothesis._verifiers import check_example_verifier
 
 if TYPE_CHECKING:
     from types import CodeType
 
     from tripwire._verifier import StrictVerifier
-    from tripwire_hypothesis._answers import Answerer, Policy
-    from tripwire_hypothesis._draws import Draws
-    from tripwire_hypothesis._model import Fault, Model, ModelClient
+    from tripwire_hypothesis._answerers.drawn import Answerer, Policy
+    from tripwire_hypothesis._answerers.draws import Draws
+    from tripwire_hypothesis._answerers.model import Fault, Model, ModelClient
 
 __all__ = ["ConsumedStep", "RedisSession", "Step"]
 
@@ -131,7 +131,7 @@ class RedisSession:
         session._faults = None
         return session
 
-    # -- model sessions (tripwire_hypothesis._model) -------------------------------------------
+    # -- model sessions (tripwire_hypothesis._answerers.model) ----------------------------------
 
     @classmethod
     def from_faults(
@@ -144,8 +144,9 @@ class RedisSession:
         reply. This is how the report of a failing ``redis_session(model=True)`` example prints
         the session, to replay it without drawing.
         """
-        from tripwire_hypothesis._answers import Policy
-        from tripwire_hypothesis._model import FAULT_KINDS, Fault
+        # Imported on first use: the model imports fakeredis, an optional dependency.
+        from tripwire_hypothesis._answerers.drawn import Policy
+        from tripwire_hypothesis._answerers.model import FAULT_KINDS, Fault
 
         given: object = faults
         requirement = "an iterable of Fault objects or None"
@@ -190,7 +191,8 @@ class RedisSession:
         # One model per run: a session kept across runs (an @example, a rerun) starts afresh.
         run = _context._scope
         if self._model is None or self._model_run is not run:
-            from tripwire_hypothesis._model import Model
+            # Imported on first use: it imports fakeredis, an optional dependency.
+            from tripwire_hypothesis._answerers.model import Model
 
             self._model = Model(decode_responses=policy.decode_responses)
             self._model_run = run
@@ -405,14 +407,15 @@ class RedisSession:
 @functools.cache
 def _answerer_class() -> type[Answerer]:
     # Imported on first use: it imports redis-py, which a scripted session does not need.
-    from tripwire_hypothesis._answers import Answerer
+    from tripwire_hypothesis._answerers.drawn import Answerer
 
     return Answerer
 
 
 def _model_answerer(session: RedisSession, plugin: RedisPlugin, caller: Any) -> Answerer:
     """The answerer of a model session: its model's replies, with faults drawn or scripted."""
-    from tripwire_hypothesis._model import ModelAnswerer
+    # Imported on first use: it imports fakeredis, an optional dependency.
+    from tripwire_hypothesis._answerers.model import ModelAnswerer
 
     policy = session._policy
     assert policy is not None

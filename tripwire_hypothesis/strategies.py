@@ -21,11 +21,9 @@ from collections.abc import Mapping, Sequence
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from tripwire_hypothesis._answers import COIN_SIDES, Policy, ReplySource
-from tripwire_hypothesis._checks import check_bool, check_int, invalid
-from tripwire_hypothesis._draws import Draws
-from tripwire_hypothesis._failures import error_kinds, redis_errors
-from tripwire_hypothesis._plans import (
+from tripwire_hypothesis._answerers.drawn import COIN_SIDES, Policy, ReplySource
+from tripwire_hypothesis._answerers.draws import Draws
+from tripwire_hypothesis._answerers.plans import (
     EXEC_FAMILIES,
     FAMILIES,
     FAMILY_NAMES,
@@ -33,7 +31,14 @@ from tripwire_hypothesis._plans import (
     fixed_rate,
     plans,
 )
-from tripwire_hypothesis._replies import keys, replies, supported_commands, values
+from tripwire_hypothesis._checks import check_bool, check_int, invalid
+from tripwire_hypothesis._reply_strategies.errors import error_kinds, redis_errors
+from tripwire_hypothesis._reply_strategies.for_commands import (
+    keys,
+    replies,
+    supported_commands,
+    values,
+)
 from tripwire_hypothesis._session import RedisSession
 
 __all__ = [
@@ -70,10 +75,11 @@ def redis_session(
     call (``SET ... NX`` answers ``True`` or ``None``, ``UNLINK k1 k2`` at most ``2``, ``SCAN 0
     MATCH p*`` keys matching ``p*`` and a cursor that is often ``0``), or an error: a dropped
     connection, a timeout or a server error reply (drawn from ``errors`` instead when given).
-    Which calls fail is the example's fault plan, drawn first (`tripwire_hypothesis._plans`):
-    one of the first five calls with one family, every call at a rate with some of the
-    families, or none. With ``error_rate`` set every call fails with that probability instead
-    (in steps of 1/256; ``0`` turns injection off), each family an equal share. Inside a
+    Which calls fail is the example's fault plan, drawn first
+    (`tripwire_hypothesis._answerers.plans`): one of the first five calls with one family,
+    every call at a rate with some of the families, or none. With ``error_rate`` set every
+    call fails with that probability instead (in steps of 1/256; ``0`` turns injection off),
+    each family an equal share. Inside a
     pipeline a queued command fails only with its own error reply; a transaction's ``EXEC`` may
     fail with ``WatchError`` (another client wrote a watched key) or a dropped connection. A
     call sent again with the same arguments may get its last answer again, as often as the
@@ -155,11 +161,11 @@ def redis_session(
 def _sessions(draw: st.DrawFn, policy: Policy) -> RedisSession:
     # Built here rather than with .map(), which would make Hypothesis print the failing example
     # as the call that built it instead of with the session's own repr. The session keeps
-    # ``draw`` to draw its answers when the calls are made (`tripwire_hypothesis._draws`).
+    # ``draw`` to draw its answers when the calls are made (`tripwire_hypothesis._answerers.draws`).
     if policy.model:
         return RedisSession._drawing(Draws(draw), policy)
-    # The example's plan first (`tripwire_hypothesis._plans`): it shrinks to no faults, and to
-    # no answer given again.
+    # The example's plan first (`tripwire_hypothesis._answerers.plans`): it shrinks to no
+    # faults, and to no answer given again.
     plan, stickiness = policy.plans.draw(draw)
     return RedisSession._drawing(Draws(draw, plan, stickiness), policy)
 
@@ -226,7 +232,7 @@ def _check_commands(
     return frozenset(pool)
 
 
-# -- model sessions (tripwire_hypothesis._model) ------------------------------------------------
+# -- model sessions (tripwire_hypothesis._answerers.model) --------------------------------------
 
 
 def _drawn_error(value: object) -> BaseException:
@@ -254,7 +260,7 @@ def _model_options(
         raise invalid(function, "errors", "None with model=True (use faults=)", errors)
     # Imported here: it imports fakeredis, an optional dependency only a model session needs.
     try:
-        from tripwire_hypothesis._model import check_faults
+        from tripwire_hypothesis._answerers.model import check_faults
     except ModuleNotFoundError as missing:
         if missing.name != "fakeredis":
             raise

@@ -1,7 +1,7 @@
 """Planted bugs of the model examples of docs/hypothesis.md ("Stateful answers").
 
-As tests/hypothesis/test_planted_bugs.py does for the call-time examples (whose helpers run the
-guide's blocks here too), each `fails` block of a ``redis_session(model=True)`` property must,
+As tests/hypothesis/test_planted_bugs.py does for the call-time examples (with the same helpers,
+tests/hypothesis/planted.py), each `fails` block of a ``redis_session(model=True)`` property must,
 within 200 examples and deterministically:
 
 - fail with the message the property gives for that bug;
@@ -13,35 +13,11 @@ within 200 examples and deterministically:
 
 from __future__ import annotations
 
-import ast
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import pytest
 
-import tripwire
+from tests.hypothesis.planted import check_pasted, check_shown, check_story, guide_modules
 
-
-def _sibling() -> ModuleType:
-    # The guide's blocks run as test_planted_bugs.py runs them: one place says how.
-    path = Path(__file__).with_name("test_planted_bugs.py")
-    spec = importlib.util.spec_from_file_location("_planted_bugs_helpers", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_helpers = _sibling()
-guide_modules = _helpers.guide_modules
-run_planted = _helpers.run_planted
-report_of = _helpers.report_of
-printed_test = _helpers.printed_test
-shown_report = _helpers.shown_report
-fails_block = _helpers.fails_block
+__all__ = ["guide_modules"]  # the fixture, found here by pytest
 
 #: Each planted bug: the property's message, the Draw lines (the faults drawn, in call order),
 #: and the session of the printed test.
@@ -90,44 +66,21 @@ STORIES = {
 @pytest.mark.usefixtures("guide_modules")
 @pytest.mark.parametrize("test", list(STORIES))
 def test_each_planted_bug_shrinks_to_the_fewest_faults(test: str) -> None:
-    message, draws, script = STORIES[test]
-    failure, _ = run_planted(test)
-    report = report_of(failure)
-    body = fails_block(test).code.split(f"def {test}(session):\n", 1)[1].rstrip("\n")
-    assert report == (
-        f"AssertionError: {message}\n"
-        f"Failing test case: {test}(\n"
-        "    session=redis_session(model=True),\n"
-        ")\n"
-        f"{draws}\n"
-        "# The same example as a plain pytest test:\n"
-        f"def {test}_example():\n"
-        "    from tripwire_hypothesis import Fault, RedisSession\n"
-        "\n"
-        f"{script}\n"
-        f"{body}"
+    check_story(
+        test,
+        STORIES[test],
+        "redis_session(model=True)",
+        "from tripwire_hypothesis import Fault, RedisSession",
     )
 
 
 @pytest.mark.usefixtures("guide_modules")
 @pytest.mark.parametrize("test", list(STORIES))
 def test_the_printed_test_parses_and_fails_the_same_way_when_pasted(test: str) -> None:
-    failure, namespace = run_planted(test)
-    pasted = printed_test(report_of(failure))
-    ast.parse(pasted)
-    exec(compile(pasted, "pasted.py", "exec"), namespace)
-    example = namespace[f"{test}_example"]
-    verifier = tripwire.StrictVerifier()
-    with tripwire.use_verifier(verifier), pytest.raises(AssertionError) as again:
-        example()  # type: ignore[operator]
-    assert type(again.value) is type(failure)
-    assert str(again.value) == str(failure)
+    check_pasted(test)
 
 
 @pytest.mark.usefixtures("guide_modules")
 @pytest.mark.parametrize("test", list(STORIES))
 def test_the_guide_shows_the_real_report(test: str) -> None:
-    failure, _ = run_planted(test)
-    assert shown_report(test) == report_of(failure), (
-        f"update the <!-- report: {test} --> block of {_helpers.DOCUMENT} to the real report"
-    )
+    check_shown(test)

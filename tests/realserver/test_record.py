@@ -19,8 +19,8 @@ from dirty_equals import IsInstance
 
 import tripwire
 from tripwire import StrictVerifier, UnmockedConnectionError
-from tripwire.plugins._record_output import mock_line
-from tripwire.plugins._redis_record import Recorder, RecordingError, Twins, seeding_client
+from tripwire.plugins.recording.output import mock_line
+from tripwire.plugins.recording.recorder import Recorder, RecordingError, Twins, seeding_client
 from tripwire.plugins.redis_plugin import RedisPlugin
 
 try:

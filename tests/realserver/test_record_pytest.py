@@ -307,8 +307,8 @@ def test_unmocked():
 
 
 def test_recorder_not_imported():
-    assert "tripwire.plugins._redis_record" not in sys.modules
-    assert "tripwire.plugins._record_server" not in sys.modules
+    assert "tripwire.plugins.recording.recorder" not in sys.modules
+    assert "tripwire.plugins.recording.server" not in sys.modules
 """,
     )
     before = redis_server.bytes_received()
@@ -490,7 +490,7 @@ def test_the_plugin_module_stays_cheap_to_import() -> None:
     # The recorder's modules load only when a test is recorded.
     import tripwire.pytest_plugin  # noqa: F401
 
-    assert "tripwire.plugins._record_pytest" in sys.modules
+    assert "tripwire.plugins.recording.pytest_hooks" in sys.modules
 
 
 def test_while_recording_the_guard_still_refuses_calls_outside_the_sandbox(

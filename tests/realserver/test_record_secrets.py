@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import pytest
 
-from tripwire.plugins._redis_record import RecordingError, Twins, seeding_client
+from tripwire.plugins.recording.recorder import RecordingError, Twins, seeding_client
 
 pytestmark = pytest.mark.filterwarnings("default")
 

@@ -30,8 +30,13 @@ import redis
 from hypothesis import find, settings
 from redis import exceptions
 
-from tripwire_hypothesis._failures import redis_errors
-from tripwire_hypothesis._replies import REDIS_PY_VERSION, REPLY_SHAPES, reply_key, reply_shape
+from tripwire_hypothesis._reply_strategies.errors import redis_errors
+from tripwire_hypothesis._reply_strategies.for_commands import (
+    REDIS_PY_VERSION,
+    REPLY_SHAPES,
+    reply_key,
+    reply_shape,
+)
 
 Call = Callable[[redis.Redis], Any]
 

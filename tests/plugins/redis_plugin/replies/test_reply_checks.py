@@ -1,0 +1,234 @@
+"""A mock whose ``returns`` the calling client could never get from redis-py is reported when the
+sandbox closes: a `WrongReplyWarning` at the mock's line, or with ``reply_check = "error"`` an
+`InvalidArgumentError`. The reply itself reaches the code as given: ``returns`` is any value."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+
+import pytest
+import redis
+from dirty_equals import IsInstance
+
+import tripwire
+from tripwire import InvalidArgumentError, StrictVerifier, WrongReplyWarning, _config
+
+HERE = "tests/plugins/redis_plugin/replies/test_reply_checks.py"
+ANY_OPTIONS = IsInstance(dict)
+REDIS_8 = int(redis.__version__.split(".")[0]) >= 8
+
+
+@pytest.fixture
+def reply_check() -> Iterator[Callable[[str], None]]:
+    """``reply_check(mode)``: the setting of ``reply_check`` for the rest of the test."""
+    before = _config.active()
+
+    def use(mode: str) -> None:
+        _config.use(_config.Settings(guard=before.guard, reply_check=mode))
+
+    yield use
+    _config.use(before)
+
+
+def message(command: str, wanted: str, returns: object, line: int) -> str:
+    return (
+        f"mock_command() argument 'returns' must be what redis-py returns for {command}: "
+        f"{wanted}, got {returns!r} ({type(returns).__name__})\n"
+        f"The mock registered at {HERE}:{line} answered a call that redis-py never answers so: "
+        "the code was tested against a reply it cannot meet. If this client does get it (a "
+        "response callback of your own), pass check_returns=False to mock_command; "
+        'reply_check = false in [tool.tripwire] turns the check off, "error" makes it an error.'
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "returns", "wanted"),
+    [
+        (
+            "SCAN",
+            [0, [b"k"]],
+            "a tuple (an int, a list of bytes or str), or a tuple (a dict of node names "
+            "('host:port') to ints, a list of bytes or str)",
+        ),
+        ("HGETALL", [b"f", b"v"], "a dict of bytes or str to bytes or str"),
+        ("EXPIRE", 1, "a bool"),
+        ("GET", 42, "None or bytes or str"),
+        ("PING", "PONG", "True"),
+        ("INCRBY", "1", "an int"),
+        ("SMEMBERS", [b"a"], "a set of bytes or str"),
+        (
+            "ZRANGE",
+            [[b"a", 1.0]],
+            "a list of bytes or str, or a list of tuples (bytes or str, a float)",
+        ),
+        ("TIME", [1, 2], "a tuple (an int, an int)"),
+        ("SCRIPT EXISTS", [1], "a list of bools"),
+    ],
+    ids=lambda value: value if isinstance(value, str) and value.isupper() else None,
+)
+def test_a_reply_redis_py_never_returns_is_reported_at_the_mocks_line(
+    verifier: StrictVerifier, command: str, returns: object, wanted: str, line_of
+) -> None:
+    tripwire.redis.mock_command(command, returns=returns)  # the mock
+    with pytest.warns(WrongReplyWarning) as caught, tripwire:
+        received = redis.Redis().execute_command(command)
+    assert received is returns  # the code gets the value as given
+    line = line_of("# the mock")
+    (warning,) = caught
+    assert str(warning.message) == message(command, wanted, returns, line)
+    assert (warning.filename, warning.lineno) == (__file__, line)
+
+
+def test_with_reply_check_error_the_sandbox_raises_when_it_closes(
+    verifier: StrictVerifier, reply_check: Callable[[str], None], line_of
+) -> None:
+    reply_check("error")
+    tripwire.redis.mock_command("EXPIRE", returns=1)  # the EXPIRE mock
+    with pytest.raises(InvalidArgumentError) as excinfo, tripwire:
+        assert redis.Redis().expire("k", 10) == 1
+    assert str(excinfo.value) == message("EXPIRE", "a bool", 1, line_of("# the EXPIRE mock"))
+    assert not verifier.sandbox_open
+
+
+def test_with_reply_check_off_nothing_is_checked(
+    verifier: StrictVerifier, reply_check: Callable[[str], None]
+) -> None:
+    reply_check("off")
+    tripwire.redis.mock_command("PING", returns="PONG")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with tripwire:
+            assert redis.Redis().ping() == "PONG"
+
+
+def test_the_guides_optional_ping_mock_is_accepted() -> None:
+    # The guide's "Optional mocks": registered, never used, never checked.
+    tripwire.redis.mock_command("PING", returns="PONG", required=False)
+    with tripwire:
+        pass
+
+
+def test_any_object_passes_through_unchanged(verifier: StrictVerifier) -> None:
+    anything = object()
+    tripwire.redis.mock_command("XADD", returns=anything)  # not in the table: anything goes
+    with tripwire:
+        assert redis.Redis().execute_command("XADD", "s", "*", "f", "v") is anything
+
+
+@pytest.mark.parametrize(
+    ("command", "returns"),
+    [
+        ("SCAN", (0, [b"k"])),
+        ("SCAN", ({"cache.internal:7000": 0}, [b"k"])),  # RedisCluster.scan()
+        ("HGETALL", {"f": "v"}),  # decode_responses=True
+        ("SET", None),
+        ("SET", b"old"),  # set(..., get=True)
+        ("ZRANGE", [(b"a", 1.0)]),  # withscores=True
+        ("LPOP", [b"a", b"b"]),  # lpop(name, count)
+        ("SCRIPT LOAD", "made-up-sha"),
+        ("EVALSHA", [1, b"two", None]),
+        ("BLPOP", (b"q", b"1")),
+    ],
+)
+def test_replies_redis_py_can_return_are_accepted(command: str, returns: object) -> None:
+    tripwire.redis.mock_command(command, returns=returns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with tripwire:
+            redis.Redis().execute_command(command)
+    tripwire.redis.assert_command(command)
+
+
+@pytest.mark.skipif(not REDIS_8, reason="legacy_responses arrived in redis-py 8")
+@pytest.mark.parametrize(
+    "options",
+    [{"protocol": 3}, {"protocol": 2, "legacy_responses": False}],
+    ids=["protocol=3", "legacy_responses=False"],
+)
+def test_replies_of_other_client_configurations_are_not_refused(
+    options: dict[str, object],
+) -> None:
+    # What these clients return for BLPOP: a list, where a default client returns a tuple.
+    client = redis.Redis(**options)  # type: ignore[arg-type]
+    tripwire.redis.mock_command("BLPOP", returns=[b"q", b"1"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with tripwire:
+            assert client.blpop(["q"], timeout=1) == [b"q", b"1"]
+    tripwire.redis.assert_command("BLPOP", args=("q", 1), kwargs=ANY_OPTIONS)
+
+
+def test_the_same_reply_from_a_default_client_is_reported(verifier: StrictVerifier) -> None:
+    tripwire.redis.mock_command("BLPOP", returns=[b"q", b"1"])
+    expected = r"^mock_command\(\) argument 'returns' must be what redis-py returns for BLPOP"
+    with pytest.warns(WrongReplyWarning, match=expected), tripwire:
+        redis.Redis().blpop(["q"], timeout=1)
+
+
+def test_pipelines_and_asyncio_are_checked(verifier: StrictVerifier) -> None:
+    tripwire.redis.mock_command("EXPIRE", returns=1)
+    pipe = redis.Redis().pipeline(transaction=False)
+    expected = r"returns for EXPIRE: a bool, got 1 \(int\)"
+    with pytest.warns(WrongReplyWarning, match=expected), tripwire:
+        assert pipe.expire("k", 1).execute() == [1]
+
+
+@pytest.mark.asyncio
+async def test_asyncio_clients_are_checked(verifier: StrictVerifier) -> None:
+    aredis = pytest.importorskip("redis.asyncio", reason="redis.asyncio arrived in redis-py 4.2")
+    tripwire.redis.mock_command("INCRBY", returns="1")
+    with pytest.warns(WrongReplyWarning, match=r"returns for INCRBY: an int, got '1' \(str\)"):
+        async with tripwire:
+            assert await aredis.Redis().incr("k") == "1"
+
+
+def test_check_returns_false_and_raises_skip_the_check(verifier: StrictVerifier) -> None:
+    tripwire.redis.mock_command("PING", returns="PONG", check_returns=False)
+    tripwire.redis.mock_command("GET", returns=None, raises=redis.exceptions.TimeoutError)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with tripwire:
+            r = redis.Redis()
+            assert r.execute_command("PING") == "PONG"
+            with pytest.raises(redis.exceptions.TimeoutError):
+                r.get("k")
+    tripwire.redis.assert_command("PING")
+    tripwire.redis.assert_command("GET", args=("k",), kwargs=ANY_OPTIONS)
+    verifier.verify_all()
+
+
+def test_every_use_of_a_repeated_mock_is_checked_once_per_sandbox(
+    verifier: StrictVerifier,
+) -> None:
+    tripwire.redis.mock_command("GET", returns=2, times=None)
+    for _ in range(2):
+        with pytest.warns(WrongReplyWarning) as caught, tripwire:  # noqa: PT031 - two calls
+            redis.Redis().execute_command("GET", "k")
+            redis.Redis().execute_command("GET", "k")
+        assert len(caught) == 2
+
+
+def test_a_failing_sandbox_shows_its_own_error(
+    verifier: StrictVerifier, reply_check: Callable[[str], None]
+) -> None:
+    reply_check("error")
+    tripwire.redis.mock_command("GET", returns=42)
+    with pytest.raises(KeyError), tripwire:
+        redis.Redis().execute_command("GET", "k")
+        raise KeyError("the code's own error")
+
+
+def test_check_returns_must_be_a_bool(verifier: StrictVerifier) -> None:
+    with pytest.raises(InvalidArgumentError) as excinfo:
+        tripwire.redis.mock_command("GET", returns=None, check_returns=0)  # type: ignore[arg-type]
+    assert str(excinfo.value) == (
+        "mock_command() argument 'check_returns' must be a bool, got 0 (int)"
+    )
+
+
+def test_the_registration_line_offers_the_opt_out(verifier: StrictVerifier) -> None:
+    mock = tripwire.redis.mock_command("PING", returns="PONG", check_returns=False)
+    assert mock.registration_hint() == (
+        "tripwire.redis.mock_command('PING', returns='PONG', check_returns=False)"
+    )

@@ -1,0 +1,1 @@
+"""Where redis-py and valkey-py are intercepted: commands, connections, children, refusals."""
