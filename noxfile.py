@@ -58,9 +58,10 @@ nox.options.default_venv_backend = "uv|virtualenv"
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """Run the whole test suite."""
+    """Run the whole test suite, each planted bug of tests/hypothesis/test_swarm_bugs.py under
+    every one of its 20 seeds (a plain `pytest` tries one seed per bug)."""
     session.install("-e", ".[dev]")
-    session.run("pytest", *session.posargs)
+    session.run("pytest", *session.posargs, env={"TRIPWIRE_ALL_SEEDS": "1"})
 
 
 @nox.session(python=REDIS_PYTHON)

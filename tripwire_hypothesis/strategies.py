@@ -24,6 +24,14 @@ from hypothesis.strategies import SearchStrategy
 
 from tripwire_hypothesis._answerers.drawn import COIN_SIDES, Policy, ReplySource
 from tripwire_hypothesis._answerers.draws import Draws
+from tripwire_hypothesis._answerers.plans import (
+    EXEC_FAMILIES,
+    FAMILIES,
+    FAMILY_NAMES,
+    QUEUED_FAMILIES,
+    fixed_rate,
+    plans,
+)
 from tripwire_hypothesis._checks import check_bool, check_int, invalid
 from tripwire_hypothesis._reply_strategies.errors import error_kinds, redis_errors
 from tripwire_hypothesis._reply_strategies.for_commands import (
@@ -46,7 +54,8 @@ __all__ = [
 ]
 
 _KNOWN = frozenset(supported_commands())
-_DEFAULT_ERROR_RATE = 0.2
+#: A model session's error rate when none is given.
+_MODEL_ERROR_RATE = 0.2
 _DEFAULT_MAX_ANSWERS = 100
 
 
@@ -55,7 +64,7 @@ def redis_session(
     commands: Sequence[str] | None = None,
     replies: Mapping[str, ReplySource] | None = None,
     errors: SearchStrategy[BaseException] | None = None,
-    error_rate: float = _DEFAULT_ERROR_RATE,
+    error_rate: float | None = None,
     decode_responses: bool = False,
     max_answers: int = _DEFAULT_MAX_ANSWERS,
     model: bool = False,
@@ -68,12 +77,18 @@ def redis_session(
     Install it in the test body (``session.install()``) before ``with tripwire:``. Each call
     that no mock covers then gets an answer drawn at that moment: a realistic reply for that
     call (``SET ... NX`` answers ``True`` or ``None``, ``UNLINK k1 k2`` at most ``2``, ``SCAN 0
-    MATCH p*`` keys matching ``p*`` and a cursor that is often ``0``), or, with probability
-    ``error_rate`` (in steps of 1/256; ``0`` turns injection off), an error: a dropped
-    connection, a timeout or a server error reply, each family an equal share, drawn from
-    ``errors`` instead when given. Inside a pipeline a queued command fails only with its own
-    error reply; a transaction's ``EXEC`` may fail with ``WatchError`` (another client wrote a
-    watched key) or a dropped connection.
+    MATCH p*`` keys matching ``p*`` and a cursor that is often ``0``), or an error: a dropped
+    connection, a timeout or a server error reply (drawn from ``errors`` instead when given).
+    Which calls fail is the example's fault plan, drawn first
+    (`tripwire_hypothesis._answerers.plans`): one of the first five calls with one family,
+    every call at a rate with some of the families, or none. With ``error_rate`` set every
+    call fails with that probability instead (in steps of 1/256; ``0`` turns injection off),
+    each family an equal share. Inside a
+    pipeline a queued command fails only with its own error reply; a transaction's ``EXEC`` may
+    fail with ``WatchError`` (another client wrote a watched key) or a dropped connection. A
+    call sent again with the same arguments may get its last answer again, as often as the
+    example drew: never, half of the time, nine times in ten, or always (then with no faults),
+    so that retry and poll loops reach their limits.
 
     ``commands`` limits the commands answered (any other raises `UnmockedInteractionError`);
     ``replies`` maps a command to a strategy of its replies, or to a function of the `Call`
@@ -85,8 +100,8 @@ def redis_session(
     ``bytes``; after ``max_answers`` answers in one example the next call fails the example, as
     code that loops forever would.
 
-    Shrinks towards fewer errors, the simplest replies (a miss, zero, empty, ``True`` for
-    acknowledgements, cursor ``0``) and so the fewest calls.
+    Shrinks towards no faults and no repetition, fewer errors, the simplest replies (a miss,
+    zero, empty, ``True`` for acknowledgements, cursor ``0``) and so the fewest calls.
 
     With ``model=True`` the replies come from a model of Redis instead (fakeredis, one fresh
     server per example, read and seeded through ``session.model``), and with probability
@@ -109,21 +124,34 @@ def redis_session(
     allowed = _check_commands(commands, overrides, model=model)
     if errors is not None and not isinstance(errors, SearchStrategy):
         raise invalid(function, "errors", "a SearchStrategy of exceptions or None", errors)
-    if type(error_rate) not in (int, float) or not 0 <= error_rate <= 1:
-        raise invalid(function, "error_rate", "a number from 0 to 1", error_rate)
+    if error_rate is not None and (
+        type(error_rate) not in (int, float) or not 0 <= error_rate <= 1
+    ):
+        raise invalid(function, "error_rate", "a number from 0 to 1 or None", error_rate)
     decode_responses = check_bool(function, "decode_responses", decode_responses)
     max_answers = check_int(function, "max_answers", max_answers, at_least=1, bound="1")
-    # Any positive rate fails some calls.
+    rate = _MODEL_ERROR_RATE if error_rate is None and model else error_rate
+    # Any positive rate fails some calls; with none given, each example draws its plan.
     cut = (
-        COIN_SIDES if error_rate == 0 else min(round((1 - error_rate) * COIN_SIDES), COIN_SIDES - 1)
+        COIN_SIDES
+        if rate is None or rate == 0
+        else min(round((1 - rate) * COIN_SIDES), COIN_SIDES - 1)
     )
+    checked_errors = None if errors is None else errors.map(_drawn_error)
+    fault_plans = fixed_rate()
+    if rate is None:
+        if checked_errors is None:
+            fault_plans = plans(FAMILIES, FAMILY_NAMES, QUEUED_FAMILIES, EXEC_FAMILIES, COIN_SIDES)
+        else:
+            one = frozenset({0})
+            fault_plans = plans((checked_errors,), ("error",), one, one, COIN_SIDES)
     given = {
         "model": model or None,
         "faults": None if faults is None else list(fault_kinds),
         "commands": None if commands is None else list(allowed or ()),
         "replies": replies,
         "errors": errors,
-        "error_rate": error_rate if error_rate != _DEFAULT_ERROR_RATE else None,
+        "error_rate": error_rate,
         "decode_responses": decode_responses or None,
         "max_answers": max_answers if max_answers != _DEFAULT_MAX_ANSWERS else None,
         "time_passes": time_passes or None,
@@ -133,7 +161,7 @@ def redis_session(
     policy = Policy(
         commands=allowed,
         replies=overrides,
-        errors=None if errors is None else errors.map(_drawn_error),
+        errors=checked_errors,
         cut=cut,
         decode_responses=decode_responses,
         max_answers=max_answers,
@@ -142,6 +170,7 @@ def redis_session(
         faults=fault_kinds,
         time_passes=time_passes,
         values=stored,
+        plans=fault_plans,
     )
     return _sessions(policy)
 
@@ -151,7 +180,12 @@ def _sessions(draw: st.DrawFn, policy: Policy) -> RedisSession:
     # Built here rather than with .map(), which would make Hypothesis print the failing example
     # as the call that built it instead of with the session's own repr. The session keeps
     # ``draw`` to draw its answers when the calls are made (`tripwire_hypothesis._answerers.draws`).
-    return RedisSession._drawing(Draws(draw), policy)
+    if policy.model:
+        return RedisSession._drawing(Draws(draw), policy)
+    # The example's plan first (`tripwire_hypothesis._answerers.plans`): it shrinks to no
+    # faults, and to no answer given again.
+    plan, stickiness = policy.plans.draw(draw)
+    return RedisSession._drawing(Draws(draw, plan, stickiness), policy)
 
 
 def _normalise(command: str) -> str:

@@ -21,7 +21,9 @@ from hypothesis.strategies import SearchStrategy
 from redis import exceptions
 
 from tripwire._errors import UnmockedInteractionError, describe_call, safe_repr
+from tripwire.plugins.redis_plugin.call import own_copy
 from tripwire.plugins.redis_plugin.intercept.interceptors import calling_client
+from tripwire_hypothesis._answerers.plans import ALWAYS, for_command
 from tripwire_hypothesis._answerers.retries import (
     RETRIED,
     resend,
@@ -119,11 +121,28 @@ _COMMITTED = _COMMIT.map(Outcome)
 _EXEC_FAULTS = st.one_of(_CONNECTION, _TIMEOUT)
 
 
+@functools.lru_cache(maxsize=64)
+def _raising(errors: SearchStrategy[BaseException]) -> SearchStrategy[Outcome]:
+    """A call the plan fails: two draws, as many as the simplest reply's or more, so that
+    shrinking prefers the story with the reply; few enough that an example Hypothesis remakes
+    with this plan seldom runs out of the draws it replays."""
+
+    @st.composite
+    def failing(draw: st.DrawFn) -> Outcome:
+        draw(_PAD)
+        return Outcome(raises=draw(errors))
+
+    return failing()
+
+
+_PAD = st.booleans()
+
+
 @functools.lru_cache(maxsize=1024)
 def _outcomes(
     replies: SearchStrategy[Any], errors: SearchStrategy[BaseException] | None, cut: int
 ) -> SearchStrategy[Outcome]:
-    if errors is None:
+    if errors is None or cut >= COIN_SIDES:
         return replies.map(Outcome)
 
     @st.composite
@@ -135,6 +154,25 @@ def _outcomes(
 
     return outcome()
 
+
+#: Replies never given again to a call sent again: counters count on, cursors move on.
+_FRESH_REPLIES = frozenset(
+    {
+        "INCR",
+        "INCRBY",
+        "INCRBYFLOAT",
+        "DECR",
+        "DECRBY",
+        "HINCRBY",
+        "HINCRBYFLOAT",
+        "ZINCRBY",
+        "SCAN",
+        "SSCAN",
+        "HSCAN",
+        "ZSCAN",
+        "XADD",
+    }
+)
 
 _LOST = st.booleans()
 #: Whether a fault that redis-py's retry policy would retry fails every attempt (an outage, which
@@ -154,6 +192,25 @@ def _watched_exec(draw: st.DrawFn) -> Outcome:
 
 
 _WATCHED_EXEC = _watched_exec()
+
+
+@functools.lru_cache(maxsize=256)
+def _exec_outcomes(
+    watching: bool, errors: SearchStrategy[BaseException] | None, cut: int
+) -> SearchStrategy[Outcome]:
+    """A planned EXEC: a watched one loses its race half of the time (shrinking away first),
+    then it fails with ``errors`` when the coin is at or above ``cut``, or commits."""
+    failing = _outcomes(_COMMIT, errors, cut)
+    if not watching:
+        return failing
+
+    @st.composite
+    def watched(draw: st.DrawFn) -> Outcome:
+        if draw(_LOST):
+            return Outcome(raises=draw(_WATCH))
+        return draw(failing)
+
+    return watched()
 
 
 @dataclass(frozen=True, repr=False)
@@ -178,6 +235,9 @@ class Policy:
     time_passes: bool = False
     #: What the app stores under its keys (`tripwire_hypothesis._reply_strategies.stored`), or None.
     values: Stored | None = None
+    #: How an example draws its fault plan and stickiness (a `plans.Spread`, in this package;
+    #: its plan is ``None`` for calls failing at the rate ``cut`` says).
+    plans: Any = None
 
     def __repr__(self) -> str:
         return self.spelled
@@ -231,8 +291,20 @@ class Answerer:
         __tracebackhide__ = True
         name = self._checked_name(args, options)
         call = Call(name, args[1:], options)
+        draws = self.draws
         strategy = self._strategy(call, args, options)
-        outcome = self.draws.draw(strategy, _Label(call))
+        last = draws.last.get(name) if draws.stickiness is not None else None
+        if last is not None and last[0] == call.args and self._again(draws.stickiness):
+            # Sent again as it was: answered as last time (`tripwire_hypothesis._answerers.plans`),
+            # with a reply and an error of its own.
+            previous = last[1]
+            outcome = draws.again(
+                Outcome(own_copy(previous.returns), own_copy(previous.raises)), _Label(call)
+            )
+        else:
+            outcome = draws.draw(strategy, _Label(call))
+            if draws.stickiness is not None:
+                self._remember(name, call.args, outcome)
         returns, raises = outcome.returns, outcome.raises
         mock = self._plugin.new_call(name, returns, raises, self._site)
         self.answered.append(mock)
@@ -250,6 +322,23 @@ class Answerer:
                 later, done = self._attempts_of(call, mock, strategy)
                 self._pending = (mock, client, args, options, later, done)
         return mock
+
+    def _again(self, stickiness: object) -> bool:
+        """Whether a call sent again gets its last answer, as the example's stickiness says."""
+        if stickiness is ALWAYS:
+            return True
+        return bool(self.draws.choose(stickiness))  # type: ignore[arg-type]
+
+    def _remember(self, name: str, args: tuple[Any, ...], outcome: Outcome) -> None:
+        """Keep ``outcome`` as the answer a call of ``name`` sent again may get."""
+        source = self._policy.replies.get(name)
+        function = source is not None and not isinstance(source, SearchStrategy)
+        if outcome.raises is None and (name in _FRESH_REPLIES or function):
+            # A counter counts on, a scan moves on, and a reply function answers from the
+            # state it keeps: their replies are not given again.
+            self.draws.last.pop(name, None)
+            return
+        self.draws.last[name] = (args, outcome)
 
     def _attempts_of(
         self, call: Call, first: RedisCall, strategy: SearchStrategy[Outcome]
@@ -342,7 +431,23 @@ class Answerer:
         """A transaction's EXEC: it commits, loses a race, or its connection fails."""
         __tracebackhide__ = True
         policy = self._policy
-        if policy.cut >= COIN_SIDES:
+        plan = self.draws.plan
+        draws = self.draws
+        last = draws.last.get("EXEC") if draws.stickiness is not None else None
+        if last is not None and last[0] == (watching,) and self._again(draws.stickiness):
+            # Another lost race after a lost race: answered as last time.
+            previous = last[1]
+            outcome = draws.again(Outcome(raises=own_copy(previous.raises)), "EXEC")
+            mock = self._plugin.new_call("EXEC", None, outcome.raises, self._site)
+            self.answered.append(mock)
+            return mock
+        if plan is not None:
+            if len(self.answered) + 1 == plan.target and plan.target_exec is not None:
+                # The plan fails this EXEC: no lost race stands in for the fault.
+                strategy = _raising(plan.target_exec)
+            else:
+                strategy = _exec_outcomes(watching, plan.exec_errors, plan.cut)
+        elif policy.cut >= COIN_SIDES:
             strategy = _COMMITTED
         elif policy.errors is not None:
             errors = st.one_of(_WATCH, policy.errors) if watching else policy.errors
@@ -351,6 +456,8 @@ class Answerer:
             # A transaction that watched nothing commits, or its connection fails.
             strategy = _WATCHED_EXEC if watching else _outcomes(_COMMIT, _EXEC_FAULTS, policy.cut)
         outcome = self.draws.draw(strategy, "EXEC")
+        if draws.stickiness is not None:
+            draws.last["EXEC"] = ((watching,), outcome)
         mock = self._plugin.new_call("EXEC", None, outcome.raises, self._site)
         self.answered.append(mock)
         self._count += 1
@@ -390,6 +497,19 @@ class Answerer:
         else:
             reply = source(call)
             replies = reply if isinstance(reply, SearchStrategy) else st.just(reply)
+        plan = self.draws.plan
+        if plan is not None:
+            if policy.errors is None:  # the default families: the errors this command can get
+                plan = for_command(plan, call.command)
+            # The example's plan (`tripwire_hypothesis._answerers.plans`): this call fails, or
+            # fails at the plan's rate, or does not.
+            if len(self.answered) + 1 == plan.target:
+                errors = plan.target_queued if self.in_batch else plan.target_errors
+                if errors is not None:
+                    return _raising(errors)
+            return _outcomes(
+                replies, plan.queued_errors if self.in_batch else plan.errors, plan.cut
+            )
         if policy.cut >= COIN_SIDES:
             errors = None
         elif policy.errors is not None:

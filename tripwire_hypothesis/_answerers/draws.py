@@ -22,20 +22,34 @@ T = TypeVar("T")
 
 
 class Draws:
-    """The draws of one example's session, numbered in the order made."""
+    """The draws of one example's session, numbered in the order made.
 
-    __slots__ = ("_draw", "count", "relay")
+    ``plan`` is the example's fault plan (`tripwire_hypothesis._answerers.plans`; ``None`` when
+    the session fails calls at a fixed rate), ``stickiness`` how often a call sent again gets its
+    last answer, and ``last`` the last answer of each command, with the arguments it answered.
+    """
 
-    def __init__(self, draw: DrawFn) -> None:
+    __slots__ = ("_draw", "count", "last", "plan", "relay", "stickiness")
+
+    def __init__(self, draw: DrawFn, plan: Any = None, stickiness: Any = None) -> None:
         self._draw = draw
         self.count = 0
         #: Set while clients run concurrently: runs a draw in the example's thread, which
         #: Hypothesis' data belongs to (`tripwire_hypothesis._concurrency.schedule`).
         self.relay: Callable[..., Any] | None = None
+        self.plan = plan
+        self.stickiness = stickiness
+        self.last: dict[str, tuple[tuple[Any, ...], Any]] = {}
 
-    def quiet(self, strategy: SearchStrategy[T]) -> T:
-        """Draw from ``strategy`` with no note in the report (a schedule's choices)."""
+    def choose(self, strategy: SearchStrategy[T]) -> T:
+        """Draw from ``strategy`` a choice the report need not show (it shows what it made)."""
         return self._draw(strategy)
+
+    def again(self, value: T, label: object) -> T:
+        """Give ``value`` again, noted in the report as a draw labelled ``label``."""
+        self.count += 1
+        note(_Drawn(self.count, label, value))
+        return value
 
     def draw(self, strategy: SearchStrategy[T], label: object) -> T:
         """Draw from ``strategy``; the report shows it with ``label`` (its `str`, made then)."""

@@ -59,9 +59,9 @@ class WouldBlock(Exception):
 
 def draw_pause(draws: Draws) -> float:
     """A pause before a step (``time_passes=True``): mostly none, shrinking to none."""
-    if draws.quiet(_PAUSE_COIN) != 2:
+    if draws.choose(_PAUSE_COIN) != 2:
         return 0.0
-    return float(draws.quiet(_PAUSE))
+    return float(draws.choose(_PAUSE))
 
 
 class Stopped(BaseException):
@@ -160,7 +160,7 @@ class Scheduler:
 
     def _draw(self, strategy: st.SearchStrategy[Any]) -> Any:
         assert self.draws is not None
-        return self.draws.quiet(strategy)
+        return self.draws.choose(strategy)
 
     def pause(self) -> float:
         """The pause before the next step: drawn, replayed, or none."""
