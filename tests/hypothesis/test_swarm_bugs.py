@@ -187,15 +187,15 @@ def run(prop: Callable[..., None], seed_value: int) -> BaseException | None:
 #: exists, a balance that is not short), or a long story and a reply (five lost races with a
 #: balance that is not short). Every other bug is found under every seed.
 SOMETIMES = {
-    # Found under this many of seeds 0-19: 13, 16, 19, 19, 19, 19, 16, 17 (redis-py 8.2,
-    # Hypothesis 6.170); the thresholds leave a margin for other versions.
-    "cache: a server error at the SET (call 2) is swallowed": 10,
-    "cache: a timeout at the SET (call 2) reaches the reader": 13,
-    "transfer: gives up after 4 lost races by default": 16,
-    "transfer: tries once more than it says": 16,
+    # Found under this many of seeds 0-19: 15, 8, 15, 19, 14, 17 (redis-py 8.2, Hypothesis
+    # 6.170). A timeout reaches the code only when every attempt of redis-py's retry policy
+    # times out (an outage), as against a server, hence the timeouts' lower counts. The
+    # thresholds leave a margin for other versions.
+    "cache: a server error at the SET (call 2) is swallowed": 12,
+    "cache: a timeout at the SET (call 2) reaches the reader": 5,
+    "lock: a timeout is taken for a refusal": 12,
     "transfer: a timeout at EXEC (call 5) is retried as a lost race": 16,
-    "sessions: a server error at the renewal (call 2) is swallowed": 16,
-    "sessions: a timeout at the renewal (call 2) reaches the reader": 13,
+    "sessions: a timeout at the renewal (call 2) reaches the reader": 11,
     "inventory: the undo gives the stock to the order's key": 14,
 }
 

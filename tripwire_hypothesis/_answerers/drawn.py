@@ -311,15 +311,15 @@ class Answerer:
         if raises is not None and isinstance(raises, RETRIED):
             client = calling_client()
             if retries_of(client):
-                later, done = self._attempts_of(call, mock, strategy)
-                last = resend(
+                later, done = self._attempts_of(call, mock, args, options)
+                final = resend(
                     self._plugin, self._site, client, args, options, mock, later, self._attempts
                 )
-                done(last)
-                return last
+                done(final)
+                return final
             if retries_async_of(client):
                 # An asyncio client: the interception awaits the retries (`retried_async`).
-                later, done = self._attempts_of(call, mock, strategy)
+                later, done = self._attempts_of(call, mock, args, options)
                 self._pending = (mock, client, args, options, later, done)
         return mock
 
@@ -341,7 +341,7 @@ class Answerer:
         self.draws.last[name] = (args, outcome)
 
     def _attempts_of(
-        self, call: Call, first: RedisCall, strategy: SearchStrategy[Outcome]
+        self, call: Call, first: RedisCall, args: tuple[Any, ...], options: dict[str, Any]
     ) -> tuple[Callable[[int], RedisCall], Callable[[RedisCall], None]]:
         """For a call whose first attempt failed with a fault redis-py retries: the answer of
         each later attempt, drawn, or all of them failing alike (an outage, decided at the
@@ -356,7 +356,8 @@ class Answerer:
             if outage:
                 # The server stays out of reach: every attempt fails with the first one's error.
                 return self._plugin.new_call(call.command, None, error, self._site)
-            outcome = self.draws.draw(strategy, _Label(call, number))
+            # Drawn afresh: a fault plan that singled out the first attempt spares the others.
+            outcome = self.draws.draw(self._strategy(call, args, options), _Label(call, number))
             mock = self._plugin.new_call(call.command, outcome.returns, outcome.raises, self._site)
             self.answered.append(mock)
             return mock
