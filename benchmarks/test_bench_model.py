@@ -34,7 +34,7 @@ import tripwire
 from benchmarks.property_runs import CLIENT, CUT, collect, paired_times, property_test
 from tripwire_hypothesis import RedisSession, per_example_verifier
 from tripwire_hypothesis import strategies as tripwire_strategies
-from tripwire_hypothesis._answerers.model import _faults
+from tripwire_hypothesis._answerers.faults import _faults
 
 EXAMPLES = 200
 #: The faults a model session draws for a command that writes (LMOVE, LREM).

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from hypothesis import note
 from hypothesis.control import currently_in_test_context
@@ -23,40 +23,29 @@ from hypothesis.stateful import RuleBasedStateMachine
 from tripwire import _context
 from tripwire._context import current_verifier
 from tripwire._per_example import current_example
-from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
+from tripwire.plugins.redis_plugin import RedisPlugin
 from tripwire.plugins.redis_plugin.call import own_copy
 from tripwire_hypothesis._answerers.scripted import ConsumedStep, Script, Step
 from tripwire_hypothesis._checks import check_bool, invalid
-from tripwire_hypothesis._concurrency.story import check_schedule, schedule_report
+from tripwire_hypothesis._installation import (
+    Installation,
+    consumed_step,
+    resent_attempts,
+    session_calls,
+)
+from tripwire_hypothesis._model_session import from_faults_policy, model_answerer
 from tripwire_hypothesis._reproduction import example_decorator, reproduction, test_frame
+from tripwire_hypothesis._reproduction_note import ReproductionNote
 from tripwire_hypothesis._sent import assert_sent as _assert_sent
 from tripwire_hypothesis._verifiers import check_example_verifier
 
 if TYPE_CHECKING:
-    from types import CodeType
-
-    from tripwire._verifier import StrictVerifier
     from tripwire_hypothesis._answerers.drawn import Answerer, Policy
     from tripwire_hypothesis._answerers.draws import Draws
     from tripwire_hypothesis._answerers.model import Fault, Model, ModelClient
     from tripwire_hypothesis._concurrency.clock import Clock
 
 __all__ = ["ConsumedStep", "RedisSession", "Step"]
-
-
-class _Installation(NamedTuple):
-    verifier: StrictVerifier
-    plugin: RedisPlugin
-    #: The timeline's length at installation: the session's calls are recorded after it.
-    start: int
-    answerer: Answerer | Script
-    #: The test function that installed the session, the session's argument name in it (if it
-    #: is one), and its other arguments then.
-    code: CodeType
-    session_name: str | None
-    arguments: dict[str, Any]
-    #: Installed by a state machine's rule: the report prints the session, not a test.
-    machine: bool = False
 
 
 class RedisSession:
@@ -95,7 +84,7 @@ class RedisSession:
         self.required = check_bool("RedisSession", "required", required)
         self._policy: Policy | None = None
         self._draws: Draws | None = None
-        self._installed: _Installation | None = None
+        self._installed: Installation | None = None
         self._model: Model | None = None
         #: The test or example (`tripwire._context.Scope`) that the model belongs to.
         self._model_run: object = None
@@ -172,41 +161,7 @@ class RedisSession:
         it (``{"user:1": b"..."}``, a hash as a dict, a list, set or sorted set as a list), as
         ``redis_session(model=True, values=...)`` drew it.
         """
-        # Imported on first use: the model imports fakeredis, an optional dependency.
-        from tripwire_hypothesis._answerers.drawn import Policy
-        from tripwire_hypothesis._answerers.model import FAULT_KINDS, Fault
-
-        given: object = faults
-        requirement = "an iterable of Fault objects or None"
-        if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
-            raise invalid("RedisSession.from_faults", "faults", requirement, faults)
-        script = tuple(faults)
-        for fault in script:
-            if fault is not None and not isinstance(fault, Fault):
-                raise invalid("RedisSession.from_faults", "faults", requirement, fault)
-        decode = check_bool("RedisSession.from_faults", "decode_responses", decode_responses)
-        steps = check_schedule(schedule)
-        if initial is not None and not isinstance(initial, Mapping):
-            raise invalid(
-                "RedisSession.from_faults", "initial", "a mapping from keys to their data", initial
-            )
-        body = "".join(f"\n    {fault!r}," for fault in script)
-        options = ", decode_responses=True" if decode else ""
-        if steps is not None:
-            options += f", schedule={list(steps)!r}"
-        if initial:
-            options += f", initial={initial!r}"
-        policy = Policy(
-            commands=None,
-            replies={},
-            errors=None,
-            cut=0,
-            decode_responses=decode,
-            max_answers=sys.maxsize,
-            spelled=f"RedisSession.from_faults([{body}\n]{options})",
-            model=True,
-            faults=FAULT_KINDS,
-        )
+        policy, script, steps = from_faults_policy(faults, decode_responses, schedule, initial)
         session = cls._drawing(None, policy)
         session._faults = script
         session._schedule = steps
@@ -335,7 +290,7 @@ class RedisSession:
             )
         answerer: Answerer | Script
         if self._policy is not None and self._policy.model:
-            answerer = _model_answerer(self, plugin, caller)
+            answerer = model_answerer(self, plugin, caller)
         elif self._policy is not None and self._draws is not None:
             answerer = _answerer_class()(plugin, self._policy, self._draws, caller)
         else:
@@ -371,7 +326,7 @@ class RedisSession:
             elif name != "self":
                 arguments[name] = value
         start = len(verifier.timeline)
-        self._installed = _Installation(
+        self._installed = Installation(
             verifier,
             plugin,
             start,
@@ -387,7 +342,7 @@ class RedisSession:
         if example is not None:
             example.on_failure(self._note_reproduction)
 
-    def _installation(self, what: str) -> _Installation:
+    def _installation(self, what: str) -> Installation:
         installed = self._installed
         if installed is None:
             raise InvalidArgument(
@@ -402,9 +357,9 @@ class RedisSession:
     def consumed(self) -> tuple[ConsumedStep, ...]:
         """Every Redis call made since the session was installed, in the order made."""
         installed = self._installation("RedisSession.consumed")
-        calls = _calls(installed)
-        resent = _resent(installed)
-        return tuple(_consumed_step(index, call, resent) for index, call in enumerate(calls))
+        calls = session_calls(installed)
+        resent = resent_attempts(installed)
+        return tuple(consumed_step(index, call, resent) for index, call in enumerate(calls))
 
     @property
     def answers(self) -> tuple[Step, ...]:
@@ -446,12 +401,12 @@ class RedisSession:
         """
         __tracebackhide__ = True
         installed = self._installation("RedisSession.assert_sent")
-        resent = _resent(installed)
-        calls = list(_calls(installed))
+        resent = resent_attempts(installed)
+        calls = list(session_calls(installed))
         # redis-py's own resends of a call are not the code's: what it sent is checked once.
         _assert_sent(
             [call for call in calls if id(call) not in resent],
-            lambda index, call: _consumed_step(index, call, resent),
+            lambda index, call: consumed_step(index, call, resent),
             expected,
         )
         for call in calls:
@@ -502,7 +457,7 @@ class RedisSession:
     def _note_reproduction(self) -> None:
         # An example outside Hypothesis (per_example_verifier on a plain function) has no report.
         if currently_in_test_context():
-            note(_Reproduction(self))
+            note(ReproductionNote(self))
 
 
 @functools.cache
@@ -513,77 +468,7 @@ def _answerer_class() -> type[Answerer]:
     return Answerer
 
 
-def _model_answerer(session: RedisSession, plugin: RedisPlugin, caller: Any) -> Answerer:
-    """The answerer of a model session: its model's replies, with faults drawn or scripted."""
-    # Imported on first use: it imports fakeredis, an optional dependency.
-    from tripwire_hypothesis._answerers.model import ModelAnswerer
-
-    policy = session._policy
-    assert policy is not None
-    session.model  # noqa: B018 - makes the example's model
-    model = session._model
-    assert model is not None
-    if session._schedule is not None:
-        model.story.script = list(session._schedule)
-    seeder = None
-    if policy.values is not None or session._initial is not None:
-        from tripwire_hypothesis._answerers.seeding import Seeder
-
-        seeder = Seeder(model, policy.values, session._draws, session._initial)
-    return ModelAnswerer(plugin, policy, session._draws, caller, model, session._faults, seeder)
-
-
 def _untraced(raises: BaseException | type[BaseException] | None) -> Any:
     if isinstance(raises, BaseException):
         raises.with_traceback(None)
     return raises
-
-
-def _calls(installed: _Installation) -> Iterator[RedisCall]:
-    """The calls recorded on the session's plugin since it was installed, in order."""
-    plugin = installed.plugin
-    for entry in installed.verifier.timeline.entries[installed.start :]:
-        if entry.plugin is plugin:
-            yield entry  # type: ignore[misc]
-
-
-def _resent(installed: _Installation) -> frozenset[int]:
-    """The ids of the recorded attempts that the client's retry policy sent again."""
-    return frozenset(map(id, getattr(installed.answerer, "_attempts", ())))
-
-
-def _consumed_step(index: int, call: RedisCall, resent: frozenset[int]) -> ConsumedStep:
-    raises = call.raises
-    returns = None if raises is not None else call.returns
-    retried = id(call) in resent
-    return ConsumedStep(index, call.command, call.args, call.kwargs, returns, raises, retried)
-
-
-class _Reproduction:
-    """Formats the reproduction only if Hypothesis prints the note (the final, shrunk example)."""
-
-    __slots__ = ("session",)
-
-    def __init__(self, session: RedisSession) -> None:
-        self.session = session
-
-    def __repr__(self) -> str:
-        session = self.session
-        installed = session._installed
-        if installed is not None and installed.machine:
-            # The steps Hypothesis printed are the program; the session is what they replay with.
-            script = getattr(installed.answerer, "script", None)
-            code = script() if script is not None else repr(RedisSession(session.answers))
-            return (
-                "# This run's session, to pass instead of the drawn one in the steps above:\n"
-                + code
-            )
-        test = (
-            session._example_decorator()
-            + "\n# The same example as a plain pytest test:\n"
-            + session.reproduction()
-        )
-        schedule = schedule_report(installed.answerer if installed is not None else None)
-        if schedule is not None:
-            test = f"# The schedule: each client's commands, in the order run:\n{schedule}\n{test}"
-        return test

@@ -23,6 +23,7 @@ from redis import exceptions
 from tripwire._errors import UnmockedInteractionError, describe_call, safe_repr
 from tripwire.plugins.redis_plugin.call import own_copy
 from tripwire.plugins.redis_plugin.intercept.interceptors import calling_client
+from tripwire.plugins.redis_plugin.passwords import scrub_args
 from tripwire_hypothesis._answerers.plans import ALWAYS, for_command
 from tripwire_hypothesis._answerers.retries import (
     RETRIED,
@@ -526,7 +527,7 @@ class Answerer:
         error = UnmockedInteractionError(
             headline,
             f"tripwire.redis.mock_command({name!r}, returns=...)",
-            describe_call(args[1:], options),
+            describe_call(scrub_args(name, args[1:]), options),
         )
         self._plugin.verifier.report_unmocked(error)
         return error
@@ -564,7 +565,7 @@ class _Label:
 
     def __str__(self) -> str:
         call = self.call
-        arguments = ", ".join(map(_short_repr, call.args))
+        arguments = ", ".join(map(_short_repr, scrub_args(call.command, call.args)))
         if len(arguments) > 60:
             arguments = arguments[:57] + "..."
         if self.outage:

@@ -21,13 +21,11 @@ runs in between (the pipeline sends them together), so this is atomic as Redis' 
 from __future__ import annotations
 
 import copy
-import functools
 import weakref
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import fakeredis
-from hypothesis import strategies as st
 from redis import exceptions
 
 import tripwire_hypothesis._concurrency.turns as _turns
@@ -41,286 +39,43 @@ from tripwire_hypothesis._answerers.drawn import (
     _Label,
     cluster_node,
 )
+from tripwire_hypothesis._answerers.fakeredis_model import (
+    UNKNOWN,
+    Model,
+    ModelClient,
+    db_of,
+    runs_lua,
+)
+from tripwire_hypothesis._answerers.faults import FAULT_KINDS, Fault, _faults, check_faults
 from tripwire_hypothesis._answerers.retries import (
     RETRIED,
     resend,
     retries_async_of,
     retries_of,
 )
-from tripwire_hypothesis._checks import invalid
-from tripwire_hypothesis._concurrency.clock import Clock, install_model_time, running
-from tripwire_hypothesis._concurrency.story import Story
 from tripwire_hypothesis._reply_strategies.command_errors import error_kinds_of
-from tripwire_hypothesis._reply_strategies.errors import _build
 from tripwire_hypothesis._reply_strategies.for_calls import command_name
-from tripwire_hypothesis._reproduction import error_code
 
 if TYPE_CHECKING:
     from types import FrameType
-
-    from hypothesis.strategies import SearchStrategy
 
     from tripwire.plugins.redis_plugin import RedisCall, RedisPlugin
     from tripwire_hypothesis._answerers.drawn import Policy
     from tripwire_hypothesis._answerers.draws import Draws
     from tripwire_hypothesis._answerers.seeding import Seeder
 
-__all__ = ["FAULT_KINDS", "Fault", "Model", "ModelAnswerer", "ModelClient"]
+# Fault, Model and ModelClient are defined in the faults and fakeredis_model modules; importers
+# of this module (the session, strategies.check_faults) still find them here.
+__all__ = ["FAULT_KINDS", "Fault", "Model", "ModelAnswerer", "ModelClient", "check_faults"]
 
-#: The faults a model session injects, in shrink order.
-FAULT_KINDS = ("connection", "timeout", "loading", "readonly", "oom", "watch")
 #: Faults a server gives only to commands that write (``readonly``) or may allocate (``oom``).
 _WRITE_FLAGS = {"readonly": "write", "oom": "denyoom"}
 #: Sent through a pipeline, never on their own: the model answers a transaction at ``EXEC``.
 _TRANSACTION_COMMANDS = frozenset({"MULTI", "EXEC", "DISCARD"})
-_COIN = st.integers(0, COIN_SIDES - 1)
 #: Commands fakeredis runs only with lupa installed (``fakeredis[lua]``).
 _LUA_COMMANDS = frozenset(
     {"EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "SCRIPT", "FCALL", "FCALL_RO", "FUNCTION"}
 )
-#: How fakeredis answers a command (or subcommand) it does not implement.
-_UNKNOWN = ("unknown command", "unknown subcommand")
-
-
-class Fault:
-    """How one call fails: the error the caller gets, and whether the command took effect.
-
-    ``Fault(redis.exceptions.ConnectionError("Connection closed by server."), applied=True)`` is
-    a connection lost after the command changed the data: the acknowledgement is lost, the
-    change is not.
-
-    A connection error or a timeout of a client's call (sync or asyncio) is retried as the
-    client's own retry policy says (redis-py 8: ten times): the next attempts are decided one
-    by one, unless ``outage=True``, the server out of reach for every later attempt, when the
-    code sees the error once the policy gives up.
-    """
-
-    __slots__ = ("applied", "error", "outage")
-
-    def __init__(
-        self, error: BaseException, *, applied: bool = False, outage: bool = False
-    ) -> None:
-        if not isinstance(error, BaseException):
-            raise invalid("Fault", "error", "an exception instance", error)
-        if type(applied) is not bool:
-            raise invalid("Fault", "applied", "a bool", applied)
-        if type(outage) is not bool:
-            raise invalid("Fault", "outage", "a bool", outage)
-        self.error = error
-        self.applied = applied
-        self.outage = outage
-
-    def __repr__(self) -> str:
-        applied = ", applied=True" if self.applied else ""
-        outage = ", outage=True" if self.outage else ""
-        return f"Fault({error_code(self.error)}{applied}{outage})"
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(repr(self))
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Fault):
-            return NotImplemented
-        return (type(self.error), self.error.args, self.applied, self.outage) == (
-            type(other.error),
-            other.error.args,
-            other.applied,
-            other.outage,
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-def _fault(kind: str, applied: bool) -> Fault:
-    if kind == "watch":
-        return Fault(exceptions.WatchError("Watched variable changed."))
-    return Fault(_build((kind, 0, 0, 7000)), applied=applied)
-
-
-#: What each kind can do: connection and timeout errors before or after the command took effect;
-#: a server error reply changes nothing.
-_SPECS = {
-    kind: ((kind, False), (kind, True)) if kind in ("connection", "timeout") else ((kind, False),)
-    for kind in FAULT_KINDS
-}
-
-
-_LOST_RACE = st.booleans()
-
-
-@functools.lru_cache(maxsize=256)
-def _faults(kinds: tuple[str, ...], cut: int) -> SearchStrategy[Fault | None]:
-    if cut >= COIN_SIDES:
-        return st.none()
-    if "watch" in kinds:
-        # A watched EXEC: optimistic locking is there for lost races, so half of them lose
-        # one (shrinking away first); the other faults are as rare as anywhere.
-        others = _faults(tuple(kind for kind in kinds if kind != "watch"), cut)
-
-        @st.composite
-        def race(draw: st.DrawFn) -> Fault | None:
-            if draw(_LOST_RACE):
-                return _fault("watch", False)
-            return draw(others)
-
-        return race()
-    specs = [spec for kind in kinds for spec in _SPECS[kind]]
-    if not specs:
-        return st.none()
-    # Made at each draw: an exception raised in one example must not carry its traceback and
-    # Hypothesis' notes into the next.
-    chosen = st.sampled_from(specs).map(lambda spec: _fault(*spec))
-
-    @st.composite
-    def fault(draw: st.DrawFn) -> Fault | None:
-        # The coin shrinks towards 0, no fault: faults shrink away first.
-        if draw(_COIN) < cut:
-            return None
-        return draw(chosen)
-
-    return fault()
-
-
-class ModelClient(fakeredis.FakeRedis):
-    """A client of the model that tripwire never intercepts, inside the sandbox or out.
-
-    Its commands go to the example's fakeredis server and are not recorded: reading the model
-    does not consume mocks and needs no assertion. It runs commands one at a time (no
-    pipelines).
-    """
-
-    def execute_command(self, *args: Any, **options: Any) -> Any:
-        # redis-py's own order (send, then parse with the command's response callback), on a
-        # connection of fakeredis, which tripwire lets through: its replies have the shape the
-        # method of redis.Redis returns. fakeredis reads the model's clock meanwhile.
-        connection = self.model_connection()
-        saved = getattr(running, "clock", None)
-        running.clock = self.__dict__.get("clock")
-        try:
-            connection.send_command(*args)
-            parse: Any = self.parse_response  # untyped in redis-py
-            return parse(connection, args[0], **options)
-        finally:
-            running.clock = saved
-
-    def model_connection(self) -> Any:
-        """The one connection its commands go through (made by the pool, never handed out)."""
-        connection = self.__dict__.get("_model_connection")
-        if connection is None:
-            made: Any = self.connection_pool.make_connection()
-            connection = self.__dict__["_model_connection"] = made
-            connection.connect()
-            # A blocking command that finds nothing answers at once, as inside a transaction;
-            # the answerer waits for a write or the timeout on the model's clock instead.
-            connection._sock._blocking = functools.partial(_turns.try_once, self, connection._sock)
-        return connection
-
-
-#: Command name -> its flags, as fakeredis gives them (the same for every server).
-_FLAGS: dict[str, frozenset[str]] = {}
-
-
-@functools.cache
-def _runs_lua() -> bool:
-    """Whether the installed fakeredis runs Lua scripts: only with lupa importable."""
-    try:
-        ModelClient(server=fakeredis.FakeServer()).execute_command("EVAL", "return 1", 0)
-    except exceptions.ResponseError as error:
-        if str(error).startswith(_UNKNOWN):
-            return False
-        raise
-    return True
-
-
-class Model:
-    """One example's model of Redis: a fakeredis server, and a client of each of its databases."""
-
-    __slots__ = ("_clients", "_decode", "_server", "blocked", "client", "clock", "story")
-
-    def __init__(self, *, decode_responses: bool) -> None:
-        install_model_time()
-        self._server = fakeredis.FakeServer()
-        self._decode = decode_responses
-        #: What its TTLs expire by (`RedisSession.clock`).
-        self.clock = Clock()
-        #: Who ran which command when, for the report of a failing example.
-        self.story = Story()
-        #: Set by `run` when the command would block: its timeout (0: none).
-        self.blocked: float | None = None
-        #: The client of database 0, `RedisSession.model`.
-        self.client = self._client(0)
-        self._clients = {0: self.client}
-
-    def _client(self, db: int) -> ModelClient:
-        client = ModelClient(server=self._server, db=db, decode_responses=self._decode)
-        client.__dict__["clock"] = self.clock
-        return client
-
-    def on(self, db: int) -> ModelClient:
-        """The model's client of database ``db`` (made on first use)."""
-        client = self._clients.get(db)
-        if client is None:
-            client = self._clients[db] = self._client(db)
-        return client
-
-    def run(
-        self, args: tuple[Any, ...], options: dict[str, Any], db: int = 0
-    ) -> tuple[Any, BaseException | None]:
-        """The model's reply to the call on database ``db``, or the error reply it gave."""
-        client = self.on(db)
-        try:
-            return client.execute_command(*args, **options), None
-        except exceptions.ResponseError as error:
-            return None, error
-        finally:
-            self.blocked = client.__dict__.pop("would_block", None)
-
-    def select(self, args: tuple[Any, ...]) -> tuple[int | None, Any, BaseException | None]:
-        """``SELECT``: the database it selects (None if refused), and its reply or error."""
-        # Run on a client of its own, whose connection it switches: the others stay put.
-        probe = self._client(0)
-        try:
-            reply = probe.execute_command(*args)
-        except exceptions.ResponseError as error:
-            return None, None, error
-        return int(args[1]), reply, None
-
-    def flags(self, name: str) -> frozenset[str]:
-        """The command's flags (``write``, ``denyoom``, ...), as ``COMMAND INFO`` gives them."""
-        flags = _FLAGS.get(name)
-        if flags is None:
-            # The raw reply: redis-py's callback for COMMAND chokes on an unknown name.
-            connection = self.client.model_connection()
-            connection.send_command("COMMAND", "INFO", name.split(" ")[0].lower())
-            info = connection.read_response()
-            found = info[0] if isinstance(info, list) and info and info[0] else None
-            raw = found[2] if isinstance(found, list) and len(found) > 2 else []
-            flags = _FLAGS[name] = frozenset(
-                flag.decode() if isinstance(flag, bytes) else str(flag) for flag in raw
-            )
-        return flags
-
-    def version(self, key: Any, db: int = 0) -> Any:
-        """What tells whether ``key`` changed: its serialised value (``None``: no such key)."""
-        return self.on(db).dump(key)
-
-    def snapshot(self, db: int = 0) -> tuple[int, list[tuple[Any, int, Any]]]:
-        client = self.on(db)
-        return db, [(key, client.pttl(key), client.dump(key)) for key in client.keys("*")]
-
-    def restore(self, snapshot: tuple[int, list[tuple[Any, int, Any]]]) -> None:
-        db, entries = snapshot
-        client = self.on(db)
-        client.flushdb()
-        for key, ttl, value in entries:
-            client.restore(key, max(ttl, 0), value)
-
-
-def _db_of(client: Any) -> int:
-    """The database a client (or pipeline) of the code under test uses: its ``db``."""
-    kwargs = getattr(getattr(client, "connection_pool", None), "connection_kwargs", None)
-    db = kwargs.get("db", 0) if isinstance(kwargs, dict) else 0
-    return db if type(db) is int else 0
 
 
 class ModelAnswerer(Answerer):
@@ -395,7 +150,7 @@ class ModelAnswerer(Answerer):
                 "transactions only through a pipeline (client.pipeline(), "
                 "client.transaction()).",
             ) from None
-        if name.split(" ")[0] in _LUA_COMMANDS and not _runs_lua():
+        if name.split(" ")[0] in _LUA_COMMANDS and not runs_lua():
             raise self._refuse(
                 args,
                 options,
@@ -544,7 +299,7 @@ class ModelAnswerer(Answerer):
             returns, raises = self._run_on(pool, db, args, options)
         if raises is None and "write" in model.flags(name):
             _turns.wrote()
-        if raises is not None and str(raises).startswith(_UNKNOWN):
+        if raises is not None and str(raises).startswith(UNKNOWN):
             version = getattr(fakeredis, "__version__", "")
             raise self._refuse(
                 args,
@@ -580,7 +335,7 @@ class ModelAnswerer(Answerer):
         client = calling_client()
         pool = getattr(client, "connection_pool", None)
         selected = self._selected.get(pool) if pool is not None else None
-        return pool, _db_of(client) if selected is None else selected
+        return pool, db_of(client) if selected is None else selected
 
     def _run_on(
         self, pool: Any, db: int, args: tuple[Any, ...], options: dict[str, Any]
@@ -639,19 +394,3 @@ class ModelAnswerer(Answerer):
         lines += [f"    {fault!r},  # {label}" for label, fault in self.decisions]
         lines.append(f"]{options})")
         return "\n".join(lines)
-
-
-def check_faults(function: str, faults: object) -> tuple[str, ...]:
-    """The fault kinds of ``redis_session(model=True, faults=...)``, in shrink order."""
-    if faults is None:
-        return FAULT_KINDS
-    requirement = f"a non-empty sequence of fault kinds ({', '.join(map(repr, FAULT_KINDS))})"
-    if isinstance(faults, (str, bytes)) or not isinstance(faults, Iterable):
-        raise invalid(function, "faults", requirement, faults)
-    given = list(faults)
-    if not given:
-        raise invalid(function, "faults", requirement + "; error_rate=0 turns faults off", faults)
-    for kind in given:
-        if kind not in FAULT_KINDS:
-            raise invalid(function, "faults", requirement, kind)
-    return tuple(kind for kind in FAULT_KINDS if kind in given)

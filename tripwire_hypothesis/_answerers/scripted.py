@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tripwire._errors import safe_repr
 from tripwire.plugins.redis_plugin.call import own_copy
+from tripwire.plugins.redis_plugin.passwords import scrub_args
 from tripwire_hypothesis._checks import invalid
 from tripwire_hypothesis._reproduction import error_code
 
@@ -121,8 +122,9 @@ class ConsumedStep:
 
     def assertion(self) -> str:
         """The ``tripwire.redis.assert_command(...)`` line that asserts this call."""
+        args = scrub_args(self.command, self.args)  # a password shown as ANY
         return (
-            f"tripwire.redis.assert_command({self.command!r}, args={safe_repr(self.args)}, "
+            f"tripwire.redis.assert_command({self.command!r}, args={safe_repr(args)}, "
             f"kwargs={safe_repr(self.kwargs)})"
         )
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 import itertools
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from operator import attrgetter
+from collections.abc import Callable, Iterator, Mapping
 from types import CodeType
 from typing import Any, ClassVar
 
@@ -29,6 +28,7 @@ from tripwire._verifier import StrictVerifier
 from tripwire.plugins.redis_plugin import cluster  # noqa: F401  # registers its interceptors
 from tripwire.plugins.redis_plugin import messages as _messages
 from tripwire.plugins.redis_plugin import scripts as _scripts
+from tripwire.plugins.redis_plugin import unused as _unused
 from tripwire.plugins.redis_plugin.answerer import Answerer
 from tripwire.plugins.redis_plugin.call import (
     FINE_REPLIES,
@@ -39,7 +39,6 @@ from tripwire.plugins.redis_plugin.call import (
     Repeat,
     Unlimited,
     check_replies,
-    one_per_group,
     suspect,
 )
 from tripwire.plugins.redis_plugin.intercept import interceptors as _intercept
@@ -453,34 +452,7 @@ class RedisPlugin(PubSubMocks, BasePlugin):
             self._messages.clear()
 
     def unused_mocks(self) -> list[Interaction]:
-        answerer = self.answerer
-        held = answerer.unused() if answerer is not None else ()
-        queues: list[Iterable[RedisCall]] = [queue for queue in self._queues.values() if queue]
-        if held:
-            queues.append(held)
-        if self._messages:  # mock_message's: see PubSubMocks
-            queues.append(self._messages)  # type: ignore[arg-type]
-        # In C throughout (a million mocks take a fifth of a second): each queue is already in
-        # registration order, so sorting only merges them.
-        unused: list[Interaction] = list(
-            filter(attrgetter("required"), itertools.chain.from_iterable(queues))
-        )
-        if self._unlimited:
-            never = [
-                queue.template
-                for queue in self._unlimited
-                if queue.template.required and not queue.template._group.used
-            ]
-            if never:
-                unused += never
-                # Not mutated: from here on the queues are only counted.
-                queues.append(never)  # pragma: no mutate
-        if unused:
-            unused = one_per_group(unused)
-        # Not mutated: one queue is in order already, and sorting it again changes nothing.
-        if len(queues) > 1:  # pragma: no mutate
-            unused.sort(key=attrgetter("order"))
-        return unused
+        return _unused.unused_mocks(self)
 
     # -- formatting, for error messages only ---------------------------------------------------
 
