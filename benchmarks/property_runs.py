@@ -15,7 +15,7 @@ from typing import Any
 import redis
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
-from tripwire_hypothesis._answerers.drawn import COIN_SIDES
+from tripwire_hypothesis._answerers.outcomes import COIN_SIDES
 
 CLIENT = redis.Redis()  # redis-py reads its package metadata in every new client
 #: redis_session()'s default error rate, as a cut of the 256-sided coin.

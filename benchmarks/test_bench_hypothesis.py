@@ -35,7 +35,7 @@ import tripwire
 from benchmarks.property_runs import CLIENT, CUT, collect, paired_times, property_test
 from tripwire_hypothesis import RedisSession, per_example_verifier
 from tripwire_hypothesis import strategies as tripwire_strategies
-from tripwire_hypothesis._answerers.drawn import _command_errors, _outcomes
+from tripwire_hypothesis._answerers.outcomes import _command_errors, _outcomes
 from tripwire_hypothesis._reply_strategies.for_calls import call_replies, command_name
 
 EXAMPLES = 300

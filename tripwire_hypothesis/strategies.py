@@ -22,8 +22,9 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from tripwire_hypothesis._answerers.drawn import COIN_SIDES, Policy, ReplySource
+from tripwire_hypothesis._answerers.drawn import Policy
 from tripwire_hypothesis._answerers.draws import Draws
+from tripwire_hypothesis._answerers.outcomes import COIN_SIDES, ReplySource
 from tripwire_hypothesis._answerers.plans import (
     EXEC_FAMILIES,
     FAMILIES,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from hypothesis import strategies as st
 from redis import exceptions
 
-from tripwire_hypothesis._answerers.drawn import COIN_SIDES
+from tripwire_hypothesis._answerers.outcomes import COIN_SIDES
 from tripwire_hypothesis._checks import invalid
 from tripwire_hypothesis._reply_strategies.errors import _build
 from tripwire_hypothesis._reproduction import error_code

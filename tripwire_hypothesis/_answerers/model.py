@@ -31,14 +31,7 @@ from redis import exceptions
 import tripwire_hypothesis._concurrency.turns as _turns
 from tripwire._errors import safe_repr
 from tripwire.plugins.redis_plugin.intercept.interceptors import calling_client
-from tripwire_hypothesis._answerers.drawn import (
-    COIN_SIDES,
-    OUTAGE,
-    Answerer,
-    Call,
-    _Label,
-    cluster_node,
-)
+from tripwire_hypothesis._answerers.drawn import Answerer, _Label, cluster_node
 from tripwire_hypothesis._answerers.fakeredis_model import (
     UNKNOWN,
     Model,
@@ -47,6 +40,7 @@ from tripwire_hypothesis._answerers.fakeredis_model import (
     runs_lua,
 )
 from tripwire_hypothesis._answerers.faults import FAULT_KINDS, Fault, _faults, check_faults
+from tripwire_hypothesis._answerers.outcomes import COIN_SIDES, OUTAGE, Call
 from tripwire_hypothesis._answerers.retries import (
     RETRIED,
     resend,
