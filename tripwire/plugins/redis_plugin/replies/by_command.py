@@ -73,6 +73,7 @@ membership queries (``HEXISTS``) shrink to ``False``.
 from __future__ import annotations
 
 import functools
+import inspect
 import re
 import types
 from collections.abc import Mapping
@@ -472,12 +473,11 @@ def _default_callbacks() -> tuple[Mapping[str, Any], ...]:
         for side in (library.sync, library.asyncio):
             if side is None:
                 continue
-            for options in ({}, {"protocol": 2}):
-                try:
-                    client = side.client(**options)
-                except TypeError:  # no protocol before redis-py 5
-                    continue
-                found.append(client.response_callbacks)
+            takes_protocol = "protocol" in inspect.signature(side.client).parameters
+            # No protocol before redis-py 5: asking for it would leave a half-made client, whose
+            # __del__ fails when it is collected.
+            for options in ({}, {"protocol": 2}) if takes_protocol else ({},):
+                found.append(side.client(**options).response_callbacks)
     return tuple(found)
 
 
