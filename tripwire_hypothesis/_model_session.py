@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from tripwire_hypothesis._checks import check_bool, invalid
+from tripwire_hypothesis._checks import invalid
 from tripwire_hypothesis._concurrency.story import check_schedule
 
 if TYPE_CHECKING:
@@ -21,7 +21,6 @@ __all__ = ["from_faults_policy", "model_answerer"]
 
 def from_faults_policy(
     faults: Iterable[Fault | None],
-    decode_responses: bool,
     schedule: Iterable[str | float] | None,
     initial: Mapping[str, Any] | None,
 ) -> tuple[Policy, tuple[Fault | None, ...], Any]:
@@ -39,14 +38,13 @@ def from_faults_policy(
     for fault in script:
         if fault is not None and not isinstance(fault, Fault):
             raise invalid("RedisSession.from_faults", "faults", requirement, fault)
-    decode = check_bool("RedisSession.from_faults", "decode_responses", decode_responses)
     steps = check_schedule(schedule)
     if initial is not None and not isinstance(initial, Mapping):
         raise invalid(
             "RedisSession.from_faults", "initial", "a mapping from keys to their data", initial
         )
     body = "".join(f"\n    {fault!r}," for fault in script)
-    options = ", decode_responses=True" if decode else ""
+    options = ""
     if steps is not None:
         options += f", schedule={list(steps)!r}"
     if initial:
@@ -56,7 +54,6 @@ def from_faults_policy(
         replies={},
         errors=None,
         cut=0,
-        decode_responses=decode,
         max_answers=sys.maxsize,
         spelled=f"RedisSession.from_faults([{body}\n]{options})",
         model=True,

@@ -91,11 +91,11 @@ class RedisSession:
         self._faults: tuple[Fault | None, ...] | None = None
         self._schedule: tuple[str | float, ...] | None = None
         self._initial: dict[str, Any] | None = None
-        #: For a replay, whether its replies are decoded (None: not a replay).
-        self._replay: bool | None = None
+        #: Whether it replays a story (`replay`).
+        self._replay = False
 
     @classmethod
-    def replay(cls, steps: Iterable[Step], *, decode_responses: bool = False) -> RedisSession:
+    def replay(cls, steps: Iterable[Step]) -> RedisSession:
         """A failing example's story, replayed call by call, for ``@example(session=...)``.
 
         Each call no mock covers gets the next step of its command, in order; a call beyond the
@@ -106,9 +106,8 @@ class RedisSession:
         given: object = steps
         if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
             raise invalid("RedisSession.replay", "steps", "an iterable of Step objects", steps)
-        decode = check_bool("RedisSession.replay", "decode_responses", decode_responses)
         session = cls(steps, required=False)
-        session._replay = decode
+        session._replay = True
         return session
 
     @property
@@ -133,7 +132,7 @@ class RedisSession:
         session._faults = None
         session._schedule = None
         session._initial = None
-        session._replay = None
+        session._replay = False
         return session
 
     # -- model sessions (tripwire_hypothesis._answerers.model) ----------------------------------
@@ -143,7 +142,6 @@ class RedisSession:
         cls,
         faults: Iterable[Fault | None],
         *,
-        decode_responses: bool = False,
         schedule: Iterable[str | float] | None = None,
         initial: Mapping[str, Any] | None = None,
     ) -> RedisSession:
@@ -161,7 +159,7 @@ class RedisSession:
         it (``{"user:1": b"..."}``, a hash as a dict, a list, set or sorted set as a list), as
         ``redis_session(model=True, values=...)`` drew it.
         """
-        policy, script, steps = from_faults_policy(faults, decode_responses, schedule, initial)
+        policy, script, steps = from_faults_policy(faults, schedule, initial)
         session = cls._drawing(None, policy)
         session._faults = script
         session._schedule = steps
@@ -188,7 +186,7 @@ class RedisSession:
             # Imported on first use: it imports fakeredis, an optional dependency.
             from tripwire_hypothesis._answerers.model import Model
 
-            self._model = Model(decode_responses=policy.decode_responses)
+            self._model = Model()
             self._model_run = run
         return self._model.client
 
@@ -242,10 +240,9 @@ class RedisSession:
     def __repr__(self) -> str:
         if self._policy is not None:
             return self._policy.spelled
-        if self._replay is not None:
+        if self._replay:
             body = "".join(f"\n    {step!r}," for step in self.steps)
-            options = ", decode_responses=True" if self._replay else ""
-            return f"RedisSession.replay([{body}\n]{options})"
+            return f"RedisSession.replay([{body}\n])"
         options = "" if self.required else ", required=False"
         if not self.steps:
             return f"RedisSession({options[2:]})"
@@ -442,11 +439,7 @@ class RedisSession:
         installed = self._installed
         assert installed is not None
         script = getattr(installed.answerer, "script", None)
-        if script is not None:
-            session_code = script()
-        else:
-            decode = self._policy is not None and self._policy.decode_responses
-            session_code = repr(RedisSession.replay(self.answers, decode_responses=decode))
+        session_code = script() if script is not None else repr(RedisSession.replay(self.answers))
         return example_decorator(
             code=installed.code,
             session_name=installed.session_name,

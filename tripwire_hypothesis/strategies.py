@@ -66,7 +66,6 @@ def redis_session(
     replies: Mapping[str, ReplySource] | None = None,
     errors: SearchStrategy[BaseException] | None = None,
     error_rate: float | None = None,
-    decode_responses: bool = False,
     max_answers: int = _DEFAULT_MAX_ANSWERS,
     model: bool = False,
     faults: Sequence[str] | None = None,
@@ -97,12 +96,16 @@ def redis_session(
     strategy for every key or a mapping from key patterns (``"user:*"``, the first match wins)
     to strategies of ``bytes``, ``str``, ``int`` or ``float`` values, which every reading command
     (``GET``, ``MGET``, ``HGET``, ``HGETALL``, ``LRANGE``, ``LMOVE``, ``ZRANGE``, ...) answers
-    from for a key that matches; ``decode_responses`` gives ``str`` replies instead of
-    ``bytes``; after ``max_answers`` answers in one example the next call fails the example, as
-    code that loops forever would.
+    from for a key that matches; after ``max_answers`` answers in one example the next call
+    fails the example, as code that loops forever would.
 
     Shrinks towards no faults and no repetition, fewer errors, the simplest replies (a miss,
     zero, empty, ``True`` for acknowledgements, cursor ``0``) and so the fewest calls.
+
+    Each reply reaches the code as the calling client makes it: text for a client made with
+    ``decode_responses=True``, the shapes of its own response callbacks (``protocol=3``,
+    ``legacy_responses=False``), the exceptions of its own library (valkey-py's for a valkey-py
+    client).
 
     With ``model=True`` the replies come from a model of Redis instead (fakeredis, one fresh
     server per example, read and seeded through ``session.model``), and with probability
@@ -129,7 +132,6 @@ def redis_session(
         type(error_rate) not in (int, float) or not 0 <= error_rate <= 1
     ):
         raise invalid(function, "error_rate", "a number from 0 to 1 or None", error_rate)
-    decode_responses = check_bool(function, "decode_responses", decode_responses)
     max_answers = check_int(function, "max_answers", max_answers, at_least=1, bound="1")
     rate = _MODEL_ERROR_RATE if error_rate is None and model else error_rate
     # Any positive rate fails some calls; with none given, each example draws its plan.
@@ -153,7 +155,6 @@ def redis_session(
         "replies": replies,
         "errors": errors,
         "error_rate": error_rate,
-        "decode_responses": decode_responses or None,
         "max_answers": max_answers if max_answers != _DEFAULT_MAX_ANSWERS else None,
         "time_passes": time_passes or None,
         "values": values,
@@ -164,7 +165,6 @@ def redis_session(
         replies=overrides,
         errors=checked_errors,
         cut=cut,
-        decode_responses=decode_responses,
         max_answers=max_answers,
         spelled=f"redis_session({spelled})",
         model=model,

@@ -97,7 +97,7 @@ def test_option_variants_answer_their_command_with_the_variant_s_replies(
 
 
 @quick
-@given(redis_session(error_rate=0, decode_responses=True))
+@given(redis_session(error_rate=0))
 def test_decoded_replies_are_str(session: RedisSession) -> None:
     session.install()
     with tripwire:
@@ -285,16 +285,6 @@ STRATEGY = st.just(b"v")
             {"error_rate": True},
             "argument 'error_rate' must be a number from 0 to 1 or None, got True (bool)",
             id="error-rate-bool",
-        ),
-        pytest.param(
-            {"decode_responses": "yes"},
-            "argument 'decode_responses' must be a bool, got 'yes' (str)",
-            id="decode-responses-not-bool",
-        ),
-        pytest.param(
-            {"decode_responses": 1},
-            "argument 'decode_responses' must be a bool, got 1 (int)",
-            id="decode-responses-one",
         ),
         pytest.param(
             {"max_answers": 0},

@@ -138,7 +138,7 @@ def test_the_model_replies_as_a_real_server_does(
     finally:
         real.close()
 
-    session = RedisSession.from_faults([], decode_responses=decode_responses)
+    session = RedisSession.from_faults([])
     session.install()
     with tripwire:
         # Never connects: inside the sandbox every call goes to the model.

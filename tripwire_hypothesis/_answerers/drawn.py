@@ -23,6 +23,7 @@ from tripwire._errors import UnmockedInteractionError, describe_call, safe_repr
 from tripwire.plugins.redis_plugin.call import own_copy
 from tripwire.plugins.redis_plugin.intercept.interceptors import calling_client
 from tripwire.plugins.redis_plugin.passwords import scrub_args
+from tripwire_hypothesis._answerers.clients import decodes, library_error, through_callbacks
 from tripwire_hypothesis._answerers.outcomes import (
     _COMMIT,
     _COMMITTED,
@@ -71,7 +72,6 @@ class Policy:
     errors: SearchStrategy[BaseException] | None
     #: Calls fail when the coin is at or above this (``COIN_SIDES``: never).
     cut: int
-    decode_responses: bool
     max_answers: int
     #: The call that made the strategy, for reprs: ``redis_session(commands=['GET'])``.
     spelled: str
@@ -140,7 +140,8 @@ class Answerer:
         name = self._checked_name(args, options)
         call = Call(name, args[1:], options)
         draws = self.draws
-        strategy = self._strategy(call, args, options)
+        client = calling_client()
+        strategy = self._strategy(call, args, options, client)
         last = draws.last.get(name) if draws.stickiness is not None else None
         if last is not None and last[0] == call.args and self._again(draws.stickiness):
             # Sent again as it was: answered as last time (`tripwire_hypothesis._answerers.plans`),
@@ -153,13 +154,12 @@ class Answerer:
             outcome = draws.draw(strategy, _Label(call))
             if draws.stickiness is not None:
                 self._remember(name, call.args, outcome)
-        returns, raises = outcome.returns, outcome.raises
+        returns, raises = made_by(client, name, args, options, outcome)
         mock = self._plugin.new_call(name, returns, raises, self._site)
         self.answered.append(mock)
         if raises is not None and isinstance(raises, RETRIED):
-            client = calling_client()
             if retries_of(client):
-                later, done = self._attempts_of(call, mock, args, options)
+                later, done = self._attempts_of(call, mock, args, options, client)
                 final = resend(
                     self._plugin, self._site, client, args, options, mock, later, self._attempts
                 )
@@ -167,7 +167,7 @@ class Answerer:
                 return final
             if retries_async_of(client):
                 # An asyncio client: the interception awaits the retries (`retried_async`).
-                later, done = self._attempts_of(call, mock, args, options)
+                later, done = self._attempts_of(call, mock, args, options, client)
                 self._pending = (mock, client, args, options, later, done)
         return mock
 
@@ -189,7 +189,12 @@ class Answerer:
         self.draws.last[name] = (args, outcome)
 
     def _attempts_of(
-        self, call: Call, first: RedisCall, args: tuple[Any, ...], options: dict[str, Any]
+        self,
+        call: Call,
+        first: RedisCall,
+        args: tuple[Any, ...],
+        options: dict[str, Any],
+        client: Any,
     ) -> tuple[Callable[[int], RedisCall], Callable[[RedisCall], None]]:
         """For a call whose first attempt failed with a fault redis-py retries: the answer of
         each later attempt, drawn, or all of them failing alike (an outage, decided at the
@@ -205,8 +210,11 @@ class Answerer:
                 # The server stays out of reach: every attempt fails with the first one's error.
                 return self._plugin.new_call(call.command, None, error, self._site)
             # Drawn afresh: a fault plan that singled out the first attempt spares the others.
-            outcome = self.draws.draw(self._strategy(call, args, options), _Label(call, number))
-            mock = self._plugin.new_call(call.command, outcome.returns, outcome.raises, self._site)
+            outcome = self.draws.draw(
+                self._strategy(call, args, options, client), _Label(call, number)
+            )
+            returns, raises = made_by(client, call.command, args, options, outcome)
+            mock = self._plugin.new_call(call.command, returns, raises, self._site)
             self.answered.append(mock)
             return mock
 
@@ -287,7 +295,8 @@ class Answerer:
             # Another lost race after a lost race: answered as last time.
             previous = last[1]
             outcome = draws.again(Outcome(raises=own_copy(previous.raises)), "EXEC")
-            mock = self._plugin.new_call("EXEC", None, outcome.raises, self._site)
+            _, raises = made_by(calling_client(), "EXEC", ("EXEC",), {}, outcome)
+            mock = self._plugin.new_call("EXEC", None, raises, self._site)
             self.answered.append(mock)
             return mock
         if plan is not None:
@@ -307,7 +316,8 @@ class Answerer:
         outcome = self.draws.draw(strategy, "EXEC")
         if draws.stickiness is not None:
             draws.last["EXEC"] = ((watching,), outcome)
-        mock = self._plugin.new_call("EXEC", None, outcome.raises, self._site)
+        _, raises = made_by(calling_client(), "EXEC", ("EXEC",), {}, outcome)
+        mock = self._plugin.new_call("EXEC", None, raises, self._site)
         self.answered.append(mock)
         self._count += 1
         return mock
@@ -317,17 +327,19 @@ class Answerer:
         return []
 
     def _strategy(
-        self, call: Call, args: tuple[Any, ...], options: dict[str, Any]
+        self, call: Call, args: tuple[Any, ...], options: dict[str, Any], client: Any
     ) -> SearchStrategy[Outcome]:
         __tracebackhide__ = True
         policy = self._policy
         source = policy.replies.get(call.command)
         replies: SearchStrategy[Any] | None
         stored = policy.values
+        # Text for a client that decodes its replies (`clients`).
+        decode = bool(decodes(client))
         if stored is not None and source is None:
-            source = stored_replies(args, options, policy.decode_responses, stored)
+            source = stored_replies(args, options, decode, stored)
         if source is None:
-            replies = call_replies(args, options, policy.decode_responses)
+            replies = call_replies(args, options, decode)
             if replies is None:
                 raise self._refuse(
                     args,
@@ -338,7 +350,7 @@ class Answerer:
                     "function of the call>}), or register a mock.",
                 ) from None
             if call.command == "SCAN":
-                node = cluster_node(calling_client())
+                node = cluster_node(client)
                 if node is not None:
                     replies = _per_node(replies, node)
         elif isinstance(source, SearchStrategy):
@@ -378,6 +390,18 @@ class Answerer:
         )
         self._plugin.verifier.report_unmocked(error)
         return error
+
+
+def made_by(
+    client: Any, name: str, args: tuple[Any, ...], options: dict[str, Any], outcome: Outcome
+) -> tuple[Any, BaseException | None]:
+    """What ``client`` makes of a drawn outcome (`tripwire_hypothesis._answerers.clients`): the
+    reply its own callbacks make, or the error as its own library raises it."""
+    if client is None:
+        return outcome.returns, outcome.raises
+    if outcome.raises is not None:
+        return None, library_error(client, outcome.raises)
+    return through_callbacks(client, name, args, options, outcome.returns), None
 
 
 def cluster_node(client: Any) -> str | None:

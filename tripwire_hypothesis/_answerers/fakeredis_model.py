@@ -74,39 +74,45 @@ def runs_lua() -> bool:
 class Model:
     """One example's model of Redis: a fakeredis server, and a client of each of its databases."""
 
-    __slots__ = ("_clients", "_decode", "_server", "blocked", "client", "clock", "story")
+    __slots__ = ("_clients", "_server", "blocked", "client", "clock", "story")
 
-    def __init__(self, *, decode_responses: bool) -> None:
+    def __init__(self) -> None:
         install_model_time()
         self._server = fakeredis.FakeServer()
-        self._decode = decode_responses
         #: What its TTLs expire by (`RedisSession.clock`).
         self.clock = Clock()
         #: Who ran which command when, for the report of a failing example.
         self.story = Story()
         #: Set by `run` when the command would block: its timeout (0: none).
         self.blocked: float | None = None
-        #: The client of database 0, `RedisSession.model`.
-        self.client = self._client(0)
-        self._clients = {0: self.client}
+        #: The client of database 0, `RedisSession.model` (its replies are bytes).
+        self.client = self._client(0, False)
+        self._clients = {(0, False): self.client}
 
-    def _client(self, db: int) -> ModelClient:
-        client = ModelClient(server=self._server, db=db, decode_responses=self._decode)
+    def _client(self, db: int, decode: bool) -> ModelClient:
+        client = ModelClient(server=self._server, db=db, decode_responses=decode)
         client.__dict__["clock"] = self.clock
         return client
 
-    def on(self, db: int) -> ModelClient:
-        """The model's client of database ``db`` (made on first use)."""
-        client = self._clients.get(db)
+    def on(self, db: int, decode: bool | None = None) -> ModelClient:
+        """The model's client of database ``db`` (made on first use), decoding its replies as
+        ``decode`` says (None: bytes)."""
+        key = (db, bool(decode))
+        client = self._clients.get(key)
         if client is None:
-            client = self._clients[db] = self._client(db)
+            client = self._clients[key] = self._client(*key)
         return client
 
     def run(
-        self, args: tuple[Any, ...], options: dict[str, Any], db: int = 0
+        self,
+        args: tuple[Any, ...],
+        options: dict[str, Any],
+        db: int = 0,
+        decode: bool | None = None,
     ) -> tuple[Any, BaseException | None]:
-        """The model's reply to the call on database ``db``, or the error reply it gave."""
-        client = self.on(db)
+        """The model's reply to the call on database ``db`` (as text when ``decode``), or the
+        error reply it gave."""
+        client = self.on(db, decode)
         try:
             return client.execute_command(*args, **options), None
         except exceptions.ResponseError as error:
@@ -117,7 +123,7 @@ class Model:
     def select(self, args: tuple[Any, ...]) -> tuple[int | None, Any, BaseException | None]:
         """``SELECT``: the database it selects (None if refused), and its reply or error."""
         # Run on a client of its own, whose connection it switches: the others stay put.
-        probe = self._client(0)
+        probe = self._client(0, False)
         try:
             reply = probe.execute_command(*args)
         except exceptions.ResponseError as error:

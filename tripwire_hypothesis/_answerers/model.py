@@ -31,6 +31,7 @@ from redis import exceptions
 import tripwire_hypothesis._concurrency.turns as _turns
 from tripwire._errors import safe_repr
 from tripwire.plugins.redis_plugin.intercept.interceptors import calling_client
+from tripwire_hypothesis._answerers.clients import decodes, library_error, through_callbacks
 from tripwire_hypothesis._answerers.drawn import Answerer, _Label, cluster_node
 from tripwire_hypothesis._answerers.fakeredis_model import (
     UNKNOWN,
@@ -218,7 +219,8 @@ class ModelAnswerer(Answerer):
                     mock = self._plugin.new_call(name, returns, raises, self._site)
                     _turns.logged(self.model, mock)
                     return mock
-            mock = self._plugin.new_call(name, None, this.error, self._site)
+            error = library_error(client, this.error)
+            mock = self._plugin.new_call(name, None, error, self._site)
             _turns.logged(self.model, mock, applied=this.applied)
             return mock
 
@@ -337,17 +339,24 @@ class ModelAnswerer(Answerer):
         """Run a call on database ``db`` of the model (a cluster's SCAN as the cluster has it,
         ``SELECT`` choosing the database of ``pool``'s later calls)."""
         name = command_name(args[0])
+        client = calling_client()
         if name == "SCAN":
-            node = cluster_node(calling_client())
+            node = cluster_node(client)
             if node is not None:
                 # A cluster's SCAN: the node's cursor by its name (options name the node).
                 options = {key: value for key, value in options.items() if key != "target_nodes"}
-                returns, raises = self.model.run(args, options, db)
+                returns, raises = self.model.run(args, options, db, decodes(client))
                 if raises is not None:
-                    return returns, raises
+                    return returns, library_error(client, raises)
                 return ({node: returns[0]}, returns[1]), None
         if name != "SELECT":
-            return self.model.run(args, options, db)
+            # As the calling client makes the reply: decoded if it decodes, by its callbacks.
+            returns, raises = self.model.run(args, options, db, decodes(client))
+            if client is None:
+                return returns, raises
+            if raises is not None:
+                return None, library_error(client, raises)
+            return through_callbacks(client, name, args, options, returns), None
         chosen, returns, raises = self.model.select(args)
         if chosen is not None and pool is not None:
             self._selected[pool] = chosen
@@ -367,6 +376,8 @@ class ModelAnswerer(Answerer):
     def _answer(
         self, name: str, returns: Any, raises: BaseException | None, *, applied: bool = False
     ) -> RedisCall:
+        if raises is not None:
+            raises = library_error(calling_client(), raises)
         mock = self._plugin.new_call(name, returns, raises, self._site)
         self.answered.append(mock)
         _turns.logged(self.model, mock, applied=applied)
@@ -375,7 +386,7 @@ class ModelAnswerer(Answerer):
     def script(self) -> str:
         """``RedisSession.from_faults([...])``: the code that replays these faults (and the
         schedule of concurrent clients and pauses, when there was one)."""
-        options = ", decode_responses=True" if self._policy.decode_responses else ""
+        options = ""
         story = self.model.story
         if story.shown:
             options += f", schedule={story.schedule!r}"

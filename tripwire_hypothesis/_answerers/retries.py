@@ -30,6 +30,7 @@ then ``self.parse_response(conn, command_name, **options)``; ``Retry`` keeps its
 from __future__ import annotations
 
 import copy
+import importlib
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from redis import exceptions
 
 from tripwire.plugins.redis_plugin.intercept import interceptors as intercept
+from tripwire.plugins.redis_plugin.intercept.libraries import installed
 
 if TYPE_CHECKING:
     from types import CodeType
@@ -55,8 +57,22 @@ __all__ = [
     "through_retries_async",
 ]
 
-#: The errors redis-py's default retry policy catches: a fault of these classes runs through it.
-RETRIED = (exceptions.ConnectionError, exceptions.TimeoutError)
+
+def _of_libraries(*names: str) -> tuple[type[BaseException], ...]:
+    """The exception classes called ``names`` of each installed client library (redis-py, and
+    valkey-py, whose clients raise its own)."""
+    found: list[type[BaseException]] = []
+    for library in installed():
+        module = importlib.import_module(f"{library.name}.exceptions")
+        # valkey-py's root is ValkeyError.
+        found.extend(getattr(module, name.replace("Redis", library.name.title())) for name in names)
+    return tuple(found) or tuple(getattr(exceptions, name) for name in names)
+
+
+#: The errors the default retry policy catches: a fault of these classes runs through it.
+RETRIED = _of_libraries("ConnectionError", "TimeoutError")
+#: What a client's own ``execute_command`` may raise as the outcome of a call.
+CLIENT_ERRORS = _of_libraries("RedisError")
 
 #: One attempt's outcome, asked for as the command is sent: ``(returns, raises)``, ``raises``
 #: being raised as the reply is read (a reply lost after the command took effect, or a server
@@ -188,7 +204,7 @@ def through_retries(
     client.parse_response = wire.parse_response
     try:
         return own(client, *args, **options), None
-    except exceptions.RedisError as error:
+    except CLIENT_ERRORS as error:
         return None, error
     finally:
         client.connection = saved[0]
@@ -208,7 +224,7 @@ async def through_retries_async(
     client.parse_response = wire.parse_response
     try:
         return await own(client, *args, **options), None
-    except exceptions.RedisError as error:
+    except CLIENT_ERRORS as error:
         return None, error
     finally:
         client.connection = saved[0]

@@ -155,7 +155,7 @@ class Script:
         steps: list[RedisCall],
         site: tuple[CodeType, int],
         outages: frozenset[int] = frozenset(),
-        replay: bool | None = None,
+        replay: bool = False,
     ) -> None:
         self._plugin = plugin
         self._site = site
@@ -169,7 +169,7 @@ class Script:
         #: An asyncio client's call whose first attempt failed, until its retries are run.
         self._pending: tuple[Any, ...] | None = None
         self.in_batch = False
-        #: For a replay, whether its replies are decoded (None: not a replay).
+        #: Whether it replays a story: a call beyond it gets the simplest answer.
         self._replay = replay
 
     def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
@@ -183,16 +183,24 @@ class Script:
             if step.raises is not None:
                 return self._maybe_retried(args, options, step, queue)
             return step
-        if self._replay is not None:
+        if self._replay:
             return self._simplest(name, args, options)
         raise self._plugin._unmocked(args, options) from None
 
     def _simplest(self, name: str, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
         """A replay's answer to a call beyond its story: what a drawn answer shrinks to."""
-        # Imported here: it imports the reply strategies, which a plain script does not need.
+        # Imported here: they import the reply strategies and redis-py, which a plain script
+        # does not need.
+        from tripwire.plugins.redis_plugin.intercept.interceptors import calling_client
+        from tripwire_hypothesis._answerers.clients import decodes, through_callbacks
         from tripwire_hypothesis._reply_strategies.for_calls import simplest_reply
 
-        reply = own_copy(simplest_reply(args, options, bool(self._replay)))
+        # As a drawn answer: as the calling client makes it (`tripwire_hypothesis._answerers.
+        # clients`).
+        client = calling_client()
+        reply = own_copy(simplest_reply(args, options, bool(decodes(client))))
+        if client is not None and reply is not None:
+            reply = through_callbacks(client, name, args, options, reply)
         return self._plugin.new_call(name, reply, None, self._site, required=False)
 
     def _maybe_retried(
@@ -231,7 +239,7 @@ class Script:
                 return plugin.new_call(step.command, None, raises, self._site)
             if queue:
                 return queue.popleft()
-            if self._replay is not None:  # a replay's story may end before the retries do
+            if self._replay:  # a replay's story may end before the retries do
                 return self._simplest(step.command, args, options)
             raise plugin._unmocked(args, options)
 
@@ -262,6 +270,6 @@ class Script:
         return self._plugin.new_call("EXEC", None, None, self._site)  # it commits
 
     def unused(self) -> list[RedisCall]:
-        if self._replay is not None:
+        if self._replay:
             return []
         return [step for queue in self._queues.values() for step in queue]

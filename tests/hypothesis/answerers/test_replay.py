@@ -72,7 +72,7 @@ def test_calls_beyond_the_story_get_the_simplest_answer(verifier: StrictVerifier
 
 
 def test_decoded_replays_answer_text(verifier: StrictVerifier) -> None:
-    session = RedisSession.replay([], decode_responses=True)
+    session = RedisSession.replay([])
     assert run(session, ("SRANDMEMBER", "s", -2), decode=True) == [["member:0", "member:0"]]
     verifier.verify_all()
 
@@ -94,8 +94,8 @@ def test_a_reply_the_code_edits_is_its_own_each_run() -> None:
 
 
 def test_the_repr_of_a_replay_builds_it() -> None:
-    session = RedisSession.replay([Step("GET", returns=b"1")], decode_responses=True)
-    text = "RedisSession.replay([\n    Step('GET', returns=b'1'),\n], decode_responses=True)"
+    session = RedisSession.replay([Step("GET", returns=b"1")])
+    text = "RedisSession.replay([\n    Step('GET', returns=b'1'),\n])"
     assert repr(session) == text
     assert repr(eval(text, {"RedisSession": RedisSession, "Step": Step})) == text
     assert repr(RedisSession.replay([])) == "RedisSession.replay([\n])"
@@ -109,11 +109,6 @@ def test_the_repr_of_a_replay_builds_it() -> None:
             "RedisSession.replay() argument 'steps' must be an iterable of Step objects, got "
             "'GET' (str)",
             id="steps-a-str",
-        ),
-        pytest.param(
-            {"steps": [], "decode_responses": 1},
-            "RedisSession.replay() argument 'decode_responses' must be a bool, got 1 (int)",
-            id="decode-not-a-bool",
         ),
     ],
 )

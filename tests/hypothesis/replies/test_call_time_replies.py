@@ -114,7 +114,7 @@ def test_replies_are_realistic_for_the_call_s_arguments() -> None:
 
 def test_decoded_sessions_answer_str_names_and_values() -> None:
     seen = collect(
-        tripwire_strategies.redis_session(error_rate=0, decode_responses=True),
+        tripwire_strategies.redis_session(error_rate=0),
         {
             "SCAN": lambda client: client.scan(0, match="user:[ab]*"),
             "MGET": lambda client: client.mget("a", "b"),
@@ -300,7 +300,7 @@ def test_blocking_pops_answer_one_of_the_keys_they_asked_for() -> None:
     }
     for decode_responses in (False, True):
         seen = collect(
-            tripwire_strategies.redis_session(error_rate=0, decode_responses=decode_responses),
+            tripwire_strategies.redis_session(error_rate=0),
             calls,
             decode_responses=decode_responses,
         )

@@ -136,7 +136,7 @@ def test_decoded_sessions_answer_the_stored_text() -> None:
     seen: list[Any] = []
 
     @quick
-    @given(redis_session(values={"user:*": USERS}, decode_responses=True, error_rate=0))
+    @given(redis_session(values={"user:*": USERS}, error_rate=0))
     @per_example_verifier
     def check(session: RedisSession) -> None:
         session.install()

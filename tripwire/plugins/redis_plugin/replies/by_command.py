@@ -461,23 +461,26 @@ def wrong_reply_cached(name: str, value: object) -> str | None:
 
 @functools.cache
 def _default_callbacks() -> tuple[Mapping[str, Any], ...]:
-    """The response callbacks of clients made with the configurations whose replies the table
-    describes, by each installed library (redis-py, valkey-py), sync and asyncio: the default
-    one, and ``protocol=2`` where the library takes a ``protocol`` (redis-py 5 and later)."""
-    # Imported here: it imports nothing of tripwire's, but this module is imported at a
-    # sandbox's close, and the libraries only when a reply is checked.
-    from tripwire.plugins.redis_plugin.intercept.libraries import installed
-
+    """The response callbacks of the redis-py clients whose replies the table describes, sync
+    and asyncio: of the default configuration, and of ``protocol=2`` where redis-py takes a
+    ``protocol`` (5 and later). A valkey-py client's callbacks are its own (it returns a list
+    for ``SMEMBERS``, say), never these."""
     found = []
-    for library in installed():
-        for side in (library.sync, library.asyncio):
-            if side is None:
-                continue
-            takes_protocol = "protocol" in inspect.signature(side.client).parameters
-            # No protocol before redis-py 5: asking for it would leave a half-made client, whose
-            # __del__ fails when it is collected.
-            for options in ({}, {"protocol": 2}) if takes_protocol else ({},):
-                found.append(side.client(**options).response_callbacks)
+    sides: list[Any] = [redis.Redis]
+    try:
+        # Imported here, once, when a reply is first checked: redis-py 4.0 and 4.1 have no
+        # asyncio client.
+        from redis.asyncio import Redis as AsyncRedis
+    except ImportError:  # pragma: no cover - redis-py 4.0 and 4.1
+        pass
+    else:
+        sides.append(AsyncRedis)
+    for client in sides:
+        takes_protocol = "protocol" in inspect.signature(client).parameters
+        # No protocol before redis-py 5: asking for it would leave a half-made client, whose
+        # __del__ fails when it is collected.
+        for options in ({}, {"protocol": 2}) if takes_protocol else ({},):
+            found.append(client(**options).response_callbacks)
     return tuple(found)
 
 

@@ -1,0 +1,171 @@
+"""What a session's answer becomes for clients of every configuration, checked on a real server.
+
+A session draws each reply as a client of the default configuration receives it, and the
+calling client's own callbacks make what the code gets (`tripwire_hypothesis._answerers.
+clients`). Here, for every command of the table and every call of ``test_reply_shapes.CASES``:
+the reply a default client got from the server, made into what a client of another
+configuration gets (``protocol=3``; ``legacy_responses=False`` on redis-py 8; valkey-py's
+client), equals what that client got from the server for the same call on the same data.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+
+from tests.realserver.test_reply_shapes import (
+    CASES,
+    POPULATED,
+    Case,
+    _populate,
+    _record,
+    _Server,
+)
+from tripwire_hypothesis._answerers.clients import library_error, through_callbacks
+from tripwire_hypothesis._reply_strategies.for_calls import command_name
+from tripwire_hypothesis._reply_strategies.for_commands import REDIS_PY_VERSION
+
+#: Replies the server draws at random, or reads off its clock: compared by their shape only.
+RANDOM = frozenset(
+    {"RANDOMKEY", "SPOP", "SPOP COUNT", "SRANDMEMBER", "SRANDMEMBER COUNT", "TIME", "TTL", "PTTL"}
+)
+
+#: Replies a default client gets as a set: another client gets their members in the server's
+#: order, which the set does not keep.
+UNORDERED = frozenset({"SMEMBERS", "SINTER", "SUNION", "SDIFF"})
+
+
+def _configurations() -> list[tuple[str, dict[str, Any]]]:
+    """(library, options) of each client configuration whose replies differ from the default."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    if REDIS_PY_VERSION >= (5, 0, 0):
+        found.append(("redis", {"protocol": 3}))
+    if REDIS_PY_VERSION >= (8, 0, 0):
+        found.append(("redis", {"legacy_responses": False}))
+        found.append(("redis", {"protocol": 2, "legacy_responses": False}))
+    if importlib.util.find_spec("valkey") is not None:
+        found.append(("valkey", {}))
+        found.append(("valkey", {"protocol": 3}))
+    return found
+
+
+def _params() -> Iterator[Any]:
+    for library, options in _configurations():
+        spelled = ",".join(f"{name}={value}" for name, value in options.items()) or "default"
+        for command, cases in CASES.items():
+            for index, case in enumerate(cases):
+                for state in case.states:
+                    for decode in (False, True):
+                        mode = "str" if decode else "bytes"
+                        yield pytest.param(
+                            library,
+                            options,
+                            command,
+                            case,
+                            state,
+                            decode,
+                            id=f"{library}({spelled})-{command}-{index}-{state}-{mode}",
+                        )
+
+
+@pytest.fixture
+def connect(redis_server: _Server) -> Iterator[Callable[..., Any]]:
+    """Clients of the real server, of either library; closed afterwards."""
+    clients: list[Any] = []
+
+    def make(library: str, **options: Any) -> Any:
+        module = importlib.import_module(library)
+        client = module.Redis(
+            host=redis_server.host, port=redis_server.port, socket_timeout=5.0, **options
+        )
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+def _fresh(client: Any, state: str) -> None:
+    client.flushall()
+    client.script_flush()
+    if state == POPULATED:
+        _populate(client)
+
+
+def _shape_of(value: Any) -> Any:
+    """The types of a reply, and its length where it has one, without the values."""
+    if isinstance(value, dict):
+        return ("dict", len(value))
+    if isinstance(value, (list, tuple, set)):
+        return (type(value).__name__, [_shape_of(item) for item in value])
+    return type(value).__name__
+
+
+@pytest.mark.allow("redis")
+@pytest.mark.parametrize(
+    ("library", "options", "command", "case", "state", "decode"), list(_params())
+)
+def test_a_default_reply_becomes_what_the_clients_own_callbacks_make(
+    connect: Callable[..., Any],
+    library: str,
+    options: dict[str, Any],
+    command: str,
+    case: Case,
+    state: str,
+    decode: bool,
+) -> None:
+    default = connect("redis", decode_responses=decode)
+    _fresh(default, state)
+    drawn = case.call(default)
+
+    client = connect(library, decode_responses=decode, **options)
+    _fresh(client, state)
+    recorder = _record(client)
+    with warnings.catch_warnings():
+        # valkey-py's own deprecations (HMSET), which redis-py's cases do not expect.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        real = case.call(client)
+    args, call_options = recorder.calls[-1]
+
+    made = through_callbacks(client, command_name(args[0]), args, call_options, drawn)
+
+    if command in RANDOM:
+        assert _shape_of(made) == _shape_of(real), (drawn, made, real)
+    elif command in UNORDERED and isinstance(real, list):
+        # The default client's set kept no order: the server's order cannot be made again.
+        assert sorted(made) == sorted(real), f"the default client got {drawn!r}"
+    else:
+        assert made == real, f"the default client got {drawn!r}"
+    assert type(made) is type(real)
+
+
+@pytest.mark.allow("redis")
+def test_a_server_error_is_raised_as_valkeys_own(connect: Callable[..., Any]) -> None:
+    pytest.importorskip("valkey")
+    import valkey
+
+    default = connect("redis")
+    client = connect("valkey")
+    _fresh(default, POPULATED)
+    errors = []
+    for maker in (default, client):
+        for call in (lambda r: r.lpush("s", "x"), lambda r: r.evalsha("0" * 40, 0)):
+            with pytest.raises(Exception) as info:
+                call(maker)
+            errors.append(info.value)
+    wrongtype, noscript, valkey_wrongtype, valkey_noscript = errors
+
+    for drawn, real in ((wrongtype, valkey_wrongtype), (noscript, valkey_noscript)):
+        made = library_error(client, drawn)
+        assert type(made) is type(real)
+        assert made.args == real.args
+        assert vars(made) == vars(real)
+    made = library_error(client, redis.exceptions.ConnectionError("Connection reset by peer"))
+    assert type(made) is valkey.exceptions.ConnectionError
+    assert made.args == ("Connection reset by peer",)
