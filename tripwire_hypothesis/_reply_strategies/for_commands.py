@@ -26,9 +26,6 @@ from tripwire.plugins.redis_plugin.replies.by_command import (
     redis_py_version,
     variant_key,
 )
-from tripwire.plugins.redis_plugin.replies.by_command import (
-    _table as _table,  # each redis-py version's table, for the tests
-)
 from tripwire.plugins.redis_plugin.replies.shapes import (
     INT64_MAX,
     INT64_MIN,

@@ -3,7 +3,7 @@
 They hold for whichever redis-py is installed (4.0 to 8.x): expectations that
 differ between redis-py versions state the version condition where they are
 made, and the version-dependent table entries are also checked for every
-version line directly through ``_replies._table``.
+version line directly through ``replies.table.table``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ try:  # redis-py >= 5.0
 except ImportError:  # redis-py 4.x
     from redis.connection import BaseParser  # type: ignore[attr-defined,unused-ignore]
 
+from tripwire.plugins.redis_plugin.replies.table import table as reply_table
 from tripwire_hypothesis._reply_strategies import for_commands as _replies
 from tripwire_hypothesis._reply_strategies.errors import error_kinds, redis_errors
 from tripwire_hypothesis._reply_strategies.for_commands import (
@@ -163,14 +164,14 @@ VERSION_LINES: list[tuple[int, int, int]] = [
 def test_shapes_that_depend_on_the_redis_py_version(
     command: str, version: tuple[int, int, int], shape: Shape
 ) -> None:
-    assert _replies._table(version)[command] == shape
+    assert reply_table(version)[command] == shape
 
 
 def test_no_other_shape_depends_on_the_redis_py_version() -> None:
-    newest = _replies._table(VERSION_LINES[-1])
+    newest = reply_table(VERSION_LINES[-1])
     differing: set[str] = set()
     for version in VERSION_LINES:
-        table = _replies._table(version)
+        table = reply_table(version)
         assert list(table) == list(newest)  # the same commands, in every version
         differing |= {command for command in newest if table[command] != newest[command]}
     assert differing == {"LMOVE", "BLMOVE", "SISMEMBER"}
@@ -178,7 +179,7 @@ def test_no_other_shape_depends_on_the_redis_py_version() -> None:
 
 def test_the_table_describes_the_installed_redis_py() -> None:
     assert redis_py_version(redis.__version__) == REDIS_PY_VERSION
-    assert dict(REPLY_SHAPES) == _replies._table(REDIS_PY_VERSION)
+    assert dict(REPLY_SHAPES) == reply_table(REDIS_PY_VERSION)
 
 
 @pytest.mark.parametrize(
