@@ -255,4 +255,14 @@ def default_shapes(callbacks: Any, command: str) -> bool:
         own = callbacks.get(command)
     except Exception:
         return True  # not a mapping: not redis-py's, checked against the default replies
-    return any(own is reference.get(command) for reference in _default_callbacks())
+    references = _REFERENCES.get(command)
+    if references is None:
+        references = tuple(reference.get(command) for reference in _default_callbacks())
+        # Not mutated: a cache, which changes only the speed.
+        if len(_REFERENCES) < 4096:  # pragma: no mutate
+            _REFERENCES[command] = references
+    return any(own is reference for reference in references)
+
+
+#: The default configurations' callbacks of each command, as `default_shapes` compares them.
+_REFERENCES: dict[str, tuple[Any, ...]] = {}
