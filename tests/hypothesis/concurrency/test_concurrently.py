@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import InvalidArgument
 
 import tripwire
+from tests.client_configuration import pair
 from tripwire_hypothesis import RedisSession, StuckClientError, per_example_verifier
 from tripwire_hypothesis import strategies as tripwire_strategies
 
@@ -77,7 +78,7 @@ def test_a_blocking_command_waits_for_another_clients_write() -> None:
             got = session.concurrently(
                 lambda: client.blpop(["q"], timeout=0), lambda: client.rpush("q", "job")
             )
-        assert got == [(b"q", b"job"), 1]
+        assert got == [pair(b"q", b"job"), 1]
         _consumed(session)
 
     run(prop)
