@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tripwire._errors import InteractionMismatchError, safe_repr
+from tripwire.plugins.redis_plugin.passwords import scrub_args
 from tripwire_hypothesis._answerers.scripted import ConsumedStep, normalise
 from tripwire_hypothesis._checks import invalid
 
@@ -52,12 +53,25 @@ class UnexpectedCommandError(InteractionMismatchError):
 
 
 def sent(call: ConsumedStep) -> str:
-    """``RPUSH('queue', b'x')``: a call as it reads in a message."""
-    return f"{call.command}({', '.join(map(safe_repr, call.args))})"
+    """``RPUSH('queue', b'x')``: a call as it reads in a message (a password as ``ANY``)."""
+    return f"{call.command}({', '.join(map(safe_repr, scrub_args(call.command, call.args)))})"
 
 
 def _as_code(call: ConsumedStep) -> str:
-    return f"({', '.join(map(safe_repr, (call.command, *call.args)))})"
+    # A tuple, even of one item: ('PING',).
+    items = [safe_repr(item) for item in (call.command, *scrub_args(call.command, call.args))]
+    return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
+
+
+def _shown(entry: object, command: str | None = None) -> str:
+    """An expected call (its arguments, after ``command``; or the whole call, the command
+    first) as a message shows it: with the password it names as ``ANY``."""
+    if type(entry) is tuple and command is not None:
+        return safe_repr(scrub_args(command, entry))
+    if type(entry) is tuple and entry and isinstance(entry[0], str):
+        name = " ".join(entry[0].split()).upper()
+        return safe_repr((entry[0], *scrub_args(name, entry[1:])))
+    return safe_repr(entry)
 
 
 def _paste(calls: Sequence[ConsumedStep]) -> str:
@@ -133,7 +147,7 @@ def assert_sent(
             if not _matches(entry, call._sent[1:]):
                 raise mismatch(
                     f"The code sent {sent(describe(index, call))} (call {index}) where {command} "
-                    f"with args {safe_repr(entry)} was expected."
+                    f"with args {_shown(entry, command)} was expected."
                 )
     elif isinstance(expected, (list, tuple)):
         if len(calls) > len(expected):
@@ -147,12 +161,12 @@ def assert_sent(
             if not _matches(entry, (call.command, *call._sent[1:])):
                 raise mismatch(
                     f"The code sent {sent(describe(index, call))} (call {index}) where "
-                    f"{safe_repr(entry)} was expected."
+                    f"{_shown(entry)} was expected."
                 )
         if len(expected) > len(calls):
             missing = _expected_call(expected[len(calls)], None)
             raise mismatch(
-                f"The code sent {len(calls)} calls, where {safe_repr(missing)} was expected "
+                f"The code sent {len(calls)} calls, where {_shown(missing)} was expected "
                 f"next ({len(expected)} expected)."
             )
     else:

@@ -76,3 +76,63 @@ def test_the_faults_printed_for_a_failing_example_do_not_show_a_password() -> No
     report = "\n".join(getattr(failure.value, "__notes__", []))
     assert "CONFIG('SET', 'requirepass', ANY)" in report
     assert PASSWORD not in report
+
+
+@pytest.mark.parametrize(("call", "shown"), CALLS)
+def test_assert_sent_does_not_show_the_password_the_code_sent(
+    call: tuple[object, ...], shown: str
+) -> None:
+    with tripwire.use_verifier(tripwire.StrictVerifier()):
+        session = RedisSession.replay([])
+        session.install()
+        with tripwire:
+            with contextlib.suppress(redis.RedisError):
+                redis.Redis().execute_command(*call)
+            with pytest.raises(AssertionError) as failure:
+                session.assert_sent([("PING",)])
+    command = call[0]
+    arguments = shown[1:-1]
+    assert str(failure.value) == (
+        f"The code sent {command}({arguments}) (call 0) where ('PING',) was expected. If the "
+        "code is right, assert what it sent instead:\n    session.assert_sent([\n        "
+        f"({command!r}, {arguments}),\n    ])"
+    )
+    assert PASSWORD not in str(failure.value)
+
+
+def test_assert_sent_does_not_show_the_password_it_expects() -> None:
+    with tripwire.use_verifier(tripwire.StrictVerifier()):
+        session = RedisSession.replay([])
+        session.install()
+        with tripwire:
+            redis.Redis().execute_command("PING")
+            with pytest.raises(AssertionError) as failure:
+                session.assert_sent([("AUTH", "default", PASSWORD)])
+    assert str(failure.value) == (
+        "The code sent PING() (call 0) where ('AUTH', 'default', ANY) was expected. If the "
+        "code is right, assert what it sent instead:\n    session.assert_sent([\n        "
+        "('PING',),\n    ])"
+    )
+
+
+def test_the_schedule_of_concurrent_clients_does_not_show_a_password() -> None:
+    @deterministic
+    @given(tripwire_strategies.redis_session(model=True, error_rate=0))
+    @per_example_verifier
+    def check(session: RedisSession) -> None:
+        session.install()
+        with tripwire:
+            client = redis.Redis()
+
+            def log_in() -> None:
+                with contextlib.suppress(redis.RedisError):
+                    client.execute_command("CONFIG", "SET", "masterauth", PASSWORD)
+
+            session.concurrently(log_in, lambda: client.set("k", "v"))
+        raise AssertionError("always fails")
+
+    with pytest.raises(AssertionError) as failure:
+        check()
+    report = "\n".join(getattr(failure.value, "__notes__", []))
+    assert "CONFIG SET masterauth ANY -> " in report
+    assert PASSWORD not in report

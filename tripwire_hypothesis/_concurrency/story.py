@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from tripwire._errors import safe_repr
+from tripwire.plugins.redis_plugin.passwords import scrub_args
 from tripwire_hypothesis._checks import invalid
 from tripwire_hypothesis._reproduction import error_code
 
@@ -86,7 +87,8 @@ def _word(value: Any) -> str:
 def command_line(mock: Any) -> str:
     """``GET balance:alice -> b'10'``: a call and its reply, as the schedule shows it."""
     args = getattr(mock, "_sent", None) or (mock.command,)
-    text = " ".join([str(mock.command), *map(_word, args[1:])])
+    # A password the code sent shows as ANY, as in every message.
+    text = " ".join([str(mock.command), *map(_word, scrub_args(mock.command, args[1:]))])
     kwargs = {
         key: value for key, value in (getattr(mock, "kwargs", None) or {}).items() if key != "keys"
     }
