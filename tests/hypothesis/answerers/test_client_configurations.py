@@ -132,3 +132,30 @@ def test_a_valkey_client_raises_valkeys_own_errors(model: bool) -> None:
     kinds = {type(error).__module__ for error in errors}
     assert kinds == {"valkey.exceptions"}, {type(error) for error in errors}
     assert all(isinstance(error, valkey.exceptions.ValkeyError) for error in errors)
+
+
+@needs_protocol
+def test_a_protocol_3_pipeline_and_asyncio_client_get_their_own_shapes() -> None:
+    import asyncio
+
+    from redis.asyncio import Redis as AsyncRedis
+
+    async def popped_async() -> Any:
+        client = AsyncRedis(protocol=3)
+        return await client.blpop(["q"], timeout=1)
+
+    def pipelined(client: redis.Redis) -> Any:
+        pipe = client.pipeline(transaction=False)
+        pipe.blpop(["q"], timeout=1)
+        return pipe.execute()[0]
+
+    seen = collect(
+        tripwire_strategies.redis_session(error_rate=0),
+        lambda: redis.Redis(protocol=3),
+        {"pipeline": pipelined, "asyncio": lambda _: asyncio.run(popped_async())},
+    )
+    assert _replies(seen["pipeline"])
+    assert _replies(seen["asyncio"])
+    assert {type(reply) for reply in _replies(seen["pipeline"]) + _replies(seen["asyncio"])} == {
+        list
+    }
