@@ -140,6 +140,8 @@ class _Sendings:
         plugin = self.plugin
         entries = plugin.verifier.timeline.entries
         start = len(entries)
+        # The calling client for the answerer again: asyncio tasks may have run in between.
+        intercept._calling.client = self.pipe
         try:
             if self.is_outage:
                 self._out_of_reach()

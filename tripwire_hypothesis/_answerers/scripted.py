@@ -272,6 +272,7 @@ class Script:
     def lost_batch(self, mock: RedisCall, start: int) -> bool:
         """Whether ``mock``, raised in a batch, is a step's fault of the batch's connection
         (the interception then sends it through the pipeline's retry policy)."""
+        # Imported here: they import redis-py, which a script of replies does not need.
         from tripwire.plugins.redis_plugin.intercept.interceptors import calling_client
         from tripwire_hypothesis._answerers import batch_retries
 
@@ -290,7 +291,7 @@ class Script:
         """What a batch whose sending `lost_batch` marked ends with, once the pipeline's own
         retry policy has run: later sendings answered by the next steps, or all failing (a
         step with ``outage=True``)."""
-        from tripwire_hypothesis._answerers import batch_retries
+        from tripwire_hypothesis._answerers import batch_retries  # as in `lost_batch`
 
         lost, self.lost = self.lost, None
         assert lost is not None
