@@ -244,10 +244,13 @@ def _run_batch(
         for args, options in stack:
             mock = _consume(plugin, args, options)
             _remember_config(mock, pipe)
-            if mock.raises is not None and _lost(answerer, mock, start):
+            if mock.raises is None:
+                results.append(mock.returns)
+            elif _lost(answerer, mock, start):
                 # A session's fault of the batch's connection: no later reply is read.
                 raise _result(mock)
-            results.append(_result(mock))
+            else:
+                results.append(_result(mock))
     finally:
         if answerer is not None:
             # Not mutated: every answerer reads it only as true or false, so None is the same.
