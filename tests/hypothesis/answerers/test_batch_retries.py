@@ -454,6 +454,31 @@ def test_the_answers_of_a_drawn_session_replay_its_sendings(session: RedisSessio
         replaying.verify_all()
 
 
+@quick
+@given(faulty)
+def test_an_asyncio_pipeline_sends_drawn_batches_again_or_the_code_gets_the_fault(
+    session: RedisSession,
+) -> None:
+    import asyncio
+
+    default, _ = asyncio_clients()
+    session.install()
+    with tripwire:
+        result = asyncio.run(outcome(async_pipelined(default)))
+    assert_all(session)
+    consumed = session.consumed
+    firsts = [index for index, step in enumerate(consumed) if step.args == ("n", 1)]
+    assert [step.retried for step in consumed] == [
+        index < firsts[-1] for index in range(len(consumed))
+    ]
+    last = consumed[-1]
+    if isinstance(result, redis.RedisError):
+        assert result is last.raises
+        assert len(firsts) == default.get_retry().get_retries() + 1
+    else:
+        assert result == [step.returns for step in consumed[firsts[-1] :]]
+
+
 def test_a_model_session_finds_a_transaction_applied_twice() -> None:
     @settings(quick, max_examples=300)
     @given(tripwire_strategies.redis_session(model=True, faults=["connection"]))
