@@ -142,6 +142,10 @@ class _Sendings:
         start = len(entries)
         # The calling client for the answerer again: asyncio tasks may have run in between.
         intercept._calling.client = self.pipe
+        answerer: Any = plugin.answerer
+        numbered = hasattr(answerer, "sending")  # for its report: "EXEC, attempt 2"
+        if numbered:
+            answerer.sending = self.number
         try:
             if self.is_outage:
                 self._out_of_reach()
@@ -150,9 +154,11 @@ class _Sendings:
             )
         except RETRIED:
             self.failed = entries[start:]
-            answerer: Any = plugin.answerer
             answerer.lost = None  # handled here, by redis-py's retry policy
             raise
+        finally:
+            if numbered:
+                answerer.sending = 1
 
     def _out_of_reach(self) -> None:
         """A sending of an outage: its first command fails, nothing reaches the server."""

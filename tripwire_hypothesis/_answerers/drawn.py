@@ -111,6 +111,7 @@ class Answerer:
         "draws",
         "in_batch",
         "lost",
+        "sending",
     )
 
     def __init__(
@@ -139,6 +140,8 @@ class Answerer:
         #: A batch's sending that lost its connection to this session's fault, until the
         #: pipeline's own retry policy runs (`batch_retries`).
         self.lost: batch_retries.Lost | None = None
+        #: Which sending of a batch is answered: 2 and on when its retry policy sent it again.
+        self.sending = 1
 
     def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
         __tracebackhide__ = True
@@ -331,7 +334,7 @@ class Answerer:
         if last is not None and last[0] == (watching,) and self._again(draws.stickiness):
             # Another lost race after a lost race: answered as last time.
             previous = last[1]
-            outcome = draws.again(Outcome(raises=own_copy(previous.raises)), "EXEC")
+            outcome = draws.again(Outcome(raises=own_copy(previous.raises)), self._exec_label())
             mock = self._plugin.new_call("EXEC", None, outcome.raises, self._site)
             self.answered.append(mock)
             return mock
@@ -349,13 +352,17 @@ class Answerer:
         else:
             # A transaction that watched nothing commits, or its connection fails.
             strategy = _WATCHED_EXEC if watching else _outcomes(_COMMIT, _EXEC_FAULTS, policy.cut)
-        outcome = self.draws.draw(strategy, "EXEC")
+        outcome = self.draws.draw(strategy, self._exec_label())
         if draws.stickiness is not None:
             draws.last["EXEC"] = ((watching,), outcome)
         mock = self._plugin.new_call("EXEC", None, outcome.raises, self._site)
         self.answered.append(mock)
         self._count += 1
         return mock
+
+    def _exec_label(self) -> str:
+        """How an EXEC's draw reads in the report: ``EXEC, attempt 2`` when sent again."""
+        return "EXEC" if self.sending == 1 else f"EXEC, attempt {self.sending}"
 
     def unused(self) -> list[RedisCall]:
         # Every answer is made for the call that needs it.

@@ -257,7 +257,7 @@ class ModelAnswerer(Answerer):
         if batch_retries.queued_only(calling_client()):
             return None
         kinds = tuple(kind for kind in self._policy.faults if kind in ("connection", "timeout"))
-        fault = self._decide(_Label(Call(name, args[1:], options)), kinds)
+        fault = self._decide(_Label(Call(name, args[1:], options), self.sending), kinds)
         self._lost_decision = len(self.decisions) - 1
         return fault
 
@@ -328,7 +328,7 @@ class ModelAnswerer(Answerer):
                 for kind in self._policy.faults
                 if (kind != "watch" or watching) and (kind not in _WRITE_FLAGS or self._writes)
             )
-            fault = self._decide("EXEC", kinds)
+            fault = self._decide(self._exec_label(), kinds)
             self._lost_decision = len(self.decisions) - 1
         self._unwatch()
         self._count += 1

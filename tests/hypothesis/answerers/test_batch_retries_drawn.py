@@ -171,12 +171,12 @@ def test_a_model_session_finds_a_transaction_applied_twice() -> None:
         "Draw 1 (EXEC): Fault(redis.exceptions.ConnectionError('Connection closed by server.'), "
         "applied=True)\n"
         "Draw 2 (EXEC, every attempt fails): False\n"
-        "Draw 3 (EXEC): None\n"
+        "Draw 3 (EXEC, attempt 2): None\n"
     ) in report
     assert (
         "    session = RedisSession.from_faults([\n"
         "        Fault(redis.exceptions.ConnectionError('Connection closed by server.'), "
         "applied=True),  # EXEC\n"
-        "        None,  # EXEC\n"
+        "        None,  # EXEC, attempt 2\n"
         "    ])\n"
     ) in report
