@@ -54,7 +54,8 @@ class Step:
     build steps by hand, for ``@example(session=RedisSession([...]))``.
 
     A connection error or a timeout is a fault of the call's connection: the client's own
-    retry policy sends the command again, answered by the command's next step, unless
+    retry policy sends the command again (in a pipeline, its whole batch: each command takes
+    its next step), answered by the command's next step, unless
     ``outage=True``, the server out of reach for every attempt, when the code sees the error
     once the policy gives up.
     """
