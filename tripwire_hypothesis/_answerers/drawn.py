@@ -23,6 +23,7 @@ from tripwire._errors import UnmockedInteractionError, describe_call, safe_repr
 from tripwire.plugins.redis_plugin.call import own_copy
 from tripwire.plugins.redis_plugin.intercept.interceptors import calling_client
 from tripwire.plugins.redis_plugin.passwords import scrub_args
+from tripwire_hypothesis._answerers import batch_retries
 from tripwire_hypothesis._answerers.clients import decodes, library_error, through_callbacks
 from tripwire_hypothesis._answerers.outcomes import (
     _COMMIT,
@@ -109,6 +110,8 @@ class Answerer:
         "answered",
         "draws",
         "in_batch",
+        "lost",
+        "sending",
     )
 
     def __init__(
@@ -134,6 +137,11 @@ class Answerer:
         self._pending: tuple[Any, ...] | None = None
         #: Set by the pipeline interception while a batch's queued commands are answered.
         self.in_batch = False
+        #: A batch's sending that lost its connection to this session's fault, until the
+        #: pipeline's own retry policy runs (`batch_retries`).
+        self.lost: batch_retries.Lost | None = None
+        #: Which sending of a batch is answered: 2 and on when its retry policy sent it again.
+        self.sending = 1
 
     def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
         __tracebackhide__ = True
@@ -239,6 +247,46 @@ class Answerer:
         done(last)
         return last
 
+    def lost_batch(self, mock: RedisCall, start: int) -> bool:
+        """Whether ``mock``, raised in a batch, is this session's fault of the batch's
+        connection (the interception then sends it through the pipeline's retry policy)."""
+        if not (
+            self.answered
+            and mock is self.answered[-1]
+            and batch_retries.is_fault(mock.raises)
+            and batch_retries.batch_retries_of(calling_client())
+        ):
+            return False
+        self.lost = (mock, start)
+        return True
+
+    def resend_batch(
+        self, pipe: Any, stack: list[Any], transaction: bool, raise_on_error: bool
+    ) -> Any:
+        """What a batch whose sending `lost_batch` marked ends with, once the pipeline's own
+        retry policy has run: its later sendings drawn afresh, or all failing (an outage)."""
+        lost, self.lost = self.lost, None
+        assert lost is not None
+        first = lost[0]
+
+        def outage() -> bool:
+            out = bool(self.draws.draw(OUTAGE, _outage_label(first)))
+            if out:
+                self._outages.add(id(first))
+            return out
+
+        return batch_retries.resend_batch(
+            self._plugin,
+            self._site,
+            pipe,
+            stack,
+            transaction,
+            raise_on_error,
+            lost,
+            outage,
+            self._attempts,
+        )
+
     def _checked_name(self, args: tuple[Any, ...], options: dict[str, Any]) -> str:
         """The call's command name, once the session's limits allow it an answer."""
         __tracebackhide__ = True
@@ -294,7 +342,7 @@ class Answerer:
         if last is not None and last[0] == (watching,) and self._again(draws.stickiness):
             # Another lost race after a lost race: answered as last time.
             previous = last[1]
-            outcome = draws.again(Outcome(raises=own_copy(previous.raises)), "EXEC")
+            outcome = draws.again(Outcome(raises=own_copy(previous.raises)), self._exec_label())
             _, raises = made_by(calling_client(), "EXEC", ("EXEC",), {}, outcome)
             mock = self._plugin.new_call("EXEC", None, raises, self._site)
             self.answered.append(mock)
@@ -313,7 +361,7 @@ class Answerer:
         else:
             # A transaction that watched nothing commits, or its connection fails.
             strategy = _WATCHED_EXEC if watching else _outcomes(_COMMIT, _EXEC_FAULTS, policy.cut)
-        outcome = self.draws.draw(strategy, "EXEC")
+        outcome = self.draws.draw(strategy, self._exec_label())
         if draws.stickiness is not None:
             draws.last["EXEC"] = ((watching,), outcome)
         _, raises = made_by(calling_client(), "EXEC", ("EXEC",), {}, outcome)
@@ -321,6 +369,10 @@ class Answerer:
         self.answered.append(mock)
         self._count += 1
         return mock
+
+    def _exec_label(self) -> str:
+        """How an EXEC's draw reads in the report: ``EXEC, attempt 2`` when sent again."""
+        return "EXEC" if self.sending == 1 else f"EXEC, attempt {self.sending}"
 
     def unused(self) -> list[RedisCall]:
         # Every answer is made for the call that needs it.
@@ -331,6 +383,9 @@ class Answerer:
     ) -> SearchStrategy[Outcome]:
         __tracebackhide__ = True
         policy = self._policy
+        # A transaction's queued command fails only with its own error reply (EXEC stands
+        # for its connection); a pipeline's may lose the batch's connection.
+        queued = self.in_batch and batch_retries.queued_only(calling_client())
         source = policy.replies.get(call.command)
         replies: SearchStrategy[Any] | None
         stored = policy.values
@@ -365,18 +420,16 @@ class Answerer:
             # The example's plan (`tripwire_hypothesis._answerers.plans`): this call fails, or
             # fails at the plan's rate, or does not.
             if len(self.answered) + 1 == plan.target:
-                errors = plan.target_queued if self.in_batch else plan.target_errors
+                errors = plan.target_queued if queued else plan.target_errors
                 if errors is not None:
                     return _raising(errors)
-            return _outcomes(
-                replies, plan.queued_errors if self.in_batch else plan.errors, plan.cut
-            )
+            return _outcomes(replies, plan.queued_errors if queued else plan.errors, plan.cut)
         if policy.cut >= COIN_SIDES:
             errors = None
         elif policy.errors is not None:
             errors = policy.errors
         else:
-            errors = _command_errors(call.command, self.in_batch)
+            errors = _command_errors(call.command, queued)
         return _outcomes(replies, errors, policy.cut)
 
     def _refuse(
@@ -443,6 +496,13 @@ class _Label:
             return f"{call.command}({arguments}), every attempt fails"
         again = f", attempt {self.attempt}" if self.attempt > 1 else ""
         return f"{call.command}({arguments}){again}"
+
+
+def _outage_label(first: RedisCall) -> object:
+    """How the draw of whether a batch's fault fails every sending reads in the report."""
+    if first.command == "EXEC":
+        return "EXEC, every attempt fails"
+    return _Label(Call(first.command, first.args, first.kwargs), outage=True)
 
 
 def _short_repr(value: object) -> str:

@@ -36,10 +36,12 @@ class Fault:
     a connection lost after the command changed the data: the acknowledgement is lost, the
     change is not.
 
-    A connection error or a timeout of a client's call (sync or asyncio) is retried as the
-    client's own retry policy says (redis-py 8: ten times): the next attempts are decided one
-    by one, unless ``outage=True``, the server out of reach for every later attempt, when the
-    code sees the error once the policy gives up.
+    A connection error or a timeout of a client's call (sync or asyncio), or of a pipeline's
+    batch (at a transaction's ``EXEC``, or a queued command of a pipeline without one), is
+    retried as the client's own retry policy says (redis-py 8: ten times; a pipeline that
+    watches keys raises ``WatchError`` instead): the next attempts are decided one by one,
+    unless ``outage=True``, the server out of reach for every later attempt, when the code
+    sees the error once the policy gives up.
     """
 
     __slots__ = ("applied", "error", "outage")

@@ -31,8 +31,9 @@ from redis import exceptions
 import tripwire_hypothesis._concurrency.turns as _turns
 from tripwire._errors import safe_repr
 from tripwire.plugins.redis_plugin.intercept.interceptors import calling_client
+from tripwire_hypothesis._answerers import batch_retries
 from tripwire_hypothesis._answerers.clients import decodes, library_error, through_callbacks
-from tripwire_hypothesis._answerers.drawn import Answerer, _Label, cluster_node
+from tripwire_hypothesis._answerers.drawn import Answerer, _Label, _outage_label, cluster_node
 from tripwire_hypothesis._answerers.fakeredis_model import (
     UNKNOWN,
     Model,
@@ -79,6 +80,7 @@ class ModelAnswerer(Answerer):
     __slots__ = (
         "_batch",
         "_conflict",
+        "_lost_decision",
         "_script",
         "_seeder",
         "_selected",
@@ -117,6 +119,8 @@ class ModelAnswerer(Answerer):
         self._snapshot: tuple[int, list[tuple[Any, int, Any]]] | None = None
         self._conflict = False
         self._writes = False
+        #: The index in `decisions` of the last fault of a batch's connection.
+        self._lost_decision = 0
 
     # The pipeline interception sets this around a batch's queued commands.
     @property
@@ -164,7 +168,12 @@ class ModelAnswerer(Answerer):
                 self._conflict = self._watch_broken()
                 self._snapshot = model.snapshot(db)
             self._writes = self._writes or "write" in model.flags(name)
+            fault = self._queued_fault(name, args, options)
+            if fault is not None and not fault.applied:
+                return self._answer(name, None, fault.error)
             returns, raises = self._run(name, pool, db, args, options)
+            if fault is not None:
+                return self._answer(name, None, fault.error, applied=True)
             return self._answer(name, returns, raises)
         flags = model.flags(name) if name not in ("WATCH", "UNWATCH") else frozenset()
         kinds = tuple(
@@ -241,6 +250,54 @@ class ModelAnswerer(Answerer):
         self._pending = (mock, client, args, options, later, self.answered.append)
         return mock
 
+    def _queued_fault(
+        self, name: str, args: tuple[Any, ...], options: dict[str, Any]
+    ) -> Fault | None:
+        """Whether a pipeline's queued command loses the batch's connection, before or after
+        it took effect (the commands before it did); a transaction's never does: its
+        ``EXEC`` stands for the connection."""
+        if batch_retries.queued_only(calling_client()):
+            return None
+        kinds = tuple(kind for kind in self._policy.faults if kind in ("connection", "timeout"))
+        fault = self._decide(_Label(Call(name, args[1:], options), self.sending), kinds)
+        self._lost_decision = len(self.decisions) - 1
+        return fault
+
+    def resend_batch(
+        self, pipe: Any, stack: list[Any], transaction: bool, raise_on_error: bool
+    ) -> Any:
+        """What a batch whose sending `lost_batch` marked ends with, once the pipeline's own
+        retry policy has run: its later sendings run on the model again (a sending lost after
+        it took effect applies twice), or all fail (an outage)."""
+        lost, self.lost = self.lost, None
+        assert lost is not None
+        index = self._lost_decision
+        label, fault = self.decisions[index]
+
+        def outage() -> bool:
+            assert fault is not None
+            if self._script is not None:
+                return fault.outage
+            if not self.draws.draw(OUTAGE, _outage_label(lost[0])):
+                return False
+            self.decisions[index] = (
+                label,
+                Fault(fault.error, applied=fault.applied, outage=True),
+            )
+            return True
+
+        return batch_retries.resend_batch(
+            self._plugin,
+            self._site,
+            pipe,
+            stack,
+            transaction,
+            raise_on_error,
+            lost,
+            outage,
+            self._attempts,
+        )
+
     def _apply(
         self, name: str, pool: Any, db: int, args: tuple[Any, ...], options: dict[str, Any]
     ) -> tuple[Any, BaseException | None]:
@@ -273,7 +330,8 @@ class ModelAnswerer(Answerer):
                 for kind in self._policy.faults
                 if (kind != "watch" or watching) and (kind not in _WRITE_FLAGS or self._writes)
             )
-            fault = self._decide("EXEC", kinds)
+            fault = self._decide(self._exec_label(), kinds)
+            self._lost_decision = len(self.decisions) - 1
         self._unwatch()
         self._count += 1
         snapshot, self._snapshot = self._snapshot, None

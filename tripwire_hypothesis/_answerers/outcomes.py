@@ -80,8 +80,9 @@ def _command_errors(command: str, queued: bool) -> SearchStrategy[BaseException]
     loading its data, a timeout, or an error reply Redis can answer that command
     (`tripwire_hypothesis._reply_strategies.command_errors`), each family an equal share.
 
-    Inside a pipeline (``queued``) a command can only fail with its own error reply; losing
-    the connection fails the whole batch, which the transaction's EXEC stands for.
+    Queued in a transaction (``queued``) a command can only fail with its own error reply:
+    losing the connection fails the whole batch, which the transaction's EXEC stands for. (A
+    pipeline without a transaction may lose it at any queued command: `batch_retries`.)
     """
     kinds = error_kinds_of(command)
     replies = redis_errors(kinds=[kind for kind in kinds if kind != "loading"])

@@ -50,9 +50,10 @@ class Plan:
 
     ``target`` is the position (1 for the first answered call, 0 for none) that fails with
     ``target_errors``; any other call fails when its coin is at or above ``cut`` (the coin's
-    sides: never), with ``errors``. The ``queued`` variants are for a pipeline's queued commands,
-    which can only fail with their own error replies (``None``: they do not fail), the ``exec``
-    ones for a transaction's ``EXEC``, which fails as a whole (a dropped connection, a timeout).
+    sides: never), with ``errors``. The ``queued`` variants are for a transaction's queued
+    commands, which can only fail with their own error replies (``None``: they do not fail),
+    the ``exec`` ones for a transaction's ``EXEC``, which fails as a whole (a dropped
+    connection, a timeout). A pipeline's queued commands without a transaction fail as calls.
     """
 
     __slots__ = (
@@ -155,8 +156,8 @@ def for_command(plan: Plan, command: str) -> Plan:
 
 
 FAMILY_NAMES = ("connection", "timeout", "response")
-#: The families a pipeline's queued command can fail with (its own error reply), and those a
-#: transaction's EXEC can (it fails as a whole).
+#: The families a transaction's queued command can fail with (its own error reply), and those
+#: its EXEC can (it fails as a whole).
 QUEUED_FAMILIES = frozenset({2})
 EXEC_FAMILIES = frozenset({0, 1})
 

@@ -17,8 +17,9 @@ example costs no wall time. The reply is the session's, already in the shape the
 returns, so redis-py's reply parsing is skipped for it (``parse_response`` on the client, for the
 length of the call). Drawn, scripted and model sessions share the bookkeeping (`resend`): the
 first attempt's answer is the session's usual one, each later attempt gets its own, and each
-attempt sent again is recorded. A pipeline or a cluster client still gets the fault at the
-call.
+attempt sent again is recorded. A pipeline's or transaction's batch runs through the
+pipeline's own retry policy alike (`batch_retries`); a cluster client still gets the fault at
+the call.
 
 Facts relied on (redis-py 4.0 to 8.x, valkey-py 6): ``Redis.execute_command`` uses
 ``self.connection`` when set (instead of taking one from the pool), calls ``conn.retry.

@@ -54,7 +54,8 @@ class Step:
     build steps by hand, for ``@example(session=RedisSession([...]))``.
 
     A connection error or a timeout is a fault of the call's connection: the client's own
-    retry policy sends the command again, answered by the command's next step, unless
+    retry policy sends the command again (in a pipeline, its whole batch: each command takes
+    its next step), answered by the command's next step, unless
     ``outage=True``, the server out of reach for every attempt, when the code sees the error
     once the policy gives up.
     """
@@ -140,6 +141,7 @@ class Script:
 
     __slots__ = (
         "_attempts",
+        "_given",
         "_outages",
         "_pending",
         "_plugin",
@@ -147,6 +149,7 @@ class Script:
         "_replay",
         "_site",
         "in_batch",
+        "lost",
     )
 
     def __init__(
@@ -169,6 +172,10 @@ class Script:
         #: An asyncio client's call whose first attempt failed, until its retries are run.
         self._pending: tuple[Any, ...] | None = None
         self.in_batch = False
+        #: The last step given that raises, and a batch's sending that lost its connection
+        #: to it, until the pipeline's own retry policy runs (`batch_retries`).
+        self._given: RedisCall | None = None
+        self.lost: tuple[RedisCall, int] | None = None
         #: Whether it replays a story: a call beyond it gets the simplest answer.
         self._replay = replay
 
@@ -223,6 +230,7 @@ class Script:
             retries_of,
         )
 
+        self._given = step
         raises = step.raises
         fault = (
             issubclass(raises, RETRIED) if isinstance(raises, type) else isinstance(raises, RETRIED)
@@ -266,8 +274,48 @@ class Script:
     def answer_exec(self, watching: bool) -> RedisCall:
         queue = self._queues.get("EXEC")
         if queue:
-            return queue.popleft()
+            self._given = step = queue.popleft()
+            return step
         return self._plugin.new_call("EXEC", None, None, self._site)  # it commits
+
+    def lost_batch(self, mock: RedisCall, start: int) -> bool:
+        """Whether ``mock``, raised in a batch, is a step's fault of the batch's connection
+        (the interception then sends it through the pipeline's retry policy)."""
+        # Imported here: they import redis-py, which a script of replies does not need.
+        from tripwire.plugins.redis_plugin.intercept.interceptors import calling_client
+        from tripwire_hypothesis._answerers import batch_retries
+
+        if not (
+            mock is self._given
+            and batch_retries.is_fault(mock.raises)
+            and batch_retries.batch_retries_of(calling_client())
+        ):
+            return False
+        self.lost = (mock, start)
+        return True
+
+    def resend_batch(
+        self, pipe: Any, stack: list[Any], transaction: bool, raise_on_error: bool
+    ) -> Any:
+        """What a batch whose sending `lost_batch` marked ends with, once the pipeline's own
+        retry policy has run: later sendings answered by the next steps, or all failing (a
+        step with ``outage=True``)."""
+        from tripwire_hypothesis._answerers import batch_retries  # as in `lost_batch`
+
+        lost, self.lost = self.lost, None
+        assert lost is not None
+        outage = id(lost[0]) in self._outages
+        return batch_retries.resend_batch(
+            self._plugin,
+            self._site,
+            pipe,
+            stack,
+            transaction,
+            raise_on_error,
+            lost,
+            lambda: outage,
+            self._attempts,
+        )
 
     def unused(self) -> list[RedisCall]:
         if self._replay:

@@ -33,5 +33,11 @@ class Answerer(Protocol):
         ``watching``: whether the transaction watched keys (only then can a race be lost).
         """
 
+    # Optional, for faults of a pipeline's connection (`interceptors._run_batch`): an answerer
+    # may define ``lost_batch(mock, start) -> bool`` (whether ``mock``, which raises in a batch,
+    # is its fault of the batch's connection; it then keeps it in ``lost``), and
+    # ``resend_batch(pipe, stack, transaction, raise_on_error)``, which the pipeline
+    # interception calls instead of raising when ``lost`` is set: what the code gets.
+
     def unused(self) -> list[RedisCall]:
         """The mocks it holds that no call has used yet (they fail verification if required)."""

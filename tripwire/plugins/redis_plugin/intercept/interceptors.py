@@ -229,20 +229,28 @@ def _run_batch(
     MULTI, which needs no mock, the queued commands, then EXEC.
     """
     __tracebackhide__ = True
+    answerer = plugin.answerer
+    # Where this sending of the batch begins on the timeline, should it be sent again.
+    start = 0 if answerer is None else len(plugin.verifier.timeline.entries)
     if transaction:
         plugin._record_builtin(("MULTI",), {}, True)
     # Each queued command consumes its own mock, in queue order, recorded like a direct call.
     # A loop, not a comprehension: before Python 3.12 a comprehension is a frame of its own,
     # which would show in the traceback of an unmocked command.
     results = []
-    answerer = plugin.answerer
     if answerer is not None:
         answerer.in_batch = True
     try:
         for args, options in stack:
             mock = _consume(plugin, args, options)
             _remember_config(mock, pipe)
-            results.append(_result(mock))
+            if mock.raises is None:
+                results.append(mock.returns)
+            elif _lost(answerer, mock, start):
+                # A session's fault of the batch's connection: no later reply is read.
+                raise _result(mock)
+            else:
+                results.append(_result(mock))
     finally:
         if answerer is not None:
             # Not mutated: every answerer reads it only as true or false, so None is the same.
@@ -255,12 +263,30 @@ def _run_batch(
         if exec_call is None:
             exec_call = plugin._exec_without_mock(watching)
         if exec_call.raises is not None:
+            _lost(answerer, exec_call, start)
             raise _result(exec_call)
     if raise_on_error:
         for result in results:
             if isinstance(result, BaseException):
                 raise result
     return results
+
+
+def _lost(answerer: Any, mock: RedisCall, start: int) -> bool:
+    """Whether ``mock``, which raises, is a session's fault of a batch's connection, which the
+    pipeline's own retry policy may send again (told to the answerer with the timeline index
+    where this sending of the batch began: `_resending`)."""
+    lost = getattr(answerer, "lost_batch", None)
+    return lost is not None and bool(lost(mock, start))
+
+
+def _resending(plugin: RedisPlugin) -> Any:
+    """The answerer's ``resend_batch``, when the batch that just failed lost its connection
+    to a session's fault; None otherwise (the error is the caller's)."""
+    answerer = plugin.answerer
+    if getattr(answerer, "lost", None) is None:
+        return None
+    return answerer.resend_batch  # type: ignore[union-attr]
 
 
 # -- the sync interceptors ----------------------------------------------------------------------
@@ -339,7 +365,14 @@ def pipeline_execute(pipe: Any, raise_on_error: bool = True) -> list[Any]:
     try:
         transaction = pipe.transaction or pipe.explicit_transaction
         _calling.client = pipe
-        return _run_batch(plugin, pipe, stack, transaction, raise_on_error, pipe.watching)
+        try:
+            return _run_batch(plugin, pipe, stack, transaction, raise_on_error, pipe.watching)
+        except BaseException:
+            resend = _resending(plugin)
+            if resend is None:
+                raise
+        # A session's fault of the connection: the pipeline's own retry policy decides.
+        return resend(pipe, stack, transaction, raise_on_error)  # type: ignore[no-any-return]
     finally:
         pipe.reset()
 
@@ -457,12 +490,19 @@ async def async_pipeline_execute(pipe: Any, raise_on_error: bool = True) -> list
     try:
         transaction = pipe.is_transaction or pipe.explicit_transaction
         gate = async_gate
-        if gate is not None:
-            return await gate(  # type: ignore[no-any-return]
-                _async_batch, plugin, pipe, stack, transaction, raise_on_error
-            )
-        _calling.client = pipe
-        return _run_batch(plugin, pipe, stack, transaction, raise_on_error, pipe.watching)
+        try:
+            if gate is not None:
+                return await gate(  # type: ignore[no-any-return]
+                    _async_batch, plugin, pipe, stack, transaction, raise_on_error
+                )
+            _calling.client = pipe
+            return _run_batch(plugin, pipe, stack, transaction, raise_on_error, pipe.watching)
+        except BaseException:
+            resend = _resending(plugin)
+            if resend is None:
+                raise
+        # A session's fault of the connection: the pipeline's own retry policy decides.
+        return await resend(pipe, stack, transaction, raise_on_error)  # type: ignore[no-any-return]
     finally:
         await pipe.reset()
 
