@@ -7,6 +7,7 @@ server, command by command.
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -159,3 +160,26 @@ def test_a_protocol_3_pipeline_and_asyncio_client_get_their_own_shapes() -> None
     assert {type(reply) for reply in _replies(seen["pipeline"]) + _replies(seen["asyncio"])} == {
         list
     }
+
+
+def test_a_valkey_clients_own_retry_policy_sends_a_faulted_command_again() -> None:
+    valkey = pytest.importorskip("valkey")
+    retried: list[bool] = []
+
+    @deterministic
+    @given(tripwire_strategies.redis_session(error_rate=0.5, commands=["GET"]))
+    @per_example_verifier
+    def run(session: RedisSession) -> None:
+        session.install()
+        retry = valkey.retry.Retry(valkey.backoff.NoBackoff(), 3)
+        with tripwire:
+            client = valkey.Valkey(retry=retry, retry_on_error=[valkey.exceptions.ConnectionError])
+            # A redis-py error would escape this: valkey-py's are raised.
+            with contextlib.suppress(valkey.exceptions.ValkeyError):
+                client.get("k")
+        retried.extend(call.retried for call in session.consumed)
+        session.assert_sent([(c.command, *c.args) for c in session.consumed if not c.retried])
+
+    run()
+    # valkey-py's Retry caught valkey-py's ConnectionError and sent GET again.
+    assert True in retried
