@@ -183,3 +183,22 @@ def test_a_valkey_clients_own_retry_policy_sends_a_faulted_command_again() -> No
     run()
     # valkey-py's Retry caught valkey-py's ConnectionError and sent GET again.
     assert True in retried
+
+
+@pytest.mark.parametrize("model", [False, True], ids=["drawn", "model"])
+def test_a_callback_of_the_users_own_makes_the_reply(model: bool) -> None:
+    def make_client() -> redis.Redis:
+        client = redis.Redis()
+        client.set_response_callback("INCRBY", lambda reply, **options: ("counted", reply))
+        return client
+
+    seen = collect(
+        tripwire_strategies.redis_session(error_rate=0, model=model),
+        make_client,
+        {"INCRBY": lambda client: client.incr("n")},
+    )
+    replies = _replies(seen["INCRBY"])
+    assert replies
+    assert all(reply[0] == "counted" and isinstance(reply[1], int) for reply in replies)
+    if model:
+        assert set(replies) == {("counted", 1)}
