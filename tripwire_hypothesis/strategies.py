@@ -30,6 +30,7 @@ from tripwire_hypothesis._answerers.plans import (
     FAMILIES,
     FAMILY_NAMES,
     QUEUED_FAMILIES,
+    RETRIED_FAMILIES,
     fixed_rate,
     plans,
 )
@@ -142,10 +143,12 @@ def redis_session(
     fault_plans = fixed_rate()
     if rate is None:
         if checked_errors is None:
-            fault_plans = plans(FAMILIES, FAMILY_NAMES, QUEUED_FAMILIES, EXEC_FAMILIES, COIN_SIDES)
+            fault_plans = plans(
+                FAMILIES, FAMILY_NAMES, QUEUED_FAMILIES, EXEC_FAMILIES, COIN_SIDES, RETRIED_FAMILIES
+            )
         else:
             one = frozenset({0})
-            fault_plans = plans((checked_errors,), ("error",), one, one, COIN_SIDES)
+            fault_plans = plans((checked_errors,), ("error",), one, one, COIN_SIDES, one)
     given = {
         "model": model or None,
         "faults": None if faults is None else list(fault_kinds),
@@ -185,8 +188,8 @@ def _sessions(draw: st.DrawFn, policy: Policy) -> RedisSession:
         return RedisSession._drawing(Draws(draw), policy)
     # The example's plan first (`tripwire_hypothesis._answerers.plans`): it shrinks to no
     # faults, and to no answer given again.
-    plan, stickiness = policy.plans.draw(draw)
-    return RedisSession._drawing(Draws(draw, plan, stickiness), policy)
+    plan, stickiness, variant = policy.plans.draw(draw)
+    return RedisSession._drawing(Draws(draw, plan, stickiness, variant), policy)
 
 
 def _normalise(command: str) -> str:

@@ -37,10 +37,10 @@ from tripwire_hypothesis._answerers.outcomes import (
     ReplySource,
     _command_errors,
     _exec_outcomes,
+    _failing,
     _outcomes,
-    _raising,
 )
-from tripwire_hypothesis._answerers.plans import ALWAYS, for_command
+from tripwire_hypothesis._answerers.plans import ALWAYS, for_command, targeted_error
 from tripwire_hypothesis._answerers.retries import (
     RETRIED,
     resend,
@@ -99,6 +99,7 @@ class Answerer:
 
     __slots__ = (
         "_attempts",
+        "_carried",
         "_count",
         "_outages",
         "_pending",
@@ -134,12 +135,17 @@ class Answerer:
         self._pending: tuple[Any, ...] | None = None
         #: Set by the pipeline interception while a batch's queued commands are answered.
         self.in_batch = False
+        #: Whether the plan singled out a queued command for a fault that fails the batch as a
+        #: whole (a dropped connection, a timeout): its transaction's EXEC gets it.
+        self._carried = False
 
     def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
         __tracebackhide__ = True
         name = self._checked_name(args, options)
         call = Call(name, args[1:], options)
         draws = self.draws
+        if self._carried and not self.in_batch:
+            self._carried = False  # a pipeline with no transaction: no EXEC took the fault
         strategy = self._strategy(call, args, options)
         last = draws.last.get(name) if draws.stickiness is not None else None
         if last is not None and last[0] == call.args and self._again(draws.stickiness):
@@ -149,8 +155,12 @@ class Answerer:
             outcome = draws.again(
                 Outcome(own_copy(previous.returns), own_copy(previous.raises)), _Label(call)
             )
+            outage = False
         else:
             outcome = draws.draw(strategy, _Label(call))
+            plan = draws.plan
+            # A fault the plan singles out fails every attempt, when the plan says so.
+            outage = plan is not None and plan.outage and plan.target == len(self.answered) + 1
             if draws.stickiness is not None:
                 self._remember(name, call.args, outcome)
         returns, raises = outcome.returns, outcome.raises
@@ -159,7 +169,7 @@ class Answerer:
         if raises is not None and isinstance(raises, RETRIED):
             client = calling_client()
             if retries_of(client):
-                later, done = self._attempts_of(call, mock, args, options)
+                later, done = self._attempts_of(call, mock, args, options, outage)
                 final = resend(
                     self._plugin, self._site, client, args, options, mock, later, self._attempts
                 )
@@ -167,7 +177,7 @@ class Answerer:
                 return final
             if retries_async_of(client):
                 # An asyncio client: the interception awaits the retries (`retried_async`).
-                later, done = self._attempts_of(call, mock, args, options)
+                later, done = self._attempts_of(call, mock, args, options, outage)
                 self._pending = (mock, client, args, options, later, done)
         return mock
 
@@ -189,18 +199,27 @@ class Answerer:
         self.draws.last[name] = (args, outcome)
 
     def _attempts_of(
-        self, call: Call, first: RedisCall, args: tuple[Any, ...], options: dict[str, Any]
+        self,
+        call: Call,
+        first: RedisCall,
+        args: tuple[Any, ...],
+        options: dict[str, Any],
+        planned: bool,
     ) -> tuple[Callable[[int], RedisCall], Callable[[RedisCall], None]]:
         """For a call whose first attempt failed with a fault redis-py retries: the answer of
         each later attempt, drawn, or all of them failing alike (an outage, decided at the
-        first retry); and what to note once the last attempt is known."""
+        first retry, or ``planned`` by the example's plan); and what to note once the last
+        attempt is known."""
         outage = False
         error = first.raises
 
         def later(number: int) -> RedisCall:
             nonlocal outage
             if number == 2:
-                outage = self.draws.draw(OUTAGE, _Label(call, outage=True))
+                label = _Label(call, outage=True)
+                # Planned: no draw, so that the fault takes no more draws than a reply.
+                draws = self.draws
+                outage = draws.again(True, label) if planned else draws.draw(OUTAGE, label)
             if outage:
                 # The server stays out of reach: every attempt fails with the first one's error.
                 return self._plugin.new_call(call.command, None, error, self._site)
@@ -291,11 +310,13 @@ class Answerer:
             self.answered.append(mock)
             return mock
         if plan is not None:
-            if len(self.answered) + 1 == plan.target and plan.target_exec is not None:
+            strategy = _exec_outcomes(watching, plan.exec_errors, plan.cut)
+            errors = plan.target_exec
+            targeted = self._carried or len(self.answered) + 1 == plan.target
+            self._carried = False
+            if targeted and errors is not None:
                 # The plan fails this EXEC: no lost race stands in for the fault.
-                strategy = _raising(plan.target_exec)
-            else:
-                strategy = _exec_outcomes(watching, plan.exec_errors, plan.cut)
+                strategy = _failing(strategy, errors, targeted_error(errors, draws.variant))
         elif policy.cut >= COIN_SIDES:
             strategy = _COMMITTED
         elif policy.errors is not None:
@@ -355,7 +376,10 @@ class Answerer:
             if len(self.answered) + 1 == plan.target:
                 errors = plan.target_queued if self.in_batch else plan.target_errors
                 if errors is not None:
-                    return _raising(errors)
+                    return _failing(replies, errors, targeted_error(errors, self.draws.variant))
+                # A queued command cannot fail with this family alone: the batch does, as a
+                # whole, at its transaction's EXEC.
+                self._carried = True
             return _outcomes(
                 replies, plan.queued_errors if self.in_batch else plan.errors, plan.cut
             )

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 from typing import Any
 
 from hypothesis import strategies as st
@@ -49,10 +50,12 @@ class Plan:
     """Which calls of one example fail, and with which errors.
 
     ``target`` is the position (1 for the first answered call, 0 for none) that fails with
-    ``target_errors``; any other call fails when its coin is at or above ``cut`` (the coin's
-    sides: never), with ``errors``. The ``queued`` variants are for a pipeline's queued commands,
-    which can only fail with their own error replies (``None``: they do not fail), the ``exec``
-    ones for a transaction's ``EXEC``, which fails as a whole (a dropped connection, a timeout).
+    ``target_errors``, every attempt of it when ``outage`` is set (otherwise the first retry
+    decides, as for any other fault); any other call fails when its coin is at or above ``cut``
+    (the coin's sides: never), with ``errors``. The ``queued`` variants are for a pipeline's
+    queued commands, which can only fail with their own error replies (``None``: they do not
+    fail), the ``exec`` ones for a transaction's ``EXEC``, which fails as a whole (a dropped
+    connection, a timeout).
     """
 
     __slots__ = (
@@ -60,6 +63,7 @@ class Plan:
         "errors",
         "exec_errors",
         "given",
+        "outage",
         "queued_errors",
         "spelled",
         "target",
@@ -74,6 +78,7 @@ class Plan:
         *,
         target: int = 0,
         target_families: tuple[int, ...] = (),
+        outage: bool = False,
         cut: int,
         families: tuple[int, ...] = (),
         family_errors: tuple[SearchStrategy[BaseException], ...],
@@ -84,6 +89,7 @@ class Plan:
         self.given: dict[str, Any] = {
             "target": target,
             "target_families": target_families,
+            "outage": outage,
             "cut": cut,
             "families": families,
             "queued": queued,
@@ -91,6 +97,7 @@ class Plan:
         }
         self.spelled = spelled
         self.target = target
+        self.outage = outage
         self.cut = cut
         self.target_errors = _union(family_errors, target_families)
         self.target_queued = _union(family_errors, tuple(f for f in target_families if f in queued))
@@ -114,17 +121,37 @@ def _union(
     return st.one_of([family_errors[index] for index in chosen])
 
 
+@functools.lru_cache(maxsize=256)
 def _family(*kinds: str) -> SearchStrategy[BaseException]:
     """The errors of ``kinds``, each message of each kind an equal share, in one draw.
 
     One draw, as a reply of a miss takes: an example that Hypothesis remakes with another plan
     replays the same draws, and a fault needing more of them than the reply it replaces would
-    run out of them at the last call.
+    run out of them at the last call. A call the plan singles out takes its message from the
+    example's variant instead (`targeted_error`).
     """
-    specs = [(kind, variant, 0, 7000) for kind in kinds for variant in range(len(_MESSAGES[kind]))]
+    specs = tuple(
+        (kind, variant, 0, 7000) for kind in kinds for variant in range(len(_MESSAGES[kind]))
+    )
     # Made at each draw: an exception raised in one example must not carry its traceback and
     # Hypothesis' notes into the next.
-    return st.sampled_from(specs).map(_build)
+    family = st.sampled_from(specs).map(_build)
+    _SPECS[family] = specs
+    return family
+
+
+#: The messages of each family `_family` made, in order.
+_SPECS: dict[SearchStrategy[BaseException], tuple[tuple[str, int, int, int], ...]] = {}
+
+
+def targeted_error(
+    errors: SearchStrategy[BaseException], variant: int
+) -> tuple[str, int, int, int] | None:
+    """Which message of the family ``errors`` the call a plan singles out fails with: the
+    example's ``variant`` (drawn with its plan) picks one, each an equal share, shrinking to
+    the first. None for errors not of a family made here (``redis_session(errors=...)``)."""
+    specs = _SPECS.get(errors)
+    return None if specs is None else specs[variant % len(specs)]
 
 
 #: The error families of a default session's plans, in shrink order: a dropped connection (or a
@@ -159,6 +186,8 @@ FAMILY_NAMES = ("connection", "timeout", "response")
 #: transaction's EXEC can (it fails as a whole).
 QUEUED_FAMILIES = frozenset({2})
 EXEC_FAMILIES = frozenset({0, 1})
+#: The families redis-py's retry policy sends a call again after: a dropped connection, a timeout.
+RETRIED_FAMILIES = frozenset({0, 1})
 
 
 @functools.lru_cache(maxsize=64)
@@ -168,8 +197,10 @@ def plans(
     queued: frozenset[int],
     exec_ok: frozenset[int],
     sides: int,
+    retried: frozenset[int] = frozenset(),
 ) -> Spread:
-    """The plans of a session whose error families are ``family_errors`` (named ``names``).
+    """The plans of a session whose error families are ``family_errors`` (named ``names``);
+    redis-py's retry policy may send a call failing with one of the ``retried`` families again.
 
     Shrinks to no faults, then to one fault at the first call, of the first family.
     """
@@ -181,16 +212,20 @@ def plans(
     none = Plan("no faults", cut=sides, **common)
     targeted = [
         Plan(
-            f"{names[family]} at call {target}",
+            f"{names[family]} at call {target}{', every attempt' if outage else ''}",
             target=target,
             target_families=(family,),
+            outage=outage,
             cut=sides,
             **common,
         )
         for target in range(1, TARGETS + 1)
         for family in range(len(names))
         # The second call weighs most: stories of two calls are common (read, then write).
-        for _ in range(_TARGET_WEIGHTS[target - 1])
+        for copy in range(_TARGET_WEIGHTS[target - 1])
+        # A fault redis-py retries reaches the code only if every attempt fails: most plans
+        # make it an outage; one in each call's lets the first retry decide, as elsewhere.
+        for outage in [family in retried and copy > 0]
     ]
     subsets = [
         subset
@@ -207,7 +242,7 @@ def plans(
         for rate in _RATES
         for subset in subsets
     ]
-    return _spread(_with_stickiness((none, *targeted, *at_random), none))
+    return _spread(_with_stickiness((none, *targeted, *at_random), none), variants=True)
 
 
 def _with_stickiness(faults: tuple[Plan | None, ...], none: Plan | None) -> tuple[Draw, ...]:
@@ -219,7 +254,8 @@ def _with_stickiness(faults: tuple[Plan | None, ...], none: Plan | None) -> tupl
 
 class Spread:
     """How an example draws an entry of ``table``: the sum of draws made in pairs, each pair of
-    a strategy of its own, modulo the table's size.
+    a strategy of its own, modulo the table's size; then, with ``variants``, which message of
+    its family a call the plan singles out fails with (`targeted_error`).
 
     Hypothesis makes each new example into a few more by copying a draw over another draw of the
     same strategy, which would give them all the entry of the first: a copy within a pair
@@ -227,11 +263,16 @@ class Spread:
     and no repetition, which Hypothesis tries first when it shrinks. Drawn by the session's own
     strategy (`draw`), without a strategy of its own around the draws: it is every example's
     cost.
+
+    The variant is drawn here, at the start of every example, and not at the call: a call the
+    plan fails then takes as many draws as its reply would (`outcomes._failing`), so that an
+    example Hypothesis remakes with another plan, replaying the draws of the first, has the
+    draws the fault needs.
     """
 
-    __slots__ = ("parts", "table")
+    __slots__ = ("parts", "table", "variants")
 
-    def __init__(self, table: tuple[Draw, ...]) -> None:
+    def __init__(self, table: tuple[Draw, ...], *, variants: bool = False) -> None:
         self.table = table
         size = len(table)
         # sampled_from's label depends on its elements: each range is a strategy of its own.
@@ -240,14 +281,23 @@ class Spread:
             for pair in range(_PAIRS)
             for _ in range(2)
         )
+        self.variants = _VARIANTS if variants else None
 
-    def draw(self, draw: st.DrawFn) -> Draw:
+    def draw(self, draw: st.DrawFn) -> tuple[Plan | None, Any, int]:
+        """The example's plan, its stickiness, and its variant (0 without ``variants``)."""
         table = self.table
-        return table[sum(map(draw, self.parts)) % len(table)]
+        plan, stickiness = table[sum(map(draw, self.parts)) % len(table)]
+        variants = self.variants
+        return plan, stickiness, 0 if variants is None else draw(variants)
 
 
-def _spread(table: tuple[Draw, ...]) -> Spread:
-    return Spread(table)
+#: The variants a plan's targeted fault picks its message by: as many as a multiple of each
+#: family's number of messages (at most 16), so that each message is an equal share.
+_VARIANTS = st.integers(0, math.lcm(*range(1, 17)) - 1)
+
+
+def _spread(table: tuple[Draw, ...], *, variants: bool = False) -> Spread:
+    return Spread(table, variants=variants)
 
 
 @functools.lru_cache(maxsize=1)
