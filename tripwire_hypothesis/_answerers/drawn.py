@@ -147,7 +147,10 @@ class Answerer:
         if self._carried and not self.in_batch:
             self._carried = False  # a pipeline with no transaction: no EXEC took the fault
         strategy = self._strategy(call, args, options)
-        last = draws.last.get(name) if draws.stickiness is not None else None
+        plan = draws.plan
+        # The call the plan singles out fails, sent again or not.
+        targeted = plan is not None and plan.target == len(self.answered) + 1
+        last = draws.last.get(name) if draws.stickiness is not None and not targeted else None
         if last is not None and last[0] == call.args and self._again(draws.stickiness):
             # Sent again as it was: answered as last time (`tripwire_hypothesis._answerers.plans`),
             # with a reply and an error of its own.
@@ -158,9 +161,8 @@ class Answerer:
             outage = False
         else:
             outcome = draws.draw(strategy, _Label(call))
-            plan = draws.plan
             # A fault the plan singles out fails every attempt, when the plan says so.
-            outage = plan is not None and plan.outage and plan.target == len(self.answered) + 1
+            outage = targeted and plan.outage
             if draws.stickiness is not None:
                 self._remember(name, call.args, outcome)
         returns, raises = outcome.returns, outcome.raises
@@ -301,7 +303,10 @@ class Answerer:
         policy = self._policy
         plan = self.draws.plan
         draws = self.draws
-        last = draws.last.get("EXEC") if draws.stickiness is not None else None
+        # The plan singles out this EXEC, or a command it queued that fails the batch.
+        targeted = plan is not None and (self._carried or len(self.answered) + 1 == plan.target)
+        self._carried = False
+        last = draws.last.get("EXEC") if draws.stickiness is not None and not targeted else None
         if last is not None and last[0] == (watching,) and self._again(draws.stickiness):
             # Another lost race after a lost race: answered as last time.
             previous = last[1]
@@ -312,8 +317,6 @@ class Answerer:
         if plan is not None:
             strategy = _exec_outcomes(watching, plan.exec_errors, plan.cut)
             errors = plan.target_exec
-            targeted = self._carried or len(self.answered) + 1 == plan.target
-            self._carried = False
             if targeted and errors is not None:
                 # The plan fails this EXEC: no lost race stands in for the fault.
                 strategy = _failing(strategy, errors, targeted_error(errors, draws.variant))

@@ -5,20 +5,28 @@ call and three error families, a given family reaches the fifth call of the code
 example in forty, and a story of five lost races in a row almost never comes. So, as in swarm
 testing, each example first draws its own plan (`Plan`) and stickiness, in one draw (`_spread`):
 
-- which calls fail: none; or exactly one of the first `TARGETS` calls, with one family; or every
-  call with probability 0.3, from a subset of the families.
+- which calls fail: none; or exactly one of the first `TARGETS` calls, with one family (a
+  dropped connection or a timeout there is, in most plans, an outage: every attempt of
+  redis-py's retry policy fails, so the code sees it); or, in a few examples, every call with
+  probability 0.3, from a subset of the families. A dropped connection or a timeout that is
+  not an outage may pass at a retry, decided then.
 - how sticky the answers are: when the code sends a call again with the same arguments, the
   session may answer what it answered last time (a miss after a miss, a lost race after a lost
-  race, the same error again): never, half of the time, nine times in ten, or (in examples with
-  no faults, a sixth of them) always. Retry and poll loops then reach their limits.
+  race, the same error again): never, half of the time, nine times in ten, or always; the call a
+  plan singles out fails all the same. Examples with no faults whose answers are always given
+  again are the commonest single kind, a sixth of them: retry and poll loops reach their limits
+  there.
 
 Hypothesis remakes each new example into a few more (copying draws over draws of the same
-strategy) before it draws another: `_spread` makes those remakes get other plans too. Shrinking
-tries the first entry first: no faults, no repetition. A ``redis_session(error_rate=...)`` keeps
-its rate for every call (no plan), with stickiness drawn alike.
+strategy, replaying the rest) before it draws another: `_spread` makes those remakes get other
+plans too, and a call the plan fails takes the draws its reply would have taken
+(`outcomes._failing`), so that the remake does not run out of them. Shrinking tries the first
+entry first: no faults, no repetition. A ``redis_session(error_rate=...)`` keeps its rate for
+every call (no plan), with stickiness drawn alike.
 
-Measured (tests/hypothesis/test_swarm_bugs.py, docs/hypothesis.md "What the default 100 examples
-cover"): in 100 examples each family fails each of the first five calls in 9 runs in 10 or more.
+Measured (benchmarks/fault_reach.py, tests/hypothesis/test_swarm_bugs.py, docs/hypothesis.md
+"What the default 100 examples cover"): in 100 examples each family reaches each of the first
+five calls, as the code sees it, in three runs in four or more.
 """
 
 from __future__ import annotations
@@ -41,9 +49,10 @@ TARGETS = 5
 #: The chances that a call with no fault planned fails, in plans that fail calls at random.
 _RATES = (0.3,)
 #: How many times a plan that singles out the first, second... call is listed for one that fails
-#: calls at random: most examples single out one call, so that each family reaches each of the
-#: first calls.
-_TARGET_WEIGHTS = (3, 4, 3, 3, 3)
+#: calls at random, at each stickiness: most examples single out one call, so that each family
+#: reaches each of the first calls. The second call weighs most: a read, then a write that
+#: depends on its reply, is the commonest story, and the branches to try are behind the read.
+_TARGET_WEIGHTS = (3, 6, 4, 3, 3)
 
 
 class Plan:
@@ -221,10 +230,10 @@ def plans(
         )
         for target in range(1, TARGETS + 1)
         for family in range(len(names))
-        # The second call weighs most: stories of two calls are common (read, then write).
         for copy in range(_TARGET_WEIGHTS[target - 1])
         # A fault redis-py retries reaches the code only if every attempt fails: most plans
-        # make it an outage; one in each call's lets the first retry decide, as elsewhere.
+        # make it an outage; one of each call's lets the first retry decide (a command that
+        # reached the server may be sent twice).
         for outage in [family in retried and copy > 0]
     ]
     subsets = [
@@ -245,11 +254,11 @@ def plans(
     return _spread(_with_stickiness((none, *targeted, *at_random), none), variants=True)
 
 
-def _with_stickiness(faults: tuple[Plan | None, ...], none: Plan | None) -> tuple[Draw, ...]:
-    """Each fault plan with each stickiness short of always; and, for long stories, no faults
-    with answers given again always (a fault in the first calls would end them)."""
-    short = [(plan, stickiness) for stickiness in _STICKINESS for plan in faults]
-    return (*short, *[(none, ALWAYS)] * max(1, round(len(short) * _LONG_STORIES)))
+def _with_stickiness(faults: tuple[Plan, ...], none: Plan) -> tuple[Draw, ...]:
+    """Each fault plan with each stickiness; and, for long stories, more examples with no faults
+    whose answers are given again always (a fault in the first calls would end them)."""
+    short = [(plan, stickiness) for stickiness in (*_STICKINESS, ALWAYS) for plan in faults]
+    return (*short, *[(none, ALWAYS)] * round(len(short) * _LONG_STORIES))
 
 
 class Spread:
@@ -303,7 +312,7 @@ def _spread(table: tuple[Draw, ...], *, variants: bool = False) -> Spread:
 @functools.lru_cache(maxsize=1)
 def fixed_rate() -> Spread:
     """The draw of a session that fails calls at a fixed rate: no plan, a stickiness."""
-    return _spread(_with_stickiness((None,), None))
+    return _spread(tuple((None, stickiness) for stickiness in (*_STICKINESS, ALWAYS)))
 
 
 #: How many pairs of draws make a plan.
@@ -321,12 +330,12 @@ class _Always:
 
 ALWAYS = _Always()
 
-#: How often a call sent again with the same arguments gets the answer it got last time, in
-#: examples with faults: never, half of the time, nine times in ten (a draw that shrinks to a
-#: fresh answer).
+#: How often a call sent again with the same arguments gets the answer it got last time, short
+#: of always: never, half of the time, nine times in ten (a draw that shrinks to a fresh answer).
 _STICKINESS = (None, st.sampled_from((False, True)), st.sampled_from((False, *[True] * 9)))
-#: How many examples with no faults whose answers are always given again there are for one of
-#: the others: a story of sixty misses in a row, or of five lost races, needs both.
+#: How many examples with no faults whose answers are always given again there are, on top of
+#: the others, for one of those: a story of sixty misses in a row, or of five lost races, needs
+#: both (a sixth of the examples).
 _LONG_STORIES = 0.2
 
 #: What an example draws first: its fault plan (``None``: the session's fixed rate) and its
