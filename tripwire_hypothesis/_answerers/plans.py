@@ -26,7 +26,8 @@ every call (no plan), with stickiness drawn alike.
 
 Measured (benchmarks/fault_reach.py, tests/hypothesis/test_swarm_bugs.py, docs/hypothesis.md
 "What the default 100 examples cover"): in 100 examples each family reaches each of the first
-five calls, as the code sees it, in three runs in four or more.
+five calls, as the code sees it, in 69 to 100 runs in 100 (47 to 100 before a dropped connection
+or a timeout singled out was an outage, and took no more draws than a reply).
 """
 
 from __future__ import annotations
