@@ -30,6 +30,7 @@ from tripwire_hypothesis._answerers.plans import (
     FAMILIES,
     FAMILY_NAMES,
     QUEUED_FAMILIES,
+    RETRIED_FAMILIES,
     fixed_rate,
     plans,
 )
@@ -80,15 +81,16 @@ def redis_session(
     MATCH p*`` keys matching ``p*`` and a cursor that is often ``0``), or an error: a dropped
     connection, a timeout or a server error reply (drawn from ``errors`` instead when given).
     Which calls fail is the example's fault plan, drawn first
-    (`tripwire_hypothesis._answerers.plans`): one of the first five calls with one family,
-    every call at a rate with some of the families, or none. With ``error_rate`` set every
+    (`tripwire_hypothesis._answerers.plans`): one of the first five calls with one family (a
+    dropped connection or a timeout there mostly failing every attempt of the client's retry
+    policy), every call at a rate with some of the families, or none. With ``error_rate`` set every
     call fails with that probability instead (in steps of 1/256; ``0`` turns injection off),
     each family an equal share. Inside a
     pipeline a queued command fails only with its own error reply; a transaction's ``EXEC`` may
     fail with ``WatchError`` (another client wrote a watched key) or a dropped connection. A
     call sent again with the same arguments may get its last answer again, as often as the
-    example drew: never, half of the time, nine times in ten, or always (then with no faults),
-    so that retry and poll loops reach their limits.
+    example drew: never, half of the time, nine times in ten, or always (the call the plan
+    singles out fails all the same), so that retry and poll loops reach their limits.
 
     ``commands`` limits the commands answered (any other raises `UnmockedInteractionError`);
     ``replies`` maps a command to a strategy of its replies, or to a function of the `Call`
@@ -144,10 +146,12 @@ def redis_session(
     fault_plans = fixed_rate()
     if rate is None:
         if checked_errors is None:
-            fault_plans = plans(FAMILIES, FAMILY_NAMES, QUEUED_FAMILIES, EXEC_FAMILIES, COIN_SIDES)
+            fault_plans = plans(
+                FAMILIES, FAMILY_NAMES, QUEUED_FAMILIES, EXEC_FAMILIES, COIN_SIDES, RETRIED_FAMILIES
+            )
         else:
             one = frozenset({0})
-            fault_plans = plans((checked_errors,), ("error",), one, one, COIN_SIDES)
+            fault_plans = plans((checked_errors,), ("error",), one, one, COIN_SIDES, one)
     given = {
         "model": model or None,
         "faults": None if faults is None else list(fault_kinds),
@@ -185,8 +189,8 @@ def _sessions(draw: st.DrawFn, policy: Policy) -> RedisSession:
         return RedisSession._drawing(Draws(draw), policy)
     # The example's plan first (`tripwire_hypothesis._answerers.plans`): it shrinks to no
     # faults, and to no answer given again.
-    plan, stickiness = policy.plans.draw(draw)
-    return RedisSession._drawing(Draws(draw, plan, stickiness), policy)
+    plan, stickiness, variant = policy.plans.draw(draw)
+    return RedisSession._drawing(Draws(draw, plan, stickiness, variant), policy)
 
 
 def _normalise(command: str) -> str:

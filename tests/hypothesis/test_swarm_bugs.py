@@ -2,11 +2,11 @@
 per module written with ``redis_session()``'s defaults.
 
 Each bug must be found by its module's property within Hypothesis' default 100 examples under
-most of 20 seeds: with Hypothesis 6.170, 15 of the 21 under all 20 (asserted with a margin,
-`USUALLY`), the others under as many as `SOMETIMES` says. Each correct module must pass under
-them all. The default run tries the seeds in order until one finds the bug, and five
-seeds for the correct modules; ``TRIPWIRE_ALL_SEEDS=1`` (the nox ``tests`` session sets it) runs
-every bug and every correct module under all 20.
+each of 20 seeds: 17 of the 21 are (with Hypothesis 6.170 and 6.168 alike), the other four under
+as many as `SOMETIMES` says. Each correct module must pass under them all. The default run tries
+the seeds in order until one finds the bug, and five seeds for the correct modules;
+``TRIPWIRE_ALL_SEEDS=1`` (the nox ``tests`` session sets it) runs every bug and every correct
+module under all 20.
 
 Only the generate phase runs: finding a bug is all that is asserted, and shrinking and the
 explain phase would only add time. The examples generated are those of the default settings.
@@ -183,28 +183,26 @@ def run(prop: Callable[..., None], seed_value: int) -> BaseException | None:
     return None
 
 
-#: The bugs found under most seeds, not all, and under how many of the 20 at least: those that
-#: need one family at one call *and* particular replies before it (a miss, a session that
-#: exists, a balance that is not short), or a long story and a reply (five lost races with a
-#: balance that is not short). Every other bug is found under every seed.
+#: The bugs found under most seeds, not all, and under how many of the 20 at least. Each needs one
+#: family at one call *and* a particular reply before it (a cache miss, a session that exists, a
+#: stock that is short). Hypothesis remakes each example it draws afresh into about three more,
+#: copying one draw of the plan over another and replaying the replies: about 25 of the 100
+#: examples draw their replies anew, a half to a fifth of them the reply needed; each example
+#: singles out the second call with a given family about one time in thirteen (a quarter of
+#: the examples single out the second call, the most any of the first five calls gets). About
+#: 3 to 4 examples in 100 find the bug, which then misses under about one seed in 20. Every
+#: other bug is found under every seed.
 SOMETIMES = {
-    # Found under this many of seeds 0-19: 15, 8, 15, 18, 14, 17 (redis-py 8.2, Hypothesis
-    # 6.170). A timeout reaches the code only when every attempt of redis-py's retry policy
-    # times out (an outage), as against a server, hence the timeouts' lower counts; at a
-    # watched EXEC it never does (redis-py raises WatchError, which the module retries). The
-    # thresholds leave a margin: Hypothesis' generation differs between its releases (6.168 on
-    # Python 3.10 found the sessions' timeout under 10 seeds).
-    "cache: a server error at the SET (call 2) is swallowed": 10,
-    "cache: a timeout at the SET (call 2) reaches the reader": 4,
-    "lock: a timeout is taken for a refusal": 10,
+    # Found under this many of seeds 0-19: 19, 19, 19, 18, with redis-py 8.2 and Hypothesis
+    # 6.170 (Python 3.11) and 6.168 (Python 3.10) alike; the thresholds leave one seed more.
+    "cache: a server error at the SET (call 2) is swallowed": 18,
+    "cache: a timeout at the SET (call 2) reaches the reader": 18,
+    "sessions: a timeout at the renewal (call 2) reaches the reader": 18,
+    "inventory: the undo gives the stock to the order's key": 17,
     "transfer: a timeout at WATCH or GET (an outage) is retried as a lost race": 14,
-    "sessions: a timeout at the renewal (call 2) reaches the reader": 7,
-    "inventory: the undo gives the stock to the order's key": 12,
 }
-#: The bugs found under all 20 seeds with Hypothesis 6.170: at least this many with any release
-#: (6.168 on Python 3.10 missed the transfer's retry limits under one seed, the sessions'
-#: server error under four).
-USUALLY = 15
+#: Every other bug is found under every seed.
+ALWAYS = len(SEEDS)
 
 
 @pytest.mark.parametrize("bug", list(BUGS))
@@ -216,7 +214,7 @@ def test_each_planted_bug_is_found_within_the_default_examples(bug: str) -> None
         assert any(run(PROPERTIES[module](app), s) is not None for s in SEEDS), bug
         return
     found = [s for s in SEEDS if run(PROPERTIES[module](app), s) is not None]
-    required = SOMETIMES.get(bug, USUALLY)
+    required = SOMETIMES.get(bug, ALWAYS)
     assert len(found) >= required, f"{bug!r} was found under seeds {found} only"
 
 

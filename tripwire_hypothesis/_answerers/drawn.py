@@ -39,10 +39,10 @@ from tripwire_hypothesis._answerers.outcomes import (
     ReplySource,
     _command_errors,
     _exec_outcomes,
+    _failing,
     _outcomes,
-    _raising,
 )
-from tripwire_hypothesis._answerers.plans import ALWAYS, for_command
+from tripwire_hypothesis._answerers.plans import ALWAYS, for_command, targeted_error
 from tripwire_hypothesis._answerers.retries import (
     RETRIED,
     resend,
@@ -100,9 +100,11 @@ class Answerer:
 
     __slots__ = (
         "_attempts",
+        "_carried",
         "_count",
         "_outages",
         "_pending",
+        "_planned",
         "_plugin",
         "_policy",
         "_site",
@@ -142,15 +144,25 @@ class Answerer:
         self.lost: batch_retries.Lost | None = None
         #: Which sending of a batch is answered: 2 and on when its retry policy sent it again.
         self.sending = 1
+        #: Whether the plan singled out a transaction's queued command for a fault that fails
+        #: the batch as a whole (a dropped connection, a timeout): its EXEC gets it.
+        self._carried = False
+        #: Whether the last fault answered is one the plan makes fail every attempt.
+        self._planned = False
 
     def __call__(self, args: tuple[Any, ...], options: dict[str, Any]) -> RedisCall:
         __tracebackhide__ = True
         name = self._checked_name(args, options)
         call = Call(name, args[1:], options)
         draws = self.draws
+        if self._carried and not self.in_batch:
+            self._carried = False  # no EXEC took the fault
         client = calling_client()
         strategy = self._strategy(call, args, options, client)
-        last = draws.last.get(name) if draws.stickiness is not None else None
+        plan = draws.plan
+        # The call the plan singles out fails, sent again or not.
+        targeted = plan is not None and plan.target == len(self.answered) + 1
+        last = draws.last.get(name) if draws.stickiness is not None and not targeted else None
         if last is not None and last[0] == call.args and self._again(draws.stickiness):
             # Sent again as it was: answered as last time (`tripwire_hypothesis._answerers.plans`),
             # with a reply and an error of its own.
@@ -158,16 +170,21 @@ class Answerer:
             outcome = draws.again(
                 Outcome(own_copy(previous.returns), own_copy(previous.raises)), _Label(call)
             )
+            outage = False
         else:
             outcome = draws.draw(strategy, _Label(call))
+            # A fault the plan singles out fails every attempt, when the plan says so.
+            outage = targeted and plan.outage
             if draws.stickiness is not None:
                 self._remember(name, call.args, outcome)
+        # For a batch that this call's fault fails (`resend_batch`).
+        self._planned = outage
         returns, raises = made_by(client, name, args, options, outcome)
         mock = self._plugin.new_call(name, returns, raises, self._site)
         self.answered.append(mock)
         if raises is not None and isinstance(raises, RETRIED):
             if retries_of(client):
-                later, done = self._attempts_of(call, mock, args, options, client)
+                later, done = self._attempts_of(call, mock, args, options, client, outage)
                 final = resend(
                     self._plugin, self._site, client, args, options, mock, later, self._attempts
                 )
@@ -175,7 +192,7 @@ class Answerer:
                 return final
             if retries_async_of(client):
                 # An asyncio client: the interception awaits the retries (`retried_async`).
-                later, done = self._attempts_of(call, mock, args, options, client)
+                later, done = self._attempts_of(call, mock, args, options, client, outage)
                 self._pending = (mock, client, args, options, later, done)
         return mock
 
@@ -203,17 +220,22 @@ class Answerer:
         args: tuple[Any, ...],
         options: dict[str, Any],
         client: Any,
+        planned: bool,
     ) -> tuple[Callable[[int], RedisCall], Callable[[RedisCall], None]]:
         """For a call whose first attempt failed with a fault redis-py retries: the answer of
         each later attempt, drawn, or all of them failing alike (an outage, decided at the
-        first retry); and what to note once the last attempt is known."""
+        first retry, or ``planned`` by the example's plan); and what to note once the last
+        attempt is known."""
         outage = False
         error = first.raises
 
         def later(number: int) -> RedisCall:
             nonlocal outage
             if number == 2:
-                outage = self.draws.draw(OUTAGE, _Label(call, outage=True))
+                label = _Label(call, outage=True)
+                # Planned: no draw, so that the fault takes no more draws than a reply.
+                draws = self.draws
+                outage = draws.again(True, label) if planned else draws.draw(OUTAGE, label)
             if outage:
                 # The server stays out of reach: every attempt fails with the first one's error.
                 return self._plugin.new_call(call.command, None, error, self._site)
@@ -269,8 +291,12 @@ class Answerer:
         assert lost is not None
         first = lost[0]
 
+        planned, self._planned = self._planned, False
+
         def outage() -> bool:
-            out = bool(self.draws.draw(OUTAGE, _outage_label(first)))
+            label = _outage_label(first)
+            # Planned: no draw, as for a single command's fault (`_attempts_of`).
+            out = bool(self.draws.again(True, label) if planned else self.draws.draw(OUTAGE, label))
             if out:
                 self._outages.add(id(first))
             return out
@@ -338,7 +364,12 @@ class Answerer:
         policy = self._policy
         plan = self.draws.plan
         draws = self.draws
-        last = draws.last.get("EXEC") if draws.stickiness is not None else None
+        # The plan singles out this EXEC, or a command it queued that fails the batch.
+        targeted = plan is not None and (self._carried or len(self.answered) + 1 == plan.target)
+        self._carried = False
+        # A fault the plan singles out fails every sending of the batch, when the plan says so.
+        self._planned = targeted and plan is not None and plan.outage
+        last = draws.last.get("EXEC") if draws.stickiness is not None and not targeted else None
         if last is not None and last[0] == (watching,) and self._again(draws.stickiness):
             # Another lost race after a lost race: answered as last time.
             previous = last[1]
@@ -348,11 +379,11 @@ class Answerer:
             self.answered.append(mock)
             return mock
         if plan is not None:
-            if len(self.answered) + 1 == plan.target and plan.target_exec is not None:
+            strategy = _exec_outcomes(watching, plan.exec_errors, plan.cut)
+            errors = plan.target_exec
+            if targeted and errors is not None:
                 # The plan fails this EXEC: no lost race stands in for the fault.
-                strategy = _raising(plan.target_exec)
-            else:
-                strategy = _exec_outcomes(watching, plan.exec_errors, plan.cut)
+                strategy = _failing(strategy, errors, targeted_error(errors, draws.variant))
         elif policy.cut >= COIN_SIDES:
             strategy = _COMMITTED
         elif policy.errors is not None:
@@ -422,7 +453,10 @@ class Answerer:
             if len(self.answered) + 1 == plan.target:
                 errors = plan.target_queued if queued else plan.target_errors
                 if errors is not None:
-                    return _raising(errors)
+                    return _failing(replies, errors, targeted_error(errors, self.draws.variant))
+                # A transaction's queued command cannot fail with this family alone: the batch
+                # does, as a whole, at its EXEC.
+                self._carried = queued
             return _outcomes(replies, plan.queued_errors if queued else plan.errors, plan.cut)
         if policy.cut >= COIN_SIDES:
             errors = None

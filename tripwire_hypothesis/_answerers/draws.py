@@ -26,12 +26,15 @@ class Draws:
 
     ``plan`` is the example's fault plan (`tripwire_hypothesis._answerers.plans`; ``None`` when
     the session fails calls at a fixed rate), ``stickiness`` how often a call sent again gets its
-    last answer, and ``last`` the last answer of each command, with the arguments it answered.
+    last answer, ``variant`` which message of its family the call the plan singles out fails
+    with, and ``last`` the last answer of each command, with the arguments it answered.
     """
 
-    __slots__ = ("_draw", "count", "last", "plan", "relay", "stickiness")
+    __slots__ = ("_draw", "count", "last", "plan", "relay", "stickiness", "variant")
 
-    def __init__(self, draw: DrawFn, plan: Any = None, stickiness: Any = None) -> None:
+    def __init__(
+        self, draw: DrawFn, plan: Any = None, stickiness: Any = None, variant: int = 0
+    ) -> None:
         self._draw = draw
         self.count = 0
         #: Set while clients run concurrently: runs a draw in the example's thread, which
@@ -39,6 +42,7 @@ class Draws:
         self.relay: Callable[..., Any] | None = None
         self.plan = plan
         self.stickiness = stickiness
+        self.variant = variant
         self.last: dict[str, tuple[tuple[Any, ...], Any]] = {}
 
     def choose(self, strategy: SearchStrategy[T]) -> T:

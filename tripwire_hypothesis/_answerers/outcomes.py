@@ -17,7 +17,7 @@ from redis import exceptions
 
 from tripwire._errors import safe_repr
 from tripwire_hypothesis._reply_strategies.command_errors import error_kinds_of
-from tripwire_hypothesis._reply_strategies.errors import redis_errors
+from tripwire_hypothesis._reply_strategies.errors import _build, redis_errors
 from tripwire_hypothesis._reproduction import error_code
 
 __all__ = ["COIN_SIDES", "OUTAGE", "Call", "Outcome"]
@@ -98,21 +98,34 @@ _COMMITTED = _COMMIT.map(Outcome)
 _EXEC_FAULTS = st.one_of(_CONNECTION, _TIMEOUT)
 
 
-@functools.lru_cache(maxsize=64)
-def _raising(errors: SearchStrategy[BaseException]) -> SearchStrategy[Outcome]:
-    """A call the plan fails: two draws, as many as the simplest reply's or more, so that
-    shrinking prefers the story with the reply; few enough that an example Hypothesis remakes
-    with this plan seldom runs out of the draws it replays."""
+@functools.lru_cache(maxsize=1024)
+def _failing(
+    replies: SearchStrategy[Any],
+    errors: SearchStrategy[BaseException],
+    spec: tuple[str, int, int, int] | None,
+) -> SearchStrategy[Outcome]:
+    """A call the plan fails: the draws of its reply, which it does not give, then the error
+    of ``spec`` (`plans.targeted_error`), or one drawn from ``errors`` when there is none.
+
+    As many draws as the reply's, so that an example Hypothesis remakes with this plan out of
+    one that replied there has the draws it needs, and the story with the reply is no longer
+    than the one with the fault: shrinking goes to it once the plan's draws are at 0.
+    """
+    if spec is not None:
+        return replies.map(functools.partial(_raised, spec))
 
     @st.composite
     def failing(draw: st.DrawFn) -> Outcome:
-        draw(_PAD)
+        draw(replies)
         return Outcome(raises=draw(errors))
 
     return failing()
 
 
-_PAD = st.booleans()
+def _raised(spec: tuple[str, int, int, int], reply: object) -> Outcome:
+    # Made at each call: an exception raised in one example must not carry its traceback and
+    # Hypothesis' notes into the next.
+    return Outcome(raises=_build(spec))
 
 
 @functools.lru_cache(maxsize=1024)

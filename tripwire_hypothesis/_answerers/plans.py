@@ -5,26 +5,36 @@ call and three error families, a given family reaches the fifth call of the code
 example in forty, and a story of five lost races in a row almost never comes. So, as in swarm
 testing, each example first draws its own plan (`Plan`) and stickiness, in one draw (`_spread`):
 
-- which calls fail: none; or exactly one of the first `TARGETS` calls, with one family; or every
-  call with probability 0.3, from a subset of the families.
+- which calls fail: none; or exactly one of the first `TARGETS` calls, with one family (a
+  dropped connection or a timeout there is, in most plans, an outage: every attempt of
+  redis-py's retry policy fails, so the code sees it); or, in a few examples, every call with
+  probability 0.3, from a subset of the families. A dropped connection or a timeout that is
+  not an outage may pass at a retry, decided then.
 - how sticky the answers are: when the code sends a call again with the same arguments, the
   session may answer what it answered last time (a miss after a miss, a lost race after a lost
-  race, the same error again): never, half of the time, nine times in ten, or (in examples with
-  no faults, a sixth of them) always. Retry and poll loops then reach their limits.
+  race, the same error again): never, half of the time, nine times in ten, or always; the call a
+  plan singles out fails all the same. Examples with no faults whose answers are always given
+  again are the commonest single kind, a sixth of them: retry and poll loops reach their limits
+  there.
 
 Hypothesis remakes each new example into a few more (copying draws over draws of the same
-strategy) before it draws another: `_spread` makes those remakes get other plans too. Shrinking
-tries the first entry first: no faults, no repetition. A ``redis_session(error_rate=...)`` keeps
-its rate for every call (no plan), with stickiness drawn alike.
+strategy, replaying the rest) before it draws another: `_spread` makes those remakes get other
+plans too, and a call the plan fails takes the draws its reply would have taken
+(`outcomes._failing`), so that the remake does not run out of them. Shrinking tries the first
+entry first: no faults, no repetition. A ``redis_session(error_rate=...)`` keeps its rate for
+every call (no plan), with stickiness drawn alike.
 
-Measured (tests/hypothesis/test_swarm_bugs.py, docs/hypothesis.md "What the default 100 examples
-cover"): in 100 examples each family fails each of the first five calls in 9 runs in 10 or more.
+Measured (benchmarks/fault_reach.py, tests/hypothesis/test_swarm_bugs.py, docs/hypothesis.md
+"What the default 100 examples cover"): in 100 examples each family reaches each of the first
+five calls, as the code sees it, in 69 to 100 runs in 100 (47 to 100 before a dropped connection
+or a timeout singled out was an outage, and took no more draws than a reply).
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
+import math
 from typing import Any
 
 from hypothesis import strategies as st
@@ -40,19 +50,21 @@ TARGETS = 5
 #: The chances that a call with no fault planned fails, in plans that fail calls at random.
 _RATES = (0.3,)
 #: How many times a plan that singles out the first, second... call is listed for one that fails
-#: calls at random: most examples single out one call, so that each family reaches each of the
-#: first calls.
-_TARGET_WEIGHTS = (3, 4, 3, 3, 3)
+#: calls at random, at each stickiness: most examples single out one call, so that each family
+#: reaches each of the first calls. The second call weighs most: a read, then a write that
+#: depends on its reply, is the commonest story, and the branches to try are behind the read.
+_TARGET_WEIGHTS = (3, 6, 4, 3, 3)
 
 
 class Plan:
     """Which calls of one example fail, and with which errors.
 
     ``target`` is the position (1 for the first answered call, 0 for none) that fails with
-    ``target_errors``; any other call fails when its coin is at or above ``cut`` (the coin's
-    sides: never), with ``errors``. The ``queued`` variants are for a transaction's queued
-    commands, which can only fail with their own error replies (``None``: they do not fail),
-    the ``exec`` ones for a transaction's ``EXEC``, which fails as a whole (a dropped
+    ``target_errors``, every attempt of it when ``outage`` is set (otherwise the first retry
+    decides, as for any other fault); any other call fails when its coin is at or above ``cut``
+    (the coin's sides: never), with ``errors``. The ``queued`` variants are for a transaction's
+    queued commands, which can only fail with their own error replies (``None``: they do not
+    fail), the ``exec`` ones for a transaction's ``EXEC``, which fails as a whole (a dropped
     connection, a timeout). A pipeline's queued commands without a transaction fail as calls.
     """
 
@@ -61,6 +73,7 @@ class Plan:
         "errors",
         "exec_errors",
         "given",
+        "outage",
         "queued_errors",
         "spelled",
         "target",
@@ -75,6 +88,7 @@ class Plan:
         *,
         target: int = 0,
         target_families: tuple[int, ...] = (),
+        outage: bool = False,
         cut: int,
         families: tuple[int, ...] = (),
         family_errors: tuple[SearchStrategy[BaseException], ...],
@@ -85,6 +99,7 @@ class Plan:
         self.given: dict[str, Any] = {
             "target": target,
             "target_families": target_families,
+            "outage": outage,
             "cut": cut,
             "families": families,
             "queued": queued,
@@ -92,6 +107,7 @@ class Plan:
         }
         self.spelled = spelled
         self.target = target
+        self.outage = outage
         self.cut = cut
         self.target_errors = _union(family_errors, target_families)
         self.target_queued = _union(family_errors, tuple(f for f in target_families if f in queued))
@@ -115,17 +131,37 @@ def _union(
     return st.one_of([family_errors[index] for index in chosen])
 
 
+@functools.lru_cache(maxsize=256)
 def _family(*kinds: str) -> SearchStrategy[BaseException]:
     """The errors of ``kinds``, each message of each kind an equal share, in one draw.
 
     One draw, as a reply of a miss takes: an example that Hypothesis remakes with another plan
     replays the same draws, and a fault needing more of them than the reply it replaces would
-    run out of them at the last call.
+    run out of them at the last call. A call the plan singles out takes its message from the
+    example's variant instead (`targeted_error`).
     """
-    specs = [(kind, variant, 0, 7000) for kind in kinds for variant in range(len(_MESSAGES[kind]))]
+    specs = tuple(
+        (kind, variant, 0, 7000) for kind in kinds for variant in range(len(_MESSAGES[kind]))
+    )
     # Made at each draw: an exception raised in one example must not carry its traceback and
     # Hypothesis' notes into the next.
-    return st.sampled_from(specs).map(_build)
+    family = st.sampled_from(specs).map(_build)
+    _SPECS[family] = specs
+    return family
+
+
+#: The messages of each family `_family` made, in order.
+_SPECS: dict[SearchStrategy[BaseException], tuple[tuple[str, int, int, int], ...]] = {}
+
+
+def targeted_error(
+    errors: SearchStrategy[BaseException], variant: int
+) -> tuple[str, int, int, int] | None:
+    """Which message of the family ``errors`` the call a plan singles out fails with: the
+    example's ``variant`` (drawn with its plan) picks one, each an equal share, shrinking to
+    the first. None for errors not of a family made here (``redis_session(errors=...)``)."""
+    specs = _SPECS.get(errors)
+    return None if specs is None else specs[variant % len(specs)]
 
 
 #: The error families of a default session's plans, in shrink order: a dropped connection (or a
@@ -160,6 +196,8 @@ FAMILY_NAMES = ("connection", "timeout", "response")
 #: its EXEC can (it fails as a whole).
 QUEUED_FAMILIES = frozenset({2})
 EXEC_FAMILIES = frozenset({0, 1})
+#: The families redis-py's retry policy sends a call again after: a dropped connection, a timeout.
+RETRIED_FAMILIES = frozenset({0, 1})
 
 
 @functools.lru_cache(maxsize=64)
@@ -169,8 +207,10 @@ def plans(
     queued: frozenset[int],
     exec_ok: frozenset[int],
     sides: int,
+    retried: frozenset[int] = frozenset(),
 ) -> Spread:
-    """The plans of a session whose error families are ``family_errors`` (named ``names``).
+    """The plans of a session whose error families are ``family_errors`` (named ``names``);
+    redis-py's retry policy may send a call failing with one of the ``retried`` families again.
 
     Shrinks to no faults, then to one fault at the first call, of the first family.
     """
@@ -182,16 +222,20 @@ def plans(
     none = Plan("no faults", cut=sides, **common)
     targeted = [
         Plan(
-            f"{names[family]} at call {target}",
+            f"{names[family]} at call {target}{', every attempt' if outage else ''}",
             target=target,
             target_families=(family,),
+            outage=outage,
             cut=sides,
             **common,
         )
         for target in range(1, TARGETS + 1)
         for family in range(len(names))
-        # The second call weighs most: stories of two calls are common (read, then write).
-        for _ in range(_TARGET_WEIGHTS[target - 1])
+        for copy in range(_TARGET_WEIGHTS[target - 1])
+        # A fault redis-py retries reaches the code only if every attempt fails: most plans
+        # make it an outage; one of each call's lets the first retry decide (a command that
+        # reached the server may be sent twice).
+        for outage in [family in retried and copy > 0]
     ]
     subsets = [
         subset
@@ -208,19 +252,20 @@ def plans(
         for rate in _RATES
         for subset in subsets
     ]
-    return _spread(_with_stickiness((none, *targeted, *at_random), none))
+    return _spread(_with_stickiness((none, *targeted, *at_random), none), variants=True)
 
 
-def _with_stickiness(faults: tuple[Plan | None, ...], none: Plan | None) -> tuple[Draw, ...]:
-    """Each fault plan with each stickiness short of always; and, for long stories, no faults
-    with answers given again always (a fault in the first calls would end them)."""
-    short = [(plan, stickiness) for stickiness in _STICKINESS for plan in faults]
-    return (*short, *[(none, ALWAYS)] * max(1, round(len(short) * _LONG_STORIES)))
+def _with_stickiness(faults: tuple[Plan, ...], none: Plan) -> tuple[Draw, ...]:
+    """Each fault plan with each stickiness; and, for long stories, more examples with no faults
+    whose answers are given again always (a fault in the first calls would end them)."""
+    short = [(plan, stickiness) for stickiness in (*_STICKINESS, ALWAYS) for plan in faults]
+    return (*short, *[(none, ALWAYS)] * round(len(short) * _LONG_STORIES))
 
 
 class Spread:
     """How an example draws an entry of ``table``: the sum of draws made in pairs, each pair of
-    a strategy of its own, modulo the table's size.
+    a strategy of its own, modulo the table's size; then, with ``variants``, which message of
+    its family a call the plan singles out fails with (`targeted_error`).
 
     Hypothesis makes each new example into a few more by copying a draw over another draw of the
     same strategy, which would give them all the entry of the first: a copy within a pair
@@ -228,11 +273,16 @@ class Spread:
     and no repetition, which Hypothesis tries first when it shrinks. Drawn by the session's own
     strategy (`draw`), without a strategy of its own around the draws: it is every example's
     cost.
+
+    The variant is drawn here, at the start of every example, and not at the call: a call the
+    plan fails then takes as many draws as its reply would (`outcomes._failing`), so that an
+    example Hypothesis remakes with another plan, replaying the draws of the first, has the
+    draws the fault needs.
     """
 
-    __slots__ = ("parts", "table")
+    __slots__ = ("parts", "table", "variants")
 
-    def __init__(self, table: tuple[Draw, ...]) -> None:
+    def __init__(self, table: tuple[Draw, ...], *, variants: bool = False) -> None:
         self.table = table
         size = len(table)
         # sampled_from's label depends on its elements: each range is a strategy of its own.
@@ -241,20 +291,29 @@ class Spread:
             for pair in range(_PAIRS)
             for _ in range(2)
         )
+        self.variants = _VARIANTS if variants else None
 
-    def draw(self, draw: st.DrawFn) -> Draw:
+    def draw(self, draw: st.DrawFn) -> tuple[Plan | None, Any, int]:
+        """The example's plan, its stickiness, and its variant (0 without ``variants``)."""
         table = self.table
-        return table[sum(map(draw, self.parts)) % len(table)]
+        plan, stickiness = table[sum(map(draw, self.parts)) % len(table)]
+        variants = self.variants
+        return plan, stickiness, 0 if variants is None else draw(variants)
 
 
-def _spread(table: tuple[Draw, ...]) -> Spread:
-    return Spread(table)
+#: The variants a plan's targeted fault picks its message by: as many as a multiple of each
+#: family's number of messages (at most 16), so that each message is an equal share.
+_VARIANTS = st.integers(0, math.lcm(*range(1, 17)) - 1)
+
+
+def _spread(table: tuple[Draw, ...], *, variants: bool = False) -> Spread:
+    return Spread(table, variants=variants)
 
 
 @functools.lru_cache(maxsize=1)
 def fixed_rate() -> Spread:
     """The draw of a session that fails calls at a fixed rate: no plan, a stickiness."""
-    return _spread(_with_stickiness((None,), None))
+    return _spread(tuple((None, stickiness) for stickiness in (*_STICKINESS, ALWAYS)))
 
 
 #: How many pairs of draws make a plan.
@@ -272,12 +331,12 @@ class _Always:
 
 ALWAYS = _Always()
 
-#: How often a call sent again with the same arguments gets the answer it got last time, in
-#: examples with faults: never, half of the time, nine times in ten (a draw that shrinks to a
-#: fresh answer).
+#: How often a call sent again with the same arguments gets the answer it got last time, short
+#: of always: never, half of the time, nine times in ten (a draw that shrinks to a fresh answer).
 _STICKINESS = (None, st.sampled_from((False, True)), st.sampled_from((False, *[True] * 9)))
-#: How many examples with no faults whose answers are always given again there are for one of
-#: the others: a story of sixty misses in a row, or of five lost races, needs both.
+#: How many examples with no faults whose answers are always given again there are, on top of
+#: the others, for one of those: a story of sixty misses in a row, or of five lost races, needs
+#: both (a sixth of the examples).
 _LONG_STORIES = 0.2
 
 #: What an example draws first: its fault plan (``None``: the session's fixed rate) and its

@@ -33,17 +33,25 @@ __all__ = ["call_replies", "command_name", "simplest_reply"]
 
 
 # Made once: a strategy function looks itself up in Hypothesis' strategy cache at every call.
-_FIFTHS = st.integers(0, 4)
 _SMALL_COUNT = st.integers(1, 16)
 _ANY_INT64 = st.integers(-(2**63), 2**63 - 1)
+
+
+_FIFTHS = st.integers(0, 4)
+_BELOW_ZERO = st.integers(-16, -1)
 
 
 @st.composite
 def _counters(draw: st.DrawFn) -> int:
     # Small and positive three times in five (a few hits, shrinking to the first), where limits
-    # and "first hit" branches are; any 64-bit integer otherwise.
-    if draw(_FIFTHS) < 3:
+    # and "first hit" branches are; small and below zero one time in five, where "taken past
+    # zero" branches are (stock reserved beyond what is left, which any 64-bit integer seldom
+    # gives: Hypothesis draws those mostly positive); any 64-bit integer otherwise.
+    fifth = draw(_FIFTHS)
+    if fifth < 3:
         return draw(_SMALL_COUNT)
+    if fifth == 3:
+        return draw(_BELOW_ZERO)
     return draw(_ANY_INT64)
 
 
