@@ -55,6 +55,12 @@ def test_frame(caller: FrameType) -> FrameType:
     return caller
 
 
+def _imports(session_code: str) -> str:
+    """The names of tripwire_hypothesis that ``session_code`` uses: no unused import pasted."""
+    used = [name for name in ("Fault", "Step") if f"{name}(" in session_code]
+    return ", ".join(sorted(["RedisSession", *used]))
+
+
 def error_code(error: BaseException | type[BaseException]) -> str:
     """An exception as the code that builds it: ``redis.exceptions.ConnectionError('...')``.
 
@@ -100,7 +106,7 @@ def reproduction(
     # A value that does not print as code (a client from a fixture, mostly) stays a parameter,
     # for pytest to pass from the fixture of that name.
     fixtures = [argument for argument, text in values.items() if not _is_expression(text)]
-    imports = "RedisSession, Step" if session_code is None else "Fault, RedisSession"
+    imports = "RedisSession, Step" if session_code is None else _imports(session_code)
     lines = [
         f"{asynchronous}def {name}_example({', '.join(fixtures)}):",
         f"    from tripwire_hypothesis import {imports}",
@@ -222,7 +228,7 @@ def example_decorator(
         return f"# No @example to keep this failure as a regression test: {why}."
     first, *rest = session_code.splitlines()
     others = "".join(f", {name}={text}" for name, text in values.items() if name != session_name)
-    imports = "Fault, RedisSession" if "from_faults" in first else "RedisSession, Step"
+    imports = _imports(session_code)
     lines = [
         "# Keep it as a regression test of the property, which passes once the code is fixed:",
         f"# from hypothesis import example; from tripwire_hypothesis import {imports}",
