@@ -37,7 +37,9 @@ RANDOM = frozenset(
 
 #: Replies a default client gets as a set: another client gets their members in the server's
 #: order, which the set does not keep.
-UNORDERED = frozenset({"SMEMBERS", "SINTER", "SUNION", "SDIFF"})
+UNORDERED = frozenset({"SMEMBERS", "SINTER", "SUNION", "SDIFF", "KEYS"})
+#: Scans, whose page of keys or members is in the order of the server's hash table.
+UNORDERED_PAGES = frozenset({"SCAN", "SSCAN"})
 
 
 def _configurations() -> list[tuple[str, dict[str, Any]]]:
@@ -54,10 +56,28 @@ def _configurations() -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
+#: What a default client of redis-py before 8 (RESP2) receives has lost what a RESP3 client gets:
+#: a script's double or map (a bulk string, a flat array). And redis-py 4.0 and 4.1 turn LMOVE's
+#: element into a bool. Those replies cannot be made back into another client's: not compared.
+_LOST_ON_RESP2 = frozenset({"EVAL", "EVALSHA"})
+_LOST_BEFORE_4_1_2 = frozenset({"LMOVE", "BLMOVE"})
+
+
+def _comparable(command: str, options: dict[str, Any]) -> bool:
+    resp3_target = str(options.get("protocol")) == "3" or (
+        "protocol" not in options and REDIS_PY_VERSION >= (8, 0, 0)
+    )
+    if command in _LOST_ON_RESP2 and REDIS_PY_VERSION < (8, 0, 0) and resp3_target:
+        return False
+    return not (command in _LOST_BEFORE_4_1_2 and REDIS_PY_VERSION < (4, 1, 2))
+
+
 def _params() -> Iterator[Any]:
     for library, options in _configurations():
         spelled = ",".join(f"{name}={value}" for name, value in options.items()) or "default"
         for command, cases in CASES.items():
+            if not _comparable(command, options):
+                continue
             for index, case in enumerate(cases):
                 for state in case.states:
                     for decode in (False, True):
@@ -138,8 +158,12 @@ def test_a_default_reply_becomes_what_the_clients_own_callbacks_make(
     if command in RANDOM:
         assert _shape_of(made) == _shape_of(real), (drawn, made, real)
     elif command in UNORDERED and isinstance(real, list):
-        # The default client's set kept no order: the server's order cannot be made again.
+        # The default client's set kept no order (nor does the server's hash table, between
+        # two runs): the server's order cannot be made again.
         assert sorted(made) == sorted(real), f"the default client got {drawn!r}"
+    elif command in UNORDERED_PAGES:
+        assert made[0] == real[0]
+        assert sorted(made[1]) == sorted(real[1]), f"the default client got {drawn!r}"
     else:
         assert made == real, f"the default client got {drawn!r}"
     assert type(made) is type(real)

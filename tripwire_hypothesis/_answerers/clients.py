@@ -273,7 +273,10 @@ def _maker(library: str) -> Any:
 @functools.cache
 def _prefixes() -> dict[type, str]:
     """The error prefix redis-py's parser maps to each exception class (``NOSCRIPT``)."""
-    from redis._parsers.base import BaseParser  # redis-py 4.5 on; older: no prefixes kept
+    try:  # redis-py >= 5.0
+        from redis._parsers import BaseParser
+    except ImportError:  # pragma: no cover - redis-py 4.x
+        from redis.connection import BaseParser  # type: ignore[attr-defined,unused-ignore]
 
     found: dict[type, str] = {}
     for prefix, mapped in BaseParser.EXCEPTION_CLASSES.items():
@@ -288,8 +291,5 @@ def _error_line(error: BaseException) -> str:
     if type(error) is exceptions.ResponseError:
         return message  # unmapped prefixes (WRONGTYPE, ERR) stay in the message
     code = getattr(error, "status_code", None)
-    try:
-        prefix = code if isinstance(code, str) else _prefixes().get(type(error), "ERR")
-    except ImportError:  # pragma: no cover - redis-py before 4.5
-        prefix = "ERR"
+    prefix = code if isinstance(code, str) else _prefixes().get(type(error), "ERR")
     return f"{prefix} {message}"
