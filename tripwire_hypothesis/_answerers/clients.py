@@ -63,6 +63,12 @@ _DOUBLES = frozenset(
 )
 #: The replies made of (member, score) pairs that RESP3 sends as a list of pairs (RESP2 flat).
 _PAIRED = _DOUBLES - {"ZADD INCR", "ZSCORE", "ZMSCORE", "ZINCRBY", "BZPOPMIN", "BZPOPMAX"}
+#: The replies RESP3 sends as a set: redis-py 5.0's own parser reads them as a Python set (a list
+#: before and after it, and with hiredis).
+_SETS = frozenset({"SMEMBERS", "SINTER", "SUNION", "SDIFF", "SPOP COUNT"})
+_PARSER_SETS = REDIS_PY_VERSION[:2] == (5, 0) and not getattr(
+    sys.modules.get("redis.utils"), "HIREDIS_AVAILABLE", False
+)
 #: The commands that answer what a script returns, with no callback.
 _SCRIPTS = frozenset({"EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO"})
 #: The scans: a cursor (a bulk string on the wire) and a page, flat on both wires.
@@ -95,11 +101,21 @@ def through_callbacks(
         if name in _SCRIPTS and value is not None and not _speaks_resp3(client):
             # No callback: a script's reply reaches the code as the wire has it.
             return _resp2(value, bool(decodes(client)))
+        if _PARSER_SETS and type(value) is list and _parser_sets(client, name, args, options):
+            return set(value)  # the same callback, given the set redis-py 5.0's parser made
         return value
     key = variant_key(name, args, options)
     if key not in REPLY_SHAPES:
         return value  # a reply the table does not describe: given as the session has it
-    raw = to_wire(key, value, args, resp3=_speaks_resp3(client), text=bool(decodes(client)))
+    resp3 = _speaks_resp3(client)
+    raw = to_wire(
+        key,
+        value,
+        args,
+        resp3=resp3,
+        text=bool(decodes(client)),
+        sets=resp3 and _PARSER_SETS and _library_of(client) == "redis",
+    )
     callback = callbacks.get(args[0])
     if callback is None:
         return raw
@@ -119,6 +135,16 @@ def _speaks_resp3(client: Any) -> bool:
     return str(protocol) == "3"
 
 
+def _parser_sets(client: Any, name: str, args: tuple[Any, ...], options: Mapping[str, Any]) -> bool:
+    """Whether redis-py 5.0's parser reads this call's reply as a set: a RESP3 set reply, read by
+    a redis-py client that speaks RESP3."""
+    return (
+        variant_key(name, args, options) in _SETS
+        and _library_of(client) == "redis"
+        and _speaks_resp3(client)
+    )
+
+
 def _library_of(client: Any) -> str:
     """The library whose client ``client`` is (``redis``, ``valkey``), by the classes it is made
     of: a subclass of the user's own included."""
@@ -129,10 +155,13 @@ def _library_of(client: Any) -> str:
     return "redis"
 
 
-def to_wire(key: str, value: Any, args: tuple[Any, ...], *, resp3: bool, text: bool) -> Any:
+def to_wire(
+    key: str, value: Any, args: tuple[Any, ...], *, resp3: bool, text: bool, sets: bool = False
+) -> Any:
     """The reply Redis sends for a call whose table entry is ``key`` (``"ZRANGE WITHSCORES"``),
     as redis-py's parser reads it on the RESP3 or the RESP2 wire, decoded when ``text``, when a
-    client of the default configuration receives ``value`` for it."""
+    client of the default configuration receives ``value`` for it; a RESP3 set as a Python set
+    when the client's parser makes one (``sets``)."""
     if value is None:
         return None
     shape = REPLY_SHAPES[key]
@@ -165,6 +194,8 @@ def to_wire(key: str, value: Any, args: tuple[Any, ...], *, resp3: bool, text: b
     if isinstance(value, (list, tuple, set, frozenset)):
         if key == "PUBSUB NUMSUB":
             return _flat(value, resp3=False, text=text)
+        if sets and key in _SETS:
+            return set(value)
         double = resp3 and key in _DOUBLES
         return [_item(item, double, text) for item in value]
     return value
