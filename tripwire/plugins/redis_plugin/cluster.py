@@ -157,10 +157,14 @@ def _sync_parser_initialize(parser: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 async def _async_skip(parser: Any, *args: Any, **kwargs: Any) -> Any:
+    """``COMMAND`` skipped, but the node kept: a transaction queues its commands with it."""
     __tracebackhide__ = True
     if _intercept._hot[2] is _intercept._INACTIVE:
         owner = _intercept._owner(parser, "initialize")
         return await _intercept._originals[owner, "initialize"](parser, *args, **kwargs)
+    node = args[0] if args else kwargs.get("node")
+    if node is not None:
+        parser.node = node
     return None
 
 
