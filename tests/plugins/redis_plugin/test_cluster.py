@@ -360,6 +360,27 @@ async def test_valkey_clusters_take_the_same_mocks() -> None:
     tripwire.redis.assert_command("SET", args=("k", "v"), kwargs=ANY_OPTIONS)
 
 
+@pytest.mark.asyncio
+async def test_valkey_cluster_pipelines_run_their_queues() -> None:
+    vcluster = pytest.importorskip("valkey.cluster")
+    avcluster = pytest.importorskip("valkey.asyncio.cluster")
+    for command, returns in [("SET", True), ("GET", b"1"), ("INCRBY", 2), ("GET", b"2")]:
+        tripwire.redis.mock_command(command, returns=returns)
+    async with tripwire:
+        pipe = vcluster.ValkeyCluster(host="cache.internal", port=7000).pipeline()
+        assert pipe.set("a", 1).get("a").execute() == [True, b"1"]
+        assert len(pipe) == 0
+        async with avcluster.ValkeyCluster(host="cache.internal", port=7000) as client:
+            apipe = client.pipeline()
+            assert await apipe.incr("a").execute() == [2]
+            assert len(apipe) == 0
+            assert await apipe.get("a").execute() == [b"2"]
+    tripwire.redis.assert_command("SET", args=("a", 1), kwargs=ANY_OPTIONS)
+    tripwire.redis.assert_command("GET", args=("a",), kwargs=ANY_OPTIONS)
+    tripwire.redis.assert_command("INCRBY", args=("a", 1), kwargs=ANY_OPTIONS)
+    tripwire.redis.assert_command("GET", args=("a",), kwargs=ANY_OPTIONS)
+
+
 #: What redis-py's own methods raise for a cluster on a closed port.
 REDIS_PY_REFUSED = (redis.exceptions.RedisError, redis.exceptions.RedisClusterException, OSError)
 

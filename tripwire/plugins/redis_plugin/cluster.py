@@ -19,9 +19,9 @@ Outside the sandbox, under the guard, discovery and every command are refused
 Facts relied on: ``NodesManager.initialize`` fills ``nodes_cache``, ``slots_cache`` and
 ``default_node`` from ``startup_nodes`` (sync: at construction; asyncio: from the client's
 ``initialize``, on first use or ``async with``); ``CommandsParser.initialize`` runs ``COMMAND``;
-the pipeline's queue is ``command_stack`` (sync 4.x-5.x), ``_command_stack`` (asyncio 4.x-5.x) or
-its ``_execution_strategy``'s queue (6.x and later), of commands with ``args`` and ``options``
-(sync) or ``kwargs`` (asyncio).
+the pipeline's queue is ``command_stack`` (sync 4.x-5.x and valkey-py), ``_command_stack``
+(asyncio 4.x-5.x and valkey-py) or its ``_execution_strategy``'s ``_command_queue`` (6.x and
+later), of commands with ``args`` and ``options`` (sync) or ``kwargs`` (asyncio).
 """
 
 from __future__ import annotations
@@ -290,13 +290,10 @@ def _async_split(name: str) -> Callable[..., Any]:
 def _queued(pipe: Any) -> tuple[list[Any], bool]:
     """The pipeline's queued commands, and whether it is a transaction (redis-py 6 and later)."""
     strategy = getattr(pipe, "_execution_strategy", None)
-    if strategy is None:
+    if strategy is None:  # redis-py 4.x-5.x, valkey-py
         stack = getattr(pipe, "command_stack", None)
         return (pipe._command_stack if stack is None else stack), False
-    queue = getattr(strategy, "command_queue", None)
-    if queue is None:
-        queue = strategy._command_queue
-    return queue, type(strategy).__name__ == "TransactionStrategy"
+    return strategy._command_queue, type(strategy).__name__ == "TransactionStrategy"
 
 
 def _batch(pipe: Any) -> tuple[list[tuple[Any, Any]], bool]:
@@ -351,14 +348,23 @@ async def async_pipeline_execute(
         if not batch:
             return []
         _intercept._calling.client = pipe
-        return _intercept._run_batch(plugin, pipe, batch, transaction, raise_on_error, False)
+        return _intercept._run_batch(
+            plugin,
+            # Not mutated: `_run_batch` reads the pipeline only for its response_callbacks,
+            # which an asyncio ClusterPipeline (redis-py's, valkey-py's) does not have.
+            pipe,  # pragma: no mutate
+            batch,
+            transaction,
+            raise_on_error,
+            False,
+        )
     finally:
         await _async_reset(pipe)
 
 
 async def _async_reset(pipe: Any) -> None:
     if getattr(pipe, "_execution_strategy", None) is None:
-        pipe._command_stack = []  # redis-py 4.x-5.x: what its execute() does
+        pipe._command_stack = []  # redis-py 4.x-5.x, valkey-py: what its execute() does
     else:
         await pipe.reset()
 
