@@ -149,6 +149,50 @@ def test_a_connection_class_of_ones_own_is_refused_at_the_users_line(
         fails_cleanly(KeepAlive(host="127.0.0.1", port=1).connect)
 
 
+def test_a_failing_cluster_call_shows_no_frame_of_tripwire(verifier: StrictVerifier) -> None:
+    cluster = pytest.importorskip("redis.cluster", reason="redis.cluster arrived in redis-py 4.1")
+    with tripwire:
+        client = cluster.RedisCluster(host="cache.internal", port=7000)
+        fails_cleanly(lambda: client.get("k"))
+        fails_cleanly(lambda: client.delete("a", "b"))
+        fails_cleanly(lambda: client.pipeline().get("k").execute())
+
+
+@pytest.mark.asyncio
+async def test_a_failing_asyncio_cluster_call_shows_no_frame_of_tripwire(
+    verifier: StrictVerifier,
+) -> None:
+    acluster = pytest.importorskip("redis.asyncio.cluster", reason="arrived in redis-py 4.3")
+    async with tripwire, acluster.RedisCluster(host="cache.internal", port=7000) as client:
+        for call in (
+            lambda: client.get("k"),
+            lambda: client.delete("a", "b"),
+            lambda: client.pipeline().get("k").execute(),
+        ):
+            with pytest.raises(TripwireError) as excinfo:
+                await call()
+            assert tripwire_frames_shown(excinfo) == []
+
+
+@pytest.mark.asyncio
+@pytest.mark.allow("redis")
+async def test_an_allowed_asyncio_cluster_call_failing_in_redis_py_shows_no_frame_of_tripwire() -> (
+    None
+):
+    acluster = pytest.importorskip("redis.asyncio.cluster", reason="arrived in redis-py 4.3")
+    # Bound while the interceptors are installed; called once they are gone.
+    async with tripwire:
+        client = acluster.RedisCluster(host="127.0.0.1", port=1)
+        await client.initialize()
+        node, parser = client.get_default_node(), client.commands_parser
+        parse, get_keys = parser.initialize, parser.get_keys
+    for call in (lambda: parse(node), lambda: get_keys("GET", "k")):
+        with pytest.raises((redis.exceptions.RedisError, OSError)) as excinfo:
+            await call()
+        assert tripwire_frames_shown(excinfo) == []
+    await (getattr(client, "aclose", None) or client.close)()
+
+
 # -- the guard, outside the sandbox ---------------------------------------------------------------
 
 

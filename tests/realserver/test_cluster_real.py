@@ -130,6 +130,41 @@ async def test_the_same_async_code_real_and_mocked(cluster_server: _Server) -> N
     tripwire.redis.assert_command("GET", args=("n",), kwargs=ANY_OPTIONS)
 
 
+@pytest.mark.asyncio
+@ALLOW_REDIS
+async def test_async_methods_bound_in_the_sandbox_pass_their_arguments_to_redis_py(
+    cluster_server: _Server,
+) -> None:
+    acluster = pytest.importorskip(
+        "redis.asyncio.cluster", reason="redis.asyncio.cluster arrived in redis-py 4.3"
+    )
+    host, port = cluster_server.host, cluster_server.port
+    cluster_server.execute_raw("FLUSHALL")
+    client = acluster.RedisCluster(host=host, port=port)
+    # Bound while the interceptors are installed; called, on the real cluster, once they are gone.
+    async with tripwire:
+        parse = client.commands_parser.initialize
+        pipe = client.pipeline()
+        execute = pipe.execute
+    async with acluster.RedisCluster(host=host, port=port) as other:
+        # The client, not yet initialized, has no node of its own: it uses the one given.
+        assert await parse(node=other.get_default_node()) is None
+    async with client:
+        pipe.set("s", "text").incr("s")
+        ok, error = await execute(False)
+        assert ok is True
+        assert isinstance(error, cluster.ResponseError)
+        pipe.incr("s")
+        with pytest.raises(cluster.ResponseError):
+            await execute()
+        pipe.get("s")
+        with pytest.raises(TypeError):
+            await execute(True, True, "extra")
+        with pytest.raises(TypeError, match="bogus"):
+            await execute(bogus=True)
+        assert await execute() == [b"text"]  # what redis-py refused stayed queued
+
+
 @ALLOW_REDIS
 def test_a_cluster_pubsub_sends_nothing(cluster_server: _Server) -> None:
     tripwire.redis.mock_message("news", "hello")

@@ -82,10 +82,16 @@ def test_commands_split_per_slot_are_one_call_as_made() -> None:
 
 def test_mget_nonatomic_takes_keys_as_arguments_too() -> None:
     tripwire.redis.mock_command("MGET", returns=[None, None])
+    tripwire.redis.mock_command("MGET", returns=[None])
+    tripwire.redis.mock_command("MGET", returns=[None])
     with tripwire:
         client = RedisCluster(host="cache.internal", port=7000)
         assert client.mget_nonatomic("a", "b") == [None, None]
+        assert client.mget_nonatomic("key") == [None]
+        assert client.mget_nonatomic(b"key") == [None]
     tripwire.redis.assert_command("MGET", args=("a", "b"))
+    tripwire.redis.assert_command("MGET", args=("key",))
+    tripwire.redis.assert_command("MGET", args=(b"key",))
 
 
 def test_target_nodes_are_recorded_when_chosen() -> None:
@@ -157,6 +163,34 @@ def test_a_transaction_is_recorded_with_multi_and_exec() -> None:
     tripwire.redis.assert_command("INCRBY", args=("{user}:hits", 1), kwargs=ANY_OPTIONS)
     tripwire.redis.assert_command("EXPIRE", args=("{user}:hits", 60), kwargs=ANY_OPTIONS)
     tripwire.redis.assert_command("EXEC")
+
+
+@pytest.mark.skipif(
+    not hasattr(cluster, "TransactionStrategy"),
+    reason="cluster transactions arrived in redis-py 6",
+)
+def test_a_transaction_routes_its_commands_by_their_first_argument() -> None:
+    tripwire.redis.mock_command("GET", returns=b"v")
+    with tripwire:
+        pipe = RedisCluster(host="cache.internal", port=7000).pipeline(transaction=True)
+        # A command with no key cannot be routed, in the sandbox as on a real cluster.
+        with pytest.raises(redis.exceptions.RedisClusterException, match="Missing key"):
+            pipe.execute_command("DBSIZE")
+        assert pipe.get("k").execute() == [b"v"]
+    tripwire.redis.assert_command("MULTI")
+    tripwire.redis.assert_command("GET", args=("k",), kwargs=ANY_OPTIONS)
+    tripwire.redis.assert_command("EXEC")
+
+
+def test_split_commands_are_named_in_capitals_like_a_direct_call(verifier: StrictVerifier) -> None:
+    with tripwire:
+        client = RedisCluster(host="cache.internal", port=7000)
+        with pytest.raises(UnmockedInteractionError) as mget:
+            client.mget_nonatomic("a", "b")
+        with pytest.raises(UnmockedInteractionError) as mset:
+            client.mset_nonatomic({"a": 1})
+    assert str(mget.value).startswith("redis.MGET(...) was called but no mock was registered.")
+    assert str(mset.value).startswith("redis.MSET(...) was called but no mock was registered.")
 
 
 # -- outside the sandbox --------------------------------------------------------------------------
@@ -249,6 +283,62 @@ async def test_the_guard_refuses_async_clusters() -> None:
     await aclose(client)
 
 
+@pytest.mark.asyncio
+async def test_an_async_cluster_pipeline_raises_its_first_error_and_empties() -> None:
+    bad = redis.exceptions.ResponseError("bad")
+    tripwire.redis.mock_command("GET", returns=None, raises=bad)
+    tripwire.redis.mock_command("GET", returns=None, raises=bad)
+    tripwire.redis.mock_command("SET", returns=True)
+    async with tripwire, acluster.RedisCluster(host="cache.internal", port=7000) as client:
+        pipe = client.pipeline()
+        pipe.get("c")
+        with pytest.raises(redis.exceptions.ResponseError, match="bad"):
+            await pipe.execute()
+        assert len(pipe) == 0
+        pipe.get("c").set("a", 1)
+        assert await pipe.execute(raise_on_error=False) == [bad, True]
+        assert len(pipe) == 0
+        assert await pipe.execute() == []
+    tripwire.redis.assert_command("GET", args=("c",), kwargs=ANY_OPTIONS)
+    tripwire.redis.assert_command("GET", args=("c",), kwargs=ANY_OPTIONS)
+    tripwire.redis.assert_command("SET", args=("a", 1), kwargs=ANY_OPTIONS)
+
+
+@pytest.mark.asyncio
+@pytest.mark.skipif(
+    not hasattr(acluster, "TransactionStrategy"),
+    reason="asyncio cluster transactions arrived in redis-py 6",
+)
+async def test_an_async_cluster_transaction_is_recorded_with_multi_and_exec() -> None:
+    tripwire.redis.mock_command("INCRBY", returns=1)
+    tripwire.redis.mock_command("GET", returns=b"1")
+    async with tripwire, acluster.RedisCluster(host="cache.internal", port=7000) as client:
+        pipe = client.pipeline(transaction=True)
+        with pytest.raises(redis.exceptions.RedisClusterException, match="Missing key"):
+            pipe.execute_command("DBSIZE")
+        assert await pipe.incr("{user}:hits").get("{user}:hits").execute() == [1, b"1"]
+    tripwire.redis.assert_command("MULTI")
+    tripwire.redis.assert_command("INCRBY", args=("{user}:hits", 1), kwargs=ANY_OPTIONS)
+    tripwire.redis.assert_command("GET", args=("{user}:hits",), kwargs=ANY_OPTIONS)
+    tripwire.redis.assert_command("EXEC")
+
+
+@pytest.mark.asyncio
+async def test_a_single_node_scan_reply_is_refused_at_an_async_cluster_s_call(
+    verifier: StrictVerifier,
+) -> None:
+    tripwire.redis.mock_command("SCAN", returns=(0, [b"a"]))
+    async with tripwire, acluster.RedisCluster(host="cache.internal", port=7000) as client:
+        with pytest.raises(tripwire.InvalidArgumentError) as excinfo:
+            await client.scan()
+    assert str(excinfo.value).startswith(
+        "mock_command() argument 'returns' must be what a RedisCluster returns for SCAN: "
+        "({node name: cursor}, keys), such as ({'cache.internal:7000': 0}, [b'key']) for this "
+        "client, got (0, [b'a']) (tuple)\n"
+    )
+    tripwire.redis.assert_command("SCAN", args=(0,), kwargs={})
+
+
 # -- valkey-py ------------------------------------------------------------------------------------
 
 
@@ -268,6 +358,27 @@ async def test_valkey_clusters_take_the_same_mocks() -> None:
     tripwire.redis.assert_command("GET", args=("k",), kwargs=ANY_OPTIONS)
     tripwire.redis.assert_command("DEL", args=("a", "b"))
     tripwire.redis.assert_command("SET", args=("k", "v"), kwargs=ANY_OPTIONS)
+
+
+@pytest.mark.asyncio
+async def test_valkey_cluster_pipelines_run_their_queues() -> None:
+    vcluster = pytest.importorskip("valkey.cluster")
+    avcluster = pytest.importorskip("valkey.asyncio.cluster")
+    for command, returns in [("SET", True), ("GET", b"1"), ("INCRBY", 2), ("GET", b"2")]:
+        tripwire.redis.mock_command(command, returns=returns)
+    async with tripwire:
+        pipe = vcluster.ValkeyCluster(host="cache.internal", port=7000).pipeline()
+        assert pipe.set("a", 1).get("a").execute() == [True, b"1"]
+        assert len(pipe) == 0
+        async with avcluster.ValkeyCluster(host="cache.internal", port=7000) as client:
+            apipe = client.pipeline()
+            assert await apipe.incr("a").execute() == [2]
+            assert len(apipe) == 0
+            assert await apipe.get("a").execute() == [b"2"]
+    tripwire.redis.assert_command("SET", args=("a", 1), kwargs=ANY_OPTIONS)
+    tripwire.redis.assert_command("GET", args=("a",), kwargs=ANY_OPTIONS)
+    tripwire.redis.assert_command("INCRBY", args=("a", 1), kwargs=ANY_OPTIONS)
+    tripwire.redis.assert_command("GET", args=("a",), kwargs=ANY_OPTIONS)
 
 
 #: What redis-py's own methods raise for a cluster on a closed port.

@@ -19,9 +19,9 @@ Outside the sandbox, under the guard, discovery and every command are refused
 Facts relied on: ``NodesManager.initialize`` fills ``nodes_cache``, ``slots_cache`` and
 ``default_node`` from ``startup_nodes`` (sync: at construction; asyncio: from the client's
 ``initialize``, on first use or ``async with``); ``CommandsParser.initialize`` runs ``COMMAND``;
-the pipeline's queue is ``command_stack`` (sync 4.x-5.x), ``_command_stack`` (asyncio 4.x-5.x) or
-its ``_execution_strategy``'s queue (6.x and later), of commands with ``args`` and ``options``
-(sync) or ``kwargs`` (asyncio).
+the pipeline's queue is ``command_stack`` (sync 4.x-5.x and valkey-py), ``_command_stack``
+(asyncio 4.x-5.x and valkey-py) or its ``_execution_strategy``'s ``_command_queue`` (6.x and
+later), of commands with ``args`` and ``options`` (sync) or ``kwargs`` (asyncio).
 """
 
 from __future__ import annotations
@@ -157,10 +157,15 @@ def _sync_parser_initialize(parser: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 async def _async_skip(parser: Any, *args: Any, **kwargs: Any) -> Any:
+    """``COMMAND`` skipped, but the node kept: a transaction queues its commands with it."""
     __tracebackhide__ = True
     if _intercept._hot[2] is _intercept._INACTIVE:
         owner = _intercept._owner(parser, "initialize")
         return await _intercept._originals[owner, "initialize"](parser, *args, **kwargs)
+    if args:  # the node, which redis-py and valkey-py pass as the one argument
+        # Not mutated: kept as redis-py keeps it, but a node of None does as well, since the
+        # sandbox's `_async_get_keys` asks no node for a command's keys.
+        parser.node = args[0]  # pragma: no mutate
     return None
 
 
@@ -245,9 +250,11 @@ def _as_called(name: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
     if name == "mget_nonatomic":
         keys, *more = args
         listed = [keys] if isinstance(keys, (bytes, str, memoryview)) else list(keys)
-        return ("MGET", *listed, *more)
+        # Not mutated: a command's name is matched whatever its case (a call spelled "mget"
+        # takes MGET's mocks and is reported as MGET); only its arguments are kept as sent.
+        return ("MGET", *listed, *more)  # pragma: no mutate
     (mapping,) = args
-    return ("MSET", *(item for pair in mapping.items() for item in pair))
+    return ("MSET", *(item for pair in mapping.items() for item in pair))  # pragma: no mutate
 
 
 def _sync_split(name: str) -> Callable[..., Any]:
@@ -283,13 +290,10 @@ def _async_split(name: str) -> Callable[..., Any]:
 def _queued(pipe: Any) -> tuple[list[Any], bool]:
     """The pipeline's queued commands, and whether it is a transaction (redis-py 6 and later)."""
     strategy = getattr(pipe, "_execution_strategy", None)
-    if strategy is None:
+    if strategy is None:  # redis-py 4.x-5.x, valkey-py
         stack = getattr(pipe, "command_stack", None)
         return (pipe._command_stack if stack is None else stack), False
-    queue = getattr(strategy, "command_queue", None)
-    if queue is None:
-        queue = strategy._command_queue
-    return queue, type(strategy).__name__ == "TransactionStrategy"
+    return strategy._command_queue, type(strategy).__name__ == "TransactionStrategy"
 
 
 def _batch(pipe: Any) -> tuple[list[tuple[Any, Any]], bool]:
@@ -344,14 +348,23 @@ async def async_pipeline_execute(
         if not batch:
             return []
         _intercept._calling.client = pipe
-        return _intercept._run_batch(plugin, pipe, batch, transaction, raise_on_error, False)
+        return _intercept._run_batch(
+            plugin,
+            # Not mutated: `_run_batch` reads the pipeline only for its response_callbacks,
+            # which an asyncio ClusterPipeline (redis-py's, valkey-py's) does not have.
+            pipe,  # pragma: no mutate
+            batch,
+            transaction,
+            raise_on_error,
+            False,
+        )
     finally:
         await _async_reset(pipe)
 
 
 async def _async_reset(pipe: Any) -> None:
     if getattr(pipe, "_execution_strategy", None) is None:
-        pipe._command_stack = []  # redis-py 4.x-5.x: what its execute() does
+        pipe._command_stack = []  # redis-py 4.x-5.x, valkey-py: what its execute() does
     else:
         await pipe.reset()
 
