@@ -330,7 +330,7 @@ def test_a_wrong_none_after_other_replies_of_the_command_is_reported(
     for reply in first:
         tripwire.redis.mock_command(command, returns=reply, required=False)
     tripwire.redis.mock_command(command, returns=None, required=False)  # the None
-    with pytest.warns(WrongReplyWarning) as caught, tripwire:
+    with pytest.warns(WrongReplyWarning) as caught, tripwire:  # noqa: PT031 - several calls
         for _ in [*first, None]:
             redis.Redis().execute_command(command)
     assert str(caught[-1].message) == message(command, "a bool", None, line_of("# the None"))
