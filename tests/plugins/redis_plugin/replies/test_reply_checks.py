@@ -334,3 +334,21 @@ def test_a_wrong_none_after_other_replies_of_the_command_is_reported(
         for _ in [*first, None]:
             redis.Redis().execute_command(command)
     assert str(caught[-1].message) == message(command, "a bool", None, line_of("# the None"))
+
+
+@DEFAULT_CLIENTS_ONLY
+def test_a_reply_the_test_breaks_after_registering_it_is_checked_when_registered_again(
+    verifier: StrictVerifier, line_of
+) -> None:
+    fields = {b"f": b"1"}
+    tripwire.redis.mock_command("HGETALL", returns=fields)
+    fields[b"f"] = 1  # type: ignore[assignment]  # no longer a reply of HGETALL
+    tripwire.redis.mock_command("HGETALL", returns=fields)  # the same dict again
+    with pytest.warns(WrongReplyWarning) as caught, tripwire:  # noqa: PT031 - two calls
+        r = redis.Redis()
+        assert r.hgetall("h") == r.hgetall("h") == {b"f": 1}
+    (warning,) = caught
+    wanted = "a dict of bytes or str to bytes or str"
+    assert str(warning.message) == message(
+        "HGETALL", wanted, {b"f": 1}, line_of("# the same dict again")
+    )
