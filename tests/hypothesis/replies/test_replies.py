@@ -484,6 +484,7 @@ def test_reprs_evaluate_back_to_the_shape(command: str) -> None:
         (("ZRANGE", "z", 0, -1, "WITHSCORES"), {"withscores": True}, "ZRANGE WITHSCORES"),
         (("ZPOPMIN", "z"), {"withscores": True}, "ZPOPMIN"),
         (("ZADD", "z", "INCR", 1, "a"), {"as_score": True}, "ZADD INCR"),
+        (("ZADD", "z", 1, "a"), {}, "ZADD"),
         (("LPOP", "l"), {}, "LPOP"),
         (("LPOP", "l", 2), {}, "LPOP COUNT"),
         (("SRANDMEMBER", "s", 3), {}, "SRANDMEMBER COUNT"),

@@ -12,6 +12,7 @@ from dirty_equals import IsInstance
 
 import tripwire
 from tripwire import ConfigurationError, InvalidArgumentError, StrictVerifier, UnusedMocksError
+from tripwire.plugins.redis_plugin.call import own_copy
 
 HERE = "tests/plugins/redis_plugin/test_times.py"
 ANY_OPTIONS = IsInstance(dict)
@@ -315,3 +316,113 @@ def test_a_reply_that_cannot_be_copied_is_shared_by_every_call(verifier: StrictV
     assert replies[1] is uncopyable
     for _ in range(2):
         tripwire.redis.assert_command("GET", args=("k",), kwargs=ANY_OPTIONS)
+
+
+def test_a_repeated_mock_used_in_part_is_reported_in_order_with_its_options(
+    verifier: StrictVerifier, line_of: pytest.FixtureRequest
+) -> None:
+    tripwire.redis.mock_command("GET", returns=[b"odd"], times=3, check_returns=False)  # GET
+    tripwire.redis.mock_command("PING", returns=True)  # PING
+    with tripwire:
+        assert redis.Redis().get("k") == [b"odd"]
+    tripwire.redis.assert_command("GET", args=("k",), kwargs=ANY_OPTIONS)
+    with pytest.raises(UnusedMocksError) as excinfo:
+        verifier.verify_all()
+    get, ping = line_of("# GET"), line_of("# PING")  # type: ignore[operator]
+    assert str(excinfo.value) == (
+        "2 required mocks were never used:\n"
+        "    tripwire.redis.mock_command('GET', returns=[b'odd'], times=3, check_returns=False)"
+        f"  # registered at {HERE}:{get}; used 1 of 3 times\n"
+        f"    tripwire.redis.mock_command('PING', returns=True)  # registered at {HERE}:{ping}\n"
+        "Remove each mock the code no longer needs, or pass required=False if it is optional."
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [frozenset({b"a"}), (b"a", frozenset({b"b"})), range(3)],
+    ids=["frozenset", "tuple", "range"],
+)
+def test_every_call_of_a_repeated_mock_gets_an_immutable_reply_itself(
+    verifier: StrictVerifier, value: object
+) -> None:
+    tripwire.redis.mock_command("GET", returns=value, times=2, check_returns=False)
+    with tripwire:
+        r = redis.Redis()
+        replies = [r.get("k"), r.get("k")]
+    assert replies[0] is value
+    assert replies[1] is value
+    for _ in range(2):
+        tripwire.redis.assert_command("GET", args=("k",), kwargs=ANY_OPTIONS)
+
+
+@pytest.mark.parametrize("kind", [tuple, list], ids=["tuple", "list"])
+def test_a_call_that_edits_a_nested_reply_leaves_the_next_calls_reply_as_registered(
+    verifier: StrictVerifier, kind: type
+) -> None:
+    tripwire.redis.mock_command(
+        "GET", returns=kind([b"a", [b"nested"]]), times=3, check_returns=False
+    )
+    seen = []
+    with tripwire:
+        r = redis.Redis()
+        for _ in range(3):
+            reply = r.get("k")
+            seen.append(repr(reply))
+            reply[1].append(b"added")
+    assert seen == [repr(kind([b"a", [b"nested"]]))] * 3
+    for _ in range(3):
+        tripwire.redis.assert_command("GET", args=("k",), kwargs=ANY_OPTIONS)
+
+
+def test_an_error_the_code_edits_leaves_the_next_calls_error_as_registered(
+    verifier: StrictVerifier,
+) -> None:
+    error = _CodedError("BUSY try again")
+    error.__notes__ = ["registered"]
+    tripwire.redis.mock_command("GET", returns=None, raises=error, times=3)
+    seen = []
+    with tripwire:
+        r = redis.Redis()
+        for _ in range(3):
+            try:
+                r.get("k")
+            except _CodedError as caught:
+                seen.append((caught.args, list(caught.__notes__)))
+                caught.args = ("edited",)
+                caught.__notes__.append("seen by the code")
+    assert seen == [(("BUSY try again",), ["registered"])] * 3
+    for _ in range(3):
+        tripwire.redis.assert_command("GET", args=("k",), kwargs=ANY_OPTIONS)
+
+
+class _Reworded(Exception):
+    def __init__(self, code: object) -> None:
+        super().__init__(f"code {code}")  # made again from its args: "code code 5"
+
+
+def test_an_error_made_again_with_other_args_is_raised_as_registered(
+    verifier: StrictVerifier,
+) -> None:
+    tripwire.redis.mock_command("GET", returns=None, raises=_Reworded(5), times=None)
+    messages = []
+    with tripwire:
+        r = redis.Redis()
+        for _ in range(3):
+            with pytest.raises(_Reworded) as excinfo:
+                r.get("k")
+            messages.append(str(excinfo.value))
+    assert messages == ["code 5"] * 3
+    for _ in range(3):
+        tripwire.redis.assert_command("GET", args=("k",), kwargs=ANY_OPTIONS)
+
+
+def test_own_copy_shares_only_what_no_call_can_change() -> None:
+    frozen = frozenset({b"a"})
+    assert own_copy(frozen) is frozen
+    assert own_copy(KeyError) is KeyError
+    nested = [b"a", [b"b"]]
+    copied = own_copy(nested)
+    assert copied == nested
+    assert copied is not nested
+    assert copied[1] is not nested[1]

