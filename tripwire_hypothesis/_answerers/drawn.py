@@ -51,7 +51,12 @@ from tripwire_hypothesis._answerers.retries import (
     retries_of,
 )
 from tripwire_hypothesis._concurrency.schedule import client_here
-from tripwire_hypothesis._reply_strategies.for_calls import call_replies, command_name
+from tripwire_hypothesis._reply_strategies.for_calls import (
+    BELOW_ZERO,
+    COUNTER,
+    call_replies,
+    command_name,
+)
 from tripwire_hypothesis._reply_strategies.stored import Stored, stored_replies
 
 if TYPE_CHECKING:
@@ -435,7 +440,9 @@ class Answerer:
                     f"answers: redis_session(replies={{{call.command!r}: <a strategy, or a "
                     "function of the call>}), or register a mock.",
                 ) from None
-            if call.command == "SCAN":
+            if replies is COUNTER and self.draws.short:
+                replies = BELOW_ZERO  # the example's counters are short (`plans.SHORT`)
+            elif call.command == "SCAN":
                 node = cluster_node(client)
                 if node is not None:
                     replies = _per_node(replies, node)
