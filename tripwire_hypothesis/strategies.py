@@ -189,8 +189,8 @@ def _sessions(draw: st.DrawFn, policy: Policy) -> RedisSession:
         return RedisSession._drawing(Draws(draw), policy)
     # The example's plan first (`tripwire_hypothesis._answerers.plans`): it shrinks to no
     # faults, and to no answer given again.
-    plan, stickiness, variant, short = policy.plans.draw(draw)
-    return RedisSession._drawing(Draws(draw, plan, stickiness, variant, short), policy)
+    plan, stickiness, variant = policy.plans.draw(draw)
+    return RedisSession._drawing(Draws(draw, plan, stickiness, variant), policy)
 
 
 def _normalise(command: str) -> str:

@@ -42,7 +42,7 @@ from tripwire_hypothesis._answerers.outcomes import (
     _failing,
     _outcomes,
 )
-from tripwire_hypothesis._answerers.plans import ALWAYS, for_command, targeted_error
+from tripwire_hypothesis._answerers.plans import ALWAYS, SHORT, for_command, targeted_error
 from tripwire_hypothesis._answerers.retries import (
     RETRIED,
     resend,
@@ -53,7 +53,6 @@ from tripwire_hypothesis._answerers.retries import (
 from tripwire_hypothesis._concurrency.schedule import client_here
 from tripwire_hypothesis._reply_strategies.for_calls import (
     BELOW_ZERO,
-    COUNTER,
     call_replies,
     command_name,
 )
@@ -66,6 +65,9 @@ if TYPE_CHECKING:
     from tripwire_hypothesis._answerers.draws import Draws
 
 __all__ = ["Answerer", "Policy"]
+
+#: The counters that take (stock, quota, seats): the ones a "taken past zero" branch follows.
+_TAKERS = frozenset({"DECR", "DECRBY"})
 
 
 @dataclass(frozen=True, repr=False)
@@ -440,7 +442,7 @@ class Answerer:
                     f"answers: redis_session(replies={{{call.command!r}: <a strategy, or a "
                     "function of the call>}), or register a mock.",
                 ) from None
-            if replies is COUNTER and self.draws.short:
+            if call.command in _TAKERS and self.draws.plan is not None and self._short():
                 replies = BELOW_ZERO  # the example's counters are short (`plans.SHORT`)
             elif call.command == "SCAN":
                 node = cluster_node(client)
@@ -472,6 +474,14 @@ class Answerer:
         else:
             errors = _command_errors(call.command, queued)
         return _outcomes(replies, errors, policy.cut)
+
+    def _short(self) -> bool:
+        """Whether this example's decrements all answer below zero, drawn at its first one."""
+        draws = self.draws
+        short = draws.short
+        if short is None:
+            short = draws.short = bool(draws.choose(SHORT))
+        return short
 
     def _refuse(
         self, args: tuple[Any, ...], options: dict[str, Any], headline: str

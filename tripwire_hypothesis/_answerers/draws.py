@@ -27,7 +27,8 @@ class Draws:
     ``plan`` is the example's fault plan (`tripwire_hypothesis._answerers.plans`; ``None`` when
     the session fails calls at a fixed rate), ``stickiness`` how often a call sent again gets its
     last answer, ``variant`` which message of its family the call the plan singles out fails
-    with, ``short`` whether its counters all answer below zero (`plans.SHORT`), and ``last``
+    with, ``short`` whether its counters all answer below zero (`plans.SHORT`, drawn at the
+    first counter of a session with plans: ``None`` until then), and ``last``
     the last answer of each command, with the arguments it answered.
     """
 
@@ -39,7 +40,6 @@ class Draws:
         plan: Any = None,
         stickiness: Any = None,
         variant: int = 0,
-        short: bool = False,
     ) -> None:
         self._draw = draw
         self.count = 0
@@ -49,7 +49,7 @@ class Draws:
         self.plan = plan
         self.stickiness = stickiness
         self.variant = variant
-        self.short = short
+        self.short: bool | None = None
         self.last: dict[str, tuple[tuple[Any, ...], Any]] = {}
 
     def choose(self, strategy: SearchStrategy[T]) -> T:

@@ -293,23 +293,21 @@ class Spread:
         )
         self.variants = _VARIANTS if variants else None
 
-    def draw(self, draw: st.DrawFn) -> tuple[Plan | None, Any, int, bool]:
-        """The example's plan, its stickiness, its variant (0 without ``variants``), and
-        whether its counters are all short (`SHORT`; never without ``variants``)."""
+    def draw(self, draw: st.DrawFn) -> tuple[Plan | None, Any, int]:
+        """The example's plan, its stickiness, and its variant (0 without ``variants``)."""
         table = self.table
         plan, stickiness = table[sum(map(draw, self.parts)) % len(table)]
         variants = self.variants
-        if variants is None:
-            return plan, stickiness, 0, False
-        return plan, stickiness, draw(variants), draw(SHORT)
+        return plan, stickiness, 0 if variants is None else draw(variants)
 
 
 #: Whether an example's counters (``INCR``, ``DECRBY``... with their default replies) all answer
 #: below zero, half of the examples, shrinking to no: the swarm-testing idea applied to replies.
 #: A "taken past zero" branch (stock reserved beyond what is left) needs that reply after the
 #: calls before it; drawn at every counter it comes one time in five, and only in the examples
-#: Hypothesis draws afresh (those it remakes replay their replies). Drawn once with the plan, it
-#: reaches every counter of half of those examples, and the examples remade from them keep it.
+#: Hypothesis draws afresh (those it remakes replay their replies). Drawn once, at the example's
+#: first counter (code with none draws as before), it reaches every counter of half of those
+#: examples, and the examples remade from them keep it.
 SHORT = st.sampled_from((False, True))
 
 #: The variants a plan's targeted fault picks its message by: as many as a multiple of each

@@ -29,7 +29,7 @@ from tripwire_hypothesis._reply_strategies.for_commands import (
     shape_strategy,
 )
 
-__all__ = ["BELOW_ZERO", "COUNTER", "call_replies", "command_name", "simplest_reply"]
+__all__ = ["BELOW_ZERO", "call_replies", "command_name", "simplest_reply"]
 
 
 # Made once: a strategy function looks itself up in Hypothesis' strategy cache at every call.
@@ -56,7 +56,7 @@ def _counters(draw: st.DrawFn) -> int:
 
 
 #: A counter after INCR and friends.
-COUNTER = _counters()
+_COUNTER = _counters()
 _COUNTERS = frozenset({"INCR", "INCRBY", "DECR", "DECRBY", "HINCRBY"})
 
 #: What a read of one value answers: a miss, a number (counters, balances and timestamps are
@@ -323,7 +323,7 @@ def call_replies(
     """
     name = command_name(args[0])
     if name in _COUNTERS:
-        return COUNTER
+        return _COUNTER
     if name in _ACKNOWLEDGED:
         return _OK
     if name in _KEY_COUNTS:
