@@ -3,7 +3,8 @@ per module written with ``redis_session()``'s defaults.
 
 Each bug must be found by its module's property within Hypothesis' default 100 examples under
 each of 20 seeds: 18 of the 21 are (with Hypothesis 6.170 and 6.168 alike), the other three under
-as many as `SOMETIMES` says. Each correct module must pass under them all. The default run tries
+19; `SOMETIMES` says under how many each of those, and one found under all 20 in few examples,
+must be found. Each correct module must pass under them all. The default run tries
 the seeds in order until one finds the bug, and five seeds for the correct modules;
 ``TRIPWIRE_ALL_SEEDS=1`` (the nox ``tests`` session sets it) runs every bug and every correct
 module under all 20.
@@ -195,12 +196,13 @@ def run(prop: Callable[..., None], seed_value: int) -> BaseException | None:
 #: one time in five, is drawn for every decrement of half of the examples: `plans.SHORT`.)
 #: Every other bug is found under every seed.
 SOMETIMES = {
-    # Found under this many of seeds 0-19: 19, 19, 19, with redis-py 8.2 and Hypothesis
-    # 6.170 (Python 3.11) and 6.168 (Python 3.10) alike; the thresholds leave one seed more.
+    # Found under this many of seeds 0-19: 19, 19, 19 and 20 (the transfer's, met in 6 examples
+    # in 100 on average), with redis-py 8.2 and Hypothesis 6.170 (Python 3.11) and 6.168.5
+    # (Python 3.10) alike; the thresholds leave one seed more.
     "cache: a server error at the SET (call 2) is swallowed": 18,
     "cache: a timeout at the SET (call 2) reaches the reader": 18,
     "sessions: a timeout at the renewal (call 2) reaches the reader": 18,
-    "transfer: a timeout at WATCH or GET (an outage) is retried as a lost race": 14,
+    "transfer: a timeout at WATCH or GET (an outage) is retried as a lost race": 19,
 }
 #: Every other bug is found under every seed.
 ALWAYS = len(SEEDS)
