@@ -2,8 +2,9 @@
 per module written with ``redis_session()``'s defaults.
 
 Each bug must be found by its module's property within Hypothesis' default 100 examples under
-each of 20 seeds: 17 of the 21 are (with Hypothesis 6.170 and 6.168 alike), the other four under
-as many as `SOMETIMES` says. Each correct module must pass under them all. The default run tries
+each of 20 seeds: 18 of the 21 are (with Hypothesis 6.170 and 6.168 alike), the other three under
+19; `SOMETIMES` says under how many each of those, and one found under all 20 in few examples,
+must be found. Each correct module must pass under them all. The default run tries
 the seeds in order until one finds the bug, and five seeds for the correct modules;
 ``TRIPWIRE_ALL_SEEDS=1`` (the nox ``tests`` session sets it) runs every bug and every correct
 module under all 20.
@@ -184,22 +185,24 @@ def run(prop: Callable[..., None], seed_value: int) -> BaseException | None:
 
 
 #: The bugs found under most seeds, not all, and under how many of the 20 at least. Each needs one
-#: family at one call *and* a particular reply before it (a cache miss, a session that exists, a
-#: stock that is short). Hypothesis remakes each example it draws afresh into about three more,
-#: copying one draw of the plan over another and replaying the replies: about 25 of the 100
-#: examples draw their replies anew, a half to a fifth of them the reply needed; each example
-#: singles out the second call with a given family about one time in thirteen (a quarter of
-#: the examples single out the second call, the most any of the first five calls gets). About
-#: 3 to 4 examples in 100 find the bug, which then misses under about one seed in 20. Every
-#: other bug is found under every seed.
+#: family at one call *and* a particular reply before it (a cache miss, a session that exists).
+#: Hypothesis remakes each example it draws afresh into about three more, copying one draw of the
+#: plan over another and replaying the replies: about 25 of the 100 examples draw their replies
+#: anew, about half of them the reply needed; each example singles out the second call with a
+#: given family about one time in thirteen (a quarter of the examples single out the second
+#: call, the most any of the first five calls gets). About 4 to 5 examples in 100 find the bug,
+#: which then misses under about one seed in 20: the plan, not the reply, is what is rare, and
+#: a reply mode cannot make it commoner. (A stock taken below zero, which a decrement answers
+#: one time in five, is drawn for every decrement of half of the examples: `plans.SHORT`.)
+#: Every other bug is found under every seed.
 SOMETIMES = {
-    # Found under this many of seeds 0-19: 19, 19, 19, 18, with redis-py 8.2 and Hypothesis
-    # 6.170 (Python 3.11) and 6.168 (Python 3.10) alike; the thresholds leave one seed more.
+    # Found under this many of seeds 0-19: 19, 19, 19 and 20 (the transfer's, met in 6 examples
+    # in 100 on average), with redis-py 8.2 and Hypothesis 6.170 (Python 3.11) and 6.168.5
+    # (Python 3.10) alike; the thresholds leave one seed more.
     "cache: a server error at the SET (call 2) is swallowed": 18,
     "cache: a timeout at the SET (call 2) reaches the reader": 18,
     "sessions: a timeout at the renewal (call 2) reaches the reader": 18,
-    "inventory: the undo gives the stock to the order's key": 17,
-    "transfer: a timeout at WATCH or GET (an outage) is retried as a lost race": 14,
+    "transfer: a timeout at WATCH or GET (an outage) is retried as a lost race": 19,
 }
 #: Every other bug is found under every seed.
 ALWAYS = len(SEEDS)

@@ -42,7 +42,7 @@ from tripwire_hypothesis._answerers.outcomes import (
     _failing,
     _outcomes,
 )
-from tripwire_hypothesis._answerers.plans import ALWAYS, for_command, targeted_error
+from tripwire_hypothesis._answerers.plans import ALWAYS, SHORT, for_command, targeted_error
 from tripwire_hypothesis._answerers.retries import (
     RETRIED,
     resend,
@@ -51,7 +51,11 @@ from tripwire_hypothesis._answerers.retries import (
     retries_of,
 )
 from tripwire_hypothesis._concurrency.schedule import client_here
-from tripwire_hypothesis._reply_strategies.for_calls import call_replies, command_name
+from tripwire_hypothesis._reply_strategies.for_calls import (
+    BELOW_ZERO,
+    call_replies,
+    command_name,
+)
 from tripwire_hypothesis._reply_strategies.stored import Stored, stored_replies
 
 if TYPE_CHECKING:
@@ -61,6 +65,9 @@ if TYPE_CHECKING:
     from tripwire_hypothesis._answerers.draws import Draws
 
 __all__ = ["Answerer", "Policy"]
+
+#: The counters that take (stock, quota, seats): the ones a "taken past zero" branch follows.
+_TAKERS = frozenset({"DECR", "DECRBY"})
 
 
 @dataclass(frozen=True, repr=False)
@@ -435,7 +442,9 @@ class Answerer:
                     f"answers: redis_session(replies={{{call.command!r}: <a strategy, or a "
                     "function of the call>}), or register a mock.",
                 ) from None
-            if call.command == "SCAN":
+            if call.command in _TAKERS and self.draws.plan is not None and self._short():
+                replies = BELOW_ZERO  # the example's counters are short (`plans.SHORT`)
+            elif call.command == "SCAN":
                 node = cluster_node(client)
                 if node is not None:
                     replies = _per_node(replies, node)
@@ -465,6 +474,14 @@ class Answerer:
         else:
             errors = _command_errors(call.command, queued)
         return _outcomes(replies, errors, policy.cut)
+
+    def _short(self) -> bool:
+        """Whether this example's decrements all answer below zero, drawn at its first one."""
+        draws = self.draws
+        short = draws.short
+        if short is None:
+            short = draws.short = bool(draws.choose(SHORT))
+        return short
 
     def _refuse(
         self, args: tuple[Any, ...], options: dict[str, Any], headline: str

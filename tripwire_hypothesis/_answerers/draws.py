@@ -27,13 +27,19 @@ class Draws:
     ``plan`` is the example's fault plan (`tripwire_hypothesis._answerers.plans`; ``None`` when
     the session fails calls at a fixed rate), ``stickiness`` how often a call sent again gets its
     last answer, ``variant`` which message of its family the call the plan singles out fails
-    with, and ``last`` the last answer of each command, with the arguments it answered.
+    with, ``short`` whether its counters all answer below zero (`plans.SHORT`, drawn at the
+    first counter of a session with plans: ``None`` until then), and ``last``
+    the last answer of each command, with the arguments it answered.
     """
 
-    __slots__ = ("_draw", "count", "last", "plan", "relay", "stickiness", "variant")
+    __slots__ = ("_draw", "count", "last", "plan", "relay", "short", "stickiness", "variant")
 
     def __init__(
-        self, draw: DrawFn, plan: Any = None, stickiness: Any = None, variant: int = 0
+        self,
+        draw: DrawFn,
+        plan: Any = None,
+        stickiness: Any = None,
+        variant: int = 0,
     ) -> None:
         self._draw = draw
         self.count = 0
@@ -43,6 +49,7 @@ class Draws:
         self.plan = plan
         self.stickiness = stickiness
         self.variant = variant
+        self.short: bool | None = None
         self.last: dict[str, tuple[tuple[Any, ...], Any]] = {}
 
     def choose(self, strategy: SearchStrategy[T]) -> T:

@@ -29,7 +29,7 @@ from tripwire_hypothesis._reply_strategies.for_commands import (
     shape_strategy,
 )
 
-__all__ = ["call_replies", "command_name", "simplest_reply"]
+__all__ = ["BELOW_ZERO", "call_replies", "command_name", "simplest_reply"]
 
 
 # Made once: a strategy function looks itself up in Hypothesis' strategy cache at every call.
@@ -38,7 +38,7 @@ _ANY_INT64 = st.integers(-(2**63), 2**63 - 1)
 
 
 _FIFTHS = st.integers(0, 4)
-_BELOW_ZERO = st.integers(-16, -1)
+BELOW_ZERO = st.integers(-16, -1)
 
 
 @st.composite
@@ -51,7 +51,7 @@ def _counters(draw: st.DrawFn) -> int:
     if fifth < 3:
         return draw(_SMALL_COUNT)
     if fifth == 3:
-        return draw(_BELOW_ZERO)
+        return draw(BELOW_ZERO)
     return draw(_ANY_INT64)
 
 
