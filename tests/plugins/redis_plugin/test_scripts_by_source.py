@@ -79,8 +79,11 @@ def test_a_key_named_like_a_known_scripts_sha_is_shown_as_sent(verifier: StrictV
     with pytest.raises(UnassertedInteractionsError) as excinfo:
         verifier.verify_all()
     # kwargs as this redis-py line sends them (keys=[...] from redis-py 5)
-    assert str(excinfo.value).splitlines()[1].strip().startswith(
-        f"tripwire.redis.assert_command('GET', args=('{SHA}',), kwargs="
+    assert (
+        str(excinfo.value)
+        .splitlines()[1]
+        .strip()
+        .startswith(f"tripwire.redis.assert_command('GET', args=('{SHA}',), kwargs=")
     )
 
 
