@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import redis
+from dirty_equals import IsInstance
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import InvalidArgument
 
@@ -421,3 +423,29 @@ def test_asyncio_pipelines_and_transactions_run_whole_in_their_turn() -> None:
     # Each client's commands and batches wait for its turn: the other client's SET came before
     # the WATCH, between the WATCH and the EXEC, or after the EXEC.
     assert seen == {("[True]", b"8"), ("'WatchError'", b"7"), ("[True]", b"7")}
+
+
+def test_an_asyncio_tasks_pipeline_keeps_its_clients_response_callbacks() -> None:
+    pytest.importorskip("redis.asyncio")
+    import redis.asyncio
+
+    @given(tripwire_strategies.redis_session(model=True, error_rate=0))
+    def prop(session: RedisSession) -> None:
+        aclient = redis.asyncio.Redis()
+        aclient.set_response_callback("EXPIRE", lambda response, **options: response)
+        session.install()
+        tripwire.redis.mock_command("EXPIRE", returns=1)  # what this client's callback returns
+
+        async def expires() -> Any:
+            return await aclient.pipeline(transaction=False).expire("k", 10).execute()
+
+        async def main() -> list[Any]:
+            return await session.concurrently_async(expires)
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no WrongReplyWarning
+            with tripwire:
+                assert asyncio.run(main()) == [[1]]
+        tripwire.redis.assert_command("EXPIRE", args=("k", 10), kwargs=IsInstance(dict))
+
+    run(prop)
