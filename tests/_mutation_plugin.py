@@ -9,7 +9,8 @@ other caller of ``sys._getframe`` gets real frames. The frame of a closing sandb
 block is compared by identity with a traceback's frames, so it is handed over unwrapped.
 
 Caches that tripwire fills on first use (which connection classes open sockets, which directories
-a refusal skips, the per-example wrappers compiled for each parameter list) are emptied before
+a refusal skips, the per-example wrappers compiled for each parameter list, the probe of the
+running Hypothesis example that replaces itself on first use) are emptied before
 every test: mutmut forks each mutant's run from a process whose tests already filled them, so the
 mutants of the code that fills them would never run.
 
@@ -91,6 +92,8 @@ def pytest_runtest_setup() -> None:
     _per_example._wrapper_maker.cache_clear()
     _redis_connections._KINDS.clear()
     _redis_refusals._SKIP_DIRS = _redis_refusals._RUNNER_DIRS = ()
+    # The probe of the running Hypothesis example replaces itself on first use.
+    tripwire._verifier._probe = tripwire._verifier._probe_once_imported
 
 
 # Every run of a Hypothesis test sees the same examples, and none is saved between runs: a

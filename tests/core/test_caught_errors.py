@@ -77,6 +77,22 @@ def test_swallowed_by_the_code_under_test_is_reported_again(verifier: StrictVeri
     assert str(excinfo.value) == REPORTED_AGAIN
 
 
+def test_swallowed_with_its_traceback_dropped_is_reported_again(verifier: StrictVerifier) -> None:
+    def forgetful_lookup(key: str) -> object:
+        """Code under test that hides every error and drops its traceback (no frames kept)."""
+        try:
+            return redis.Redis().execute_command("GET", key)
+        except Exception as error:
+            error.with_traceback(None)
+            return None
+
+    with tripwire:
+        assert forgetful_lookup("hidden") is None
+    with pytest.raises(UnmockedInteractionError) as excinfo:
+        verifier.verify_all()
+    assert str(excinfo.value) == REPORTED_AGAIN
+
+
 def test_only_the_swallowed_one_of_two_is_reported_again(verifier: StrictVerifier) -> None:
     with tripwire:
         with pytest.raises(UnmockedInteractionError):

@@ -228,6 +228,9 @@ def test_no_verifier_outside_a_test_or_in_a_shared_fixture() -> None:
         fails_cleanly(tripwire.current_verifier)
         fails_cleanly(lambda: tripwire.__enter__())
         fails_cleanly(lambda: tripwire.redis.mock_command)
+        # A name looked up for the first time, on no plugin yet (not cached on the proxy).
+        never_looked_up = "never_looked_up"
+        fails_cleanly(lambda: getattr(tripwire.redis, never_looked_up))
     scope = Scope(outside="module")
     with _no_test():
         saved = begin(scope)

@@ -151,6 +151,18 @@ def test_a_transaction_replies_from_the_model_and_commits_at_exec(
     assert commands == ["WATCH", "GET", "MULTI", "DECRBY", "INCRBY", "EXEC"]
 
 
+def test_a_transactions_exec_answered_by_the_model_is_asserted_with_no_kwargs(
+    verifier: StrictVerifier,
+) -> None:
+    session = RedisSession.from_faults([])
+    session.install()
+    with verifier.sandbox():
+        assert client.pipeline().incr("n").execute() == [1]
+    tripwire.redis.assert_command("MULTI")
+    tripwire.redis.assert_command("INCRBY", args=("n", 1))
+    tripwire.redis.assert_command("EXEC")
+
+
 @pytest.mark.parametrize(
     ("fault", "raised"),
     [

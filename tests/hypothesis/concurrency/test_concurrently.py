@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import redis
+from dirty_equals import IsInstance
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import InvalidArgument
 
@@ -366,5 +368,84 @@ def test_an_asyncio_blocking_command_waits_for_another_tasks_write() -> None:
         assert got == [[b"q", b"job"], 1, None] or got == [(b"q", b"job"), 1, None]
         assert session.clock.time() == start + 3  # the last one timed out on the model's clock
         _consumed(session)
+
+    run(prop)
+
+
+def test_asyncio_pipelines_and_transactions_run_whole_in_their_turn() -> None:
+    pytest.importorskip("redis.asyncio")
+    import redis.asyncio
+
+    from tests.core.test_tracebacks import tripwire_frames_shown
+
+    seen: set[tuple[Any, ...]] = set()
+
+    @given(tripwire_strategies.redis_session(model=True, error_rate=0))
+    def prop(session: RedisSession) -> None:
+        aclient = redis.asyncio.Redis()
+        session.model.set("n", 5)
+        session.install()
+
+        async def writes() -> Any:
+            return await aclient.pipeline(transaction=False).set("n", 7).get("n").execute()
+
+        async def bumps() -> Any:
+            async with aclient.pipeline() as pipe:
+                await pipe.watch("n")
+                value = int(await pipe.get("n"))
+                pipe.multi()
+                pipe.set("n", value + 1)
+                return await pipe.execute()
+
+        async def fails() -> Any:
+            assert await redis.asyncio.Redis(db=1).get("n") is None  # its own database
+            pipe = aclient.pipeline(transaction=False).lpush("n", 1)
+            (error,) = await pipe.execute(raise_on_error=False)
+            assert isinstance(error, redis.exceptions.ResponseError)
+            return await aclient.pipeline(transaction=False).lpush("n", 1).execute()
+
+        async def main() -> list[Any]:
+            return await session.concurrently_async(writes, bumps, fails)
+
+        with tripwire:
+            wrote, bumped, failed = asyncio.run(main())
+        assert wrote == [True, b"7"]
+        assert isinstance(failed, redis.exceptions.ResponseError)
+        assert str(failed).startswith("WRONGTYPE")
+        assert tripwire_frames_shown(pytest.ExceptionInfo.from_exception(failed)) == []
+        sent = [c.command for c in session.consumed]
+        assert sent.index("MULTI") + 2 == sent.index("EXEC")
+        outcome = bumped if isinstance(bumped, list) else type(bumped).__name__
+        seen.add((repr(outcome), session.model.get("n")))
+        _consumed(session)
+
+    run(prop)
+    # Each client's commands and batches wait for its turn: the other client's SET came before
+    # the WATCH, between the WATCH and the EXEC, or after the EXEC.
+    assert seen == {("[True]", b"8"), ("'WatchError'", b"7"), ("[True]", b"7")}
+
+
+def test_an_asyncio_tasks_pipeline_keeps_its_clients_response_callbacks() -> None:
+    pytest.importorskip("redis.asyncio")
+    import redis.asyncio
+
+    @given(tripwire_strategies.redis_session(model=True, error_rate=0))
+    def prop(session: RedisSession) -> None:
+        aclient = redis.asyncio.Redis()
+        aclient.set_response_callback("EXPIRE", lambda response, **options: response)
+        session.install()
+        tripwire.redis.mock_command("EXPIRE", returns=1)  # what this client's callback returns
+
+        async def expires() -> Any:
+            return await aclient.pipeline(transaction=False).expire("k", 10).execute()
+
+        async def main() -> list[Any]:
+            return await session.concurrently_async(expires)
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no WrongReplyWarning
+            with tripwire:
+                assert asyncio.run(main()) == [[1]]
+        tripwire.redis.assert_command("EXPIRE", args=("k", 10), kwargs=IsInstance(dict))
 
     run(prop)

@@ -68,6 +68,25 @@ def test_an_unasserted_evalsha_shows_the_script_source(verifier: StrictVerifier)
     eval(line, {"tripwire": tripwire})  # the shown line asserts the call
 
 
+def test_a_key_named_like_a_known_scripts_sha_is_shown_as_sent(verifier: StrictVerifier) -> None:
+    tripwire.redis.mock_command("EVALSHA", returns=b"v")
+    tripwire.redis.mock_command("GET", returns=None)
+    with tripwire:
+        client = redis.Redis()
+        client.register_script(SOURCE)(keys=["k"])
+        client.get(SHA)
+    tripwire.redis.assert_command("EVALSHA", args=(tripwire.redis.script(SOURCE), 1, "k"))
+    with pytest.raises(UnassertedInteractionsError) as excinfo:
+        verifier.verify_all()
+    # kwargs as this redis-py line sends them (keys=[...] from redis-py 5)
+    assert (
+        str(excinfo.value)
+        .splitlines()[1]
+        .strip()
+        .startswith(f"tripwire.redis.assert_command('GET', args=('{SHA}',), kwargs=")
+    )
+
+
 def test_a_lock_release_is_asserted_by_the_script_source() -> None:
     tripwire.redis.mock_command("SET", returns=True)
     tripwire.redis.mock_command("EVALSHA", returns=1)

@@ -176,9 +176,9 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         if trusted:
             mock._trusted = True
         if times == 1:
+            # Only with check_returns=False (times=1 and the check are mock_command's own path):
+            # nothing to suspect.
             self._queue_of(name, deque).append(mock)
-            if raises is None and not trusted:
-                suspect(mock)
             return mock
         # One mock is queued at a time; taking it queues the next (`Counted`).
         mock._group = group = Repeat(times, returns, raises)
@@ -309,7 +309,9 @@ class RedisPlugin(PubSubMocks, BasePlugin):
         # pragma: no mutate end
         call._sent = args
         call.kwargs = options
-        call._trusted = OWN_REPLY
+        # Not mutated: read only as `is True` (check_returns=False) and by `Repeat`, which never
+        # sees a call that was never queued, so None is the same.
+        call._trusted = OWN_REPLY  # pragma: no mutate
         self._record(call)
         return call
 

@@ -261,6 +261,42 @@ def test_a_client_with_its_own_callback_for_the_command_is_not_checked(
     tripwire.redis.assert_command("EXPIRE", args=("k", 10), kwargs=ANY_OPTIONS)
 
 
+def test_a_pipeline_of_a_client_with_its_own_callback_is_not_checked(
+    verifier: StrictVerifier,
+) -> None:
+    client = redis.Redis()
+    client.set_response_callback("EXPIRE", lambda response, **options: response)
+    tripwire.redis.mock_command("EXPIRE", returns=1)
+    tripwire.redis.mock_command("EXPIRE", returns=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with tripwire:
+            assert client.pipeline(transaction=False).expire("k", 10).execute() == [1]
+            assert client.pipeline().expire("k", 10).execute() == [1]
+    tripwire.redis.assert_command("EXPIRE", args=("k", 10), kwargs=ANY_OPTIONS)
+    tripwire.redis.assert_command("MULTI")
+    tripwire.redis.assert_command("EXPIRE", args=("k", 10), kwargs=ANY_OPTIONS)
+    tripwire.redis.assert_command("EXEC")
+
+
+@pytest.mark.asyncio
+async def test_an_asyncio_client_with_its_own_callback_is_not_checked(
+    verifier: StrictVerifier,
+) -> None:
+    aredis = pytest.importorskip("redis.asyncio", reason="redis.asyncio arrived in redis-py 4.2")
+    client = aredis.Redis()
+    client.set_response_callback("EXPIRE", lambda response, **options: response)
+    tripwire.redis.mock_command("EXPIRE", returns=1)
+    tripwire.redis.mock_command("EXPIRE", returns=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        async with tripwire:
+            assert await client.expire("k", 10) == 1
+            assert await client.pipeline(transaction=False).expire("k", 10).execute() == [1]
+    for _ in range(2):
+        tripwire.redis.assert_command("EXPIRE", args=("k", 10), kwargs=ANY_OPTIONS)
+
+
 def test_a_reply_equal_to_one_accepted_before_is_checked_on_its_own(
     verifier: StrictVerifier, line_of
 ) -> None:
