@@ -458,7 +458,10 @@ class Scheduler:
             thread = client.thread
             if thread is None or not thread.is_alive():
                 continue
-            thread.join(0.2)
+            # A client woken to stop leaves at once, even on a loaded machine within this: an
+            # exception sent into a thread that is already unwinding could land in the middle of
+            # its cleanup (a weakref callback), where Python can only report it as unraisable.
+            thread.join(2.0)
             if thread.is_alive() and thread.ident is not None:
                 import ctypes  # only for a client that never reaches a command
 
