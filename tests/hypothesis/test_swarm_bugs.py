@@ -203,6 +203,8 @@ SOMETIMES = {
     "cache: a timeout at the SET (call 2) reaches the reader": 18,
     "sessions: a timeout at the renewal (call 2) reaches the reader": 18,
     "transfer: a timeout at WATCH or GET (an outage) is retried as a lost race": 19,
+    # 20 with Hypothesis 6.170 (Python 3.11); 19 with 6.168.5 and redis-py 8.1 (Python 3.10).
+    "sessions: a server error at the renewal (call 2) is swallowed": 19,
 }
 #: Every other bug is found under every seed.
 ALWAYS = len(SEEDS)
