@@ -31,9 +31,15 @@ from tripwire_hypothesis._answerers.clients import library_error, through_callba
 from tripwire_hypothesis._reply_strategies.for_calls import command_name
 from tripwire_hypothesis._reply_strategies.for_commands import REDIS_PY_VERSION
 
-#: Replies the server draws at random, or reads off its clock: compared by their shape only.
+#: Replies the server draws at random, or reads off its clock, or counts subscribers by (the
+#: first client's subscription may not be gone yet when the second client asks): compared by
+#: their shape only.
 RANDOM = frozenset(
-    {"RANDOMKEY", "SPOP", "SPOP COUNT", "SRANDMEMBER", "SRANDMEMBER COUNT", "TIME", "TTL", "PTTL"}
+    {
+        *("RANDOMKEY", "SPOP", "SPOP COUNT", "SRANDMEMBER", "SRANDMEMBER COUNT"),
+        *("TIME", "TTL", "PTTL"),
+        *("PUBLISH", "PUBSUB CHANNELS", "PUBSUB NUMSUB", "PUBSUB NUMPAT"),
+    }
 )
 
 #: Replies a default client gets as a set: another client gets their members in the server's
